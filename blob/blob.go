@@ -1,0 +1,51 @@
+// Package blob stores page images, crops and exports. Keys are chosen by the
+// caller; page images use content-addressed keys (their SHA-256) so the same
+// scan uploaded twice is stored once.
+package blob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+)
+
+// ErrNotFound is returned by Get and Stat for a key that holds nothing.
+var ErrNotFound = errors.New("blob not found")
+
+// Store is where blobs live: MinIO/S3 in production, a directory in the
+// embedded default.
+type Store interface {
+	// Put stores size bytes from r under key. Putting a key again replaces it.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	// Get opens the blob; the caller closes it.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat reports the size of a stored blob, or ErrNotFound.
+	Stat(ctx context.Context, key string) (int64, error)
+	// Delete removes the blob; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// String names the store for logs ("minio 127.0.0.1:29000/saoyue").
+	String() string
+}
+
+// SHA256 returns the hex digest that names content-addressed blobs.
+func SHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// PageKey is the content-addressed key of a scanned page image. The two
+// levels of prefix keep directories small in the directory store.
+func PageKey(sha256hex, ext string) string {
+	return path.Join("pages", sha256hex[:2], sha256hex[2:4], sha256hex+ext)
+}
+
+func checkKey(key string) error {
+	if key == "" || path.IsAbs(key) || path.Clean(key) != key || key == ".." || len(key) > 2 && key[:3] == "../" {
+		return fmt.Errorf("invalid blob key %q", key)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package blob_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/saoyue/saoyue/blob"
+)
+
+// exercise runs the same contract against every Store implementation.
+func exercise(t *testing.T, s blob.Store) {
+	ctx := context.Background()
+	data := []byte(fmt.Sprintf("page image bytes %d", time.Now().UnixNano()))
+	key := blob.PageKey(blob.SHA256(data), ".jpg")
+
+	if _, err := s.Stat(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("Stat before Put: got %v, want ErrNotFound", err)
+	}
+	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	size, err := s.Stat(ctx, key)
+	if err != nil || size != int64(len(data)) {
+		t.Fatalf("Stat after Put: size %d err %v, want %d", size, err, len(data))
+	}
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get returned %q (%v), want %q", got, err, data)
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Get(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("Get after Delete: got %v, want ErrNotFound", err)
+	}
+	if err := s.Put(ctx, "../escape", bytes.NewReader(data), int64(len(data)), ""); err == nil {
+		t.Fatal("Put accepted a key that escapes the store")
+	}
+}
+
+func TestDir(t *testing.T) {
+	t.Parallel()
+	d, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, d)
+}
+
+func TestDirRejectsShortWrite(t *testing.T) {
+	t.Parallel()
+	d, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A truncated upload must not leave a blob under its key.
+	if err := d.Put(ctx, "pages/x.jpg", bytes.NewReader([]byte("abc")), 10, ""); err == nil {
+		t.Fatal("Put of 3 bytes announced as 10 succeeded")
+	}
+	if _, err := d.Stat(ctx, "pages/x.jpg"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("truncated blob is visible: %v", err)
+	}
+}
+
+// TestMinIO is a real round trip to the MinIO server that scripts/services.sh starts.
+func TestMinIO(t *testing.T) {
+	t.Parallel()
+	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := blob.NewMinIO(ctx, blob.S3Config{
+		Endpoint:  endpoint,
+		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
+		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("connect to MinIO: %v", err)
+	}
+	exercise(t, s)
+}

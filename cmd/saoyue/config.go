@@ -1,0 +1,40 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+)
+
+// Config holds every setting of the server binary. Each field is read from
+// its SAOYUE_* environment variable and can be overridden by a flag; it is
+// passed explicitly to whatever needs it.
+type Config struct {
+	DatabaseURL string // SAOYUE_DATABASE_URL; required (PostgreSQL is always a real server)
+	RedisAddr   string // SAOYUE_REDIS_ADDR; empty = run the queue in-process
+	S3Endpoint  string // SAOYUE_S3_ENDPOINT; empty = keep blobs under DataDir
+	S3AccessKey string // SAOYUE_S3_ACCESS_KEY
+	S3SecretKey string // SAOYUE_S3_SECRET_KEY
+	S3Bucket    string // SAOYUE_S3_BUCKET
+	DataDir     string // SAOYUE_DATA_DIR: local blobs, exports
+	HTTPAddr    string // SAOYUE_HTTP_ADDR
+	Debug       bool   // SAOYUE_DEBUG
+}
+
+// BindFlags registers the flags with defaults taken from the environment,
+// so a flag given on the command line wins over the variable.
+func (c *Config) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.DatabaseURL, "database-url", env("SAOYUE_DATABASE_URL", ""), "PostgreSQL URL (env SAOYUE_DATABASE_URL)")
+	fs.StringVar(&c.RedisAddr, "redis-addr", env("SAOYUE_REDIS_ADDR", ""), "Redis address for the task queue; empty runs the queue in-process (env SAOYUE_REDIS_ADDR)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("SAOYUE_S3_ENDPOINT", ""), "S3/MinIO endpoint host:port; empty keeps blobs in the data dir (env SAOYUE_S3_ENDPOINT)")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", env("SAOYUE_S3_ACCESS_KEY", ""), "S3 access key (env SAOYUE_S3_ACCESS_KEY)")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", env("SAOYUE_S3_SECRET_KEY", ""), "S3 secret key (env SAOYUE_S3_SECRET_KEY)")
+	fs.StringVar(&c.S3Bucket, "s3-bucket", env("SAOYUE_S3_BUCKET", "saoyue"), "S3 bucket (env SAOYUE_S3_BUCKET)")
+	fs.StringVar(&c.DataDir, "data-dir", env("SAOYUE_DATA_DIR", "var/data"), "directory for local blobs and exports (env SAOYUE_DATA_DIR)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", env("SAOYUE_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SAOYUE_HTTP_ADDR)")
+	fs.BoolVar(&c.Debug, "debug", getenv("SAOYUE_DEBUG") != "", "debug logging (env SAOYUE_DEBUG)")
+}

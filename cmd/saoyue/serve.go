@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/web"
+)
+
+func newServeCmd(cfg *Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (and, without Redis, the task queue in-process)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			app, err := openApp(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			return app.serve(ctx, cfg.HTTPAddr, nil)
+		},
+	}
+}
+
+// app is the wired server: database, blobs, and a queue that is either Redis
+// (workers run elsewhere) or in-process.
+type app struct {
+	db     *store.DB
+	blobs  blob.Store
+	queue  queue.Enqueuer
+	inproc *queue.InProcess
+}
+
+func openApp(ctx context.Context, cfg *Config) (*app, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := openBlobs(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &app{db: db, blobs: blobs}
+	if cfg.RedisAddr != "" {
+		a.queue = queue.NewRedis(cfg.RedisAddr)
+	} else {
+		slog.Info("no Redis configured; running background tasks in-process")
+		var h asynq.Handler = queue.NewMux(queue.Deps{DB: db, Blobs: blobs})
+		a.inproc = queue.NewInProcess(h, 4, slog.Default())
+		a.queue = a.inproc
+	}
+	return a, nil
+}
+
+func (a *app) Close() {
+	_ = a.queue.Close()
+	a.db.Close()
+}
+
+// serve runs the HTTP server until ctx ends. ready, if not nil, receives the
+// URL once the listener is open.
+func (a *app) serve(ctx context.Context, addr string, ready func(url string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           web.NewServer(a.db, a.blobs, slog.Default()).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	slog.Info("serving", "url", url)
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

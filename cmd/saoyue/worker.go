@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue/queue"
+)
+
+func newWorkerCmd(cfg *Config) *cobra.Command {
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run background tasks (reading pages, scoring) from the Redis queue",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.RedisAddr == "" {
+				return fmt.Errorf("no Redis configured (SAOYUE_REDIS_ADDR or --redis-addr): without it `saoyue serve` runs the tasks in-process and no separate worker is needed")
+			}
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			blobs, err := openBlobs(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			mux := queue.NewMux(queue.Deps{DB: db, Blobs: blobs})
+			srv := queue.NewServer(cfg.RedisAddr, concurrency, slog.Default())
+			if err := srv.Start(mux); err != nil {
+				return fmt.Errorf("start worker: %w", err)
+			}
+			slog.Info("worker running", "redis", cfg.RedisAddr, "blobs", blobs.String(), "concurrency", concurrency)
+			<-ctx.Done()
+			srv.Shutdown()
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "tasks run at once")
+	return cmd
+}

@@ -1,0 +1,21 @@
+package queue
+
+import (
+	"github.com/hibiken/asynq"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Deps are what the handlers work with.
+type Deps struct {
+	DB    *store.DB
+	Blobs blob.Store
+}
+
+// NewMux routes every task type to its handler. Later task types register
+// here; the same mux serves the asynq worker and the in-process queue.
+func NewMux(d Deps) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	return mux
+}

@@ -1,0 +1,187 @@
+// Package queue holds saoyue's background work as asynq tasks: task types
+// as domain:verb constants, typed JSON payloads, NewXxxTask constructors and
+// handlers that hold their dependencies. The same handlers run under an
+// asynq server against Redis (`saoyue worker`) or in-process when no Redis is
+// configured (the embedded default of `saoyue serve` and `saoyue demo`).
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Enqueuer accepts tasks for background processing.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error
+	Close() error
+}
+
+// Redis enqueues into Redis, for `saoyue worker` processes to run.
+type Redis struct {
+	client *asynq.Client
+}
+
+// NewRedis connects an asynq client to addr.
+func NewRedis(addr string) *Redis {
+	return &Redis{client: asynq.NewClient(asynq.RedisClientOpt{Addr: addr})}
+}
+
+// Enqueue treats a task whose id is already queued as done: handlers are
+// idempotent, and the unique id is what keeps a page from being processed
+// twice at the same time.
+func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error {
+	_, err := r.client.EnqueueContext(ctx, task, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", task.Type(), err)
+	}
+	return nil
+}
+
+func (r *Redis) Close() error { return r.client.Close() }
+
+// NewServer returns an asynq server for `saoyue worker`.
+func NewServer(addr string, concurrency int, logger *slog.Logger) *asynq.Server {
+	return asynq.NewServer(asynq.RedisClientOpt{Addr: addr}, asynq.Config{
+		Concurrency:     concurrency,
+		ShutdownTimeout: 20 * time.Second,
+		Logger:          slogAdapter{logger},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, task *asynq.Task, err error) {
+			logger.Warn("task failed", "type", task.Type(), "err", err)
+		}),
+	})
+}
+
+// InProcess runs tasks on goroutines of this process with the same retry,
+// timeout and unique-id rules as the asynq server, so the embedded default
+// behaves like production minus durability across restarts.
+type InProcess struct {
+	handler asynq.Handler
+	logger  *slog.Logger
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	running map[string]bool
+	closed  bool
+	baseCtx context.Context
+	cancel  context.CancelFunc
+	// Backoff between attempts; asynq's default grows too slowly for a demo.
+	Backoff func(attempt int) time.Duration
+}
+
+// NewInProcess runs at most concurrency tasks at once.
+func NewInProcess(handler asynq.Handler, concurrency int, logger *slog.Logger) *InProcess {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &InProcess{
+		handler: handler,
+		logger:  logger,
+		sem:     make(chan struct{}, concurrency),
+		running: map[string]bool{},
+		baseCtx: ctx,
+		cancel:  cancel,
+		Backoff: func(attempt int) time.Duration { return time.Duration(attempt*attempt) * 100 * time.Millisecond },
+	}
+}
+
+func (q *InProcess) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error {
+	maxRetry, timeout, id := 25, 30*time.Minute, ""
+	for _, o := range opts {
+		switch o.Type() {
+		case asynq.MaxRetryOpt:
+			maxRetry = o.Value().(int)
+		case asynq.TimeoutOpt:
+			timeout = o.Value().(time.Duration)
+		case asynq.TaskIDOpt:
+			id = o.Value().(string)
+		}
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return fmt.Errorf("enqueue %s: queue is shut down", task.Type())
+	}
+	if id != "" {
+		if q.running[id] {
+			q.mu.Unlock()
+			return nil
+		}
+		q.running[id] = true
+	}
+	q.wg.Add(1)
+	q.mu.Unlock()
+
+	go func() {
+		defer q.wg.Done()
+		defer func() {
+			if id != "" {
+				q.mu.Lock()
+				delete(q.running, id)
+				q.mu.Unlock()
+			}
+		}()
+		for attempt := 0; ; attempt++ {
+			select {
+			case q.sem <- struct{}{}:
+			case <-q.baseCtx.Done():
+				return
+			}
+			err := q.run(task, timeout)
+			<-q.sem
+			if err == nil {
+				return
+			}
+			if errors.Is(err, asynq.SkipRetry) || attempt >= maxRetry {
+				q.logger.Warn("task failed for good", "type", task.Type(), "attempts", attempt+1, "err", err)
+				return
+			}
+			q.logger.Debug("task failed, will retry", "type", task.Type(), "attempt", attempt+1, "err", err)
+			select {
+			case <-time.After(q.Backoff(attempt + 1)):
+			case <-q.baseCtx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (q *InProcess) run(task *asynq.Task, timeout time.Duration) (err error) {
+	ctx, cancel := context.WithTimeout(q.baseCtx, timeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("task %s panicked: %v", task.Type(), r)
+		}
+	}()
+	return q.handler.ProcessTask(ctx, task)
+}
+
+// Wait blocks until every enqueued task has finished (including retries).
+func (q *InProcess) Wait() { q.wg.Wait() }
+
+// Close stops accepting tasks and abandons pending retries.
+func (q *InProcess) Close() error {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cancel()
+	q.wg.Wait()
+	return nil
+}
+
+// slogAdapter lets asynq log through log/slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,124 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/saoyue/saoyue/queue"
+)
+
+// TestRedisRoundTrip sends a task through the real Redis that
+// scripts/services.sh starts and checks an asynq server runs it once.
+func TestRedisRoundTrip(t *testing.T) {
+	t.Parallel()
+	addr := os.Getenv("SAOYUE_REDIS_ADDR")
+	if addr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	}
+	taskType := fmt.Sprintf("test:echo-%d", time.Now().UnixNano())
+	got := make(chan string, 2)
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(taskType, func(ctx context.Context, task *asynq.Task) error {
+		got <- string(task.Payload())
+		return nil
+	})
+	srv := queue.NewServer(addr, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := srv.Start(mux); err != nil {
+		t.Fatalf("start asynq server: %v", err)
+	}
+	defer srv.Shutdown()
+
+	q := queue.NewRedis(addr)
+	defer q.Close()
+	ctx := context.Background()
+	id := asynq.TaskID(taskType + "-1")
+	if err := q.Enqueue(ctx, asynq.NewTask(taskType, []byte("hello")), id); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	// The same id again is accepted and not run twice.
+	if err := q.Enqueue(ctx, asynq.NewTask(taskType, []byte("hello")), id); err != nil {
+		t.Fatalf("enqueue duplicate: %v", err)
+	}
+	select {
+	case p := <-got:
+		if p != "hello" {
+			t.Fatalf("payload %q, want hello", p)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("task was not processed within 20s")
+	}
+	select {
+	case p := <-got:
+		t.Fatalf("task with the same id ran twice (%q)", p)
+	case <-time.After(1500 * time.Millisecond):
+	}
+}
+
+func TestInProcessRetriesAndSkipRetry(t *testing.T) {
+	t.Parallel()
+	var flaky, bad atomic.Int32
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("test:flaky", func(ctx context.Context, task *asynq.Task) error {
+		if flaky.Add(1) < 3 {
+			return errors.New("transient")
+		}
+		return nil
+	})
+	mux.HandleFunc("test:bad", func(ctx context.Context, task *asynq.Task) error {
+		bad.Add(1)
+		return fmt.Errorf("bad payload: %w", asynq.SkipRetry)
+	})
+	q := queue.NewInProcess(mux, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	q.Backoff = func(int) time.Duration { return time.Millisecond }
+	ctx := context.Background()
+	if err := q.Enqueue(ctx, asynq.NewTask("test:flaky", nil), asynq.MaxRetry(5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(ctx, asynq.NewTask("test:bad", nil)); err != nil {
+		t.Fatal(err)
+	}
+	q.Wait()
+	if n := flaky.Load(); n != 3 {
+		t.Errorf("flaky task ran %d times, want 3 (two failures, then success)", n)
+	}
+	if n := bad.Load(); n != 1 {
+		t.Errorf("SkipRetry task ran %d times, want 1", n)
+	}
+	q.Close()
+	if err := q.Enqueue(ctx, asynq.NewTask("test:flaky", nil)); err == nil {
+		t.Error("enqueue after Close succeeded")
+	}
+}
+
+func TestInProcessUniqueID(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var runs atomic.Int32
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("test:slow", func(ctx context.Context, task *asynq.Task) error {
+		runs.Add(1)
+		<-release
+		return nil
+	})
+	q := queue.NewInProcess(mux, 4, slog.Default())
+	defer q.Close()
+	for i := 0; i < 3; i++ {
+		if err := q.Enqueue(context.Background(), asynq.NewTask("test:slow", nil), asynq.TaskID("page-7")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	q.Wait()
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("task with one id ran %d times concurrently, want 1", n)
+	}
+}

@@ -1,0 +1,99 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/store/storetest"
+)
+
+func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
+	t.Parallel()
+	_, url := storetest.NewWithURL(t)
+	// Two processes starting at once: the advisory lock serialises them and
+	// both end at the same version.
+	var wg sync.WaitGroup
+	versions := make([]uint, 3)
+	errs := make([]error, 3)
+	for i := range versions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			versions[i], errs[i] = store.Migrate(url)
+		}()
+	}
+	wg.Wait()
+	for i := range versions {
+		if errs[i] != nil {
+			t.Fatalf("migrate %d: %v", i, errs[i])
+		}
+		if versions[i] != versions[0] || versions[i] == 0 {
+			t.Fatalf("versions differ or zero: %v", versions)
+		}
+	}
+}
+
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// The keys the rules depend on: a page image stored once, one score per
+// candidate and item, one exam number per candidate per exam.
+func TestSchemaKeys(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	exec := func(sql string, args ...any) error {
+		_, err := db.Pool.Exec(ctx, sql, args...)
+		return err
+	}
+	must := func(sql string, args ...any) {
+		t.Helper()
+		if err := exec(sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	must(`INSERT INTO counties (id, code, name) VALUES (1, '01', '示例县')`)
+	must(`INSERT INTO schools (id, county_id, code, name) VALUES (1, 1, '0101', '城关小学')`)
+	must(`INSERT INTO students (id, school_id, student_no, name) VALUES (1, 1, 'S1', '张三'), (2, 1, 'S2', '李四')`)
+	must(`INSERT INTO exams (id, code, name) VALUES (1, '21', '五年级监测')`)
+	must(`INSERT INTO subjects (id, exam_id, code, name) VALUES (1, 1, 'math', '数学')`)
+	must(`INSERT INTO rooms (id, exam_id, school_id, number, capacity) VALUES (1, 1, 1, 1, 30)`)
+	must(`INSERT INTO candidates (id, exam_id, student_id, exam_no, room_id, seat) VALUES (1, 1, 1, '2101010101', 1, 1)`)
+
+	sha := "aa00000000000000000000000000000000000000000000000000000000000000"
+	must(`INSERT INTO pages (image_sha256, blob_key) VALUES ($1, 'k')`, sha)
+
+	cases := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"same image twice", `INSERT INTO pages (image_sha256, blob_key) VALUES ($1, 'k2')`, []any{sha}},
+		{"second exam number for a candidate", `INSERT INTO candidates (exam_id, student_id, exam_no, room_id, seat) VALUES (1, 1, '2101010102', 1, 2)`, nil},
+		{"exam number reused", `INSERT INTO candidates (exam_id, student_id, exam_no, room_id, seat) VALUES (1, 2, '2101010101', 1, 2)`, nil},
+		{"seat taken twice", `INSERT INTO candidates (exam_id, student_id, exam_no, room_id, seat) VALUES (1, 2, '2101010102', 1, 1)`, nil},
+	}
+	for _, c := range cases {
+		if err := exec(c.sql, c.args...); !uniqueViolation(err) {
+			t.Errorf("%s: got %v, want a unique violation", c.name, err)
+		}
+	}
+
+	must(`INSERT INTO item_scores (candidate_id, subject_id, item, score, source) VALUES (1, 1, '1', 2, 'omr')`)
+	if err := exec(`INSERT INTO item_scores (candidate_id, subject_id, item, score, source) VALUES (1, 1, '1', 0, 'manual')`); !uniqueViolation(err) {
+		t.Errorf("second score for one candidate and item: got %v, want a unique violation", err)
+	}
+	if err := exec(`INSERT INTO pages (image_sha256, blob_key) VALUES ('not-a-digest', 'k3')`); err == nil {
+		t.Error("a page with a malformed digest was accepted")
+	}
+	if err := exec(`INSERT INTO incidents (exam_id, level, description, reported_by) VALUES (1, 4, 'x', 'y')`); err == nil {
+		t.Error("incident level 4 was accepted (levels are 1-3)")
+	}
+}

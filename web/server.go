@@ -1,0 +1,65 @@
+// Package web is saoyue's HTTP server: plain net/http with Go 1.22 route
+// patterns, one handler per file, templates embedded.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	DB     *store.DB
+	Blobs  blob.Store
+	Logger *slog.Logger
+	tmpl   *template.Template
+}
+
+// NewServer parses the templates once at start, so a broken template fails
+// the start, not a user's request.
+func NewServer(db *store.DB, blobs blob.Store, logger *slog.Logger) *Server {
+	return &Server{
+		DB:     db,
+		Blobs:  blobs,
+		Logger: logger,
+		tmpl:   template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")),
+	}
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	return s.logRequests(mux)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		next.ServeHTTP(w, r)
+		s.Logger.Debug("http", "method", r.Method, "path", r.URL.Path, "dur", time.Since(start))
+	})
+}
+
+func (s *Server) render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		s.Logger.Error("render page", "template", name, "err", err)
+	}
+}
+
+var funcs = template.FuncMap{
+	"statusName": func(s string) string {
+		return map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[s]
+	},
+}
