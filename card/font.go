@@ -1,0 +1,90 @@
+package card
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// FontEnv and LatinFontEnv name the environment variables that override
+// the fonts. The CJK fallback font has no Latin glyphs, so digits and
+// letters are printed with a second, Latin font.
+const (
+	FontEnv      = "SAOYUE_CJK_FONT"
+	LatinFontEnv = "SAOYUE_LATIN_FONT"
+)
+
+// latinCandidates are tried for digits and letters; when none is installed
+// the PDF core font Helvetica is used, which every printer and viewer has.
+var latinCandidates = []string{
+	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+	"/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+}
+
+// FindLatinFont returns the TrueType font for digits and Latin letters, or
+// "" to use the core Helvetica font.
+func FindLatinFont() (string, error) {
+	if p := os.Getenv(LatinFontEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("Latin font from %s: %w", LatinFontEnv, err)
+		}
+		return p, nil
+	}
+	for _, p := range latinCandidates {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", nil
+}
+
+// fontCandidates are TrueType (not .ttc: fpdf cannot read collections)
+// fonts with the Chinese glyphs a card needs, in order of preference.
+var fontCandidates = []string{
+	"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+	"/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
+	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",
+}
+
+// FindFont returns the path of the CJK TrueType font used on cards:
+// $SAOYUE_CJK_FONT when set, else the first installed candidate.
+func FindFont() (string, error) {
+	if p := os.Getenv(FontEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("CJK font from %s: %w", FontEnv, err)
+		}
+		return p, nil
+	}
+	for _, p := range fontCandidates {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no Chinese (CJK) TrueType font found for printing cards: install it with " +
+		"`apt-get install -y fonts-droid-fallback`, or set " + FontEnv + " to a .ttf file with Chinese glyphs")
+}
+
+var fontCache struct {
+	sync.Mutex
+	files map[string][]byte
+}
+
+// readFont reads a font once per process: the CJK fallback font is 4 MB and
+// a print run renders many cards.
+func readFont(path string) ([]byte, error) {
+	fontCache.Lock()
+	defer fontCache.Unlock()
+	if data, ok := fontCache.files[path]; ok {
+		return data, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read font: %w", err)
+	}
+	if fontCache.files == nil {
+		fontCache.files = map[string][]byte{}
+	}
+	fontCache.files[path] = data
+	return data, nil
+}
