@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"golang.org/x/image/font/sfnt"
 )
 
 // FontEnv and LatinFontEnv name the environment variables that override
@@ -87,4 +89,35 @@ func readFont(path string) ([]byte, error) {
 	}
 	fontCache.files[path] = data
 	return data, nil
+}
+
+// glyphSet tells whether a font has a glyph for a rune.
+type glyphSet func(rune) bool
+
+var coverageCache struct {
+	sync.Mutex
+	sets map[string]glyphSet
+}
+
+// fontCoverage parses the font's character map once per process.
+func fontCoverage(path string, data []byte) (glyphSet, error) {
+	coverageCache.Lock()
+	defer coverageCache.Unlock()
+	if g, ok := coverageCache.sets[path]; ok {
+		return g, nil
+	}
+	f, err := sfnt.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("font %s is not a TrueType font: %w", path, err)
+	}
+	g := func(r rune) bool {
+		var buf sfnt.Buffer // per call: renders may run concurrently
+		i, err := f.GlyphIndex(&buf, r)
+		return err == nil && i != 0
+	}
+	if coverageCache.sets == nil {
+		coverageCache.sets = map[string]glyphSet{}
+	}
+	coverageCache.sets[path] = g
+	return g, nil
 }

@@ -52,10 +52,18 @@ func RenderPDFWithOptions(t *Template, w io.Writer, opt RenderOptions) error {
 	if err != nil {
 		return fmt.Errorf("render card: %w", err)
 	}
+	cjkHas, err := fontCoverage(cjkPath, cjk)
+	if err != nil {
+		return fmt.Errorf("render card: %w", err)
+	}
 	var latin []byte
+	latinHas := glyphSet(func(r rune) bool { return r < 0x80 })
 	if latinPath != "" {
 		if latin, err = readFont(latinPath); err != nil {
 			return fmt.Errorf("render card: Latin font %s: %w", latinPath, err)
+		}
+		if latinHas, err = fontCoverage(latinPath, latin); err != nil {
+			return fmt.Errorf("render card: %w", err)
 		}
 	}
 	pw, ph, _ := t.PaperSize()
@@ -84,7 +92,7 @@ func RenderPDFWithOptions(t *Template, w io.Writer, opt RenderOptions) error {
 	if t.Color == "red" {
 		ink = inkRed
 	}
-	r := &renderer{pdf: pdf, t: t, ink: ink, latin: latinFamily}
+	r := &renderer{pdf: pdf, t: t, ink: ink, latin: latinFamily, cjkHas: cjkHas, latinHas: latinHas}
 	for pi := range t.Pages {
 		pdf.AddPage()
 		if err := r.page(pi, opt.Form); err != nil {
@@ -102,6 +110,10 @@ type renderer struct {
 	t     *Template
 	ink   [3]int
 	latin string // font family for ASCII runs
+
+	// The CJK fallback font has no Latin letters and few symbols (√ ×);
+	// each rune is printed with the font that has it.
+	cjkHas, latinHas glyphSet
 }
 
 func (r *renderer) useInk() {
@@ -185,25 +197,29 @@ func (r *renderer) page(pi int, form string) error {
 	return nil
 }
 
-// runs splits s into ASCII and non-ASCII runs: each needs its own font.
-func runs(s string) []string {
-	var out []string
-	start := 0
-	for i := 1; i < len(s); i++ {
-		// Comparing bytes is enough: every byte of a multi-byte rune is >= 0x80.
-		if (s[i] < 0x80) != (s[i-1] < 0x80) {
-			out = append(out, s[start:i])
-			start = i
+// run is a piece of text printed with one font.
+type run struct {
+	text  string
+	latin bool
+}
+
+// runs splits s into pieces that each use one font: ASCII and whatever
+// the CJK font lacks go to the Latin font.
+func (r *renderer) runs(s string) []run {
+	var out []run
+	for _, c := range s {
+		latin := c < 0x80 || (!r.cjkHas(c) && r.latinHas(c))
+		if n := len(out); n > 0 && out[n-1].latin == latin {
+			out[n-1].text += string(c)
+			continue
 		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
+		out = append(out, run{string(c), latin})
 	}
 	return out
 }
 
-func (r *renderer) setRunFont(run string, size float64) {
-	if run[0] < 0x80 {
+func (r *renderer) setRunFont(rn run, size float64) {
+	if rn.latin {
 		r.pdf.SetFont(r.latin, "", size)
 	} else {
 		r.pdf.SetFont("cjk", "", size)
@@ -213,19 +229,19 @@ func (r *renderer) setRunFont(run string, size float64) {
 // width is the printed width of s in mm.
 func (r *renderer) width(s string, size float64) float64 {
 	w := 0.0
-	for _, run := range runs(s) {
-		r.setRunFont(run, size)
-		w += r.pdf.GetStringWidth(run)
+	for _, rn := range r.runs(s) {
+		r.setRunFont(rn, size)
+		w += r.pdf.GetStringWidth(rn.text)
 	}
 	return w
 }
 
 // text prints s with its baseline at y.
 func (r *renderer) text(x, y float64, s string, size float64) {
-	for _, run := range runs(s) {
-		r.setRunFont(run, size)
-		r.pdf.Text(x, y, run)
-		x += r.pdf.GetStringWidth(run)
+	for _, rn := range r.runs(s) {
+		r.setRunFont(rn, size)
+		r.pdf.Text(x, y, rn.text)
+		x += r.pdf.GetStringWidth(rn.text)
 	}
 }
 
@@ -308,7 +324,7 @@ func (r *renderer) notice(b Box) {
 			break
 		}
 	}
-	r.centredText(b.X+b.W/2, b.Y+1+0.86*ptToMM(titleSize), "注  意  事  项", titleSize, true)
+	r.centredText(b.X+b.W/2, b.Y+1+0.86*ptToMM(titleSize), "注意事项", titleSize, true)
 	lh := ptToMM(size) * 1.3
 	y := b.Y + titleH + 0.86*ptToMM(size)
 	for _, l := range lines {
@@ -329,7 +345,9 @@ func (r *renderer) wrapNotes(notes []string, size, width float64) []string {
 		}
 		line := ""
 		for _, c := range n {
-			if line != "" && r.width(line+string(c), size) > width {
+			// Closing punctuation hangs at the line end rather than
+			// starting the next line, as Chinese typesetting does.
+			if line != "" && !strings.ContainsRune("。，、；：？！）》」』”", c) && r.width(line+string(c), size) > width {
 				out = append(out, line)
 				line = indent
 			}
@@ -445,14 +463,14 @@ func (r *renderer) bubble(cx, cy, rx, ry float64, label string) {
 	case "":
 	case "✓", "√":
 		pdf.SetLineWidth(0.3)
-		pdf.MoveTo(cx-0.8*ry, cy)
-		pdf.LineTo(cx-0.2*ry, cy+0.6*ry)
-		pdf.LineTo(cx+0.8*ry, cy-0.6*ry)
+		pdf.MoveTo(cx-0.6*ry, cy)
+		pdf.LineTo(cx-0.15*ry, cy+0.5*ry)
+		pdf.LineTo(cx+0.65*ry, cy-0.5*ry)
 		pdf.DrawPath("D")
 	case "✗", "×", "✕":
 		pdf.SetLineWidth(0.3)
-		pdf.Line(cx-0.55*ry, cy-0.55*ry, cx+0.55*ry, cy+0.55*ry)
-		pdf.Line(cx-0.55*ry, cy+0.55*ry, cx+0.55*ry, cy-0.55*ry)
+		pdf.Line(cx-0.45*ry, cy-0.45*ry, cx+0.45*ry, cy+0.45*ry)
+		pdf.Line(cx-0.45*ry, cy+0.45*ry, cx+0.45*ry, cy-0.45*ry)
 	default:
 		em := 2 * ry * 0.8
 		size := em * 72 / 25.4

@@ -1,0 +1,275 @@
+package card
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../fixtures/templates"
+
+func TestSampleTemplatesValidate(t *testing.T) {
+	tests := []struct {
+		file       string
+		pages      int
+		items      int
+		multiple   int
+		groups     int // distinct question groups
+		boxes      int // subjective boxes
+		gridDigits int
+		color      string
+		style      string
+	}{
+		{"math-a4.yaml", 2, 25, 5, 6, 8, 10, "red", "bracket"},
+		{"english-a3.yaml", 1, 30, 0, 5, 6, 9, "black", "ellipse"},
+		{"questionnaire.yaml", 1, 60, 0, 0, 0, 0, "black", "bracket"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			tpl, err := Load(filepath.Join(fixtures, tc.file))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if len(tpl.Pages) != tc.pages || tpl.Color != tc.color || tpl.BubbleStyle != tc.style {
+				t.Errorf("got %d pages, %s %s; want %d, %s %s", len(tpl.Pages), tpl.Color, tpl.BubbleStyle, tc.pages, tc.color, tc.style)
+			}
+			doc, err := Layout(tpl, 200)
+			if err != nil {
+				t.Fatalf("Layout: %v", err)
+			}
+			if len(doc.Items) != tc.items {
+				t.Errorf("got %d items, want %d", len(doc.Items), tc.items)
+			}
+			multiple, groups, boxes, grid := 0, map[string]bool{}, 0, 0
+			for i, it := range doc.Items {
+				if it.Number != i+1 {
+					t.Errorf("item %d is numbered %d; the samples number items 1..n in order", i, it.Number)
+				}
+				if it.Multiple {
+					multiple++
+				}
+			}
+			for _, p := range doc.Pages {
+				for _, r := range p.Subjective() {
+					groups[r.Group] = true
+					boxes++
+				}
+				for _, b := range p.Bubbles {
+					if b.Kind == BubbleGrid && b.Index == 0 {
+						grid++
+					}
+				}
+				if len(p.Fiducials()) != 4 {
+					t.Errorf("page %d: %d fiducials", p.Page, len(p.Fiducials()))
+				}
+			}
+			if multiple != tc.multiple || len(groups) != tc.groups || boxes != tc.boxes || grid != tc.gridDigits {
+				t.Errorf("got %d multiple-choice, %d groups, %d boxes, %d digits; want %d, %d, %d, %d",
+					multiple, len(groups), boxes, grid, tc.multiple, tc.groups, tc.boxes, tc.gridDigits)
+			}
+			// The layout is a JSON contract; it must encode.
+			if _, err := json.Marshal(doc); err != nil {
+				t.Errorf("layout does not encode as JSON: %v", err)
+			}
+		})
+	}
+}
+
+// A small valid card; each broken variant below changes one line of it.
+const baseTemplate = `id: t1
+title: 测试卡
+subject: 数学
+paper: A4
+bubble_style: bracket
+pages:
+  - fiducials: [{x: 8, y: 8, size: 5}, {x: 197, y: 8, size: 5}, {x: 197, y: 284, size: 5}, {x: 8, y: 284, size: 5}]
+    qr: {x: 178, y: 16, size: 16}
+    barcode: {x: 20, y: 40, w: 60, h: 30}
+    exam_number: {x: 90, y: 40, digits: 8}
+    objective:
+      - {x: 20, y: 110, start: 1, count: 10, options: A-D}
+      - {x: 20, y: 150, start: 11, count: 5, options: A-E, multiple: true}
+    subjective:
+      - {group: "21", x: 20, y: 190, w: 170, h: 40, max_score: 6}
+      - {group: "22", x: 20, y: 235, w: 170, h: 40, max_score: 6, step: 0.5}
+`
+
+func TestBaseTemplateIsValid(t *testing.T) {
+	if _, err := Parse([]byte(baseTemplate)); err != nil {
+		t.Fatalf("base template must be valid: %v", err)
+	}
+}
+
+func TestInvalidTemplatesAreRefused(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		want           string // substring of the error: the field path and the reason
+	}{
+		{"too many options", "options: A-D", "options: ABCDEFGH", "pages[0].objective[0].options: more than 7 options"},
+		{"unknown paper", "paper: A4", "paper: A5", `paper: unknown paper size "A5"`},
+		{"missing fiducials", "  - fiducials: [{x: 8, y: 8, size: 5}, {x: 197, y: 8, size: 5}, {x: 197, y: 284, size: 5}, {x: 8, y: 284, size: 5}]\n    qr:",
+			"  - qr:", "pages[0].fiducials: missing"},
+		{"three fiducials", ", {x: 8, y: 284, size: 5}]", "]", "pages[0].fiducials: need exactly 4"},
+		{"two fiducials in one corner", "{x: 8, y: 284, size: 5}]", "{x: 20, y: 20, size: 5}]", "a second square in the tl corner"},
+		{"overlapping bubbles", "options: A-D}", "options: A-D, option_pitch: 3}", "pages[0].objective[0]: bubble 1B overlaps bubble 1A"},
+		{"off the paper", "barcode: {x: 20,", "barcode: {x: 170,", "pages[0].barcode: off the paper"},
+		{"over the QR code", "barcode: {x: 20, y: 40,", "barcode: {x: 120, y: 20,", "pages[0].barcode: overlaps pages[0].qr"},
+		{"label over a fiducial", "    barcode:", "    labels: [{x: 10, y: 12, text: 说明}]\n    barcode:", "pages[0].labels[0]: overlaps pages[0].fiducials[0]"},
+		{"duplicate item numbers", "start: 11,", "start: 8,", "pages[0].objective[1]: item 8 is already numbered in pages[0].objective[0]"},
+		{"duplicate question id", `group: "22"`, `group: "21"`, "pages[0].subjective[1]: question 21 is already defined"},
+		{"max score not multiple of step", "max_score: 6, step: 0.5", "max_score: 6.3, step: 0.5", "pages[0].subjective[1].max_score: 6.3 is not a multiple of step 0.5"},
+		{"negative max score", "max_score: 6}", "max_score: -2}", "pages[0].subjective[0].max_score: must be greater than 0"},
+		{"blocks overlap", "{x: 20, y: 150,", "{x: 30, y: 115,", "pages[0].objective[1]: overlaps pages[0].objective[0]"},
+		{"no digits", "digits: 8", "digits: 0", "pages[0].exam_number.digits: must be 1-20"},
+		{"unknown bubble style", "bubble_style: bracket", "bubble_style: square", `bubble_style: "square" is not bracket or ellipse`},
+		{"unknown colour", "paper: A4", "paper: A4\ncolor: blue", `color: "blue" is not black or red`},
+		{"missing id", "id: t1", "id: ''", "id: missing"},
+		{"bad id", "id: t1", "id: 'a|b'", "id: \"a|b\" must be"},
+		{"missing QR", "    qr: {x: 178, y: 16, size: 16}\n", "", "pages[0].qr: missing"},
+		{"typo in a field name", "paper: A4", "paper: A4\ncolour: red", "field colour not found"},
+		{"no pages", "pages:\n", "pages: []\nxpages:\n", "field xpages not found"},
+		{"duplicate option", "options: A-E,", "options: [A, B, A],", "pages[0].objective[1].options[2]: duplicate option"},
+		{"zero count", "count: 10,", "count: 0,", "pages[0].objective[0].count: must be 1-300"},
+		{"NaN coordinate", "barcode: {x: 20,", "barcode: {x: .nan,", "pages[0].barcode.x: not a finite number"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(baseTemplate, tc.old) {
+				t.Fatalf("test is broken: %q not in the base template", tc.old)
+			}
+			src := strings.Replace(baseTemplate, tc.old, tc.new, 1)
+			_, err := Parse([]byte(src))
+			if err == nil {
+				t.Fatalf("template accepted; want error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error does not name the problem\n got: %v\nwant: ...%s...", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidationErrorListsEveryProblem(t *testing.T) {
+	src := strings.Replace(baseTemplate, "paper: A4", "paper: A4\ncolor: blue\norientation: sideways", 1)
+	_, err := Parse([]byte(src))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *ValidationError, got %T %v", err, err)
+	}
+	if len(ve.Problems) != 2 {
+		t.Errorf("want 2 problems, got %q", ve.Problems)
+	}
+}
+
+func TestOptionSpellings(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want []string
+	}{
+		{"A-D", []string{"A", "B", "C", "D"}},
+		{"A-G", []string{"A", "B", "C", "D", "E", "F", "G"}},
+		{"TF", []string{"T", "F"}},
+		{"✓✗", []string{"✓", "✗"}},
+		{"[T, F]", []string{"T", "F"}},
+		{"'A, B, C'", []string{"A", "B", "C"}},
+	}
+	for _, tc := range tests {
+		src := strings.Replace(baseTemplate, "options: A-D}", "options: "+tc.yaml+"}", 1)
+		tpl, err := Parse([]byte(src))
+		if err != nil {
+			t.Errorf("%s: %v", tc.yaml, err)
+			continue
+		}
+		if got := tpl.Pages[0].Objective[0].Options; strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: got %q, want %q", tc.yaml, got, tc.want)
+		}
+	}
+}
+
+func TestPageCodeRoundTrip(t *testing.T) {
+	for _, form := range []string{"", "A", "B"} {
+		s := PageCode("math-g5-2024a", 2, form)
+		id, err := ParsePageCode(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if id.TemplateID != "math-g5-2024a" || id.Page != 2 || id.Form != form {
+			t.Errorf("%s: got %+v", s, id)
+		}
+	}
+	for _, bad := range []string{"", "SY1|x|1", "SY2|x|1|A", "SY1|x|0|A", "SY1|x|01|A", "SY1|x|1|C", "SY1||1|A", "SY1|x y|1|A"} {
+		if _, err := ParsePageCode(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestLayoutMillimetres(t *testing.T) {
+	// At 25.4 dpi one pixel is one millimetre: the numbers must be the
+	// template's own, plus half a stroke for outlines.
+	tpl, err := Parse([]byte(baseTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Layout(tpl, 25.4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Pages[0]
+	if p.WidthPx != 210 || p.HeightPx != 297 {
+		t.Errorf("page %dx%d, want 210x297", p.WidthPx, p.HeightPx)
+	}
+	f := p.Fiducials()
+	if len(f) != 4 || f[0].Rect != (Rect{8, 8, 5, 5}) || f[2].Rect != (Rect{197, 284, 5, 5}) {
+		t.Errorf("fiducials %+v", f)
+	}
+	var first Bubble
+	for _, b := range p.Bubbles {
+		if b.Kind == BubbleOption && b.Item == 1 && b.Option == "A" {
+			first = b
+		}
+	}
+	// Item 1 A: number cell 7 mm, then a 5x3 mm bubble.
+	if !near(first.CX, 20+7+2.5) || !near(first.CY, 110+1.5) || !near(first.RX, 2.5) || !near(first.RY, 1.5) ||
+		!near(first.Rect.X, 27-bubbleLineW/2) || !near(first.Rect.W, 5+bubbleLineW) {
+		t.Errorf("bubble 1A = %+v", first)
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+func TestRenderFailsClearlyWithoutFont(t *testing.T) {
+	tpl, err := Parse([]byte(baseTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(FontEnv, filepath.Join(t.TempDir(), "missing.ttf"))
+	err = RenderPDF(tpl, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), FontEnv) {
+		t.Errorf("want an error naming %s, got %v", FontEnv, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(baseTemplate))
+	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
+		if data, err := os.ReadFile(filepath.Join(fixtures, name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("pages: [{objective: [{count: 100000000, options: A-G}]}]"))
+	f.Add([]byte("id: x\npages: &a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tpl, err := Parse(data)
+		if err != nil {
+			return
+		}
+		// Whatever parses must also lay out.
+		if _, err := Layout(tpl, 200); err != nil {
+			t.Fatalf("valid template does not lay out: %v", err)
+		}
+	})
+}
