@@ -74,6 +74,58 @@ func newPDF() (*fpdf.Fpdf, error) {
 	return pdf, nil
 }
 
+// The CJK font has no Latin glyphs (digits would print as boxes), so runs
+// of ASCII are set in Helvetica, a PDF core font that needs no file.
+type textRun struct {
+	ascii bool
+	text  string
+}
+
+func textRuns(s string) []textRun {
+	var runs []textRun
+	for _, r := range s {
+		ascii := r < 0x80
+		if n := len(runs); n > 0 && runs[n-1].ascii == ascii {
+			runs[n-1].text += string(r)
+			continue
+		}
+		runs = append(runs, textRun{ascii: ascii, text: string(r)})
+	}
+	return runs
+}
+
+func setRunFont(pdf *fpdf.Fpdf, ascii bool, size float64) {
+	if ascii {
+		pdf.SetFont("Helvetica", "", size)
+	} else {
+		pdf.SetFont("cjk", "", size)
+	}
+}
+
+// textWidth is the width in mm of s set at size points.
+func textWidth(pdf *fpdf.Fpdf, size float64, s string) float64 {
+	w := 0.0
+	for _, r := range textRuns(s) {
+		setRunFont(pdf, r.ascii, size)
+		w += pdf.GetStringWidth(r.text)
+	}
+	return w
+}
+
+// text sets s with its baseline at y, starting at x.
+func text(pdf *fpdf.Fpdf, x, y, size float64, s string) {
+	for _, r := range textRuns(s) {
+		setRunFont(pdf, r.ascii, size)
+		pdf.Text(x, y, r.text)
+		x += pdf.GetStringWidth(r.text)
+	}
+}
+
+// textCentered sets s centred on cx.
+func textCentered(pdf *fpdf.Fpdf, cx, y, size float64, s string) {
+	text(pdf, cx-textWidth(pdf, size, s)/2, y, size, s)
+}
+
 // LabelLayout is a sheet of self-adhesive labels; lengths in mm.
 type LabelLayout struct {
 	Name           string
@@ -184,9 +236,8 @@ func WriteLabels(w io.Writer, exam *store.Exam, rooms []store.Room, cands []stor
 			for i, c := range by[room.Number] {
 				if i%l.PerSheet() == 0 {
 					pdf.AddPage()
-					pdf.SetFont("cjk", "", 8)
 					pdf.SetTextColor(90, 90, 90)
-					pdf.Text(l.Left, l.Top-5, fmt.Sprintf("%s  %s  第%02d考场  %s  条形码  第%d张",
+					text(pdf, l.Left, l.Top-5, 8, fmt.Sprintf("%s  %s  第%02d考场  %s  条形码  第%d张",
 						exam.Name, room.SchoolName, room.Number, sub.Name, i/l.PerSheet()+1))
 					pdf.SetTextColor(0, 0, 0)
 				}
@@ -198,8 +249,7 @@ func WriteLabels(w io.Writer, exam *store.Exam, rooms []store.Room, cands []stor
 	}
 	if pdf.PageCount() == 0 {
 		pdf.AddPage() // an empty PDF is unreadable; say why it is empty
-		pdf.SetFont("cjk", "", 12)
-		pdf.Text(20, 30, "本校无考生")
+		text(pdf, 20, 30, 12, "本校无考生")
 	}
 	if err := pdf.Output(w); err != nil {
 		return fmt.Errorf("write label PDF: %w", err)
@@ -210,20 +260,16 @@ func WriteLabels(w io.Writer, exam *store.Exam, rooms []store.Room, cands []stor
 func drawLabel(pdf *fpdf.Fpdf, l LabelLayout, i int, c store.Candidate, sub store.Subject) error {
 	x, y, w, _ := l.Rect(i)
 	const pad = 4.0
-	pdf.SetFont("cjk", "", 8)
-	pdf.Text(x+pad, y+5, c.SchoolName)
+	text(pdf, x+pad, y+5, 8, c.SchoolName)
 	if sub.Name != "" {
-		pdf.Text(x+w-pad-pdf.GetStringWidth(sub.Name), y+5, sub.Name)
+		text(pdf, x+w-pad-textWidth(pdf, 8, sub.Name), y+5, 8, sub.Name)
 	}
 	if err := drawBarcode(pdf, c.ExamNo, x+w/2, y+BarcodeTop, BarcodeHight); err != nil {
 		return err
 	}
-	pdf.SetFont("cjk", "", 12)
-	pdf.Text(x+w/2-pdf.GetStringWidth(c.ExamNo)/2, y+BarcodeTop+BarcodeHight+4.5, c.ExamNo)
-	pdf.SetFont("cjk", "", 11)
-	pdf.Text(x+pad, y+28, "姓名 "+c.Name)
-	pdf.SetFont("cjk", "", 9)
-	pdf.Text(x+pad, y+33.5, fmt.Sprintf("考场 %02d    座位号 %02d", c.RoomNumber, c.Seat))
+	textCentered(pdf, x+w/2, y+BarcodeTop+BarcodeHight+4.8, 12, c.ExamNo)
+	text(pdf, x+pad, y+28, 11, "姓名 "+c.Name)
+	text(pdf, x+pad, y+33.5, 9, fmt.Sprintf("考场 %02d    座位号 %02d", c.RoomNumber, c.Seat))
 	return nil
 }
 
@@ -241,8 +287,7 @@ func WriteRoomLists(w io.Writer, exam *store.Exam, rooms []store.Room, cands []s
 	}
 	if pdf.PageCount() == 0 {
 		pdf.AddPage()
-		pdf.SetFont("cjk", "", 12)
-		pdf.Text(20, 30, "本校无考生")
+		text(pdf, 20, 30, 12, "本校无考生")
 	}
 	if err := pdf.Output(w); err != nil {
 		return fmt.Errorf("write room list PDF: %w", err)
@@ -255,15 +300,12 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetLineWidth(0.2)
-	title := fmt.Sprintf("%s  第%02d考场 考场名单", exam.Name, room.Number)
-	pdf.SetFont("cjk", "", 15)
-	pdf.Text(105-pdf.GetStringWidth(title)/2, 16, title)
-	pdf.SetFont("cjk", "", 10)
+	textCentered(pdf, 105, 16, 15, fmt.Sprintf("%s  第%02d考场 考场名单", exam.Name, room.Number))
 	info := fmt.Sprintf("学校：%s %s    考场：%02d    人数：%d（座位 %d）", room.SchoolCode, room.SchoolName, room.Number, len(cands), room.Capacity)
 	if len(cands) > 0 {
-		info += fmt.Sprintf("    考号 %s – %s", cands[0].ExamNo, cands[len(cands)-1].ExamNo)
+		info += fmt.Sprintf("    考号 %s 至 %s", cands[0].ExamNo, cands[len(cands)-1].ExamNo)
 	}
-	pdf.Text(10, 24, info)
+	text(pdf, 10, 24, 10, info)
 
 	// The list in two halves side by side, so 42 rows and the chart fit
 	// one page that can be posted on the door.
@@ -272,43 +314,48 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 		title string
 		w     float64
 	}{{"座位号", 14}, {"考号", 30}, {"姓名", 26}, {"班级", 20}}
-	half := (len(cands) + 1) / 2
-	if half < 1 {
-		half = 1
+	half := max((len(cands)+1)/2, 1)
+	cell := func(x, y, w float64, s string, fill bool) {
+		style := "D"
+		if fill {
+			style = "FD"
+		}
+		pdf.Rect(x, y, w, rowH, style)
+		textCentered(pdf, x+w/2, y+rowH-1.6, 9, s)
 	}
+	pdf.SetFillColor(230, 230, 230)
 	for h := 0; h < 2; h++ {
-		x0 := 10.0 + float64(h)*100
-		pdf.SetFillColor(230, 230, 230)
-		pdf.SetXY(x0, top)
-		pdf.SetFont("cjk", "", 9)
+		x := 10.0 + float64(h)*100
 		for _, c := range cols {
-			pdf.CellFormat(c.w, rowH, c.title, "1", 0, "C", true, 0, "")
+			cell(x, top, c.w, c.title, true)
+			x += c.w
 		}
 		for r := 0; r < half; r++ {
 			i := h*half + r
-			pdf.SetXY(x0, top+rowH*float64(r+1))
 			var cells [4]string
 			if i < len(cands) {
 				c := cands[i]
 				cells = [4]string{fmt.Sprintf("%02d", c.Seat), c.ExamNo, c.Name, c.ClassName}
 			}
+			x := 10.0 + float64(h)*100
 			for k, c := range cols {
-				pdf.CellFormat(c.w, rowH, cells[k], "1", 0, "C", false, 0, "")
+				cell(x, top+rowH*float64(r+1), c.w, cells[k], false)
+				x += c.w
 			}
 		}
 	}
 
-	// Seating chart, drawn as seen from the back of the room: the desk
-	// (讲台) at the top, the first column on the left, by the door.
+	// Seating chart as the invigilator sees it from the back of the room:
+	// the teacher's desk (讲台) at the top, the first column on the left by
+	// the door.
 	chartTop := top + rowH*float64(half+1) + 10
-	pdf.SetFont("cjk", "", 11)
-	pdf.Text(10, chartTop, "座位示意图（S型竖向排列）")
+	text(pdf, 10, chartTop, 11, "座位示意图（S型竖向排列）")
 	deskTop := chartTop + 4
 	pdf.Rect(80, deskTop, 50, 8, "D")
-	pdf.Text(105-pdf.GetStringWidth("讲台")/2, deskTop+5.5, "讲台")
+	textCentered(pdf, 105, deskTop+5.5, 11, "讲台")
 	rows := SeatRows(room.Capacity)
 	gridTop := deskTop + 14
-	pitchY := min(15.0, (285-gridTop)/float64(rows))
+	pitchY := min(15.0, (283-gridTop)/float64(rows))
 	const gridLeft, pitchX, deskW = 22.0, 30.0, 25.0
 	deskH := pitchY - 3
 	center := func(seat int) (float64, float64) {
@@ -324,7 +371,6 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 		x2, y2 := center(s)
 		pdf.Line(x1, y1, x2, y2)
 	}
-	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetLineWidth(0.2)
 	pdf.SetFillColor(255, 255, 255)
 	bySeat := make(map[int]store.Candidate, len(cands))
@@ -337,24 +383,23 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 		c, taken := bySeat[s]
 		if taken {
 			pdf.SetDrawColor(0, 0, 0)
+			pdf.SetTextColor(0, 0, 0)
 		} else {
-			pdf.SetDrawColor(180, 180, 180)
+			pdf.SetDrawColor(190, 190, 190)
+			pdf.SetTextColor(160, 160, 160)
 		}
 		pdf.Rect(x, y, deskW, deskH, "FD")
-		pdf.SetFont("cjk", "", 10)
-		pdf.Text(x+1.5, y+4.2, fmt.Sprintf("%02d", s))
+		text(pdf, x+1.5, y+4.2, 10, fmt.Sprintf("%02d", s))
 		if taken {
-			pdf.SetFont("cjk", "", 9)
-			pdf.Text(cx-pdf.GetStringWidth(c.Name)/2+2, y+deskH-2, c.Name)
+			textCentered(pdf, cx+2, y+deskH-2, 9, c.Name)
 		}
 	}
 	pdf.SetDrawColor(0, 0, 0)
+	pdf.SetTextColor(0, 0, 0)
 	_, y1 := center(1)
-	pdf.SetFont("cjk", "", 9)
-	pdf.Text(10, y1-1, "入口")
-	pdf.Text(12, y1+3.5, "→")
-	pdf.SetFont("cjk", "", 8)
-	pdf.Text(10, 291, "座位号竖向按S型排列：01号为教室入口靠墙前排，沿第一列向后，再沿第二列向前，依此类推。     监考员签字：____________")
+	text(pdf, 11, y1+1, 9, "入口")
+	text(pdf, 10, 291, 8, "座位号竖向按S型排列：01号为教室入口靠墙前排，沿第一列向后，再沿第二列向前，依此类推。")
+	text(pdf, 150, 291, 9, "监考员签字：____________")
 }
 
 // WriteExamPDFs writes every school's label sheets and room lists into dir
@@ -406,6 +451,11 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
+	}
+	// CreateTemp makes the file private; a PDF is for printing and sharing.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
