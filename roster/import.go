@@ -226,4 +226,3 @@ func rosterSchoolIDs(r *Roster, ids map[string]int64) []int64 {
 	}
 	return out
 }
-

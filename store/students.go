@@ -27,7 +27,7 @@ func UpsertStudents(ctx context.Context, q TxOrPool, students []Student) error {
 		return nil
 	}
 	cols := struct {
-		school                               []int64
+		school                           []int64
 		no, name, gender, grade, classes []string
 	}{}
 	for _, s := range students {
