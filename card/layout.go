@@ -136,9 +136,15 @@ func (p *PageLayout) Subjective() []Region {
 }
 
 // PagePixels is the raster size pdftoppm produces for a page of w x h mm at
-// dpi: it rounds the scaled size to the nearest pixel.
+// dpi. The PDF stores the page size in points with two decimals (A4 is
+// 595.28 x 841.89 pt) and pdftoppm rounds the scaled size up, so A4 at
+// 300 dpi is 2481 x 3508 px; the last column lies just past the paper edge.
 func PagePixels(wMM, hMM, dpi float64) (int, int) {
-	return int(math.Round(wMM * dpi / 25.4)), int(math.Round(hMM * dpi / 25.4))
+	px := func(mm float64) int {
+		pt := math.Round(mm*72/25.4*100) / 100
+		return int(math.Ceil(pt*dpi/72 - 1e-9))
+	}
+	return px(wMM), px(hMM)
 }
 
 // Layout computes the pixel layout of a valid template at dpi.

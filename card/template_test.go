@@ -219,8 +219,9 @@ func TestLayoutMillimetres(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := doc.Pages[0]
-	if p.WidthPx != 210 || p.HeightPx != 297 {
-		t.Errorf("page %dx%d, want 210x297", p.WidthPx, p.HeightPx)
+	// pdftoppm rounds the page up from 595.28 x 841.89 pt.
+	if p.WidthPx != 211 || p.HeightPx != 298 || p.WidthMM != 210 || p.HeightMM != 297 {
+		t.Errorf("page %dx%d px, %vx%v mm; want 211x298 px, 210x297 mm", p.WidthPx, p.HeightPx, p.WidthMM, p.HeightMM)
 	}
 	f := p.Fiducials()
 	if len(f) != 4 || f[0].Rect != (Rect{8, 8, 5, 5}) || f[2].Rect != (Rect{197, 284, 5, 5}) {
@@ -272,4 +273,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid template does not lay out: %v", err)
 		}
 	})
+}
+
+func TestPagePixelsLikePdftoppm(t *testing.T) {
+	// Sizes measured with pdftoppm -r D on fpdf output.
+	tests := []struct {
+		w, h, dpi float64
+		pw, ph    int
+	}{
+		{210, 297, 25.4, 211, 298},
+		{210, 297, 72, 596, 842},
+		{210, 297, 100, 827, 1170},
+		{210, 297, 150, 1241, 1754},
+		{210, 297, 200, 1654, 2339},
+		{210, 297, 300, 2481, 3508},
+		{210, 297, 600, 4961, 7016},
+		{420, 297, 200, 3308, 2339},
+	}
+	for _, tc := range tests {
+		if pw, ph := PagePixels(tc.w, tc.h, tc.dpi); pw != tc.pw || ph != tc.ph {
+			t.Errorf("%vx%v mm at %v dpi: got %dx%d, want %dx%d", tc.w, tc.h, tc.dpi, pw, ph, tc.pw, tc.ph)
+		}
+	}
 }
