@@ -110,8 +110,9 @@ func (t *table) rowsOf(ps *Problems) []row {
 }
 
 func parseSchools(t *table, ps *Problems) []School {
+	before := ps.Total
 	idx := t.columns(schoolColumns, ps)
-	if ps.Total > 0 {
+	if ps.Total > before { // without its columns, every row would be wrong
 		return nil
 	}
 	var out []School
@@ -144,8 +145,9 @@ func parseSchools(t *table, ps *Problems) []School {
 }
 
 func parseStudents(t *table, ps *Problems) []Student {
+	before := ps.Total
 	idx := t.columns(studentColumns, ps)
-	if ps.Total > 0 {
+	if ps.Total > before { // without its columns, every row would be wrong
 		return nil
 	}
 	var out []Student
@@ -194,8 +196,9 @@ func normGender(s string) (string, bool) {
 }
 
 func parseTeachers(t *table, ps *Problems) []Teacher {
+	before := ps.Total
 	idx := t.columns(teacherColumns, ps)
-	if ps.Total > 0 {
+	if ps.Total > before { // without its columns, every row would be wrong
 		return nil
 	}
 	var out []Teacher

@@ -65,10 +65,21 @@ func decodeText(file string, data []byte) (string, error) {
 	// lets the error name the line.
 	dec := simplifiedchinese.GBK.NewDecoder()
 	var out strings.Builder
-	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for i, line := range lines {
 		s, err := dec.Bytes(line)
 		if err != nil || bytes.ContainsRune(s, utf8.RuneError) {
-			return "", fmt.Errorf("%s line %d: the file is neither UTF-8 nor GBK: save it as CSV UTF-8", file, i+1)
+			// The later of the first non-UTF-8 and the first non-GBK line is
+			// where the file's own encoding breaks: a UTF-8 file with one
+			// bad line fails GBK on its first Chinese line already.
+			bad := i + 1
+			for j, l := range lines {
+				if !utf8.Valid(l) {
+					bad = max(bad, j+1)
+					break
+				}
+			}
+			return "", fmt.Errorf("%s line %d: the file is neither UTF-8 nor GBK: save it as CSV UTF-8", file, bad)
 		}
 		out.Write(s)
 	}
