@@ -15,7 +15,7 @@ import (
 func fixture(name string) string { return filepath.Join("..", "fixtures", "roster", name) }
 
 var fixtureFiles = Files{
-	Schools:  []string{fixture("schools.csv")},  // GBK, Chinese headers
+	Schools:  []string{fixture("schools.csv")},   // GBK, Chinese headers
 	Students: []string{fixture("students.xlsx")}, // XLSX, Chinese headers
 	Teachers: []string{fixture("teachers.csv")},  // UTF-8 with BOM, English headers
 }
