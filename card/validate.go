@@ -3,6 +3,7 @@ package card
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -412,17 +413,39 @@ func (t *Template) checkGeometry(c *checker) {
 		}
 
 		// Bubbles must be apart so a mark in one cannot be read in another.
-		for i := 0; i < len(g.bubbles); i++ {
-			ri := g.bubbles[i].rect().grow(bubbleLineW)
-			for j := i + 1; j < len(g.bubbles); j++ {
-				if ri.overlaps(g.bubbles[j].rect().grow(bubbleLineW)) {
-					c.add(g.bubbles[j].path, "bubble %s overlaps bubble %s of %s", bubbleName(g.bubbles[j]), bubbleName(g.bubbles[i]), g.bubbles[i].path)
-					i = len(g.bubbles) // one report per page is enough
-					break
+		if a, b, ok := firstBubbleOverlap(g.bubbles); ok {
+			c.add(b.path, "bubble %s overlaps bubble %s of %s", bubbleName(b), bubbleName(a), a.path)
+		}
+	}
+}
+
+// firstBubbleOverlap finds two bubbles closer than a stroke width. It sweeps
+// bubbles sorted by left edge, as a page may hold thousands of them.
+func firstBubbleOverlap(bubbles []bubbleMM) (a, b bubbleMM, ok bool) {
+	idx := make([]int, len(bubbles))
+	for i := range idx {
+		idx[i] = i
+	}
+	rect := func(i int) rectMM { return bubbles[i].rect().grow(bubbleLineW) }
+	sort.Slice(idx, func(i, j int) bool { return rect(idx[i]).x < rect(idx[j]).x })
+	// Report the pair that comes first in the template, whatever the sweep
+	// order, so the message points at the first mistake.
+	bestA, bestB := -1, -1
+	for i := 0; i < len(idx); i++ {
+		ri := rect(idx[i])
+		for j := i + 1; j < len(idx) && rect(idx[j]).x < ri.right(); j++ {
+			if ri.overlaps(rect(idx[j])) {
+				first, second := min(idx[i], idx[j]), max(idx[i], idx[j])
+				if bestA < 0 || first < bestA || (first == bestA && second < bestB) {
+					bestA, bestB = first, second
 				}
 			}
 		}
 	}
+	if bestA < 0 {
+		return a, b, false
+	}
+	return bubbles[bestA], bubbles[bestB], true
 }
 
 func isKeepClear(path string) bool {
