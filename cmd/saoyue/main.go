@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(cfg),
 		newWorkerCmd(cfg),
 		newDemoCmd(cfg),
+		newCardCmd(cfg),
 	)
 	return root
 }
