@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newWorkerCmd(cfg),
 		newDemoCmd(cfg),
 		newCardCmd(cfg),
+		newOMRCmd(cfg),
 	)
 	return root
 }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/omr"
+)
+
+func newOMRCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{Use: "omr", Short: "Read scanned answer cards"}
+	var templates []string
+	var cropDir string
+	var workers int
+	read := &cobra.Command{
+		Use:   "read --template T.yaml [--crops DIR] FILE...",
+		Short: "Read page images against templates; one JSON object per page on stdout",
+		Long: `Reads each page image (JPEG or PNG) against the given templates and prints one JSON
+object per page, in the order given. A page the reader cannot handle (corrupt file,
+wrong template, unreadable corner marks...) is reported with its exceptions; the exit
+status is non-zero only when the tool itself fails (no template, a file that cannot be
+opened, a crop that cannot be written).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if len(templates) == 0 {
+				return fmt.Errorf("give at least one --template")
+			}
+			var ts []*card.Template
+			for _, p := range templates {
+				t, err := card.Load(p)
+				if err != nil {
+					return err
+				}
+				ts = append(ts, t)
+			}
+			opts := omr.DefaultOptions()
+			opts.Crops = cropDir != ""
+			reader, err := omr.NewReader(ts, opts)
+			if err != nil {
+				return err
+			}
+			if cropDir != "" {
+				if err := os.MkdirAll(cropDir, 0o755); err != nil {
+					return fmt.Errorf("create crop directory: %w", err)
+				}
+			}
+			results := make([]*omr.Result, len(files))
+			errs := make([]error, len(files))
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for w := 0; w < max(1, workers); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						results[i], errs[i] = readOne(reader, files[i], cropDir)
+					}
+				}()
+			}
+			// Print in input order as results complete.
+			done := make(chan struct{})
+			go func() {
+				for i := range files {
+					next <- i
+				}
+				close(next)
+				wg.Wait()
+				close(done)
+			}()
+			<-done
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			var failed []string
+			for i, res := range results {
+				if errs[i] != nil {
+					failed = append(failed, errs[i].Error())
+					continue
+				}
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("%d file(s) could not be processed:\n  %s", len(failed), strings.Join(failed, "\n  "))
+			}
+			return nil
+		},
+	}
+	read.Flags().StringArrayVar(&templates, "template", nil, "template YAML (repeatable)")
+	read.Flags().StringVar(&cropDir, "crops", "", "write subjective answer crops (JPEG) into this directory")
+	read.Flags().IntVar(&workers, "workers", runtime.NumCPU(), "pages read in parallel")
+	cmd.AddCommand(read)
+	return cmd
+}
+
+func readOne(reader *omr.Reader, path, cropDir string) (*omr.Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	res := reader.Read(path, data)
+	if cropDir == "" {
+		return res, nil
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	for i := range res.Crops {
+		c := &res.Crops[i]
+		name := fmt.Sprintf("%s-q%s%s.jpg", base, c.Group, sanitize(c.Sub))
+		if err := os.WriteFile(filepath.Join(cropDir, name), c.JPEG, 0o644); err != nil {
+			return nil, fmt.Errorf("write crop: %w", err)
+		}
+		c.File = name
+	}
+	return res, nil
+}
+
+// sanitize keeps sub-question labels such as "(1)" usable in file names.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		if r == '(' || r == ')' {
+			return -1
+		}
+		return '_'
+	}, s)
+}

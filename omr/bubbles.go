@@ -1,0 +1,194 @@
+package omr
+
+import (
+	"math"
+	"sort"
+
+	"github.com/saoyue/saoyue/card"
+)
+
+// Decision levels on the relative fill (0 = the blank card, 1 = this page's
+// typical pencil mark). Between them a person decides.
+const (
+	fillEmpty  = 0.35 // below: empty
+	fillMarked = 0.62 // at or above: marked
+	// absFloor: an excess darkness below this is never a mark, however
+	// light the page's pencil; it keeps dust and residue of a clean erasure
+	// from being scaled up on a page with no marks at all.
+	absFloor = 0.10
+	// defaultPencil is the excess darkness of a normal 2B fill, used when a
+	// page has too few clear marks to learn its own.
+	defaultPencil = 0.45
+)
+
+// Bubble states.
+const (
+	stateEmpty    = "empty"
+	stateMarked   = "marked"
+	stateDoubtful = "doubtful"
+)
+
+// relativeFills turns darkness into fill relative to the blank card's ink
+// (base) and the page's own pencil level: the median excess darkness of the
+// bubbles that are clearly filled.
+func relativeFills(dark, base []float64) []float64 {
+	excess := make([]float64, len(dark))
+	var clear []float64
+	for i := range dark {
+		excess[i] = math.Max(0, dark[i]-base[i])
+		if excess[i] > 0.25 {
+			clear = append(clear, excess[i])
+		}
+	}
+	pencil := defaultPencil
+	if len(clear) >= 3 {
+		sort.Float64s(clear)
+		pencil = clear[len(clear)/2]
+	}
+	pencil = math.Max(0.28, math.Min(0.9, pencil))
+	fills := make([]float64, len(dark))
+	for i, e := range excess {
+		if e < absFloor {
+			fills[i] = e / absFloor * fillEmpty * 0.5 // clearly empty, keep order
+			continue
+		}
+		fills[i] = e / pencil
+	}
+	return fills
+}
+
+func stateOf(fill float64) string {
+	switch {
+	case fill < fillEmpty:
+		return stateEmpty
+	case fill >= fillMarked:
+		return stateMarked
+	default:
+		return stateDoubtful
+	}
+}
+
+// margin is how far a fill is from the doubtful band, 0..1.
+func margin(fill float64) float64 {
+	switch stateOf(fill) {
+	case stateEmpty:
+		return math.Min(1, (fillEmpty-fill)/fillEmpty)
+	case stateMarked:
+		return math.Min(1, (fill-fillMarked)/(1-fillMarked))
+	}
+	return 0
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// decideItem turns an item's option fills into chosen options and a status.
+func decideItem(number int, multiple bool, opts []Option) Item {
+	it := Item{Number: number, Multiple: multiple, Chosen: []string{}, Options: opts, Confidence: 1}
+	doubtful := false
+	for _, o := range opts {
+		switch o.State {
+		case stateMarked:
+			it.Chosen = append(it.Chosen, o.Label)
+		case stateDoubtful:
+			doubtful = true
+		}
+		it.Confidence = math.Min(it.Confidence, margin(o.Fill))
+	}
+	switch {
+	case doubtful:
+		it.Status = StatusDoubtful
+	case len(it.Chosen) == 0:
+		it.Status = StatusBlank
+	case !multiple && len(it.Chosen) > 1:
+		it.Status = StatusMulti
+	default:
+		it.Status = StatusOK
+	}
+	it.Confidence = round3(0.5 + it.Confidence/2)
+	if doubtful {
+		it.Confidence = round3(it.Confidence / 2)
+	}
+	return it
+}
+
+func option(b card.Bubble, dark, fill float64) Option {
+	return Option{Label: b.Option, Fill: round3(fill), Darkness: round3(dark), State: stateOf(fill)}
+}
+
+// decide reads objective items, the invigilator marks and the form row.
+func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, dark, fills []float64) {
+	type entry struct {
+		b card.Bubble
+		o Option
+	}
+	items := map[int][]entry{}
+	var formOpts []entry
+	for i, b := range bubbles {
+		o := option(b, dark[i], fills[i])
+		switch b.Kind {
+		case card.BubbleOption:
+			items[b.Item] = append(items[b.Item], entry{b, o})
+		case card.BubbleAbsent, card.BubbleViolation:
+			m := &Mark{Marked: o.State == stateMarked, State: o.State, Fill: o.Fill}
+			label := "absent (缺考)"
+			if b.Kind == card.BubbleAbsent {
+				res.Absent = m
+			} else {
+				res.Violation = m
+				label = "violation (违纪)"
+			}
+			if o.State == stateDoubtful {
+				res.except(ExcMark, "the "+label+" mark is unclear", 0)
+			}
+		case card.BubbleForm:
+			formOpts = append(formOpts, entry{b, o})
+		}
+	}
+	var numbers []int
+	for n := range items {
+		numbers = append(numbers, n)
+	}
+	sort.Ints(numbers)
+	for _, n := range numbers {
+		es := items[n]
+		sort.Slice(es, func(i, j int) bool { return es[i].b.Index < es[j].b.Index })
+		opts := make([]Option, len(es))
+		for i, e := range es {
+			opts[i] = e.o
+		}
+		it := decideItem(n, pi.tmpl.items[n].Multiple, opts)
+		res.Items = append(res.Items, it)
+		switch it.Status {
+		case StatusDoubtful:
+			res.except(ExcDoubtful, "unclear mark: "+describe(it), n)
+		case StatusMulti:
+			res.except(ExcMulti, "several options marked on a single-choice item", n)
+		}
+	}
+	if len(formOpts) > 0 {
+		sort.Slice(formOpts, func(i, j int) bool { return formOpts[i].b.Index < formOpts[j].b.Index })
+		opts := make([]Option, len(formOpts))
+		for i, e := range formOpts {
+			opts[i] = e.o
+		}
+		fm := decideItem(0, false, opts)
+		res.FormMarks = &fm
+	}
+}
+
+func describe(it Item) string {
+	s := ""
+	for _, o := range it.Options {
+		if o.State == stateDoubtful {
+			if s != "" {
+				s += ", "
+			}
+			s += o.Label + " fill " + trimFloat(o.Fill)
+		}
+	}
+	return s
+}
+
+func trimFloat(f float64) string {
+	return formatFloat(math.Round(f*100) / 100)
+}

@@ -1,0 +1,5 @@
+package omr
+
+import "strconv"
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

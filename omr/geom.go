@@ -1,0 +1,132 @@
+package omr
+
+import (
+	"errors"
+	"math"
+)
+
+// pt is a point in pixels.
+type pt struct{ X, Y float64 }
+
+// homography maps template-layout pixels to image pixels. Computing it in Go
+// (rather than with cv::findHomography) keeps registration free of Mats and
+// lets us map only the few thousand points we sample instead of warping
+// whole pages.
+type homography [9]float64
+
+func (h homography) apply(p pt) pt {
+	w := h[6]*p.X + h[7]*p.Y + h[8]
+	return pt{(h[0]*p.X + h[1]*p.Y + h[2]) / w, (h[3]*p.X + h[4]*p.Y + h[5]) / w}
+}
+
+// jacobian returns the local linear map at p: image displacement per
+// template pixel along x and along y.
+func (h homography) jacobian(p pt) (dx, dy pt) {
+	c := h.apply(p)
+	a := h.apply(pt{p.X + 1, p.Y})
+	b := h.apply(pt{p.X, p.Y + 1})
+	return pt{a.X - c.X, a.Y - c.Y}, pt{b.X - c.X, b.Y - c.Y}
+}
+
+// scale is the mean linear magnification at p (image px per template px).
+func (h homography) scale(p pt) float64 {
+	dx, dy := h.jacobian(p)
+	return (math.Hypot(dx.X, dx.Y) + math.Hypot(dy.X, dy.Y)) / 2
+}
+
+// angle is the rotation at p in degrees, from the template's x axis.
+func (h homography) angle(p pt) float64 {
+	dx, _ := h.jacobian(p)
+	return math.Atan2(dx.Y, dx.X) * 180 / math.Pi
+}
+
+func (h homography) inverse() (homography, error) {
+	a := h
+	det := a[0]*(a[4]*a[8]-a[5]*a[7]) - a[1]*(a[3]*a[8]-a[5]*a[6]) + a[2]*(a[3]*a[7]-a[4]*a[6])
+	if math.Abs(det) < 1e-12 {
+		return homography{}, errors.New("singular transform")
+	}
+	inv := homography{
+		a[4]*a[8] - a[5]*a[7], a[2]*a[7] - a[1]*a[8], a[1]*a[5] - a[2]*a[4],
+		a[5]*a[6] - a[3]*a[8], a[0]*a[8] - a[2]*a[6], a[2]*a[3] - a[0]*a[5],
+		a[3]*a[7] - a[4]*a[6], a[1]*a[6] - a[0]*a[7], a[0]*a[4] - a[1]*a[3],
+	}
+	for i := range inv {
+		inv[i] /= det
+	}
+	return inv, nil
+}
+
+// fitHomography solves for the perspective transform taking src[i] to
+// dst[i] from exactly four correspondences.
+func fitHomography(src, dst []pt) (homography, error) {
+	if len(src) != 4 || len(dst) != 4 {
+		return homography{}, errors.New("a homography needs four points")
+	}
+	var a [8][9]float64
+	for i := 0; i < 4; i++ {
+		x, y, u, v := src[i].X, src[i].Y, dst[i].X, dst[i].Y
+		a[2*i] = [9]float64{x, y, 1, 0, 0, 0, -u * x, -u * y, u}
+		a[2*i+1] = [9]float64{0, 0, 0, x, y, 1, -v * x, -v * y, v}
+	}
+	sol, err := solve8(a)
+	if err != nil {
+		return homography{}, err
+	}
+	return homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], sol[6], sol[7], 1}, nil
+}
+
+// fitAffine solves for the affine transform taking three src points to dst;
+// it is what registration falls back to when one fiducial is missing.
+func fitAffine(src, dst []pt) (homography, error) {
+	if len(src) != 3 || len(dst) != 3 {
+		return homography{}, errors.New("an affine transform needs three points")
+	}
+	var a [8][9]float64
+	// Solve the 6 unknowns with the 8x8 solver by pinning the perspective
+	// terms to zero through two extra identity rows.
+	for i := 0; i < 3; i++ {
+		x, y, u, v := src[i].X, src[i].Y, dst[i].X, dst[i].Y
+		a[2*i] = [9]float64{x, y, 1, 0, 0, 0, 0, 0, u}
+		a[2*i+1] = [9]float64{0, 0, 0, x, y, 1, 0, 0, v}
+	}
+	a[6] = [9]float64{0, 0, 0, 0, 0, 0, 1, 0, 0}
+	a[7] = [9]float64{0, 0, 0, 0, 0, 0, 0, 1, 0}
+	sol, err := solve8(a)
+	if err != nil {
+		return homography{}, err
+	}
+	return homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], 0, 0, 1}, nil
+}
+
+// solve8 runs Gaussian elimination with partial pivoting on an augmented
+// 8x9 system.
+func solve8(a [8][9]float64) ([8]float64, error) {
+	const n = 8
+	for col := 0; col < n; col++ {
+		piv := col
+		for r := col + 1; r < n; r++ {
+			if math.Abs(a[r][col]) > math.Abs(a[piv][col]) {
+				piv = r
+			}
+		}
+		if math.Abs(a[piv][col]) < 1e-12 {
+			return [8]float64{}, errors.New("degenerate point configuration")
+		}
+		a[col], a[piv] = a[piv], a[col]
+		for r := 0; r < n; r++ {
+			if r == col {
+				continue
+			}
+			f := a[r][col] / a[col][col]
+			for c := col; c <= n; c++ {
+				a[r][c] -= f * a[col][c]
+			}
+		}
+	}
+	var x [8]float64
+	for i := 0; i < n; i++ {
+		x[i] = a[i][n] / a[i][i]
+	}
+	return x, nil
+}

@@ -1,0 +1,160 @@
+package omr
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"gocv.io/x/gocv"
+
+	"github.com/saoyue/saoyue/card"
+)
+
+// decodeQR reads the page code from its region only: decoding the whole
+// page would be twenty times slower.
+func decodeQR(gray gocv.Mat, h homography, q card.Rect, layoutDPI float64) (string, error) {
+	// About 5 px per module whatever the scan resolution.
+	crop, err := warpRegion(gray, h, q, 1, 0.25)
+	if err != nil {
+		return "", err
+	}
+	defer crop.Close()
+	img, err := grayImage(crop)
+	if err != nil {
+		return "", err
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		res, err = qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+	}
+	if err != nil {
+		return "", errors.New("no page code found where the template puts it")
+	}
+	return res.GetText(), nil
+}
+
+// decodeBarcode reads the Code 128 sticker inside the barcode box. The box
+// is grown because invigilators do not stick labels exactly.
+func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
+	crop, err := warpRegion(gray, h, q, 1, 0.08)
+	if err != nil {
+		return "", err
+	}
+	defer crop.Close()
+	img, err := grayImage(crop)
+	if err != nil {
+		return "", err
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := oned.NewCode128Reader().Decode(bmp, nil)
+	if err != nil {
+		res, err = oned.NewCode128Reader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+	}
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
+// identity reads the barcode and the exam-number grid and compares them,
+// and settles the booklet form.
+func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []float64) {
+	var barcodeBox *card.Region
+	for i := range pi.layout.Regions {
+		if pi.layout.Regions[i].Kind == card.RegionBarcode {
+			barcodeBox = &pi.layout.Regions[i]
+		}
+	}
+	cols := map[int][]int{} // column -> bubble indexes
+	for i, b := range bubbles {
+		if b.Kind == card.BubbleGrid {
+			cols[b.Column] = append(cols[b.Column], i)
+		}
+	}
+	if barcodeBox == nil && len(cols) == 0 {
+		return
+	}
+	en := &ExamNo{}
+	if barcodeBox != nil {
+		if text, err := decodeBarcode(pl.gray, reg.h, barcodeBox.Rect); err == nil {
+			en.Barcode = text
+		}
+	}
+	gridComplete := len(cols) > 0
+	if len(cols) > 0 {
+		var sb strings.Builder
+		for c := 0; c < len(cols); c++ {
+			idx := cols[c]
+			sort.Slice(idx, func(i, j int) bool { return bubbles[idx[i]].Index < bubbles[idx[j]].Index })
+			digit, marked, doubtful := "", 0, false
+			for _, i := range idx {
+				switch stateOf(fills[i]) {
+				case stateMarked:
+					marked++
+					digit = bubbles[i].Option
+				case stateDoubtful:
+					doubtful = true
+				}
+			}
+			switch {
+			case doubtful:
+				sb.WriteByte('~')
+				gridComplete = false
+			case marked == 0:
+				sb.WriteByte('?')
+				gridComplete = false
+			case marked > 1:
+				sb.WriteByte('*')
+				gridComplete = false
+			default:
+				sb.WriteString(digit)
+			}
+		}
+		en.Grid = sb.String()
+	}
+	switch {
+	case en.Barcode != "" && gridComplete:
+		if en.Barcode == en.Grid {
+			en.Verdict, en.Value = VerdictAgree, en.Barcode
+		} else {
+			en.Verdict = VerdictConflict
+			res.except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+		}
+	case en.Barcode != "":
+		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
+	case gridComplete:
+		en.Verdict, en.Value = VerdictGridOnly, en.Grid
+	default:
+		en.Verdict = VerdictNone
+		reason := "no barcode could be read"
+		if en.Grid != "" {
+			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
+		}
+		res.except(ExcExamNo, reason, 0)
+	}
+	res.ExamNo = en
+
+	if fm := res.FormMarks; fm != nil {
+		switch fm.Status {
+		case StatusOK:
+			if res.Form != "" && res.Form != fm.Chosen[0] {
+				res.except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
+			} else {
+				res.Form = fm.Chosen[0]
+			}
+		case StatusDoubtful, StatusMulti:
+			res.except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
+		}
+	}
+}

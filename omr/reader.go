@@ -1,0 +1,401 @@
+package omr
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"gocv.io/x/gocv"
+
+	"github.com/saoyue/saoyue/card"
+)
+
+// Options tune the reader; the zero value is not useful, use DefaultOptions.
+type Options struct {
+	// LayoutDPI is the resolution the template layout is computed at; image
+	// coordinates are mapped from it. Bubble measurements do not depend on it.
+	LayoutDPI float64
+	// Crops: cut subjective regions, at CropDPI, JPEG quality CropQuality.
+	Crops       bool
+	CropDPI     float64
+	CropQuality int
+}
+
+// DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting
+// stays legible and a crop stays a few tens of KB.
+func DefaultOptions() Options {
+	return Options{LayoutDPI: 200, Crops: true, CropDPI: 150, CropQuality: 75}
+}
+
+// Reader reads pages against a set of templates. It is immutable after
+// NewReader and safe for concurrent use.
+type Reader struct {
+	opts      Options
+	templates map[string]*tmplInfo
+	order     []*pageInfo // every page of every template, for identification
+	sideMin   float64     // fiducial side, mm
+	sideMax   float64
+	paperMin  float64 // long side of the paper, mm
+	paperMax  float64
+}
+
+type tmplInfo struct {
+	t      *card.Template
+	layout *card.LayoutDoc
+	pages  []*pageInfo
+	items  map[int]card.Item
+}
+
+type pageInfo struct {
+	tmpl     *tmplInfo
+	layout   *card.PageLayout
+	fid      [4]pt
+	qr       card.Region
+	baseGray []float64 // darkness of each bubble on the blank card, grey scan
+	baseDrop []float64 // the same in the dropout (red) channel
+}
+
+// NewReader prepares templates for reading: their layouts, and what each
+// bubble looks like on the blank card (rendered and rasterised once), so
+// that the printed letter inside a bubble never reads as a mark.
+func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
+	if len(templates) == 0 {
+		return nil, fmt.Errorf("no template to read against")
+	}
+	r := &Reader{opts: opts, templates: map[string]*tmplInfo{}, sideMin: math.Inf(1), paperMin: math.Inf(1)}
+	for _, t := range templates {
+		if _, dup := r.templates[t.ID]; dup {
+			return nil, fmt.Errorf("template %q given twice", t.ID)
+		}
+		doc, err := card.Layout(t, opts.LayoutDPI)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", t.ID, err)
+		}
+		ti := &tmplInfo{t: t, layout: doc, items: map[int]card.Item{}}
+		for _, it := range doc.Items {
+			ti.items[it.Number] = it
+		}
+		blanks, err := rasterBlank(t, opts.LayoutDPI)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", t.ID, err)
+		}
+		for i := range doc.Pages {
+			pl := &doc.Pages[i]
+			pi := &pageInfo{tmpl: ti, layout: pl}
+			fids := pl.Fiducials()
+			if len(fids) != 4 {
+				return nil, fmt.Errorf("template %s page %d: needs 4 fiducials, has %d", t.ID, pl.Page, len(fids))
+			}
+			for j, f := range fids {
+				pi.fid[j] = pt{f.Rect.X + f.Rect.W/2, f.Rect.Y + f.Rect.H/2}
+				side := math.Sqrt(f.Rect.W*f.Rect.H) * 25.4 / opts.LayoutDPI
+				r.sideMin, r.sideMax = math.Min(r.sideMin, side), math.Max(r.sideMax, side)
+			}
+			for _, reg := range pl.Regions {
+				if reg.Kind == card.RegionQR {
+					pi.qr = reg
+				}
+			}
+			if pi.qr.Rect.W == 0 {
+				return nil, fmt.Errorf("template %s page %d has no page code (QR)", t.ID, pl.Page)
+			}
+			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI)
+			ti.pages = append(ti.pages, pi)
+			r.order = append(r.order, pi)
+			long := math.Max(pl.WidthMM, pl.HeightMM)
+			r.paperMin, r.paperMax = math.Min(r.paperMin, long), math.Max(r.paperMax, long)
+		}
+		blanks.Close()
+		r.templates[t.ID] = ti
+	}
+	return r, nil
+}
+
+// Read reads one page image. It never fails: whatever goes wrong with the
+// image becomes an exception on the Result.
+func (r *Reader) Read(name string, data []byte) *Result {
+	res := &Result{File: name, Items: []Item{}}
+	pl, err := decode(data)
+	if err != nil {
+		res.except(ExcUnreadable, err.Error(), 0)
+		return res
+	}
+	defer pl.Close()
+	r.read(res, pl)
+	return res
+}
+
+func (r *Reader) read(res *Result, pl *planes) {
+	gv, err := viewOf(pl.gray)
+	if err != nil {
+		res.except(ExcUnreadable, err.Error(), 0)
+		return
+	}
+	long := float64(max(gv.w, gv.h))
+	dpiLo, dpiHi := long/r.paperMax*25.4, long/r.paperMin*25.4
+	k := max(1, int(math.Round(dpiLo/50)))
+	sm, err := makeSmall(pl.gray, k)
+	if err != nil {
+		res.except(ExcUnreadable, err.Error(), 0)
+		return
+	}
+	defer sm.Close()
+	if sm.inkFraction() < 0.002 {
+		res.except(ExcBlankPage, "the page is blank", 0)
+		return
+	}
+	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
+
+	pi, reg, payload, why := r.identify(pl, gv, sm, found)
+	if pi == nil {
+		switch {
+		case why.wrongTemplate != "":
+			res.except(ExcWrongTemplate, why.wrongTemplate, 0)
+		case why.registered:
+			res.except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
+		default:
+			res.except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
+		}
+		return
+	}
+	t := pi.tmpl.t
+	res.Template, res.Page, res.Rotation, res.Registered = t.ID, pi.layout.Page, reg.rotation, reg.mode
+	centre := pt{float64(pi.layout.WidthPx) / 2, float64(pi.layout.HeightPx) / 2}
+	scale := reg.h.scale(centre)
+	res.DPI = math.Round(scale * r.opts.LayoutDPI)
+	skew := reg.h.angle(centre) - float64(reg.rotation)
+	for skew > 180 {
+		skew -= 360
+	}
+	for skew < -180 {
+		skew += 360
+	}
+	res.SkewDeg = math.Round(skew*100) / 100
+	if id, err := card.ParsePageCode(payload); err == nil {
+		res.Form = id.Form
+	}
+
+	// Measure in the plane where the printed colour drops out, if we have it.
+	plane, base := pl.gray, pi.baseGray
+	if pl.color && t.Color == "red" {
+		plane, base = pl.dropout, pi.baseDrop
+	}
+	pv, err := viewOf(plane)
+	if err != nil {
+		res.except(ExcUnreadable, err.Error(), 0)
+		return
+	}
+	paper, err := newPaperMap(plane, k)
+	if err != nil {
+		res.except(ExcUnreadable, err.Error(), 0)
+		return
+	}
+	defer paper.Close()
+
+	bubbles := pi.layout.Bubbles
+	dark := make([]float64, len(bubbles))
+	for i, b := range bubbles {
+		dark[i] = measureBubble(pv, paper, reg.h, b)
+	}
+	fills := relativeFills(dark, base)
+	r.decide(res, pi, bubbles, dark, fills)
+
+	if pi.layout.Page == 1 || hasIdentity(pi.layout) {
+		r.identity(res, pl, pi, reg, bubbles, fills)
+	}
+	r.quality(res, pl, gv, sm, pi, reg, found)
+	if r.opts.Crops {
+		r.crops(res, pl, pi, reg)
+	}
+}
+
+func hasIdentity(l *card.PageLayout) bool {
+	for _, reg := range l.Regions {
+		if reg.Kind == card.RegionBarcode || reg.Kind == card.RegionExamNumber {
+			return true
+		}
+	}
+	return false
+}
+
+type identifyFailure struct {
+	reason        string
+	registered    bool
+	wrongTemplate string
+}
+
+// identify finds which template page this is, and how it lies: every
+// (page, rotation) whose fiducials fit the corner marks is a hypothesis,
+// tried in order of how QR-like the image is where its page code would be.
+// The first page code that decodes settles it.
+func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageInfo, *registration, string, identifyFailure) {
+	type hyp struct {
+		pi    *pageInfo
+		reg   *registration
+		score float64
+	}
+	var hyps []hyp
+	var fail identifyFailure
+	for _, pi := range r.order {
+		for _, rot := range []int{0, 180} {
+			reg, err := register(pi.fid, found, rot)
+			if err != nil {
+				fail.reason = err.Error()
+				continue
+			}
+			q := pi.qr.Rect
+			ink := regionInk(sm, reg.h, q)
+			hyps = append(hyps, hyp{pi, reg, math.Abs(ink - 0.5)})
+		}
+	}
+	if len(hyps) == 0 {
+		return nil, nil, "", fail
+	}
+	fail.registered = true
+	sort.SliceStable(hyps, func(i, j int) bool { return hyps[i].score < hyps[j].score })
+	tried := map[[2]float64]bool{}
+	for _, h := range hyps {
+		c := h.reg.h.apply(pt{h.pi.qr.Rect.X + h.pi.qr.Rect.W/2, h.pi.qr.Rect.Y + h.pi.qr.Rect.H/2})
+		key := [2]float64{math.Round(c.X / 20), math.Round(c.Y / 20)}
+		if tried[key] {
+			continue // the same spot of the image was already tried
+		}
+		tried[key] = true
+		text, err := decodeQR(pl.gray, h.reg.h, h.pi.qr.Rect, r.opts.LayoutDPI)
+		if err != nil {
+			fail.reason = err.Error()
+			continue
+		}
+		id, err := card.ParsePageCode(text)
+		if err != nil {
+			fail.reason = err.Error()
+			continue
+		}
+		ti, ok := r.templates[id.TemplateID]
+		if !ok {
+			fail.wrongTemplate = fmt.Sprintf("the page belongs to card %q, not to %s", id.TemplateID, strings.Join(r.templateIDs(), ", "))
+			return nil, nil, "", fail
+		}
+		if id.Page < 1 || id.Page > len(ti.pages) {
+			fail.wrongTemplate = fmt.Sprintf("the page code names page %d of %q, which has %d pages", id.Page, id.TemplateID, len(ti.pages))
+			return nil, nil, "", fail
+		}
+		pi := ti.pages[id.Page-1]
+		if pi == h.pi {
+			return pi, h.reg, text, fail
+		}
+		// The code was found through another page's geometry: register the
+		// page it names, and accept it only if its own code sits where the
+		// code was found.
+		for _, rot := range []int{h.reg.rotation, 180 - h.reg.rotation} {
+			reg, err := register(pi.fid, found, rot)
+			if err != nil {
+				continue
+			}
+			c2 := reg.h.apply(pt{pi.qr.Rect.X + pi.qr.Rect.W/2, pi.qr.Rect.Y + pi.qr.Rect.H/2})
+			if dist(c, c2) < pi.qr.Rect.W*reg.h.scale(c2)/2 {
+				return pi, reg, text, fail
+			}
+		}
+		fail.reason = fmt.Sprintf("the page code says %s page %d but the page does not fit its layout", id.TemplateID, id.Page)
+	}
+	return nil, nil, "", fail
+}
+
+func (r *Reader) templateIDs() []string {
+	var ids []string
+	for id := range r.templates {
+		ids = append(ids, fmt.Sprintf("%q", id))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// regionInk is the share of ink in the small binary image inside the image
+// footprint of a layout rectangle.
+func regionInk(sm *small, h homography, q card.Rect) float64 {
+	n, ink := 0, 0
+	k := float64(sm.k)
+	for fy := 0.1; fy < 0.95; fy += 0.1 {
+		for fx := 0.1; fx < 0.95; fx += 0.1 {
+			p := h.apply(pt{q.X + fx*q.W, q.Y + fy*q.H})
+			n++
+			if sm.binv.at(int(p.X/k), int(p.Y/k)) != 0 {
+				ink++
+			}
+		}
+	}
+	return float64(ink) / float64(n)
+}
+
+// paperMap is the local brightness of blank paper around every point: the
+// page at ~50 dpi with ink removed by a max filter wider than any bubble.
+// Darkness relative to it survives uneven lighting and grey paper.
+type paperMap struct {
+	m gocv.Mat
+	v view
+	k int
+}
+
+func newPaperMap(plane gocv.Mat, k int) (*paperMap, error) {
+	s := gocv.NewMat()
+	gocv.Resize(plane, &s, pointOf(max(1, plane.Cols()/k), max(1, plane.Rows()/k)), 0, 0, gocv.InterpolationArea)
+	kernel := gocv.GetStructuringElement(gocv.MorphRect, pointOf(17, 17))
+	defer kernel.Close()
+	d := gocv.NewMat()
+	gocv.Dilate(s, &d, kernel)
+	s.Close()
+	p := &paperMap{m: gocv.NewMat(), k: k}
+	gocv.Blur(d, &p.m, pointOf(9, 9))
+	d.Close()
+	v, err := viewOf(p.m)
+	if err != nil {
+		p.m.Close()
+		return nil, err
+	}
+	p.v = v
+	return p, nil
+}
+
+func (p *paperMap) Close() { p.m.Close() }
+
+func (p *paperMap) at(q pt) float64 {
+	return math.Max(32, float64(p.v.at(int(q.X)/p.k, int(q.Y)/p.k)))
+}
+
+// measureBubble is the mean darkness (0 white paper, 1 black) inside the
+// inner part of a bubble, sampled on the template's grid mapped into the
+// image so rotation and perspective are followed exactly. The outline is
+// left out; the printed letter is not, and is subtracted later against the
+// blank card.
+func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) float64 {
+	const inner = 0.62
+	c := pt{b.CX, b.CY}
+	ic := h.apply(c)
+	jx, jy := h.jacobian(c)
+	ax, ay := b.RX*inner, b.RY*inner
+	s := h.scale(c)
+	step := math.Max(0.5, 1/s) // about one sample per image pixel
+	white := paper.at(ic)
+	var sum float64
+	n := 0
+	for dy := -ay; dy <= ay; dy += step {
+		ey := dy / ay
+		for dx := -ax; dx <= ax; dx += step {
+			ex := dx / ax
+			if ex*ex+ey*ey > 1 {
+				continue
+			}
+			x := ic.X + jx.X*dx + jy.X*dy
+			y := ic.Y + jx.Y*dx + jy.Y*dy
+			sum += float64(v.at(int(x), int(y)))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	d := 1 - sum/float64(n)/white
+	return math.Max(0, math.Min(1, d))
+}
