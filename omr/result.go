@@ -52,8 +52,8 @@ type Option struct {
 
 // Mark is a single invigilator bubble (absent, violation).
 type Mark struct {
-	Marked bool   `json:"marked"`
-	State  string `json:"state"`
+	Marked bool    `json:"marked"`
+	State  string  `json:"state"`
 	Fill   float64 `json:"fill"`
 }
 
