@@ -20,17 +20,17 @@ import (
 
 // Template is one answer card: every side (page) the candidate writes on.
 type Template struct {
-	ID          string      `yaml:"id" json:"id"`
-	Title       string      `yaml:"title" json:"title"`
-	Subject     string      `yaml:"subject" json:"subject"`
-	Paper       string      `yaml:"paper" json:"paper"`             // A4, A3, B4, B5, 8K, 16K
-	Orientation string      `yaml:"orientation" json:"orientation"` // portrait (default) or landscape
-	Color       string      `yaml:"color" json:"color"`             // black (default) or red (dropout)
-	BubbleStyle string      `yaml:"bubble_style" json:"bubble_style"`
-	Bubble      BubbleSize  `yaml:"bubble" json:"bubble"`
-	PrintedForm string      `yaml:"printed_form" json:"printed_form"` // "", "A" or "B": booklet form printed into the page QR
-	Notes       []string    `yaml:"instructions" json:"instructions"` // 注意事项 lines; a standard text when empty
-	Pages       []Page      `yaml:"pages" json:"pages"`
+	ID          string     `yaml:"id" json:"id"`
+	Title       string     `yaml:"title" json:"title"`
+	Subject     string     `yaml:"subject" json:"subject"`
+	Paper       string     `yaml:"paper" json:"paper"`             // A4, A3, B4, B5, 8K, 16K
+	Orientation string     `yaml:"orientation" json:"orientation"` // portrait (default) or landscape
+	Color       string     `yaml:"color" json:"color"`             // black (default) or red (dropout)
+	BubbleStyle string     `yaml:"bubble_style" json:"bubble_style"`
+	Bubble      BubbleSize `yaml:"bubble" json:"bubble"`
+	PrintedForm string     `yaml:"printed_form" json:"printed_form"` // "", "A" or "B": booklet form printed into the page QR
+	Notes       []string   `yaml:"instructions" json:"instructions"` // 注意事项 lines; a standard text when empty
+	Pages       []Page     `yaml:"pages" json:"pages"`
 }
 
 // BubbleSize is the outline of every bubble on the card, in mm.
@@ -99,11 +99,11 @@ type Mark struct {
 // FormMark is the row of booklet-form bubbles (题本 A/B). (X, Y) is the
 // top-left corner of the first bubble; the label is printed to its left.
 type FormMark struct {
-	X      float64   `yaml:"x" json:"x"`
-	Y      float64   `yaml:"y" json:"y"`
-	Label  string    `yaml:"label" json:"label"`
-	Forms  OptionSet `yaml:"forms" json:"forms"` // default AB
-	Pitch  float64   `yaml:"pitch" json:"pitch"` // default bubble width + 3 mm
+	X     float64   `yaml:"x" json:"x"`
+	Y     float64   `yaml:"y" json:"y"`
+	Label string    `yaml:"label" json:"label"`
+	Forms OptionSet `yaml:"forms" json:"forms"` // default AB
+	Pitch float64   `yaml:"pitch" json:"pitch"` // default bubble width + 3 mm
 }
 
 // ObjectiveBlock is a run of consecutively numbered items laid out in
@@ -126,12 +126,12 @@ type ObjectiveBlock struct {
 // SubjectiveBox is the answer box of one sub-question of a question group.
 type SubjectiveBox struct {
 	Box      `yaml:",inline"`
-	Group    string  `yaml:"group" json:"group"`   // question group id: the unit of marking assignment
-	Sub      string  `yaml:"sub" json:"sub"`       // sub-question label, e.g. "(1)"; may be empty
-	Title    string  `yaml:"title" json:"title"`   // printed heading; default "<group><sub>."
+	Group    string  `yaml:"group" json:"group"` // question group id: the unit of marking assignment
+	Sub      string  `yaml:"sub" json:"sub"`     // sub-question label, e.g. "(1)"; may be empty
+	Title    string  `yaml:"title" json:"title"` // printed heading; default "<group><sub>."
 	MaxScore float64 `yaml:"max_score" json:"max_score"`
-	Step     float64 `yaml:"step" json:"step"`     // smallest score increment, default 1
-	Lines    int     `yaml:"lines" json:"lines"`   // ruled writing lines, 0 = none
+	Step     float64 `yaml:"step" json:"step"`   // smallest score increment, default 1
+	Lines    int     `yaml:"lines" json:"lines"` // ruled writing lines, 0 = none
 }
 
 // Label is free printed text, e.g. a section heading. (X, Y) is the

@@ -24,7 +24,7 @@ func TestSampleTemplatesValidate(t *testing.T) {
 		style      string
 	}{
 		{"math-a4.yaml", 2, 25, 5, 6, 8, 10, "red", "bracket"},
-		{"english-a3.yaml", 1, 30, 0, 5, 6, 9, "black", "ellipse"},
+		{"english-a3.yaml", 1, 30, 0, 5, 6, 10, "black", "ellipse"},
 		{"questionnaire.yaml", 1, 60, 0, 0, 0, 0, "black", "bracket"},
 	}
 	for _, tc := range tests {
