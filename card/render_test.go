@@ -265,15 +265,11 @@ func TestPDFHasChineseText(t *testing.T) {
 		}
 		text := string(out)
 		want := []string{tpl.Title, tpl.Subject + "答题卡", "注意事项", "正确填涂", "错误填涂", "贴条形码区", "学校"}
-		if tpl.Pages[0].ExamNumber != nil {
+		if tpl.Pages[0].Absent != nil {
 			want = append(want, "缺考标记", "违纪标记")
 		}
-		for _, p := range tpl.Pages {
-			for _, s := range p.Subjective {
-				want = append(want, "分）")
-				_ = s
-				break
-			}
+		if len(tpl.Pages[0].Subjective) > 0 {
+			want = append(want, "（本题满分")
 		}
 		for _, w := range want {
 			if !strings.Contains(text, w) {

@@ -230,7 +230,7 @@ func Parse(data []byte) (*Template, error) {
 	if err := decodeStrict(data, &t); err != nil {
 		return nil, err
 	}
-	t.applyDefaults()
+	t.SetDefaults()
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -263,7 +263,10 @@ const (
 	defaultRows    = 5
 )
 
-func (t *Template) applyDefaults() {
+// SetDefaults fills in every optional field left at its zero value. Parse
+// calls it; call it yourself before Validate or Layout on a template built
+// in Go.
+func (t *Template) SetDefaults() {
 	t.Paper = strings.ToUpper(strings.TrimSpace(t.Paper))
 	if t.Orientation == "" {
 		t.Orientation = "portrait"
@@ -281,7 +284,7 @@ func (t *Template) applyDefaults() {
 		t.Bubble.H = defaultBubbleH
 	}
 	if len(t.Notes) == 0 {
-		t.Notes = defaultNotes
+		t.Notes = append([]string(nil), defaultNotes...)
 	}
 	bw, bh := t.Bubble.W, t.Bubble.H
 	for i := range t.Pages {

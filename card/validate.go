@@ -76,8 +76,8 @@ func (c *checker) box(path string, b Box) {
 // Validate checks the template: required fields, limits, and that the page
 // geometry is printable and readable (everything on the paper, fiducials and
 // QR code clear, no overlapping bubbles or blocks, unique item numbers and
-// question ids, scores consistent). It expects defaults to have been applied,
-// as Parse does.
+// question ids, scores consistent). It expects SetDefaults to have been
+// called, as Parse does.
 func (t *Template) Validate() error {
 	c := &checker{}
 	t.checkFields(c)
