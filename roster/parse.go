@@ -160,7 +160,7 @@ func parseStudents(t *table, ps *Problems) []Student {
 			ok = false
 		}
 		if !rosterNoRE.MatchString(no.value) {
-			ps.add(pos, no.header, "student number %q must be 1 to 40 letters or digits", no.value)
+			ps.add(pos, no.header, "student number %q must be 1 to 40 letters or digits%s", no.value, excelNumberHint(no.value))
 			ok = false
 		}
 		if name.value == "" {
@@ -181,6 +181,15 @@ func parseStudents(t *table, ps *Problems) []Student {
 		})
 	}
 	return out
+}
+
+// excelNumberHint explains the commonest broken student number: Excel
+// stored a long digit string as a number and shows it as 5.00101E+17.
+func excelNumberHint(s string) string {
+	if strings.ContainsAny(s, "Ee") && strings.ContainsAny(s, "+.") {
+		return " (Excel turned it into a number: format the column as text and re-enter it)"
+	}
+	return ""
 }
 
 func normGender(s string) (string, bool) {
