@@ -162,7 +162,7 @@ const (
 	PrinterDPI   = 300
 	ModuleDots   = 4
 	BarcodeTop   = 7.5  // mm below the label's top edge
-	BarcodeHight = 10.0 // mm
+	BarcodeHeight = 10.0 // mm
 )
 
 func dotsToMM(d int) float64 { return float64(d) * 25.4 / PrinterDPI }
@@ -264,10 +264,10 @@ func drawLabel(pdf *fpdf.Fpdf, l LabelLayout, i int, c store.Candidate, sub stor
 	if sub.Name != "" {
 		text(pdf, x+w-pad-textWidth(pdf, 8, sub.Name), y+5, 8, sub.Name)
 	}
-	if err := drawBarcode(pdf, c.ExamNo, x+w/2, y+BarcodeTop, BarcodeHight); err != nil {
+	if err := drawBarcode(pdf, c.ExamNo, x+w/2, y+BarcodeTop, BarcodeHeight); err != nil {
 		return err
 	}
-	textCentered(pdf, x+w/2, y+BarcodeTop+BarcodeHight+4.8, 12, c.ExamNo)
+	textCentered(pdf, x+w/2, y+BarcodeTop+BarcodeHeight+4.8, 12, c.ExamNo)
 	text(pdf, x+pad, y+28, 11, "姓名 "+c.Name)
 	text(pdf, x+pad, y+33.5, 9, fmt.Sprintf("考场 %02d    座位号 %02d", c.RoomNumber, c.Seat))
 	return nil
