@@ -159,9 +159,9 @@ func (l LabelLayout) Rect(i int) (x, y, w, h float64) {
 // readers need. A 10-digit number is 90 modules, 30.5 mm; the label leaves
 // over 15 mm of quiet zone on each side (Code 128 needs 10 modules).
 const (
-	PrinterDPI   = 300
-	ModuleDots   = 4
-	BarcodeTop   = 7.5  // mm below the label's top edge
+	PrinterDPI    = 300
+	ModuleDots    = 4
+	BarcodeTop    = 7.5  // mm below the label's top edge
 	BarcodeHeight = 10.0 // mm
 )
 
