@@ -186,7 +186,12 @@ func (r *Reader) read(res *Result, pl *planes) {
 		res.except(ExcUnreadable, err.Error(), 0)
 		return
 	}
-	paper, err := newPaperMap(plane, k)
+	var paper *paperMap
+	if plane.Ptr() == pl.gray.Ptr() {
+		paper, err = paperFromSmall(sm.img, k)
+	} else {
+		paper, err = newPaperMap(plane, k)
+	}
 	if err != nil {
 		res.except(ExcUnreadable, err.Error(), 0)
 		return
@@ -340,12 +345,17 @@ type paperMap struct {
 
 func newPaperMap(plane gocv.Mat, k int) (*paperMap, error) {
 	s := gocv.NewMat()
-	gocv.Resize(plane, &s, pointOf(max(1, plane.Cols()/k), max(1, plane.Rows()/k)), 0, 0, gocv.InterpolationArea)
+	defer s.Close()
+	shrink(plane, &s, k)
+	return paperFromSmall(s, k)
+}
+
+// paperFromSmall builds the map from a page already shrunk by k.
+func paperFromSmall(s gocv.Mat, k int) (*paperMap, error) {
 	kernel := gocv.GetStructuringElement(gocv.MorphRect, pointOf(17, 17))
 	defer kernel.Close()
 	d := gocv.NewMat()
 	gocv.Dilate(s, &d, kernel)
-	s.Close()
 	p := &paperMap{m: gocv.NewMat(), k: k}
 	gocv.Blur(d, &p.m, pointOf(9, 9))
 	d.Close()

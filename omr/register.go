@@ -30,8 +30,7 @@ func (s *small) Close() {
 
 func makeSmall(gray gocv.Mat, k int) (*small, error) {
 	s := &small{k: k, img: gocv.NewMat(), bin: gocv.NewMat()}
-	sz := image.Pt(max(1, gray.Cols()/k), max(1, gray.Rows()/k))
-	gocv.Resize(gray, &s.img, sz, 0, 0, gocv.InterpolationArea)
+	shrink(gray, &s.img, k)
 	// Adaptive: uneven lighting must not turn a corner of the page black.
 	gocv.AdaptiveThreshold(s.img, &s.bin, 255, gocv.AdaptiveThresholdMean, gocv.ThresholdBinaryInv, 41, 25)
 	var err error
@@ -296,4 +295,16 @@ func plausible(h homography, src []pt) error {
 		return fmt.Errorf("implausible scale %.2f", sx)
 	}
 	return nil
+}
+
+// shrink scales down by k with bilinear sampling: it reads four pixels per
+// output pixel instead of k*k, and the small page only has to show
+// fiducials and ink, not fine detail.
+func shrink(src gocv.Mat, dst *gocv.Mat, k int) {
+	w, h := max(1, src.Cols()/k), max(1, src.Rows()/k)
+	if k == 1 {
+		src.CopyTo(dst)
+		return
+	}
+	gocv.Resize(src, dst, image.Pt(w, h), 1/float64(k), 1/float64(k), gocv.InterpolationLinear)
 }
