@@ -14,6 +14,7 @@ import (
 
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/web"
 )
@@ -59,7 +60,7 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 		a.queue = queue.NewRedis(cfg.RedisAddr)
 	} else {
 		slog.Info("no Redis configured; running background tasks in-process")
-		var h asynq.Handler = queue.NewMux(queue.Deps{DB: db, Blobs: blobs})
+		var h asynq.Handler = handler.NewMux(handler.Deps{DB: db, Blobs: blobs})
 		a.inproc = queue.NewInProcess(h, 4, slog.Default())
 		a.queue = a.inproc
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
 )
 
 func newWorkerCmd(cfg *Config) *cobra.Command {
@@ -29,7 +30,7 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mux := queue.NewMux(queue.Deps{DB: db, Blobs: blobs})
+			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs})
 			srv := queue.NewServer(cfg.RedisAddr, concurrency, slog.Default())
 			if err := srv.Start(mux); err != nil {
 				return fmt.Errorf("start worker: %w", err)

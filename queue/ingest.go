@@ -1,0 +1,85 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Ingester accepts scanned page images: it stores each image once under its
+// SHA-256, records the page, and enqueues its reading. It is what the
+// upload API, the direct-to-bucket scan client and the demo all call.
+type Ingester struct {
+	DB    *store.DB
+	Blobs blob.Store
+	Queue Enqueuer
+}
+
+// IngestResult says what became of an image.
+type IngestResult struct {
+	PageID    int64  `json:"page_id"`
+	SHA256    string `json:"sha256"`
+	Duplicate bool   `json:"duplicate"` // the same image was already a page
+}
+
+// AddPage stores and records one image of a batch. seq is its position in
+// the scan order. Uploading the same image again is harmless: it is one
+// page, and its read is enqueued again only if the first never finished.
+func (in *Ingester) AddPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*IngestResult, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty image")
+	}
+	sum := blob.SHA256(data)
+	key := blob.PageKey(sum, imageExt(name, data))
+	// Store the blob before the row: a row never points at a missing image.
+	if _, err := in.Blobs.Stat(ctx, key); errors.Is(err, blob.ErrNotFound) {
+		if err := in.Blobs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType(key)); err != nil {
+			return nil, fmt.Errorf("store page image %s: %w", name, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("store page image %s: %w", name, err)
+	}
+	p := &store.Page{ImageSHA256: sum, BlobKey: key, BatchID: &batchID, Seq: seq, SourceName: name}
+	created, err := in.DB.AddPage(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if created || p.Status == "received" {
+		task, opts := NewPageReadTask(p.ID)
+		if err := in.Queue.Enqueue(ctx, task, opts...); err != nil {
+			// The page is recorded; a sweep re-enqueues pages left in
+			// 'received', so nothing is lost.
+			return nil, fmt.Errorf("queue page %s for reading: %w", name, err)
+		}
+	}
+	return &IngestResult{PageID: p.ID, SHA256: sum, Duplicate: !created}, nil
+}
+
+func imageExt(name string, data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
+		return ".jpg"
+	case bytes.HasPrefix(data, []byte("\x89PNG")):
+		return ".png"
+	}
+	if ext := strings.ToLower(path.Ext(name)); len(ext) <= 5 {
+		return ext
+	}
+	return ""
+}
+
+func contentType(key string) string {
+	switch path.Ext(key) {
+	case ".jpg":
+		return "image/jpeg"
+	case ".png":
+		return "image/png"
+	}
+	return "application/octet-stream"
+}

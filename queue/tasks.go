@@ -1,0 +1,70 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types, domain:verb.
+const (
+	TypePageRead       = "page:read"       // read one page image with the OMR reader
+	TypeCardScore      = "card:score"      // score a card's objective items from the key
+	TypeBatchReconcile = "batch:reconcile" // compare a batch with its room roster
+)
+
+// PageReadPayload names the page to read.
+type PageReadPayload struct {
+	PageID int64 `json:"page_id"`
+}
+
+// CardScorePayload names the card to score.
+type CardScorePayload struct {
+	CardID int64 `json:"card_id"`
+}
+
+// BatchReconcilePayload names the batch to reconcile.
+type BatchReconcilePayload struct {
+	BatchID int64 `json:"batch_id"`
+}
+
+// NewPageReadTask reads a page. The task id is the page's, so a page is
+// never read twice at the same time, however often it is enqueued.
+func NewPageReadTask(pageID int64) (*asynq.Task, []asynq.Option) {
+	return newTask(TypePageRead, PageReadPayload{PageID: pageID}, fmt.Sprintf("page:read:%d", pageID), 2*time.Minute)
+}
+
+// NewCardScoreTask scores a card.
+func NewCardScoreTask(cardID int64) (*asynq.Task, []asynq.Option) {
+	return newTask(TypeCardScore, CardScorePayload{CardID: cardID}, fmt.Sprintf("card:score:%d", cardID), time.Minute)
+}
+
+// NewBatchReconcileTask reconciles a batch.
+func NewBatchReconcileTask(batchID int64) (*asynq.Task, []asynq.Option) {
+	return newTask(TypeBatchReconcile, BatchReconcilePayload{BatchID: batchID}, fmt.Sprintf("batch:reconcile:%d", batchID), time.Minute)
+}
+
+func newTask(typ string, payload any, id string, timeout time.Duration) (*asynq.Task, []asynq.Option) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %s payload: %v", typ, err)) // plain structs of ints cannot fail
+	}
+	return asynq.NewTask(typ, b), []asynq.Option{
+		asynq.TaskID(id),
+		asynq.MaxRetry(10),
+		asynq.Timeout(timeout),
+		// Keep finished ids for a while so a re-enqueue right after
+		// completion is also refused; handlers are idempotent anyway.
+		asynq.Retention(10 * time.Minute),
+	}
+}
+
+// DecodePayload unmarshals a task payload; a bad payload is never retried.
+func DecodePayload(t *asynq.Task, v any) error {
+	if err := json.Unmarshal(t.Payload(), v); err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrBatchNotFound is returned for an unknown batch id.
+var ErrBatchNotFound = errors.New("batch not found")
+
+// Batch is one bag of answer cards: one room's cards for one subject.
+type Batch struct {
+	ID            int64
+	ExamID        int64
+	SubjectID     int64
+	SchoolID      int64
+	RoomID        *int64
+	ExpectedCards int
+	Status        string
+	CreatedBy     string
+}
+
+// CreateBatch opens a batch.
+func (db *DB) CreateBatch(ctx context.Context, b *Batch) error {
+	err := db.Pool.QueryRow(ctx, `
+		INSERT INTO batches (exam_id, subject_id, school_id, room_id, expected_cards, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status`,
+		b.ExamID, b.SubjectID, b.SchoolID, b.RoomID, b.ExpectedCards, b.CreatedBy).Scan(&b.ID, &b.Status)
+	if err != nil {
+		return fmt.Errorf("create batch: %w", err)
+	}
+	return nil
+}
+
+// Batch returns one batch.
+func (db *DB) Batch(ctx context.Context, id int64) (*Batch, error) {
+	var b Batch
+	err := db.Pool.QueryRow(ctx, `
+		SELECT id, exam_id, subject_id, school_id, room_id, expected_cards, status, created_by
+		FROM batches WHERE id = $1`, id).Scan(&b.ID, &b.ExamID, &b.SubjectID, &b.SchoolID, &b.RoomID, &b.ExpectedCards, &b.Status, &b.CreatedBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("batch %d: %w", id, ErrBatchNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load batch %d: %w", id, err)
+	}
+	return &b, nil
+}

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrPageNotFound is returned for an unknown page id.
+var ErrPageNotFound = errors.New("page not found")
+
+// Page is one scanned image.
+type Page struct {
+	ID          int64
+	ImageSHA256 string
+	BlobKey     string
+	BatchID     *int64
+	Seq         int
+	SourceName  string
+	Status      string
+}
+
+// AddPage records a page image once: a second upload of the same image
+// (same SHA-256) returns the existing page with created = false.
+func (db *DB) AddPage(ctx context.Context, p *Page) (created bool, err error) {
+	err = db.Pool.QueryRow(ctx, `
+		INSERT INTO pages (image_sha256, blob_key, batch_id, seq, source_name)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (image_sha256) DO NOTHING
+		RETURNING id, status`, p.ImageSHA256, p.BlobKey, p.BatchID, p.Seq, p.SourceName).Scan(&p.ID, &p.Status)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("record page %s: %w", p.SourceName, err)
+	}
+	existing, err := db.PageBySHA256(ctx, p.ImageSHA256)
+	if err != nil {
+		return false, err
+	}
+	*p = *existing
+	return false, nil
+}
+
+const pageColumns = `id, image_sha256, blob_key, batch_id, seq, source_name, status`
+
+func scanPage(row pgx.Row) (*Page, error) {
+	var p Page
+	err := row.Scan(&p.ID, &p.ImageSHA256, &p.BlobKey, &p.BatchID, &p.Seq, &p.SourceName, &p.Status)
+	return &p, err
+}
+
+// PageBySHA256 finds the page of an image.
+func (db *DB) PageBySHA256(ctx context.Context, sha string) (*Page, error) {
+	p, err := scanPage(db.Pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE image_sha256 = $1`, sha))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("page with image %s: %w", sha[:12], ErrPageNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find page: %w", err)
+	}
+	return p, nil
+}
+
+// Page returns one page.
+func (db *DB) Page(ctx context.Context, id int64) (*Page, error) {
+	p, err := scanPage(db.Pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("page %d: %w", id, ErrPageNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load page %d: %w", id, err)
+	}
+	return p, nil
+}
