@@ -1,0 +1,280 @@
+package grading
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// Classical test theory item analysis of one subject's paper. The
+// formulas, with references, are in docs/STATISTICS.md.
+
+// ItemStats is the analysis of one item (objective item or question group).
+type ItemStats struct {
+	Item     PaperItem
+	N        int     // candidates analysed: present in the subject
+	Mean     float64 // mean score
+	SD       float64 // population standard deviation of the item score
+	P        float64 // difficulty: score rate, Mean / Max
+	D        float64 // discrimination: (mean of top 27% − mean of bottom 27%) / Max; NaN when the item has no variance
+	R        float64 // corrected item-total correlation (point-biserial for 0/1 items): item against total minus item; NaN when undefined
+	ZeroRate float64 // share with score 0
+	FullRate float64 // share with the full score of the item
+	Options  []OptionStats
+	Blank    OptionStats // candidates who left an objective item blank
+}
+
+// OptionStats is how often one option of an objective item was chosen,
+// overall and in the top and bottom 27% groups: a good distractor draws
+// more of the bottom group than of the top.
+type OptionStats struct {
+	Option   string
+	Correct  bool // part of an accepted answer
+	Count    int
+	Rate     float64
+	HighRate float64
+	LowRate  float64
+}
+
+// PaperStats is the reliability of the whole paper.
+type PaperStats struct {
+	Items  int     // items analysed (excluded and zero-point items are left out)
+	N      int     // candidates analysed
+	Mean   float64 // of the paper total
+	SD     float64
+	Alpha  float64 // Cronbach's alpha; equals KR-20 when every item is scored 0 or its maximum
+	Method string  // "KR-20" or "Cronbach α"
+	SEM    float64 // standard error of measurement: SD × √(1 − α)
+}
+
+// GroupShare is the share of candidates in each of the top and bottom
+// groups used for discrimination: Kelley's 27%.
+const GroupShare = 0.27
+
+// AnalyzeItems analyses one subject over the candidates that in() accepts
+// (nil: everybody) who were present in it. Candidates are ordered by their
+// subject total, highest first, ties by exam number, and the top and bottom
+// round(27% × N) form the groups; ties across the cut are split by exam
+// number so that the result is reproducible.
+func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) ([]ItemStats, PaperStats) {
+	paper := e.Subjects[subject]
+	var rows []SubjectResult
+	var examNos []string
+	for i := range e.Candidates {
+		c := &e.Candidates[i]
+		if in != nil && !in(c) {
+			continue
+		}
+		r := c.result(subject)
+		if r.Status == Present {
+			rows = append(rows, r)
+			examNos = append(examNos, c.ExamNo)
+		}
+	}
+	n := len(rows)
+	k := len(paper.Items)
+	// The score matrix, items in columns; a missing score counts 0.
+	x := make([][]float64, k)
+	for j := range x {
+		x[j] = make([]float64, n)
+		for i, r := range rows {
+			if j < len(r.Scores) {
+				x[j][i] = r.Scores[j]
+			}
+		}
+	}
+	totals := make([]float64, n)
+	for j := range x {
+		for i := range totals {
+			totals[i] += x[j][i]
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ta, tb := totals[order[a]], totals[order[b]]
+		if !sameScore(ta, tb) {
+			return ta > tb
+		}
+		return examNos[order[a]] < examNos[order[b]]
+	})
+	g := int(math.Round(GroupShare * float64(n)))
+	if n >= 2 && g < 1 {
+		g = 1
+	}
+	var high, low []int
+	if g >= 1 && n >= 2 {
+		high, low = order[:g], order[n-g:]
+	}
+
+	stats := make([]ItemStats, k)
+	for j, it := range paper.Items {
+		st := ItemStats{Item: it, N: n}
+		st.Mean = mean(x[j])
+		st.SD = math.Sqrt(variance(x[j]))
+		st.P, st.D, st.R = math.NaN(), math.NaN(), math.NaN()
+		st.ZeroRate, st.FullRate = math.NaN(), math.NaN()
+		if n > 0 && it.Max > 0 {
+			st.P = st.Mean / it.Max
+			var zero, full int
+			for _, v := range x[j] {
+				if v <= eps {
+					zero++
+				}
+				if v >= it.Max-eps {
+					full++
+				}
+			}
+			st.ZeroRate, st.FullRate = ratio(zero, n), ratio(full, n)
+			// An item everybody scored the same on says nothing about who is
+			// better: its discrimination and correlation are undefined, not 0.
+			if st.SD > eps && len(high) > 0 {
+				st.D = (meanAt(x[j], high) - meanAt(x[j], low)) / it.Max
+				rest := make([]float64, n)
+				for i := range rest {
+					rest[i] = totals[i] - x[j][i]
+				}
+				st.R = correlation(x[j], rest)
+			}
+		}
+		if it.Objective {
+			st.Options, st.Blank = optionStats(it, rows, j, high, low)
+		}
+		stats[j] = st
+	}
+	return stats, paperStats(paper, x, totals)
+}
+
+func meanAt(v []float64, idx []int) float64 {
+	var s float64
+	for _, i := range idx {
+		s += v[i]
+	}
+	return s / float64(len(idx))
+}
+
+// correlation is Pearson's r, NaN when either side has no variance.
+func correlation(a, b []float64) float64 {
+	ma, mb := mean(a), mean(b)
+	var sab, saa, sbb float64
+	for i := range a {
+		da, db := a[i]-ma, b[i]-mb
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa <= eps || sbb <= eps {
+		return math.NaN()
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// optionStats counts each option of an objective item. A candidate who
+// chose "AC" counts for A and for C, so a multiple-choice item's counts may
+// add up to more than N. The options listed are A–D (A–B for true/false)
+// plus any other letter somebody chose or the key holds.
+func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]OptionStats, OptionStats) {
+	letters := map[string]bool{}
+	base := "ABCD"
+	if it.Kind == KindTF {
+		base = "AB"
+	}
+	for _, r := range base {
+		letters[string(r)] = true
+	}
+	correct := map[string]bool{}
+	for _, r := range strings.ReplaceAll(it.Key, "/", "") {
+		letters[string(r)] = true
+		correct[string(r)] = true
+	}
+	resp := make([]string, len(rows))
+	for i, r := range rows {
+		if j < len(r.Responses) {
+			resp[i] = strings.ToUpper(strings.TrimSpace(r.Responses[j]))
+		}
+		for _, c := range resp[i] {
+			letters[string(c)] = true
+		}
+	}
+	var opts []string
+	for l := range letters {
+		opts = append(opts, l)
+	}
+	sort.Strings(opts)
+	share := func(idx []int, pick func(string) bool) float64 {
+		if len(idx) == 0 {
+			return math.NaN()
+		}
+		c := 0
+		for _, i := range idx {
+			if pick(resp[i]) {
+				c++
+			}
+		}
+		return float64(c) / float64(len(idx))
+	}
+	all := make([]int, len(rows))
+	for i := range all {
+		all[i] = i
+	}
+	count := func(pick func(string) bool) OptionStats {
+		var s OptionStats
+		for _, r := range resp {
+			if pick(r) {
+				s.Count++
+			}
+		}
+		s.Rate = share(all, pick)
+		s.HighRate = share(high, pick)
+		s.LowRate = share(low, pick)
+		return s
+	}
+	out := make([]OptionStats, 0, len(opts))
+	for _, o := range opts {
+		s := count(func(r string) bool { return strings.Contains(r, o) })
+		s.Option, s.Correct = o, correct[o]
+		out = append(out, s)
+	}
+	blank := count(func(r string) bool { return r == "" })
+	blank.Option = "未作答"
+	return out, blank
+}
+
+// paperStats computes Cronbach's alpha with population variances:
+// α = k/(k−1) × (1 − Σσ²ᵢ / σ²ₓ). With every item scored 0 or its maximum
+// this is exactly KR-20 (σ²ᵢ = pq for 0/1 items; scaling an item by its
+// points scales its variance and covariances alike), so the method is
+// named after the data. Items worth nothing are left out; alpha is NaN
+// with fewer than two items or no variance in the totals.
+func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats {
+	ps := PaperStats{N: len(totals), Mean: mean(totals), SD: math.Sqrt(variance(totals))}
+	var sumVar float64
+	dichotomous := true
+	for j, it := range paper.Items {
+		if it.Max <= 0 {
+			continue
+		}
+		ps.Items++
+		sumVar += variance(x[j])
+		for _, v := range x[j] {
+			if v > eps && v < it.Max-eps {
+				dichotomous = false
+				break
+			}
+		}
+	}
+	ps.Method = "Cronbach α"
+	if dichotomous {
+		ps.Method = "KR-20"
+	}
+	ps.Alpha, ps.SEM = math.NaN(), math.NaN()
+	vx := variance(totals)
+	if ps.Items >= 2 && ps.N >= 2 && vx > eps {
+		k := float64(ps.Items)
+		ps.Alpha = k / (k - 1) * (1 - sumVar/vx)
+		ps.SEM = ps.SD * math.Sqrt(math.Max(0, 1-ps.Alpha))
+	}
+	return ps
+}
