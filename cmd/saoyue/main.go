@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(cfg),
 		newWorkerCmd(cfg),
 		newDemoCmd(cfg),
+		newFixturesCmd(cfg),
 		newCardCmd(cfg),
 		newOMRCmd(cfg),
 	)
