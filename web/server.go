@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -22,6 +23,8 @@ type Server struct {
 	Blobs  blob.Store
 	Logger *slog.Logger
 	tmpl   *template.Template
+	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
+	Ingester *queue.Ingester
 }
 
 // NewServer parses the templates once at start, so a broken template fails
@@ -40,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.scanRoutes(mux)
 	return s.logRequests(mux)
 }
 

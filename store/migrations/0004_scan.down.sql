@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS batches_bag_idx;
+DROP TABLE IF EXISTS scan_tokens;

@@ -1,0 +1,275 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	saoyue "github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// The scan API is what saoyue-scan talks to: a school's scan station opens
+// a batch for each bag and uploads its page images, authenticated by a
+// technician token of that school (`saoyue token create`). Every image
+// ends in queue.Ingester, which stores it once under its SHA-256.
+
+// maxPageBytes bounds one uploaded image; a scanned page is a few MB.
+const maxPageBytes = 64 << 20
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+type scanTokenKey struct{}
+
+func (s *Server) scanRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/batches", s.scanAuth(s.handleScanOpenBatch))
+	mux.HandleFunc("GET /api/v1/batches/{id}", s.scanAuth(s.handleScanBatch))
+	mux.HandleFunc("POST /api/v1/batches/{id}/pages", s.scanAuth(s.handleScanUpload))
+	mux.HandleFunc("GET /api/v1/pages/{sha256}", s.scanAuth(s.handleScanPage)) // HEAD too
+}
+
+// scanAuth admits requests bearing a live technician token.
+func (s *Server) scanAuth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			s.scanError(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "No technician token: run saoyue-scan with --token (saoyue token create issues one)."))
+			return
+		}
+		t, err := s.DB.ScanTokenBySecret(r.Context(), strings.TrimSpace(token))
+		if errors.Is(err, store.ErrScanTokenNotFound) {
+			s.scanError(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "The technician token is unknown or has been revoked."))
+			return
+		}
+		if err != nil {
+			s.scanError(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), scanTokenKey{}, t)))
+	}
+}
+
+func scanToken(r *http.Request) *store.ScanToken {
+	return r.Context().Value(scanTokenKey{}).(*store.ScanToken)
+}
+
+// scanBatchJSON is the batch as saoyue-scan reads it (scanner.Batch).
+type scanBatchJSON struct {
+	ID       int64  `json:"id"`
+	Exam     string `json:"exam"`
+	Subject  string `json:"subject"`
+	School   string `json:"school"`
+	Room     int    `json:"room"`
+	Expected int    `json:"expected"`
+	Status   string `json:"status"`
+	Pages    int    `json:"pages"`
+}
+
+func toScanBatchJSON(b *store.ScanBatch) scanBatchJSON {
+	return scanBatchJSON{ID: b.ID, Exam: b.ExamCode, Subject: b.SubjectCode, School: b.SchoolCode,
+		Room: b.Room, Expected: b.ExpectedCards, Status: b.Status, Pages: b.Pages}
+}
+
+// handleScanOpenBatch opens the batch of a bag of the token's school, or
+// returns the bag's open batch: 201 when created, 200 when continued.
+func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
+	t := scanToken(r)
+	var req struct {
+		Exam     string `json:"exam"`
+		Subject  string `json:"subject"`
+		School   string `json:"school"`
+		Room     int    `json:"room"`
+		Expected int    `json:"expected"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The batch is not valid JSON: %v.", err))
+		return
+	}
+	switch {
+	case req.Exam == "" || req.Subject == "" || req.School == "":
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "A batch needs the exam, subject and school codes."))
+		return
+	case req.Room < 0 || req.Room > 99:
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Room %d does not exist: rooms are numbered 1 to 99.", req.Room))
+		return
+	case req.Expected < 0 || req.Expected > 1000:
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Expected card count %d is not a bag's.", req.Expected))
+		return
+	case req.School != t.SchoolCode:
+		s.scanError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "This token belongs to school %s, not to school %s.", t.SchoolCode, req.School))
+		return
+	}
+	b, created, err := s.DB.OpenScanBatch(r.Context(), store.ScanBag{
+		ExamCode: req.Exam, SubjectCode: req.Subject, SchoolCode: req.School, Room: req.Room,
+		Expected: req.Expected, CreatedBy: fmt.Sprintf("scan token %d %s", t.ID, t.Label),
+	})
+	if errors.Is(err, store.ErrUnknownBag) {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "%s.", strings.TrimSuffix(err.Error(), ": "+store.ErrUnknownBag.Error())))
+		return
+	}
+	if err != nil {
+		s.scanError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	scanJSON(w, status, toScanBatchJSON(b))
+}
+
+// scanBatchOf loads the batch named in the path and checks it is the
+// token's school's.
+func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "Batch %q is not a batch number.", r.PathValue("id"))
+	}
+	b, err := s.DB.ScanBatchByID(r.Context(), id)
+	if errors.Is(err, store.ErrBatchNotFound) {
+		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "There is no batch %d.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t := scanToken(r); b.SchoolID != t.SchoolID {
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "Batch %d belongs to another school than this token's (%s).", id, t.SchoolCode)
+	}
+	return b, nil
+}
+
+func (s *Server) handleScanBatch(w http.ResponseWriter, r *http.Request) {
+	b, err := s.scanBatchOf(r)
+	if err != nil {
+		s.scanError(w, r, err)
+		return
+	}
+	scanJSON(w, http.StatusOK, toScanBatchJSON(b))
+}
+
+// handleScanPage says whether an image is already a page of the token's
+// school, so a station that lost its connection re-sends only what is
+// missing. A page of another school is reported as not found.
+func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
+	sum := r.PathValue("sha256")
+	if !sha256Hex.MatchString(sum) {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "%q is not a SHA-256 in lower-case hex.", sum))
+		return
+	}
+	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "No page has the image %s.", sum[:12])
+	p, err := s.DB.PageBySHA256(r.Context(), sum)
+	if errors.Is(err, store.ErrPageNotFound) {
+		s.scanError(w, r, notFound)
+		return
+	}
+	if err != nil {
+		s.scanError(w, r, err)
+		return
+	}
+	school, err := s.DB.PageSchool(r.Context(), p.ID)
+	if err != nil {
+		s.scanError(w, r, err)
+		return
+	}
+	if school != scanToken(r).SchoolID {
+		s.scanError(w, r, notFound)
+		return
+	}
+	scanJSON(w, http.StatusOK, map[string]any{
+		"page_id": p.ID, "sha256": p.ImageSHA256, "batch_id": p.BatchID, "seq": p.Seq, "status": p.Status,
+	})
+}
+
+// handleScanUpload takes one page image. The body must hash to the
+// X-Saoyue-SHA256 header: an upload cut short by the network is refused
+// whole, and nothing of it is recorded.
+func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
+	if s.Ingester == nil {
+		s.scanError(w, r, fmt.Errorf("scan upload: the server was started without an ingester"))
+		return
+	}
+	b, err := s.scanBatchOf(r)
+	if err != nil {
+		s.scanError(w, r, err)
+		return
+	}
+	if b.Status != "open" {
+		s.scanError(w, r, saoyue.Errorf(saoyue.ECONFLICT, "Batch %d is %s: it takes no more pages.", b.ID, b.Status))
+		return
+	}
+	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Saoyue-SHA256")))
+	if !sha256Hex.MatchString(want) {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-SHA256 header."))
+		return
+	}
+	seq, err := strconv.Atoi(r.Header.Get("X-Saoyue-Seq"))
+	if err != nil || seq < 1 {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-Seq header (the page's position in the scan, from 1)."))
+		return
+	}
+	name, err := url.PathUnescape(r.Header.Get("X-Saoyue-Name"))
+	if err != nil {
+		name = r.Header.Get("X-Saoyue-Name")
+	}
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPageBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is larger than %d MB: not a scanned page.", name, maxPageBytes>>20))
+		return
+	}
+	if err != nil {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived incomplete (%v): send it again.", name, err))
+		return
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived damaged or incomplete (%d bytes, SHA-256 %s, expected %s): send it again.", name, len(data), got[:12], want[:12]))
+		return
+	}
+	if !isJPEGOrPNG(data) {
+		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is not a JPEG or PNG image.", name))
+		return
+	}
+	res, err := s.Ingester.AddPage(r.Context(), b.ID, seq, name, data)
+	if err != nil {
+		s.scanError(w, r, fmt.Errorf("upload page %s of batch %d: %w", name, b.ID, err))
+		return
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	scanJSON(w, status, res)
+}
+
+func isJPEGOrPNG(b []byte) bool {
+	return strings.HasPrefix(string(b[:min(len(b), 8)]), "\xFF\xD8\xFF") || strings.HasPrefix(string(b[:min(len(b), 8)]), "\x89PNG\r\n\x1a\n")
+}
+
+func scanJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// scanError answers with the error's status and message; internal
+// errors are logged and not shown.
+func (s *Server) scanError(w http.ResponseWriter, r *http.Request, err error) {
+	code := saoyue.ErrorCode(err)
+	if code == saoyue.EINTERNAL {
+		s.Logger.Error("scan api", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	scanJSON(w, saoyue.HTTPStatus(code), map[string]string{"error": saoyue.ErrorMessage(err), "code": code})
+}
