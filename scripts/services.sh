@@ -28,6 +28,7 @@ install_deps() {
 	command -v redis-server >/dev/null || need+=(redis-server)
 	pkg-config --exists opencv4 2>/dev/null || need+=(libopencv-dev pkg-config)
 	command -v pdftoppm >/dev/null || need+=(poppler-utils)
+	command -v scanimage >/dev/null && command -v tiffcp >/dev/null || need+=(sane-utils libtiff-tools)
 	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 	command -v curl >/dev/null || need+=(curl)
 	if [ ${#need[@]} -gt 0 ]; then
