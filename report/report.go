@@ -1,0 +1,372 @@
+// Package report produces the county centre's statistics report
+// (成绩统计分析报告): it loads an exam's scores from the store into
+// grading's in-memory results, computes the tables with grading, and
+// writes them as an Excel workbook with native charts or as CSV files.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Filter narrows what the report shows. Statistics are always computed
+// over the whole exam (county means, ranks in the county); the filter picks
+// the rows shown, and the item analysis, score bands and one-point tables
+// are computed over the filtered candidates, which is what a school looking
+// at its own paper wants.
+type Filter struct {
+	School  string // school code
+	Class   string // class name; needs School, class names repeat across schools
+	Subject string // subject code; the total over subjects is left out
+}
+
+// Report is everything the workbook and the CSV files show.
+type Report struct {
+	Results   *grading.ExamResults
+	Settings  store.ReportSettings
+	Filter    Filter
+	Status    string // exam status: review, final …
+	Generated time.Time
+	Warnings  []string
+
+	Scores   []grading.CandidateScores // aligned with Results.Candidates
+	Subjects []int                     // subjects shown, by index; -1 is the total
+	Tables   []grading.GroupStats      // rows shown
+	Analyses []SubjectAnalysis
+	Bands    []BandTable
+	OnePoint []OnePointTable
+}
+
+// SubjectAnalysis is the item analysis of one subject.
+type SubjectAnalysis struct {
+	Subject int
+	Items   []grading.ItemStats
+	Paper   grading.PaperStats
+}
+
+// BandTable counts scores per band for the county (or the filtered school)
+// and each school shown.
+type BandTable struct {
+	Subject int // -1: total
+	Bands   []grading.Band
+	Groups  []grading.Group
+	Counts  [][]int // [group][band]
+	N       []int   // counted candidates per group
+}
+
+// OnePointTable is the 一分一段 table of one subject or the total over the
+// filtered candidates.
+type OnePointTable struct {
+	Subject int
+	Rows    []grading.OnePointRow
+}
+
+// Include reports whether the filter shows the candidate.
+func (f Filter) Include(c *grading.CandidateResults) bool {
+	return (f.School == "" || c.SchoolCode == f.School) && (f.Class == "" || c.Class == f.Class)
+}
+
+// SubjectName is the name of subject s, or 总分 for the total.
+func (r *Report) SubjectName(s int) string {
+	if s < 0 {
+		return "总分"
+	}
+	return r.Results.Subjects[s].Name
+}
+
+// Load reads an exam's papers, candidates, flags and item scores. Items
+// with scores but no key or group are added (numbers are objective), and
+// anything that looks unfinished is returned as a warning for the report's
+// first sheet rather than failing: the centre looks at interim reports.
+func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResults, store.ReportSettings, string, []string, error) {
+	q := db.Pool
+	var settings store.ReportSettings
+	exam, err := store.GetExam(ctx, q, examCode)
+	if errors.Is(err, store.ErrExamNotFound) {
+		return nil, settings, "", nil, saoyue.Errorf(saoyue.ENOTFOUND, "没有考试 %s", examCode)
+	}
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	if settings, err = store.GetReportSettings(ctx, q, exam.ID); err != nil {
+		return nil, settings, "", nil, err
+	}
+	keys, err := store.ReportKeyItems(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	groups, err := store.ReportGroups(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	scored, err := store.ReportScoredItems(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	cands, err := store.ListCandidates(ctx, q, exam.ID, 0)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	cards, err := store.ReportCards(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+
+	var warnings []string
+	res := &grading.ExamResults{Code: exam.Code, Name: exam.Name}
+	subjectIdx := map[int64]int{}
+	itemIdx := make([]map[string]int, len(exam.Subjects))
+	for s, sub := range exam.Subjects {
+		subjectIdx[sub.ID] = s
+		paper := grading.SubjectPaper{Code: sub.Code, Name: sub.Name, FullScore: sub.FullScore}
+		var excluded []string
+		for _, k := range keys {
+			if k.SubjectID != sub.ID {
+				continue
+			}
+			if k.Excluded {
+				excluded = append(excluded, strconv.Itoa(k.ItemNo))
+				continue
+			}
+			paper.Items = append(paper.Items, grading.PaperItem{
+				Code: strconv.Itoa(k.ItemNo), Objective: true, Kind: k.Kind, Max: k.Points, Key: strings.Join(k.Answers, "/"),
+			})
+		}
+		var subjective []grading.PaperItem
+		for _, g := range groups {
+			if g.SubjectID == sub.ID {
+				subjective = append(subjective, grading.PaperItem{Code: g.Code, Max: g.MaxScore})
+			}
+		}
+		sort.SliceStable(subjective, func(i, j int) bool { return grading.NaturalLess(subjective[i].Code, subjective[j].Code) })
+		paper.Items = append(paper.Items, subjective...)
+		itemIdx[s] = map[string]int{}
+		for i, it := range paper.Items {
+			itemIdx[s][it.Code] = i
+		}
+		var unknown []string
+		for _, si := range scored {
+			if si.SubjectID != sub.ID || slicesContains(excluded, si.Item) {
+				continue
+			}
+			if _, ok := itemIdx[s][si.Item]; !ok {
+				_, numErr := strconv.Atoi(si.Item)
+				itemIdx[s][si.Item] = len(paper.Items)
+				paper.Items = append(paper.Items, grading.PaperItem{Code: si.Item, Objective: numErr == nil, Max: si.MaxScore})
+				unknown = append(unknown, si.Item)
+			}
+		}
+		if len(excluded) > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题已作废，不计入统计", sub.Name, strings.Join(excluded, "、")))
+		}
+		if len(unknown) > 0 {
+			sort.Slice(unknown, func(i, j int) bool { return grading.NaturalLess(unknown[i], unknown[j]) })
+			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题有得分但没有答案或题组设置，满分按最高得分计", sub.Name, strings.Join(unknown, "、")))
+		}
+		var sum float64
+		for _, it := range paper.Items {
+			sum += it.Max
+		}
+		if len(paper.Items) > 0 && math.Abs(sum-sub.FullScore) > 1e-6 {
+			warnings = append(warnings, fmt.Sprintf("%s：各题满分合计 %g，与学科满分 %g 不符", sub.Name, sum, sub.FullScore))
+		}
+		res.Subjects = append(res.Subjects, paper)
+	}
+
+	candIdx := make(map[int64]int, len(cands))
+	for i, c := range cands {
+		candIdx[c.ID] = i
+		cr := grading.CandidateResults{ExamNo: c.ExamNo, Name: c.Name, SchoolCode: c.SchoolCode, SchoolName: c.SchoolName,
+			Class: c.ClassName, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
+		for s := range cr.Subjects {
+			cr.Subjects[s].Status = grading.NoResult
+		}
+		res.Candidates = append(res.Candidates, cr)
+	}
+	// have[s][i] marks which items of a present candidate got a score, to
+	// count the missing ones.
+	alloc := func(c, s int) *grading.SubjectResult {
+		r := &res.Candidates[c].Subjects[s]
+		if r.Scores == nil {
+			n := len(res.Subjects[s].Items)
+			r.Scores = make([]float64, n)
+			r.Responses = make([]string, n)
+		}
+		return r
+	}
+	for _, k := range cards {
+		c, ok := candIdx[k.CandidateID]
+		s, ok2 := subjectIdx[k.SubjectID]
+		if !ok || !ok2 {
+			continue
+		}
+		r := &res.Candidates[c].Subjects[s]
+		switch {
+		case k.Absent:
+			r.Status = grading.Absent
+		case k.Violation:
+			r.Status = grading.Violation
+		default:
+			r.Status = grading.Present
+			alloc(c, s)
+		}
+	}
+	got := make([]int, len(exam.Subjects))
+	err = store.EachReportItemScore(ctx, q, exam.ID, func(sc store.ReportItemScore) error {
+		c, ok := candIdx[sc.CandidateID]
+		s, ok2 := subjectIdx[sc.SubjectID]
+		if !ok || !ok2 {
+			return nil
+		}
+		j, ok := itemIdx[s][sc.Item]
+		if !ok {
+			return nil // an excluded item
+		}
+		r := &res.Candidates[c].Subjects[s]
+		if r.Status == grading.NoResult {
+			// Scores without a card row: the card was scored, so it was there.
+			r.Status = grading.Present
+		}
+		if r.Status != grading.Present {
+			return nil
+		}
+		alloc(c, s)
+		r.Scores[j] = sc.Score
+		r.Responses[j] = sc.Response
+		got[s]++
+		return nil
+	})
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	for s, sub := range res.Subjects {
+		present := 0
+		for i := range res.Candidates {
+			if res.Candidates[i].Subjects[s].Status == grading.Present {
+				present++
+			}
+		}
+		if missing := present*len(sub.Items) - got[s]; missing > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s：还有 %d 个小题没有分数（阅卷未完成？），按 0 分计", sub.Name, missing))
+		}
+	}
+	if exam.Status != "final" {
+		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
+	}
+	return res, settings, exam.Status, warnings, nil
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Build computes the report of the results, shown through the filter.
+func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*Report, error) {
+	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low}
+	if err := th.Check(); err != nil {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "报告设置有误：%v", err)
+	}
+	if settings.BandWidth <= 0 {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "分数段宽度必须大于 0")
+	}
+	if f.Class != "" && f.School == "" {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "按班级筛选时请同时指定学校：各校班级名称会重复")
+	}
+	r := &Report{Results: res, Settings: settings, Filter: f, Generated: time.Now()}
+	if f.School != "" {
+		found := false
+		for i := range res.Candidates {
+			if f.Include(&res.Candidates[i]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有学校 %s %s 的考生", res.Code, f.School, f.Class)
+		}
+	}
+	for s, sub := range res.Subjects {
+		if f.Subject == "" || sub.Code == f.Subject {
+			r.Subjects = append(r.Subjects, s)
+		}
+	}
+	if f.Subject != "" && len(r.Subjects) == 0 {
+		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有学科 %s", res.Code, f.Subject)
+	}
+	if f.Subject == "" && len(res.Subjects) > 1 {
+		r.Subjects = append(r.Subjects, -1)
+	}
+	shown := map[int]bool{}
+	for _, s := range r.Subjects {
+		shown[s] = true
+	}
+
+	r.Scores = grading.ComputeScores(res)
+	for _, row := range grading.Tables(res, r.Scores, th) {
+		if !shown[row.Subject] {
+			continue
+		}
+		if row.Level != grading.LevelCounty && (f.School != "" && row.SchoolCode != f.School ||
+			f.Class != "" && row.Level == grading.LevelClass && row.Class != f.Class) {
+			continue
+		}
+		r.Tables = append(r.Tables, row)
+	}
+
+	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
+	for _, s := range r.Subjects {
+		if s >= 0 {
+			items, paper := grading.AnalyzeItems(res, s, in)
+			r.Analyses = append(r.Analyses, SubjectAnalysis{Subject: s, Items: items, Paper: paper})
+		}
+		full := res.FullScoreTotal()
+		if s >= 0 {
+			full = res.Subjects[s].FullScore
+		}
+		bt := BandTable{Subject: s, Bands: grading.ScoreBands(full, settings.BandWidth)}
+		addGroup := func(g grading.Group, in func(*grading.CandidateResults) bool) {
+			v := grading.SubjectValues(res, r.Scores, s, in)
+			bt.Groups = append(bt.Groups, g)
+			bt.Counts = append(bt.Counts, grading.BandCounts(v, bt.Bands))
+			bt.N = append(bt.N, len(v))
+		}
+		addGroup(grading.Group{Level: grading.LevelCounty}, nil)
+		for _, row := range r.Tables {
+			if row.Subject == s && row.Level == grading.LevelSchool {
+				addGroup(row.Group, func(c *grading.CandidateResults) bool { return c.SchoolCode == row.SchoolCode })
+			}
+		}
+		r.Bands = append(r.Bands, bt)
+		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValues(res, r.Scores, s, in))})
+	}
+	return r, nil
+}
+
+// Generate loads and builds the report of an exam.
+func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Report, error) {
+	res, settings, status, warnings, err := Load(ctx, db, examCode)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Build(res, settings, f)
+	if err != nil {
+		return nil, err
+	}
+	r.Status, r.Warnings = status, warnings
+	return r, nil
+}

@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// What the statistics report reads: the papers (answer keys and question
+// groups), the candidates, absent and violation flags, and item scores.
+// Package report turns these rows into grading's in-memory results.
+
+// ReportSettings are an exam's report thresholds, fractions of each full
+// score, and the width of the score bands.
+type ReportSettings struct {
+	Pass      float64
+	Excellent float64
+	Low       float64
+	BandWidth float64
+}
+
+// DefaultReportSettings apply to an exam nobody configured: pass 60%
+// (DOMAIN rule 14), excellent 85%, low below 40%, bands of 10 points.
+var DefaultReportSettings = ReportSettings{Pass: 0.6, Excellent: 0.85, Low: 0.4, BandWidth: 10}
+
+// GetReportSettings returns the exam's settings, or the defaults.
+func GetReportSettings(ctx context.Context, q TxOrPool, examID int64) (ReportSettings, error) {
+	s := DefaultReportSettings
+	err := q.QueryRow(ctx, `
+		SELECT pass_ratio::float8, excellent_ratio::float8, low_ratio::float8, band_width::float8
+		FROM report_settings WHERE exam_id = $1`, examID).Scan(&s.Pass, &s.Excellent, &s.Low, &s.BandWidth)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DefaultReportSettings, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read report settings: %w", err)
+	}
+	return s, nil
+}
+
+// SetReportSettings stores the exam's settings.
+func SetReportSettings(ctx context.Context, q TxOrPool, examID int64, s ReportSettings) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO report_settings (exam_id, pass_ratio, excellent_ratio, low_ratio, band_width)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (exam_id) DO UPDATE SET pass_ratio = EXCLUDED.pass_ratio,
+			excellent_ratio = EXCLUDED.excellent_ratio, low_ratio = EXCLUDED.low_ratio, band_width = EXCLUDED.band_width`,
+		examID, s.Pass, s.Excellent, s.Low, s.BandWidth)
+	if err != nil {
+		return fmt.Errorf("save report settings: %w", err)
+	}
+	return nil
+}
+
+// ReportKeyItem is one objective item of a subject's key, over all forms:
+// the points are the largest of the forms, the answers those of the first
+// form (forms A and B share item numbers).
+type ReportKeyItem struct {
+	SubjectID int64
+	ItemNo    int
+	Kind      string
+	Answers   []string
+	Points    float64
+	Excluded  bool // excluded in any form: the item counts for nobody
+}
+
+// ReportKeyItems lists the objective items of every subject of the exam
+// by subject and item number.
+func ReportKeyItems(ctx context.Context, q TxOrPool, examID int64) ([]ReportKeyItem, error) {
+	rows, err := q.Query(ctx, `
+		SELECT DISTINCT ON (k.subject_id, k.item_no)
+		       k.subject_id, k.item_no, k.kind, k.answers,
+		       (max(k.points) OVER w)::float8, bool_or(k.excluded) OVER w
+		FROM answer_keys k JOIN subjects s ON s.id = k.subject_id
+		WHERE s.exam_id = $1
+		WINDOW w AS (PARTITION BY k.subject_id, k.item_no)
+		ORDER BY k.subject_id, k.item_no, k.form`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read answer keys: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReportKeyItem, error) {
+		var k ReportKeyItem
+		err := r.Scan(&k.SubjectID, &k.ItemNo, &k.Kind, &k.Answers, &k.Points, &k.Excluded)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read answer keys: %w", err)
+	}
+	return out, nil
+}
+
+// ReportGroup is one subjective question group.
+type ReportGroup struct {
+	SubjectID int64
+	Code      string
+	Name      string
+	MaxScore  float64
+}
+
+// ReportGroups lists the question groups of every subject of the exam.
+func ReportGroups(ctx context.Context, q TxOrPool, examID int64) ([]ReportGroup, error) {
+	rows, err := q.Query(ctx, `
+		SELECT g.subject_id, g.code, g.name, g.max_score::float8
+		FROM question_groups g JOIN subjects s ON s.id = g.subject_id
+		WHERE s.exam_id = $1 ORDER BY g.subject_id, g.id`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read question groups: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReportGroup, error) {
+		var g ReportGroup
+		err := r.Scan(&g.SubjectID, &g.Code, &g.Name, &g.MaxScore)
+		return g, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read question groups: %w", err)
+	}
+	return out, nil
+}
+
+// CardFlags is whether a candidate's card of a subject was scanned, and
+// with the absent or violation mark.
+type CardFlags struct {
+	CandidateID int64
+	SubjectID   int64
+	Absent      bool
+	Violation   bool
+}
+
+// ReportCards lists the cards of the exam with their flags.
+func ReportCards(ctx context.Context, q TxOrPool, examID int64) ([]CardFlags, error) {
+	rows, err := q.Query(ctx, `
+		SELECT k.candidate_id, k.subject_id, k.absent, k.violation
+		FROM cards k JOIN subjects s ON s.id = k.subject_id
+		WHERE s.exam_id = $1`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read cards: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CardFlags, error) {
+		var c CardFlags
+		err := r.Scan(&c.CandidateID, &c.SubjectID, &c.Absent, &c.Violation)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read cards: %w", err)
+	}
+	return out, nil
+}
+
+// ReportItemScore is one item score of one candidate.
+type ReportItemScore struct {
+	CandidateID int64
+	SubjectID   int64
+	Item        string
+	Score       float64
+	Response    string
+}
+
+// EachReportItemScore calls fn for every item score of the exam. It
+// streams rather than returning a slice: a county exam has millions of
+// item scores, and the caller keeps them in a compact matrix instead.
+func EachReportItemScore(ctx context.Context, q TxOrPool, examID int64, fn func(ReportItemScore) error) error {
+	rows, err := q.Query(ctx, `
+		SELECT i.candidate_id, i.subject_id, i.item, i.score::float8, i.response
+		FROM item_scores i JOIN subjects s ON s.id = i.subject_id
+		WHERE s.exam_id = $1`, examID)
+	if err != nil {
+		return fmt.Errorf("read item scores: %w", err)
+	}
+	defer rows.Close()
+	var r ReportItemScore
+	for rows.Next() {
+		if err := rows.Scan(&r.CandidateID, &r.SubjectID, &r.Item, &r.Score, &r.Response); err != nil {
+			return fmt.Errorf("read item scores: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read item scores: %w", err)
+	}
+	return nil
+}
+
+// ReportScoredItem is an item somebody has a score for, with the highest
+// score given: the report adds items that have scores but are missing from
+// the keys and groups, rather than silently dropping points.
+type ReportScoredItem struct {
+	SubjectID int64
+	Item      string
+	MaxScore  float64
+}
+
+// ReportScoredItems lists every item of the exam that has scores.
+func ReportScoredItems(ctx context.Context, q TxOrPool, examID int64) ([]ReportScoredItem, error) {
+	rows, err := q.Query(ctx, `
+		SELECT i.subject_id, i.item, max(i.score)::float8
+		FROM item_scores i JOIN subjects s ON s.id = i.subject_id
+		WHERE s.exam_id = $1 GROUP BY i.subject_id, i.item`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read scored items: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReportScoredItem, error) {
+		var s ReportScoredItem
+		err := r.Scan(&s.SubjectID, &s.Item, &s.MaxScore)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read scored items: %w", err)
+	}
+	return out, nil
+}
