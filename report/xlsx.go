@@ -40,7 +40,7 @@ func WriteXLSX(w io.Writer, r *Report) error {
 
 type styles struct {
 	header, title, text int
-	format               map[Format]int
+	format              map[Format]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {

@@ -103,7 +103,9 @@ type ItemScoreRef struct {
 	Item        string
 }
 
-func (r ItemScoreRef) String() string { return fmt.Sprintf("%d/%d/%s", r.CandidateID, r.SubjectID, r.Item) }
+func (r ItemScoreRef) String() string {
+	return fmt.Sprintf("%d/%d/%s", r.CandidateID, r.SubjectID, r.Item)
+}
 
 // ItemScoreForUpdate reads and locks one item score; found is false when
 // the item has no score yet.
