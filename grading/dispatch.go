@@ -1,0 +1,469 @@
+package grading
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Task is an answer handed to a marker: an id and a crop, nothing that
+// names the candidate, the school or the page.
+type Task struct {
+	ID         int64
+	LeaseUntil time.Time
+	BlobKey    string
+}
+
+// NextTasks is what a marker gets when asking for work: the group's score
+// shape and up to n tasks, the first to mark now and the rest prefetched.
+type NextTasks struct {
+	Group *store.MarkingGroup
+	Parts []Part
+	Tasks []Task
+}
+
+func toTask(t store.MarkingTask) Task {
+	var until time.Time
+	if t.LeaseUntil != nil {
+		until = *t.LeaseUntil
+	}
+	return Task{ID: t.ID, LeaseUntil: until, BlobKey: t.BlobKey}
+}
+
+// Next gives the marker up to n tasks of their group (1 <= n <=
+// MaxPrefetch): first the ones they already hold (leases renewed), then
+// due re-marks and control answers mixed in unseen, then answers of other
+// schools nobody holds. Tasks of an expired lease go to whoever asks next.
+// An empty list means nothing is left for this marker now.
+func (e *Engine) Next(ctx context.Context, m *Marker, n int) (*NextTasks, error) {
+	n = max(1, min(n, e.Opts.MaxPrefetch))
+	out := &NextTasks{}
+	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+		g, err := store.GetMarkingGroup(ctx, tx, m.GroupID)
+		if err != nil {
+			return storeErr(err)
+		}
+		out.Group, out.Parts = g, GroupParts(g)
+		held, err := store.RenewHeldTasks(ctx, tx, m.TeacherID, m.GroupID, e.Opts.Lease)
+		if err != nil {
+			return err
+		}
+		for _, t := range held {
+			out.Tasks = append(out.Tasks, toTask(t))
+		}
+		need := n - len(held)
+		if need <= 0 {
+			return nil
+		}
+		var fresh []store.MarkingTask
+		if e.Opts.Rand() < 1-math.Pow(1-g.ControlShare, float64(need)) {
+			c, err := store.InsertControlTask(ctx, tx, m.TeacherID, m.GroupID, m.SchoolID, e.Opts.Lease)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				fresh = append(fresh, *c)
+				need--
+			}
+		}
+		var ids []int64
+		if need > 0 {
+			due, err := store.LockReservedTasks(ctx, tx, m.TeacherID, m.GroupID, 1, true)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, due...)
+		}
+		if len(ids) < need {
+			got, err := e.lockNormal(ctx, tx, g, m, need-len(ids))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, got...)
+		}
+		if len(ids) < need {
+			// Nothing else to mark: re-marks need not wait any longer.
+			more, err := store.LockReservedTasks(ctx, tx, m.TeacherID, m.GroupID, need-len(ids), false)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, more...)
+		}
+		if len(ids) > 0 {
+			leased, err := store.LeaseTasks(ctx, tx, ids, m.TeacherID, m.SchoolID, e.Opts.Lease)
+			if err != nil {
+				return err
+			}
+			fresh = append(fresh, leased...)
+		}
+		// Control and re-mark tasks are newer than the answers around them;
+		// a shuffle keeps their place in the queue from giving them away.
+		for i := len(fresh) - 1; i > 0; i-- {
+			j := int(e.Opts.Rand() * float64(i+1))
+			fresh[i], fresh[j] = fresh[j], fresh[i]
+		}
+		for _, t := range fresh {
+			out.Tasks = append(out.Tasks, toTask(t))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lockNormal locks up to n normal tasks for the marker. In a 2+1 group the
+// two marks of an answer must come from markers of different schools, so
+// the other round of every candidate is locked too and the pair checked
+// again on a fresh snapshot; candidates that fail are skipped and others
+// sought, a few times at most.
+func (e *Engine) lockNormal(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, m *Marker, n int) ([]int64, error) {
+	f := store.DispatchFilter{
+		GroupID: g.ID, MarkerID: m.TeacherID, SchoolID: m.SchoolID,
+		MayArbitrate: g.Mode == "2+1" && (g.Arbiter == "marker" || m.Leader()),
+		Paired:       g.Mode == "2+1",
+	}
+	var ids []int64
+	phases := []bool{false}
+	if f.MayArbitrate {
+		phases = []bool{true, false} // arbitrations first: their answers wait on them
+	}
+	for _, onlyRound3 := range phases {
+		f.OnlyRound3 = onlyRound3
+		for try := 0; try < 3 && len(ids) < n; try++ {
+			f.Limit = n - len(ids)
+			refs, err := store.LockDispatchableTasks(ctx, tx, f)
+			if err != nil {
+				return nil, err
+			}
+			if len(refs) == 0 {
+				break
+			}
+			for _, r := range refs {
+				f.Exclude = append(f.Exclude, r.ID)
+			}
+			if !f.Paired {
+				for _, r := range refs {
+					ids = append(ids, r.ID)
+				}
+				continue
+			}
+			busy, err := store.LockSiblingTasks(ctx, tx, refs)
+			if err != nil {
+				return nil, err
+			}
+			var cand []int64
+			for _, r := range refs {
+				if !busy[r.CropID] {
+					cand = append(cand, r.ID)
+				}
+			}
+			if len(cand) > 0 {
+				ok, err := store.PairedTasksStillFree(ctx, tx, cand, m.TeacherID, m.SchoolID)
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, ok...)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// Submission is a marker's scores for one task.
+type Submission struct {
+	Scores     []float64
+	DurationMS int // time spent looking at the answer, for the speed figure
+}
+
+// Marked is a stored mark as its marker sees it.
+type Marked struct {
+	TaskID    int64
+	Scores    []float64
+	Total     float64
+	MarkedAt  time.Time
+	UpdatedAt time.Time
+}
+
+func markKind(t *store.MarkingTask) string {
+	switch {
+	case t.Kind == "control" || t.Kind == "remark":
+		return t.Kind
+	case t.Round == 3:
+		return "arbitration"
+	}
+	return "normal"
+}
+
+// Submit stores the marker's scores for a task they hold, and what follows
+// from them (the candidate's score, an arbitration, a re-mark to come), in
+// one transaction. Submitting the same scores again is harmless.
+func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submission) (*Marked, error) {
+	var out *Marked
+	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+		tasks, err := store.LockCropTasks(ctx, tx, taskID)
+		if errors.Is(err, store.ErrTaskNotFound) {
+			return forbidden()
+		}
+		if err != nil {
+			return err
+		}
+		t := &tasks[0]
+		if !inScope(m, t) || t.ForMarker != nil && *t.ForMarker != m.TeacherID {
+			return forbidden()
+		}
+		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID {
+			return saoyue.Errorf(saoyue.ECONFLICT, "This answer is not held by you: your hold expired and it went to another marker. Ask for the next answer.")
+		}
+		g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)
+		if err != nil {
+			return err
+		}
+		total, err := ValidateScores(GroupParts(g), s.Scores)
+		if err != nil {
+			return err
+		}
+		switch t.Status {
+		case "leased":
+		case "marked":
+			prev, err := store.TaskMark(ctx, tx, t.ID)
+			if err != nil {
+				return err
+			}
+			if prev.MarkerID == m.TeacherID && slices.Equal(prev.Scores, s.Scores) {
+				out = marked(prev)
+				return nil
+			}
+			return saoyue.Errorf(saoyue.ECONFLICT, "You have already marked this answer; to change the score, revise it.")
+		case "problem":
+			return saoyue.Errorf(saoyue.ECONFLICT, "This answer is flagged as a problem and waits for the group leader.")
+		default:
+			return saoyue.Errorf(saoyue.ECONFLICT, "This answer no longer needs marking.")
+		}
+		mk := &store.Mark{TaskID: t.ID, MarkerID: m.TeacherID, Scores: s.Scores, Total: total,
+			Kind: markKind(t), DurationMS: max(0, s.DurationMS)}
+		if err := store.InsertMark(ctx, tx, mk); err != nil {
+			return err
+		}
+		if err := store.SetTaskStatus(ctx, tx, t.ID, "marked"); err != nil {
+			return err
+		}
+		if t.Kind == "normal" {
+			if err := settleCrop(ctx, tx, g, tasks); err != nil {
+				return err
+			}
+		}
+		if mk.Kind == "normal" && e.Opts.Rand() < g.RemarkShare {
+			span := e.Opts.RemarkDelayMax - e.Opts.RemarkDelayMin
+			delay := e.Opts.RemarkDelayMin + time.Duration(e.Opts.Rand()*float64(span))
+			if err := store.InsertRemarkTask(ctx, tx, t, m.TeacherID, mk.ID, delay); err != nil {
+				return err
+			}
+		}
+		out = marked(mk)
+		return nil
+	})
+	return out, err
+}
+
+func marked(mk *store.Mark) *Marked {
+	return &Marked{TaskID: mk.TaskID, Scores: mk.Scores, Total: mk.Total, MarkedAt: mk.CreatedAt, UpdatedAt: mk.UpdatedAt}
+}
+
+// settleCrop recomputes a crop's score from all its marks and makes the
+// tasks agree: an arbitration opened when the pair disagrees, voided when
+// a revision makes them agree, the candidate's score written or removed.
+// tasks are the crop's normal tasks, locked by the caller.
+func settleCrop(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, tasks []store.MarkingTask) error {
+	t := tasks[0]
+	marks, err := store.ListCropMarks(ctx, tx, t.CropID)
+	if err != nil {
+		return err
+	}
+	s := Settle(g, marks)
+	if s.NeedArbitrate {
+		if err := store.EnsureArbitrationTask(ctx, tx, t.CropID, t.GroupID, t.SchoolID); err != nil {
+			return err
+		}
+	}
+	if !s.ArbitrationSet {
+		for _, o := range tasks {
+			if o.Kind == "normal" && o.Round == 3 && o.Status != "marked" && o.Status != "void" {
+				if err := store.SetTaskStatus(ctx, tx, o.ID, "void"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return store.SetMarkedItemScore(ctx, tx, t.CropID, s.Final)
+}
+
+// Revise changes the marker's own mark within the revise window, or at any
+// time after the leader has sent it back, and records the change.
+func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []float64, reason string) (*Marked, error) {
+	var out *Marked
+	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+		tasks, err := store.LockCropTasks(ctx, tx, taskID)
+		if errors.Is(err, store.ErrTaskNotFound) {
+			return forbidden()
+		}
+		if err != nil {
+			return err
+		}
+		t := &tasks[0]
+		if !mayTouch(m, t) || t.AssignedTo == nil || *t.AssignedTo != m.TeacherID {
+			return forbidden()
+		}
+		if t.Status != "marked" {
+			return saoyue.Errorf(saoyue.ECONFLICT, "This answer has no mark of yours to change.")
+		}
+		mk, err := store.TaskMark(ctx, tx, t.ID)
+		if err != nil {
+			return storeErr(err)
+		}
+		if mk.MarkerID != m.TeacherID {
+			return forbidden()
+		}
+		if mk.ReturnedAt == nil && time.Since(mk.CreatedAt) > e.Opts.ReviseWindow {
+			return saoyue.Errorf(saoyue.ECONFLICT, "Marks older than %s can no longer be changed; ask your group leader.", e.Opts.ReviseWindow)
+		}
+		marks, err := store.ListCropMarks(ctx, tx, t.CropID)
+		if err != nil {
+			return err
+		}
+		for _, cm := range marks {
+			if cm.Kind == "leader" {
+				return saoyue.Errorf(saoyue.ECONFLICT, "The group leader has set this answer's score; it can no longer be changed here.")
+			}
+		}
+		g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)
+		if err != nil {
+			return err
+		}
+		total, err := ValidateScores(GroupParts(g), scores)
+		if err != nil {
+			return err
+		}
+		if slices.Equal(mk.Scores, scores) && mk.ReturnedAt == nil {
+			out = marked(mk)
+			return nil
+		}
+		action := "mark.revise"
+		if mk.ReturnedAt != nil {
+			action = "mark.redo"
+		}
+		if reason == "" {
+			reason = "changed by the marker"
+		}
+		if err := store.InsertAudit(ctx, tx, m.Actor(), action, "mark", mk.ID,
+			map[string]any{"scores": mk.Scores, "total": mk.Total},
+			map[string]any{"scores": scores, "total": total}, reason); err != nil {
+			return err
+		}
+		if err := store.UpdateMarkScores(ctx, tx, mk.ID, scores, total); err != nil {
+			return err
+		}
+		if t.Kind == "normal" {
+			if err := settleCrop(ctx, tx, g, tasks); err != nil {
+				return err
+			}
+		}
+		mk.Scores, mk.Total, mk.UpdatedAt = scores, total, time.Now()
+		out = marked(mk)
+		return nil
+	})
+	return out, err
+}
+
+// Problem reasons a marker can give (问题卷).
+var ProblemReasons = []string{"blank", "illegible", "wrong_region", "copying", "other"}
+
+// Flag sends a held answer the marker cannot mark to the group leader.
+func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note string) error {
+	if !slices.Contains(ProblemReasons, reason) {
+		return saoyue.Errorf(saoyue.EINVALID, "Say why the answer cannot be marked: blank, illegible, wrong_region, copying or other.")
+	}
+	if reason == "other" && note == "" {
+		return saoyue.Errorf(saoyue.EINVALID, "Describe the problem in a note.")
+	}
+	if len(note) > 1000 {
+		return saoyue.Errorf(saoyue.EINVALID, "The note is too long (1000 characters at most).")
+	}
+	return e.DB.InTx(ctx, func(tx pgx.Tx) error {
+		tasks, err := store.LockCropTasks(ctx, tx, taskID)
+		if errors.Is(err, store.ErrTaskNotFound) {
+			return forbidden()
+		}
+		if err != nil {
+			return err
+		}
+		t := &tasks[0]
+		if !inScope(m, t) || t.ForMarker != nil && *t.ForMarker != m.TeacherID {
+			return forbidden()
+		}
+		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID || t.Status != "leased" {
+			return saoyue.Errorf(saoyue.ECONFLICT, "Only an answer you hold can be flagged.")
+		}
+		if t.Kind != "normal" {
+			// A quality-control copy: the original answer is dealt with on
+			// its own task, so this one just drops out.
+			return store.SetTaskStatus(ctx, tx, t.ID, "void")
+		}
+		if err := store.SetTaskStatus(ctx, tx, t.ID, "problem"); err != nil {
+			return err
+		}
+		return store.InsertProblemFlag(ctx, tx, &store.ProblemFlag{
+			TaskID: t.ID, GroupID: t.GroupID, SchoolID: t.SchoolID, MarkerID: m.TeacherID, Reason: reason, Note: note,
+		})
+	})
+}
+
+// HistoryItem is one of the marker's own marks.
+type HistoryItem struct {
+	Marked
+	Revisable    bool
+	Returned     bool
+	ReturnReason string
+}
+
+// History returns the marker's latest marks, those sent back first.
+func (e *Engine) History(ctx context.Context, m *Marker, limit int) ([]HistoryItem, error) {
+	limit = max(1, min(limit, 500))
+	hs, err := store.MarkerHistory(ctx, e.DB.Pool, m.TeacherID, m.GroupID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HistoryItem, len(hs))
+	for i, h := range hs {
+		out[i] = HistoryItem{
+			Marked:       *marked(&h.Mark),
+			Returned:     h.ReturnedAt != nil,
+			ReturnReason: h.ReturnReason,
+			Revisable:    h.ReturnedAt != nil || time.Since(h.CreatedAt) <= e.Opts.ReviseWindow,
+		}
+	}
+	return out, nil
+}
+
+// MarkerProgress is a marker's own view of the work.
+type MarkerProgress struct {
+	GroupCode string
+	store.MarkerCounts
+}
+
+// Progress returns the marker's counts.
+func (e *Engine) Progress(ctx context.Context, m *Marker) (*MarkerProgress, error) {
+	c, err := store.CountMarkerWork(ctx, e.DB.Pool, m.TeacherID, m.GroupID, m.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	return &MarkerProgress{GroupCode: m.GroupCode, MarkerCounts: c}, nil
+}

@@ -1,0 +1,386 @@
+package grading
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// PlanGroup is one question group in a marking plan.
+type PlanGroup struct {
+	GroupID   int64
+	Code      string
+	Mode      string
+	Answers   int                       // answers to mark (crops, or candidates before scanning)
+	Workload  float64                   // marks expected: answers, times 2.1 in 2+1
+	Markers   []store.MarkingAssignment // leaders first
+	PerMarker float64                   // workload per marker
+	Lacking   []string                  // why the rules cannot be kept, per school; empty when fine
+}
+
+// Plan is who marks what in a subject.
+type Plan struct {
+	SubjectID int64
+	Groups    []PlanGroup
+	Problems  []string // groups that lack markers: the plan cannot be used as it is
+	Warnings  []string // imbalances the plan can live with
+}
+
+// marksPerAnswer is the expected number of marks per answer: 2+1 answers
+// are marked twice and about one in ten goes to arbitration.
+func marksPerAnswer(mode string) float64 {
+	if mode == "2+1" {
+		return 2.1
+	}
+	return 1
+}
+
+// minMarkers is the fewest markers a group needs for the cross-school rule
+// to be satisfiable at all: two schools for 1+0, three for 2+1.
+func minMarkers(mode string) int {
+	if mode == "2+1" {
+		return 3
+	}
+	return 2
+}
+
+type planInput struct {
+	groups   []store.MarkingGroup
+	answers  map[int64]map[int64]int // group -> school -> answers
+	teachers []store.Teacher
+}
+
+// autoAssign puts every teacher on one group: groups get markers in
+// proportion to their workload (each new marker goes to the group with the
+// most work per marker, the D'Hondt rule), and each school's teachers are
+// spread over the groups so every group has markers of several schools.
+func autoAssign(in planInput) (map[int64]int64, error) {
+	type slot struct {
+		g    *store.MarkingGroup
+		work float64
+		size int
+		per  map[int64]int // school -> markers
+		n    int
+	}
+	slots := make([]*slot, len(in.groups))
+	need := 0
+	for i := range in.groups {
+		g := &in.groups[i]
+		total := 0
+		for _, n := range in.answers[g.ID] {
+			total += n
+		}
+		slots[i] = &slot{g: g, work: float64(max(total, 1)) * marksPerAnswer(g.Mode), size: minMarkers(g.Mode), per: map[int64]int{}}
+		need += slots[i].size
+	}
+	if len(in.teachers) < need {
+		var names []string
+		for _, s := range slots {
+			names = append(names, fmt.Sprintf("%s (%s: %d)", s.g.Code, s.g.Mode, s.size))
+		}
+		return nil, saoyue.Errorf(saoyue.EINVALID, "%d teachers cannot staff %d groups, which need at least %d: %s.",
+			len(in.teachers), len(slots), need, strings.Join(names, ", "))
+	}
+	for extra := len(in.teachers) - need; extra > 0; extra-- {
+		best := slots[0]
+		for _, s := range slots[1:] {
+			if s.work/float64(s.size+1) > best.work/float64(best.size+1) {
+				best = s
+			}
+		}
+		best.size++
+	}
+	// Interleave the schools (largest first) so each school's teachers are
+	// handed out across all groups instead of filling one.
+	bySchool := map[int64][]store.Teacher{}
+	var schools []int64
+	for _, t := range in.teachers {
+		if bySchool[t.SchoolID] == nil {
+			schools = append(schools, t.SchoolID)
+		}
+		bySchool[t.SchoolID] = append(bySchool[t.SchoolID], t)
+	}
+	sort.SliceStable(schools, func(i, j int) bool { return len(bySchool[schools[i]]) > len(bySchool[schools[j]]) })
+	var order []store.Teacher
+	for k := 0; len(order) < len(in.teachers); k++ {
+		for _, s := range schools {
+			if k < len(bySchool[s]) {
+				order = append(order, bySchool[s][k])
+			}
+		}
+	}
+	out := map[int64]int64{}
+	for _, t := range order {
+		var best *slot
+		for _, s := range slots {
+			if s.n >= s.size {
+				continue
+			}
+			if best == nil || s.per[t.SchoolID] < best.per[t.SchoolID] ||
+				s.per[t.SchoolID] == best.per[t.SchoolID] && float64(s.n)/float64(s.size) < float64(best.n)/float64(best.size) {
+				best = s
+			}
+		}
+		best.n++
+		best.per[t.SchoolID]++
+		out[t.ID] = best.g.ID
+	}
+	return out, nil
+}
+
+// pickLeaders names up to two leaders per group, of different schools, so
+// that every school's problem answers have a leader who may see them.
+func pickLeaders(as []store.MarkingAssignment) {
+	byGroup := map[int64][]int{}
+	for i := range as {
+		byGroup[as[i].GroupID] = append(byGroup[as[i].GroupID], i)
+	}
+	for _, idx := range byGroup {
+		var first int64 = -1
+		n := 0
+		for _, i := range idx {
+			if n == 0 || n == 1 && as[i].SchoolID != first && len(idx) >= 4 {
+				as[i].Role = RoleLeader
+				first = as[i].SchoolID
+				n++
+			}
+		}
+	}
+}
+
+// checkGroup says, per school whose answers the group has, what the
+// markers lack to mark them under the rules.
+func checkGroup(g *store.MarkingGroup, answers map[int64]int, markers []store.MarkingAssignment, schoolCode map[int64]string) (lacking, warnings []string) {
+	total := 0
+	for _, n := range answers {
+		total += n
+	}
+	schools := make([]int64, 0, len(answers))
+	for s := range answers {
+		schools = append(schools, s)
+	}
+	sort.Slice(schools, func(i, j int) bool { return schoolCode[schools[i]] < schoolCode[schools[j]] })
+	for _, s := range schools {
+		if answers[s] == 0 {
+			continue
+		}
+		others, otherSchools, leaders := 0, map[int64]bool{}, 0
+		for _, a := range markers {
+			if a.SchoolID != s {
+				others++
+				otherSchools[a.SchoolID] = true
+				if a.Role == RoleLeader {
+					leaders++
+				}
+			}
+		}
+		switch {
+		case others == 0:
+			lacking = append(lacking, fmt.Sprintf("no marker from another school for the %d answers of school %s", answers[s], schoolCode[s]))
+		case g.Mode == "2+1" && len(otherSchools) < 2:
+			lacking = append(lacking, fmt.Sprintf("2+1 needs markers of two other schools for school %s's answers", schoolCode[s]))
+		case g.Mode == "2+1" && g.Arbiter == "marker" && others < 3:
+			lacking = append(lacking, fmt.Sprintf("2+1 needs a third marker from another school to arbitrate school %s's answers", schoolCode[s]))
+		case g.Mode == "2+1" && g.Arbiter == "leader" && leaders == 0:
+			lacking = append(lacking, fmt.Sprintf("no leader from another school to arbitrate school %s's answers", schoolCode[s]))
+		}
+		if leaders == 0 && others > 0 {
+			warnings = append(warnings, fmt.Sprintf("group %s: no leader from another school for school %s's problem answers", g.Code, schoolCode[s]))
+		}
+		// Markers pull work, so the load evens out as long as no school's
+		// share of the answers exceeds the others' share of the markers.
+		if len(markers) > 0 && others > 0 {
+			ansShare := float64(answers[s]) / float64(total)
+			capShare := float64(others) / float64(len(markers))
+			if ansShare > capShare+0.1 {
+				warnings = append(warnings, fmt.Sprintf("group %s: school %s has %.0f%% of the answers but only %.0f%% of the markers are from other schools; they will finish last",
+					g.Code, schoolCode[s], 100*ansShare, 100*capShare))
+			}
+		}
+	}
+	return lacking, warnings
+}
+
+func loadPlanInput(ctx context.Context, q store.TxOrPool, subjectID int64) (planInput, map[int64]string, error) {
+	var in planInput
+	var err error
+	if in.groups, err = store.ListMarkingGroups(ctx, q, subjectID); err != nil {
+		return in, nil, err
+	}
+	if len(in.groups) == 0 {
+		return in, nil, saoyue.Errorf(saoyue.EINVALID, "The subject has no question groups to mark yet: register its template first.")
+	}
+	counts, err := store.CountGroupAnswers(ctx, q, subjectID)
+	if err != nil {
+		return in, nil, err
+	}
+	in.answers = map[int64]map[int64]int{}
+	for _, c := range counts {
+		if in.answers[c.GroupID] == nil {
+			in.answers[c.GroupID] = map[int64]int{}
+		}
+		in.answers[c.GroupID][c.SchoolID] = c.Answers
+	}
+	if in.teachers, err = store.ListSubjectTeachers(ctx, q, subjectID); err != nil {
+		return in, nil, err
+	}
+	schools, err := store.ListSchools(ctx, q)
+	if err != nil {
+		return in, nil, err
+	}
+	codes := map[int64]string{}
+	for _, s := range schools {
+		codes[s.ID] = s.Code
+	}
+	return in, codes, nil
+}
+
+func buildPlan(subjectID int64, in planInput, as []store.MarkingAssignment, codes map[int64]string) *Plan {
+	p := &Plan{SubjectID: subjectID}
+	for i := range in.groups {
+		g := &in.groups[i]
+		pg := PlanGroup{GroupID: g.ID, Code: g.Code, Mode: g.Mode}
+		for _, n := range in.answers[g.ID] {
+			pg.Answers += n
+		}
+		pg.Workload = float64(pg.Answers) * marksPerAnswer(g.Mode)
+		for _, a := range as {
+			if a.GroupID == g.ID {
+				pg.Markers = append(pg.Markers, a)
+			}
+		}
+		sort.SliceStable(pg.Markers, func(i, j int) bool {
+			return pg.Markers[i].Role == RoleLeader && pg.Markers[j].Role != RoleLeader
+		})
+		if len(pg.Markers) > 0 {
+			pg.PerMarker = pg.Workload / float64(len(pg.Markers))
+		}
+		var warn []string
+		pg.Lacking, warn = checkGroup(g, in.answers[g.ID], pg.Markers, codes)
+		if len(pg.Markers) == 0 {
+			pg.Lacking = append(pg.Lacking, "no markers")
+		}
+		for _, l := range pg.Lacking {
+			p.Problems = append(p.Problems, fmt.Sprintf("group %s lacks markers: %s", g.Code, l))
+		}
+		p.Warnings = append(p.Warnings, warn...)
+		p.Groups = append(p.Groups, pg)
+	}
+	return p
+}
+
+// GeneratePlan assigns every subject teacher of the participating schools
+// to one group of the subject, balanced by workload, with leaders, and
+// saves it in place of the old plan. A plan that cannot keep the rules is
+// not saved: the error names the groups that lack markers.
+func GeneratePlan(ctx context.Context, db *store.DB, subjectID int64, by string) (*Plan, error) {
+	var plan *Plan
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		in, codes, err := loadPlanInput(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		assign, err := autoAssign(in)
+		if err != nil {
+			return err
+		}
+		var as []store.MarkingAssignment
+		for _, t := range in.teachers {
+			as = append(as, store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: assign[t.ID], Role: RoleMarker,
+				TeacherNo: t.TeacherNo, Name: t.Name, SchoolID: t.SchoolID, SchoolCode: t.SchoolCode})
+		}
+		pickLeaders(as)
+		plan = buildPlan(subjectID, in, as, codes)
+		if len(plan.Problems) > 0 {
+			return saoyue.Errorf(saoyue.EINVALID, "The roster cannot staff this subject under the rules: %s.", strings.Join(plan.Problems, "; "))
+		}
+		return store.ReplaceMarkingAssignments(ctx, tx, subjectID, as, by)
+	})
+	if err != nil {
+		return plan, err
+	}
+	return LoadPlan(ctx, db, subjectID)
+}
+
+// LoadPlan returns the subject's saved plan with its problems and warnings.
+func LoadPlan(ctx context.Context, db *store.DB, subjectID int64) (*Plan, error) {
+	in, codes, err := loadPlanInput(ctx, db.Pool, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	as, err := store.ListMarkingAssignments(ctx, db.Pool, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	return buildPlan(subjectID, in, as, codes), nil
+}
+
+// Assign puts (or moves) a subject teacher on a group with a role: the
+// centre's edit of a plan. It returns the plan as it now stands.
+func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int64, role, by string) (*Plan, error) {
+	if role == "" {
+		role = RoleMarker
+	}
+	if role != RoleMarker && role != RoleLeader {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "The role must be marker or leader.")
+	}
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		g, err := store.GetMarkingGroup(ctx, tx, groupID)
+		if err != nil {
+			return storeErr(err)
+		}
+		if g.SubjectID != subjectID {
+			return saoyue.Errorf(saoyue.EINVALID, "Group %s belongs to another subject.", g.Code)
+		}
+		ts, err := store.ListSubjectTeachers(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, t := range ts {
+			ok = ok || t.ID == teacherID
+		}
+		if !ok {
+			return saoyue.Errorf(saoyue.EINVALID, "Teacher %d does not teach this subject at a school taking part in the exam.", teacherID)
+		}
+		return store.UpsertMarkingAssignment(ctx, tx, subjectID, store.MarkingAssignment{TeacherID: teacherID, GroupID: groupID, Role: role}, by)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return LoadPlan(ctx, db, subjectID)
+}
+
+// Unassign takes a teacher off the subject's marking. Tasks they hold go
+// back to the queue when their lease ends.
+func Unassign(ctx context.Context, db *store.DB, subjectID, teacherID int64) (*Plan, error) {
+	ok, err := store.DeleteMarkingAssignment(ctx, db.Pool, subjectID, teacherID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "Teacher %d is not in this subject's plan.", teacherID)
+	}
+	return LoadPlan(ctx, db, subjectID)
+}
+
+// SubjectID resolves an exam code and subject code.
+func SubjectID(ctx context.Context, db *store.DB, examCode, subjectCode string) (int64, error) {
+	_, id, err := store.SubjectByCode(ctx, db.Pool, examCode, subjectCode)
+	if errors.Is(err, store.ErrExamNotFound) {
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "Exam %s has no subject %s.", examCode, subjectCode)
+	}
+	return id, err
+}
+
+// SubjectProgress returns the marking progress of every group of a subject.
+func SubjectProgress(ctx context.Context, db *store.DB, subjectID int64) ([]store.GroupProgress, error) {
+	return store.ListGroupProgress(ctx, db.Pool, subjectID)
+}
