@@ -43,6 +43,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
+	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
+	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
 	s.scanRoutes(mux)
 	return s.logRequests(mux)
 }

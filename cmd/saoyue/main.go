@@ -49,6 +49,8 @@ func newRootCmd() *cobra.Command {
 		newCardCmd(cfg),
 		newOMRCmd(cfg),
 		newTokenCmd(cfg),
+		newReportCmd(cfg),
+		newReviewCmd(cfg),
 	)
 	return root
 }

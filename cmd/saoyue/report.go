@@ -1,0 +1,434 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/report"
+	"github.com/saoyue/saoyue/store"
+)
+
+// plainError shows a domain error by its message: the CLI's user wants
+// "考试 21 已在复核中", not the code the HTTP layer maps to a status.
+func plainError(err error) error {
+	if err == nil || saoyue.ErrorCode(err) == saoyue.EINTERNAL {
+		return err
+	}
+	return errors.New(saoyue.ErrorMessage(err))
+}
+
+func newReportCmd(cfg *Config) *cobra.Command {
+	var exam, out, csvDir string
+	var f report.Filter
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Export the statistics report (成绩统计分析报告) as Excel with charts and as CSV",
+		Long: `Compute the county statistics of an exam and export them.
+
+  saoyue report --exam 21 --out report.xlsx
+  saoyue report --exam 21 --school 0101 --out 0101.xlsx
+  saoyue report --exam 21 --subject math --csv csv/
+  saoyue report settings --exam 21 --pass 0.6 --excellent 0.85 --low 0.4 --band 10
+
+The workbook has one sheet per table: candidate scores with ranks, every
+item score per subject, county/school/class statistics, score bands with a
+chart per subject, the one-point table (一分一段), item analysis with a
+difficulty chart, reliability and option analysis. --csv writes the same
+tables as UTF-8 CSV files (with BOM) into a directory. Formulas:
+docs/STATISTICS.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" && csvDir == "" {
+				return fmt.Errorf("nothing to write: give --out report.xlsx and/or --csv DIR")
+			}
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := report.Generate(cmd.Context(), db, exam, f)
+			if err != nil {
+				return plainError(err)
+			}
+			w := cmd.OutOrStdout()
+			for _, warn := range r.Warnings {
+				fmt.Fprintln(w, "注意:", warn)
+			}
+			if out != "" {
+				if err := writeReportFile(out, r); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s: %d candidates, %d sheets\n", out, countShown(r), len(r.AllTables())+1)
+			}
+			if csvDir != "" {
+				names, err := report.WriteCSVDir(csvDir, r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %d CSV files to %s\n", len(names), csvDir)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&exam, "exam", "", "exam code")
+	fl.StringVar(&out, "out", "", "workbook to write (.xlsx)")
+	fl.StringVar(&csvDir, "csv", "", "directory to write every table into as <table>.csv")
+	fl.StringVar(&f.School, "school", "", "only this school (code); county figures stay for comparison")
+	fl.StringVar(&f.Class, "class", "", "only this class of --school (e.g. 3班)")
+	fl.StringVar(&f.Subject, "subject", "", "only this subject (code, e.g. math)")
+	_ = cmd.MarkFlagRequired("exam")
+	cmd.AddCommand(newReportSettingsCmd(cfg))
+	return cmd
+}
+
+func writeReportFile(name string, r *report.Report) (err error) {
+	file, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return report.WriteXLSX(file, r)
+}
+
+func countShown(r *report.Report) int {
+	n := 0
+	for i := range r.Results.Candidates {
+		if r.Filter.Include(&r.Results.Candidates[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func newReportSettingsCmd(cfg *Config) *cobra.Command {
+	var exam string
+	var s store.ReportSettings
+	cmd := &cobra.Command{
+		Use:   "settings",
+		Short: "Show or set an exam's pass, excellent and low-score marks and the score band width",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e, err := db.Exam(cmd.Context(), exam)
+			if err != nil {
+				return err
+			}
+			cur, err := store.GetReportSettings(cmd.Context(), db.Pool, e.ID)
+			if err != nil {
+				return err
+			}
+			fl := cmd.Flags()
+			if fl.Changed("pass") || fl.Changed("excellent") || fl.Changed("low") || fl.Changed("band") {
+				if fl.Changed("pass") {
+					cur.Pass = s.Pass
+				}
+				if fl.Changed("excellent") {
+					cur.Excellent = s.Excellent
+				}
+				if fl.Changed("low") {
+					cur.Low = s.Low
+				}
+				if fl.Changed("band") {
+					cur.BandWidth = s.BandWidth
+				}
+				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low}).Check(); err != nil {
+					return err
+				}
+				if cur.BandWidth <= 0 {
+					return fmt.Errorf("--band must be more than 0 points")
+				}
+				if err := store.SetReportSettings(cmd.Context(), db.Pool, e.ID, cur); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "exam %s: pass ≥ %g%%, excellent ≥ %g%%, low < %g%% of the full score; bands of %g points\n",
+				e.Code, cur.Pass*100, cur.Excellent*100, cur.Low*100, cur.BandWidth)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&exam, "exam", "", "exam code")
+	fl.Float64Var(&s.Pass, "pass", 0.6, "pass mark as a fraction of the full score")
+	fl.Float64Var(&s.Excellent, "excellent", 0.85, "excellent mark as a fraction of the full score")
+	fl.Float64Var(&s.Low, "low", 0.4, "scores below this fraction of the full score are low")
+	fl.Float64Var(&s.BandWidth, "band", 10, "width of the score bands in points")
+	_ = cmd.MarkFlagRequired("exam")
+	return cmd
+}
+
+func newReviewCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "review",
+		Short: "Review before release: open school review, make scores final, log and answer 查分 requests",
+		Long: `Review before release (DOMAIN rule 8).
+
+  saoyue review open  --exam 21 --by 中心王        schools check their results (复核)
+  saoyue review final --exam 21 --by 中心王        scores are final (发布)
+  saoyue review status --exam 21
+  saoyue review request --exam 21 --exam-no 2101010105 --subject math --item 26 --by 一小教务处 --reason "..."
+  saoyue review list --exam 21 [--open]
+  saoyue review answer --id 3 --by 题组长赵 --answer "复评后加 2 分" --score 8 --approved-by 中心李
+  saoyue review change --exam 21 --exam-no 2101010105 --subject math --item 26 --score 8 --by 中心王 --reason "..." [--approved-by 中心李]
+
+Every score change is audited (who, when, old, new, why); once the exam is
+final a change needs an approver other than the person making it.`,
+	}
+	cmd.AddCommand(newReviewStepCmd(cfg, "open"), newReviewStepCmd(cfg, "final"), newReviewStatusCmd(cfg),
+		newReviewRequestCmd(cfg), newReviewListCmd(cfg), newReviewAnswerCmd(cfg), newReviewChangeCmd(cfg))
+	return cmd
+}
+
+func newReviewStepCmd(cfg *Config, step string) *cobra.Command {
+	var exam, by string
+	short := map[string]string{"open": "Open the exam's results to the schools for review (复核)", "final": "Make the reviewed exam's scores final (发布)"}[step]
+	cmd := &cobra.Command{
+		Use:   step,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if step == "open" {
+				err = grading.OpenReview(cmd.Context(), db, exam, by)
+			} else {
+				err = grading.Finalize(cmd.Context(), db, exam, by)
+			}
+			if err != nil {
+				return plainError(err)
+			}
+			msg := map[string]string{"open": "exam %s is in review: schools can check their results\n", "final": "exam %s is final: score changes now need an approver\n"}[step]
+			fmt.Fprintf(cmd.OutOrStdout(), msg, exam)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&exam, "exam", "", "exam code")
+	cmd.Flags().StringVar(&by, "by", "", "who does it (recorded)")
+	_ = cmd.MarkFlagRequired("exam")
+	_ = cmd.MarkFlagRequired("by")
+	return cmd
+}
+
+func newReviewStatusCmd(cfg *Config) *cobra.Command {
+	var exam string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show where the exam is in review and release, and the open 查分 requests",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e, err := db.Exam(cmd.Context(), exam)
+			if err != nil {
+				return err
+			}
+			rel, err := store.GetExamRelease(cmd.Context(), db.Pool, e.ID)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "exam %s %s: %s\n", e.Code, e.Name, rel.Status)
+			if rel.ReviewOpenedAt != nil {
+				fmt.Fprintf(w, "review opened %s by %s\n", rel.ReviewOpenedAt.Format("2006-01-02 15:04"), rel.ReviewOpenedBy)
+			}
+			if rel.FinalAt != nil {
+				fmt.Fprintf(w, "final since %s, by %s\n", rel.FinalAt.Format("2006-01-02 15:04"), rel.FinalBy)
+			}
+			open, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, "open")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "%d open 查分 requests\n", len(open))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&exam, "exam", "", "exam code")
+	_ = cmd.MarkFlagRequired("exam")
+	return cmd
+}
+
+func newReviewRequestCmd(cfg *Config) *cobra.Command {
+	var in grading.ReviewRequestInput
+	cmd := &cobra.Command{
+		Use:   "request",
+		Short: "Log a candidate's 查分 request",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := grading.RequestReview(cmd.Context(), db, in)
+			if err != nil {
+				return plainError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "logged request %d: %s %s %s %s\n", r.ID, r.ExamNo, r.CandidateName, r.SubjectName, itemText(r.Item))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&in.Exam, "exam", "", "exam code")
+	fl.StringVar(&in.ExamNo, "exam-no", "", "the candidate's exam number")
+	fl.StringVar(&in.Subject, "subject", "", "subject code")
+	fl.StringVar(&in.Item, "item", "", "item number or question group; empty = the whole subject")
+	fl.StringVar(&in.RequestedBy, "by", "", "who asks (school, teacher or parent)")
+	fl.StringVar(&in.Reason, "reason", "", "why")
+	for _, n := range []string{"exam", "exam-no", "subject", "by", "reason"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func itemText(item string) string {
+	if item == "" {
+		return "整科"
+	}
+	return "第" + item + "题"
+}
+
+func newReviewListCmd(cfg *Config) *cobra.Command {
+	var exam string
+	var openOnly bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the exam's 查分 requests",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e, err := db.Exam(cmd.Context(), exam)
+			if err != nil {
+				return err
+			}
+			status := ""
+			if openOnly {
+				status = "open"
+			}
+			rs, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, status)
+			if err != nil {
+				return err
+			}
+			printReviewRequests(cmd.OutOrStdout(), rs)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&exam, "exam", "", "exam code")
+	cmd.Flags().BoolVar(&openOnly, "open", false, "only requests not answered yet")
+	_ = cmd.MarkFlagRequired("exam")
+	return cmd
+}
+
+func printReviewRequests(w io.Writer, rs []store.ReviewRequest) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\texam no\tname\tschool\tsubject\titem\tby\tstatus\tanswer")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.ExamNo, r.CandidateName, r.SchoolName, r.SubjectName,
+			itemText(r.Item), r.RequestedBy, r.Status, r.Answer)
+	}
+	tw.Flush()
+}
+
+func newReviewAnswerCmd(cfg *Config) *cobra.Command {
+	var a grading.ReviewAnswer
+	var score float64
+	cmd := &cobra.Command{
+		Use:   "answer",
+		Short: "Answer a 查分 request, optionally with a new item score",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("score") {
+				a.NewScore = &score
+			}
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := grading.AnswerReview(cmd.Context(), db, a)
+			if err != nil {
+				return plainError(err)
+			}
+			changed := "score unchanged"
+			if r.ScoreChanged {
+				changed = fmt.Sprintf("score changed to %g", score)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "answered request %d (%s %s): %s\n", r.ID, r.ExamNo, r.CandidateName, changed)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&a.ID, "id", 0, "request id (saoyue review list)")
+	fl.StringVar(&a.Answer, "answer", "", "the answer")
+	fl.StringVar(&a.AnsweredBy, "by", "", "who answers")
+	fl.Float64Var(&score, "score", 0, "new score of the item, if the review changes it")
+	fl.StringVar(&a.Item, "item", "", "item to change when the request named the whole subject")
+	fl.StringVar(&a.ApprovedBy, "approved-by", "", "who approved the change (required once the exam is final)")
+	for _, n := range []string{"id", "answer", "by"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func newReviewChangeCmd(cfg *Config) *cobra.Command {
+	var c grading.ScoreChange
+	cmd := &cobra.Command{
+		Use:   "change",
+		Short: "Change one item score by hand (audited; needs an approver once the exam is final)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			old, err := grading.ChangeScore(cmd.Context(), db, c)
+			if err != nil {
+				return plainError(err)
+			}
+			was := "no score"
+			if old != nil {
+				was = fmt.Sprintf("%g", *old)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s item %s: %s → %g (audited)\n", c.ExamNo, c.Subject, c.Item, was, c.Score)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&c.Exam, "exam", "", "exam code")
+	fl.StringVar(&c.ExamNo, "exam-no", "", "the candidate's exam number")
+	fl.StringVar(&c.Subject, "subject", "", "subject code")
+	fl.StringVar(&c.Item, "item", "", "item number or question group")
+	fl.Float64Var(&c.Score, "score", 0, "the new score")
+	fl.StringVar(&c.Actor, "by", "", "who changes it")
+	fl.StringVar(&c.Reason, "reason", "", "why")
+	fl.StringVar(&c.ApprovedBy, "approved-by", "", "who approved it (required once the exam is final)")
+	for _, n := range []string{"exam", "exam-no", "subject", "item", "score", "by", "reason"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/saoyue/saoyue/report/reporttest"
+	"github.com/saoyue/saoyue/store/storetest"
+)
+
+func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func TestReportAndReviewCommands(t *testing.T) {
+	t.Parallel()
+	db, url := storetest.NewWithURL(t)
+	exam := reporttest.SeedSmallExam(t, db, "marking")
+	cfg := &Config{DatabaseURL: url, DataDir: t.TempDir()}
+	dir := t.TempDir()
+	xlsx := filepath.Join(dir, "report.xlsx")
+
+	out, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--out", xlsx, "--csv", filepath.Join(dir, "csv"))
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "wrote "+xlsx+": 9 candidates") || !strings.Contains(out, "尚未发布") {
+		t.Errorf("report output:\n%s", out)
+	}
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("学校统计", "C2"); v != "一小" {
+		t.Errorf("学校统计 C2 = %q", v)
+	}
+	f.Close()
+	if b, err := os.ReadFile(filepath.Join(dir, "csv", "scores.csv")); err != nil || !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF考号")) {
+		t.Errorf("scores.csv: %v %q", err, b[:min(len(b), 20)])
+	}
+
+	out, err = runCmd(t, newReportCmd(cfg), "--exam", "21", "--class", "1班", "--out", xlsx)
+	if err == nil || !strings.Contains(err.Error(), "请同时指定学校") || strings.Contains(err.Error(), "code=") {
+		t.Errorf("class without school: %v", err)
+	}
+
+	out, err = runCmd(t, newReportCmd(cfg), "settings", "--exam", "21", "--pass", "0.7")
+	if err != nil || !strings.Contains(out, "pass ≥ 70%, excellent ≥ 85%") {
+		t.Errorf("settings: %v\n%s", err, out)
+	}
+
+	steps := []struct {
+		args []string
+		want string
+		fail bool
+	}{
+		{[]string{"final", "--exam", "21", "--by", "中心王"}, "还没有经过学校复核", true},
+		{[]string{"open", "--exam", "21", "--by", "中心王"}, "is in review", false},
+		{[]string{"request", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--by", "一小", "--reason", "少给分"}, "logged request 1", false},
+		{[]string{"final", "--exam", "21", "--by", "中心王"}, "is final", false},
+		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--by", "中心王", "--reason", "r"}, "需要审核人批准", true},
+		{[]string{"answer", "--id", "1", "--by", "组长", "--answer", "加 1 分", "--score", "2", "--approved-by", "中心李"}, "score changed to 2", false},
+		{[]string{"list", "--exam", "21"}, "answered", false},
+		{[]string{"status", "--exam", "21"}, "0 open 查分 requests", false},
+	}
+	for _, s := range steps {
+		out, err := runCmd(t, newReviewCmd(cfg), s.args...)
+		if s.fail {
+			if err == nil || !strings.Contains(err.Error(), s.want) {
+				t.Errorf("review %s: want failure %q, got %v\n%s", s.args[0], s.want, err, out)
+			}
+			continue
+		}
+		if err != nil || !strings.Contains(out, s.want) {
+			t.Errorf("review %s: %v\n%s\nwant %q", s.args[0], err, out, s.want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/report"
+)
+
+// The centre's report downloads. Sign-in and roles arrive with issue 7;
+// until then these pages are as open as the rest of the server, and the
+// school filter is what a school's own download will be pinned to.
+
+func reportFilter(r *http.Request) report.Filter {
+	q := r.URL.Query()
+	return report.Filter{
+		School:  strings.TrimSpace(q.Get("school")),
+		Class:   strings.TrimSpace(q.Get("class")),
+		Subject: strings.TrimSpace(q.Get("subject")),
+	}
+}
+
+// reportFailed answers a download that cannot be made in plain text: the
+// user clicked a link, there is no page script to read JSON.
+func (s *Server) reportFailed(w http.ResponseWriter, r *http.Request, err error) {
+	code := saoyue.ErrorCode(err)
+	msg := saoyue.ErrorMessage(err)
+	if code == saoyue.EINTERNAL {
+		s.Logger.Error("report", "path", r.URL.Path, "err", err)
+		msg = "生成报告时出错，请稍后重试"
+	}
+	http.Error(w, msg, saoyue.HTTPStatus(code))
+}
+
+// reportFileName is ASCII so every browser keeps it: report-21-0101-math.
+func reportFileName(code string, f report.Filter, ext string) string {
+	parts := []string{"report", code}
+	for _, p := range []string{f.School, f.Subject} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	name := strings.Join(parts, "-")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '/' {
+			return '_'
+		}
+		return r
+	}, name) + ext
+}
+
+func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	f := reportFilter(r)
+	rep, err := report.Generate(r.Context(), s.DB, code, f)
+	if err != nil {
+		s.reportFailed(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, reportFileName(code, f, ".xlsx")))
+	if err := report.WriteXLSX(w, rep); err != nil {
+		// Headers are gone: the browser gets a broken file, the log the cause.
+		s.Logger.Error("write report", "exam", code, "err", err)
+	}
+}
+
+func (s *Server) handleReportCSV(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	f := reportFilter(r)
+	key := r.URL.Query().Get("table")
+	if key == "" {
+		key = "scores"
+	}
+	rep, err := report.Generate(r.Context(), s.DB, code, f)
+	if err != nil {
+		s.reportFailed(w, r, err)
+		return
+	}
+	t, ok := rep.Table(key)
+	if !ok {
+		s.reportFailed(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有表 %q；可选：%s", key, strings.Join(rep.TableKeys(), ", ")))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, reportFileName(code, f, "-"+key+".csv")))
+	if err := report.WriteCSV(w, t); err != nil {
+		s.Logger.Error("write report csv", "exam", code, "table", key, "err", err)
+	}
+}
+
+var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>成绩统计分析报告 · {{.Name}}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:60em}label{margin-right:1em}ul{columns:3}.warn{color:#a40}</style></head>
+<body>
+<h1>成绩统计分析报告</h1>
+<p>{{.Name}}（{{.Code}}）· {{.Status}}</p>
+{{range .Warnings}}<p class="warn">注意：{{.}}</p>{{end}}
+<form method="get" action="/exams/{{.Code}}/report.xlsx">
+<label>学校 <select name="school"><option value="">全县</option>{{range .Schools}}<option value="{{.Code}}">{{.Code}} {{.Name}}</option>{{end}}</select></label>
+<label>班级 <input name="class" size="6" placeholder="如 3班"></label>
+<label>学科 <select name="subject"><option value="">全部</option>{{range .Subjects}}<option value="{{.Code}}">{{.Name}}</option>{{end}}</select></label>
+<button type="submit">下载 Excel 报告</button>
+</form>
+<h2>CSV 数据（UTF-8）</h2>
+<ul>{{range .Tables}}<li><a href="/exams/{{$.Code}}/report.csv?table={{.Key}}">{{.Sheet}}</a></li>{{end}}</ul>
+</body></html>`))
+
+func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{})
+	if err != nil {
+		s.reportFailed(w, r, err)
+		return
+	}
+	type option struct{ Code, Name string }
+	data := struct {
+		Code, Name, Status string
+		Warnings           []string
+		Schools, Subjects  []option
+		Tables             []report.Table
+	}{Code: code, Name: rep.Results.Name, Warnings: rep.Warnings, Tables: rep.AllTables()}
+	data.Status = map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[rep.Status]
+	seen := map[string]bool{}
+	for _, c := range rep.Results.Candidates {
+		if !seen[c.SchoolCode] {
+			seen[c.SchoolCode] = true
+			data.Schools = append(data.Schools, option{c.SchoolCode, c.SchoolName})
+		}
+	}
+	for _, sub := range rep.Results.Subjects {
+		data.Subjects = append(data.Subjects, option{sub.Code, sub.Name})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := reportPage.Execute(w, data); err != nil {
+		s.Logger.Error("render report page", "err", err)
+	}
+}

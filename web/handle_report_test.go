@@ -1,0 +1,69 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/saoyue/saoyue/report/reporttest"
+	"github.com/saoyue/saoyue/store/storetest"
+)
+
+func TestReportDownloads(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	reporttest.SeedSmallExam(t, db, "review")
+	srv := httptest.NewServer(NewServer(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+	defer srv.Close()
+	get := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+
+	resp, body := get("/exams/21/report.xlsx?school=0101&subject=math")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), `filename="report-21-0101-math.xlsx"`) {
+		t.Fatalf("xlsx: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("downloaded workbook does not open: %v", err)
+	}
+	rows, _ := f.GetRows("成绩总表")
+	if len(rows) != 6 || rows[1][3] != "一小" {
+		t.Errorf("school filter: %d rows %v", len(rows), rows)
+	}
+	f.Close()
+
+	resp, body = get("/exams/21/report.csv?table=county")
+	if resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF学科")) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("csv: %d %q", resp.StatusCode, body[:min(len(body), 30)])
+	}
+	resp, body = get("/exams/21/report.csv?table=nope")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "items-math") {
+		t.Errorf("unknown table: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = get("/exams/99/report.xlsx")
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown exam: %d", resp.StatusCode)
+	}
+	resp, body = get("/exams/21/report.xlsx?class=1%E7%8F%AD")
+	if resp.StatusCode != 400 {
+		t.Errorf("class without school: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("/exams/21/report")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "下载 Excel 报告") || !strings.Contains(string(body), "0102 二小") {
+		t.Errorf("page: %d %s", resp.StatusCode, body)
+	}
+}
