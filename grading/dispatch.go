@@ -132,6 +132,7 @@ func (e *Engine) lockNormal(ctx context.Context, tx pgx.Tx, g *store.MarkingGrou
 		Paired:       g.Mode == "2+1",
 	}
 	var ids []int64
+	taken := map[int64]bool{} // crops given in this call
 	phases := []bool{false}
 	if f.MayArbitrate {
 		phases = []bool{true, false} // arbitrations first: their answers wait on them
@@ -162,8 +163,11 @@ func (e *Engine) lockNormal(ctx context.Context, tx pgx.Tx, g *store.MarkingGrou
 			}
 			var cand []int64
 			for _, r := range refs {
-				if !busy[r.CropID] {
+				// Both rounds of a crop sit next to each other in id order:
+				// one batch must not take the pair.
+				if !busy[r.CropID] && !taken[r.CropID] {
 					cand = append(cand, r.ID)
+					taken[r.CropID] = true
 				}
 			}
 			if len(cand) > 0 {

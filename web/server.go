@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
@@ -25,6 +26,12 @@ type Server struct {
 	tmpl   *template.Template
 	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
 	Ingester *queue.Ingester
+	// Auth identifies markers, leaders and centre staff for the marking
+	// API; nil answers 401 until sign-in arrives (issue 7).
+	Auth Auth
+	// Marking is the marking engine; nil uses the defaults.
+	Marking *grading.Engine
+	marking markingState
 }
 
 // NewServer parses the templates once at start, so a broken template fails
@@ -47,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
 	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
 	s.scanRoutes(mux)
+	s.markingRoutes(mux)
 	return s.logRequests(mux)
 }
 

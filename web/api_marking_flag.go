@@ -1,0 +1,29 @@
+package web
+
+import "net/http"
+
+// handleMarkingFlag: POST /api/marking/tasks/{task}/flag
+// {"reason": "blank|illegible|wrong_region|copying|other", "note": "..."}
+// sends a held answer to the group leader (问题卷). 204 on success.
+func (s *Server) handleMarkingFlag(w http.ResponseWriter, r *http.Request) {
+	m := s.marker(w, r)
+	if m == nil {
+		return
+	}
+	var body struct {
+		Reason string `json:"reason"`
+		Note   string `json:"note"`
+	}
+	id, err := s.pathTask(r)
+	if err == nil {
+		err = decodeJSON(r, &body)
+	}
+	if err == nil {
+		err = s.engine().Flag(r.Context(), m, id, body.Reason, body.Note)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
