@@ -117,20 +117,19 @@ func (s *SANE) Scan(ctx context.Context, handle func(context.Context, Image) err
 	if ctx.Err() != nil {
 		return pages, ctx.Err()
 	}
-	msg := lastLine(stderr.String())
-	if waitErr != nil || pages == 0 {
-		if strings.Contains(msg, "out of documents") || strings.Contains(msg, "no docs") {
-			if pages == 0 {
-				return 0, errors.New("scan: the feeder is empty: put the bag's cards into the scanner's feeder and scan again")
-			}
-			return pages, nil // the feeder ran empty: the normal end of a batch
-		}
-		if waitErr == nil {
-			waitErr = errors.New("no pages")
-		}
-		return pages, fmt.Errorf("scan: scanimage stopped after %d pages: %v: %s", pages, waitErr, msg)
+	errText := stderr.String()
+	reason := scanimageReason(errText)
+	switch {
+	case strings.Contains(errText, "out of documents") && pages == 0:
+		return 0, errors.New("scan: the feeder is empty: put the bag's cards into the scanner's feeder and scan again")
+	case strings.Contains(errText, "jammed"):
+		return pages, fmt.Errorf("scan: the feeder jammed after %d pages: clear the jam, put the cards not yet scanned back and scan again (pages already scanned are kept)", pages)
+	case waitErr != nil:
+		return pages, fmt.Errorf("scan: scanimage stopped after %d pages: %v: %s", pages, waitErr, reason)
+	case pages == 0:
+		return 0, fmt.Errorf("scan: scanimage scanned no pages: %s", reason)
 	}
-	return pages, nil
+	return pages, nil // the feeder ran empty: the normal end of a batch
 }
 
 func (s *SANE) page(ctx context.Context, file string, n int, started string, handle func(context.Context, Image) error) error {
@@ -154,9 +153,19 @@ func (s *SANE) page(ctx context.Context, file string, n int, started string, han
 	return nil
 }
 
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
+// scanimageReason picks scanimage's own error lines out of its chatter
+// ("Scanning page 1", "Batch terminated").
+func scanimageReason(stderr string) string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if r, ok := strings.CutPrefix(strings.TrimSpace(l), "scanimage: "); ok {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return strings.TrimSpace(stderr)
+	}
+	return strings.Join(out, "; ")
 }
 
 // lockedBuffer collects scanimage's stderr while Scan reads its stdout.

@@ -83,7 +83,7 @@ type Sender struct {
 	Spool      *Spool
 	Uploader   Uploader
 	Logger     *slog.Logger
-	MaxBackoff time.Duration   // longest wait between tries, default 30s
+	MaxBackoff time.Duration  // longest wait between tries, default 30s
 	OnProgress func(Progress) // called after every change
 }
 
