@@ -143,6 +143,9 @@ func writeSheet(f *excelize.File, t Table, st *styles) error {
 		}
 		rows = slices.Values(collected)
 	}
+	if err := setPrinting(f, t.Sheet); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(t.Sheet)
 	if err != nil {
 		return err
@@ -191,7 +194,35 @@ func writeSheet(f *excelize.File, t Table, st *styles) error {
 		}
 		n++
 	}
+	if t.Chart != nil && n-2 > chartSharesPage {
+		// A long table and its chart do not fit one printed page: start the
+		// chart on a page of its own rather than cut it in two.
+		cell, _ := excelize.CoordinatesToCellName(1, n+1)
+		if err := sw.InsertPageBreak(cell); err != nil {
+			return err
+		}
+	}
 	return sw.Flush()
+}
+
+// chartSharesPage is the most table rows that still leave room for the
+// chart below them on a landscape page.
+const chartSharesPage = 12
+
+// setPrinting makes the sheet print landscape, as wide as one page, with
+// the header row repeated on every page: schools print these tables. It
+// must run before the stream starts, which copies the page setup.
+func setPrinting(f *excelize.File, sheet string) error {
+	landscape, one, zero, fit := "landscape", 1, 0, true
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &zero}); err != nil {
+		return err
+	}
+	return f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", strings.ReplaceAll(sheet, "'", "''")), Scope: sheet,
+	})
 }
 
 // displayWidth counts a CJK character as two columns, as Excel shows it.
@@ -221,10 +252,10 @@ func addChart(f *excelize.File, t Table, rows int) error {
 		Type:      excelize.Col,
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
 		Legend:    excelize.ChartLegend{Position: "bottom"},
-		Dimension: excelize.ChartDimension{Width: 760, Height: 420},
+		Dimension: excelize.ChartDimension{Width: 720, Height: 400},
 		Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 10},
-		YAxis:     excelize.ChartAxis{MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.YTitle}}}},
-		XAxis:     excelize.ChartAxis{},
+		YAxis:     excelize.ChartAxis{MajorGridLines: true, Font: excelize.Font{Color: "404040"}, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.YTitle}}}},
+		XAxis:     excelize.ChartAxis{Font: excelize.Font{Color: "404040"}},
 		PlotArea:  excelize.ChartPlotArea{ShowVal: false},
 	}
 	if c.Percent {
@@ -239,6 +270,8 @@ func addChart(f *excelize.File, t Table, rows int) error {
 			Values:     ref(s, 2, rows+1),
 		})
 	}
-	anchor, _ := excelize.CoordinatesToCellName(len(t.Columns)+2, 2)
+	// Below the table, so that it prints on the table's pages, not beside
+	// them on pages of its own.
+	anchor, _ := excelize.CoordinatesToCellName(1, rows+2)
 	return f.AddChart(t.Sheet, anchor, chart)
 }
