@@ -93,7 +93,9 @@ func TestValidateScores(t *testing.T) {
 func TestSettle(t *testing.T) {
 	t.Parallel()
 	g := &store.MarkingGroup{Mode: "2+1", Tolerance: 2, Compare: "gt", FinalRule: "mean"}
-	cm := func(round int, total float64) store.CropMark { return store.CropMark{Round: round, Kind: "normal", Total: total} }
+	cm := func(round int, total float64) store.CropMark {
+		return store.CropMark{Round: round, Kind: "normal", Total: total}
+	}
 	val := func(s Settlement) float64 {
 		if s.Final == nil {
 			return -1
