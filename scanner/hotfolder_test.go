@@ -83,17 +83,16 @@ func TestHotFolderTakesSlowFilesOnceInOrder(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- hf.Run(ctx, tk.handle) }()
 
-	want := map[string][]byte{"p1.jpg": testJPEG(t, 1)}
+	want := map[string][]byte{"p1.jpg": testJPEG(t, 1), "p10.jpg": testJPEG(t, 10), "p11.tif": []byte("II*\x00 pretend tiff")}
+	for n := 2; n <= 5; n++ {
+		want[fmt.Sprintf("p%d.jpg", n)] = testJPEG(t, n)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		// p2 is written slowly and p10 quickly meanwhile: p10 must wait
 		// for p2, which comes first in scan order.
-		for n := 2; n <= 5; n++ {
-			data := testJPEG(t, n)
-			want[fmt.Sprintf("p%d.jpg", n)] = data
-		}
 		var inner sync.WaitGroup
 		inner.Add(1)
 		go func() {
@@ -101,14 +100,12 @@ func TestHotFolderTakesSlowFilesOnceInOrder(t *testing.T) {
 			writeSlowly(t, filepath.Join(dir, "p2.jpg"), want["p2.jpg"], 4, 100*time.Millisecond)
 		}()
 		time.Sleep(50 * time.Millisecond)
-		want["p10.jpg"] = testJPEG(t, 10)
 		writeSlowly(t, filepath.Join(dir, "p10.jpg"), want["p10.jpg"], 1, 0)
 		inner.Wait()
 		for n := 3; n <= 5; n++ {
 			writeSlowly(t, filepath.Join(dir, fmt.Sprintf("p%d.jpg", n)), want[fmt.Sprintf("p%d.jpg", n)], 3, 80*time.Millisecond)
 		}
 		// A TIFF has no trailer: taken only after Quiet.
-		want["p11.tif"] = []byte("II*\x00 pretend tiff")
 		writeSlowly(t, filepath.Join(dir, "p11.tif"), want["p11.tif"], 2, 100*time.Millisecond)
 	}()
 	wg.Wait()
