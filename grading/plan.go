@@ -146,7 +146,7 @@ func pickLeaders(as []store.MarkingAssignment) {
 		var first int64 = -1
 		n := 0
 		for _, i := range idx {
-			if n == 0 || n == 1 && as[i].SchoolID != first && len(idx) >= 4 {
+			if n == 0 || n == 1 && as[i].SchoolID != first {
 				as[i].Role = RoleLeader
 				first = as[i].SchoolID
 				n++

@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newFixturesCmd(cfg),
 		newCardCmd(cfg),
 		newOMRCmd(cfg),
+		newMarkingCmd(cfg),
 		newTokenCmd(cfg),
 		newReportCmd(cfg),
 		newReviewCmd(cfg),
