@@ -69,7 +69,7 @@ func (p *progress) render() {
 	pr := p.last
 	desc := fmt.Sprintf("读 read %d  传 sent %d  败 failed %d  %.1f 页/分 pages/min", pr.Read, pr.Uploaded, pr.Failed, pr.Rate)
 	if pr.Offline != "" {
-		desc += "  [服务器不可达 server unreachable, retrying; pages are safe in the spool]"
+		desc += "  [离线 offline: retrying, pages kept]"
 	}
 	p.bar.Describe(desc)
 	_ = p.bar.Set(pr.Uploaded)
