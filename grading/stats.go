@@ -323,6 +323,16 @@ func variance(v []float64) float64 {
 // classes by name.
 func Tables(e *ExamResults, scores []CandidateScores, th Thresholds) []GroupStats {
 	schools, classes := groupsOf(e)
+	// Members of each school and class, found once: a county has hundreds
+	// of classes and tens of thousands of candidates.
+	all := make([]int, len(e.Candidates))
+	bySchool, byClass := map[string][]int{}, map[string][]int{}
+	for i := range e.Candidates {
+		c := &e.Candidates[i]
+		all[i] = i
+		bySchool[c.SchoolCode] = append(bySchool[c.SchoolCode], i)
+		byClass[c.SchoolCode+"\x00"+c.Class] = append(byClass[c.SchoolCode+"\x00"+c.Class], i)
+	}
 	var out []GroupStats
 	subjects := make([]int, 0, len(e.Subjects)+1)
 	for s := range e.Subjects {
@@ -336,12 +346,12 @@ func Tables(e *ExamResults, scores []CandidateScores, th Thresholds) []GroupStat
 		if s >= 0 {
 			full = e.Subjects[s].FullScore
 		}
-		county := groupStats(e, scores, s, full, th, Group{Level: LevelCounty}, func(*CandidateResults) bool { return true })
+		county := groupStats(scores, all, s, full, th, Group{Level: LevelCounty})
 		out = append(out, county)
 
 		var schoolRows []GroupStats
 		for _, g := range schools {
-			schoolRows = append(schoolRows, groupStats(e, scores, s, full, th, g, func(c *CandidateResults) bool { return c.SchoolCode == g.SchoolCode }))
+			schoolRows = append(schoolRows, groupStats(scores, bySchool[g.SchoolCode], s, full, th, g))
 		}
 		rankGroups(schoolRows)
 		for i := range schoolRows {
@@ -349,9 +359,7 @@ func Tables(e *ExamResults, scores []CandidateScores, th Thresholds) []GroupStat
 			out = append(out, schoolRows[i])
 			var classRows []GroupStats
 			for _, g := range classes[schoolRows[i].SchoolCode] {
-				classRows = append(classRows, groupStats(e, scores, s, full, th, g, func(c *CandidateResults) bool {
-					return c.SchoolCode == g.SchoolCode && c.Class == g.Class
-				}))
+				classRows = append(classRows, groupStats(scores, byClass[g.SchoolCode+"\x00"+g.Class], s, full, th, g))
 			}
 			rankGroups(classRows)
 			for j := range classRows {
@@ -390,14 +398,12 @@ func groupsOf(e *ExamResults) ([]Group, map[string][]Group) {
 // classLess puts "2班" before "10班": numbers inside names compare as numbers.
 func classLess(a, b string) bool { return naturalLess(a, b) }
 
-func groupStats(e *ExamResults, scores []CandidateScores, s int, full float64, th Thresholds, g Group, in func(*CandidateResults) bool) GroupStats {
+// groupStats computes one row over the candidates with the given indexes.
+func groupStats(scores []CandidateScores, members []int, s int, full float64, th Thresholds, g Group) GroupStats {
 	gs := GroupStats{Group: g, Subject: s, FullScore: full}
 	var values []float64
 	var pass, excellent, low int
-	for i := range e.Candidates {
-		if !in(&e.Candidates[i]) {
-			continue
-		}
+	for _, i := range members {
 		sc := scores[i].Total
 		if s >= 0 {
 			sc = scores[i].Subjects[s]

@@ -31,7 +31,8 @@ func WriteXLSX(w io.Writer, r *Report) error {
 			return fmt.Errorf("sheet %s: %w", t.Sheet, err)
 		}
 	}
-	f.SetActiveSheet(0)
+	// No SetActiveSheet: the cover is already the active sheet, and that call
+	// parses every streamed sheet back into memory.
 	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
