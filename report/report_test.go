@@ -330,6 +330,23 @@ func TestFilters(t *testing.T) {
 		t.Error("english shown with a math filter")
 	}
 
+	// One class: D and E of 0101/2班; rows county, 0101, 0101/2班 per subject.
+	r, err = report.Generate(ctx, db, "21", report.Filter{School: "0101", Class: "2班"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, _ = r.Table("scores")
+	rows = 0
+	for range scores.Rows {
+		rows++
+	}
+	if rows != 2 || len(r.Tables) != 3*3 || r.Tables[2].Class != "2班" {
+		t.Errorf("class filter: %d candidates, tables %+v", rows, r.Tables)
+	}
+	if r.OnePoint[0].Rows[0].Score != 8 {
+		t.Errorf("class one-point starts at %d, want 8", r.OnePoint[0].Rows[0].Score)
+	}
+
 	_, err = report.Generate(ctx, db, "21", report.Filter{Class: "1班"})
 	if saoyue.ErrorCode(err) != saoyue.EINVALID {
 		t.Errorf("class without school: %v", err)
