@@ -100,20 +100,20 @@ func planesOf(img image.Image) (*image.Gray, *image.Gray) {
 
 // baselines measures every bubble of page i on the blank card, in both
 // planes, with the same code that measures scans.
-func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64) (gray, red []float64) {
+func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64) (gray, red []sample) {
 	id := homography{1, 0, 0, 0, 1, 0, 0, 0, 1}
 	k := max(1, int(dpi/50))
-	measure := func(m gocv.Mat) []float64 {
+	measure := func(m gocv.Mat) []sample {
 		v, err := viewOf(m)
 		if err != nil {
-			return make([]float64, len(pl.Bubbles))
+			return make([]sample, len(pl.Bubbles))
 		}
 		paper, err := newPaperMap(m, k)
 		if err != nil {
-			return make([]float64, len(pl.Bubbles))
+			return make([]sample, len(pl.Bubbles))
 		}
 		defer paper.Close()
-		out := make([]float64, len(pl.Bubbles))
+		out := make([]sample, len(pl.Bubbles))
 		for j, bb := range pl.Bubbles {
 			out[j] = measureBubble(v, paper, id, bb)
 		}

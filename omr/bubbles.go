@@ -10,12 +10,16 @@ import (
 // Decision levels on the relative fill (0 = the blank card, 1 = this page's
 // typical pencil mark). Between them a person decides.
 const (
-	fillEmpty  = 0.35 // below: empty
-	fillMarked = 0.62 // at or above: marked
+	fillEmpty  = 0.25 // below: empty (unless strokes are present)
+	fillMarked = 0.50 // at or above: marked
+	// coverDoubt: a bubble whose strokes cover this much more of it than
+	// on the blank card holds a tick, a cross or a half fill, even if its
+	// mean darkness is low. Erasure residue is light and covers nothing.
+	coverDoubt = 0.07
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
-	absFloor = 0.10
+	absFloor = 0.06
 	// defaultPencil is the excess darkness of a normal 2B fill, used when a
 	// page has too few clear marks to learn its own.
 	defaultPencil = 0.45
@@ -28,14 +32,20 @@ const (
 	stateDoubtful = "doubtful"
 )
 
-// relativeFills turns darkness into fill relative to the blank card's ink
+// reading is a bubble measured against the blank card and the page.
+type reading struct {
+	fill    float64 // excess darkness relative to the page's pencil level
+	coverEx float64 // stroke coverage beyond the blank card's
+}
+
+// relativeFills turns samples into fills relative to the blank card's ink
 // (base) and the page's own pencil level: the median excess darkness of the
 // bubbles that are clearly filled.
-func relativeFills(dark, base []float64) []float64 {
-	excess := make([]float64, len(dark))
+func relativeFills(got, base []sample) []reading {
+	excess := make([]float64, len(got))
 	var clear []float64
-	for i := range dark {
-		excess[i] = math.Max(0, dark[i]-base[i])
+	for i := range got {
+		excess[i] = math.Max(0, got[i].dark-base[i].dark)
 		if excess[i] > 0.25 {
 			clear = append(clear, excess[i])
 		}
@@ -46,35 +56,36 @@ func relativeFills(dark, base []float64) []float64 {
 		pencil = clear[len(clear)/2]
 	}
 	pencil = math.Max(0.28, math.Min(0.9, pencil))
-	fills := make([]float64, len(dark))
+	out := make([]reading, len(got))
 	for i, e := range excess {
+		out[i].coverEx = math.Max(0, got[i].cover-base[i].cover)
 		if e < absFloor {
-			fills[i] = e / absFloor * fillEmpty * 0.5 // clearly empty, keep order
+			out[i].fill = e / absFloor * fillEmpty * 0.5 // clearly empty, keep order
 			continue
 		}
-		fills[i] = e / pencil
+		out[i].fill = e / pencil
 	}
-	return fills
+	return out
 }
 
-func stateOf(fill float64) string {
+func stateOf(r reading) string {
 	switch {
-	case fill < fillEmpty:
-		return stateEmpty
-	case fill >= fillMarked:
+	case r.fill >= fillMarked:
 		return stateMarked
-	default:
+	case r.fill >= fillEmpty || r.coverEx >= coverDoubt:
 		return stateDoubtful
+	default:
+		return stateEmpty
 	}
 }
 
-// margin is how far a fill is from the doubtful band, 0..1.
-func margin(fill float64) float64 {
-	switch stateOf(fill) {
+// margin is how far a bubble is from the doubtful band, 0..1.
+func margin(r reading) float64 {
+	switch stateOf(r) {
 	case stateEmpty:
-		return math.Min(1, (fillEmpty-fill)/fillEmpty)
+		return math.Min((fillEmpty-r.fill)/fillEmpty, (coverDoubt-r.coverEx)/coverDoubt)
 	case stateMarked:
-		return math.Min(1, (fill-fillMarked)/(1-fillMarked))
+		return math.Min(1, (r.fill-fillMarked)/(1-fillMarked))
 	}
 	return 0
 }
@@ -92,7 +103,7 @@ func decideItem(number int, multiple bool, opts []Option) Item {
 		case stateDoubtful:
 			doubtful = true
 		}
-		it.Confidence = math.Min(it.Confidence, margin(o.Fill))
+		it.Confidence = math.Min(it.Confidence, o.margin)
 	}
 	switch {
 	case doubtful:
@@ -111,12 +122,13 @@ func decideItem(number int, multiple bool, opts []Option) Item {
 	return it
 }
 
-func option(b card.Bubble, dark, fill float64) Option {
-	return Option{Label: b.Option, Fill: round3(fill), Darkness: round3(dark), State: stateOf(fill)}
+func option(b card.Bubble, got sample, r reading) Option {
+	return Option{Label: b.Option, Fill: round3(r.fill), Darkness: round3(got.dark), Strokes: round3(r.coverEx),
+		State: stateOf(r), margin: margin(r)}
 }
 
 // decide reads objective items, the invigilator marks and the form row.
-func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, dark, fills []float64) {
+func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []sample, fills []reading) {
 	type entry struct {
 		b card.Bubble
 		o Option
@@ -124,7 +136,7 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, dark, 
 	items := map[int][]entry{}
 	var formOpts []entry
 	for i, b := range bubbles {
-		o := option(b, dark[i], fills[i])
+		o := option(b, got[i], fills[i])
 		switch b.Kind {
 		case card.BubbleOption:
 			items[b.Item] = append(items[b.Item], entry{b, o})

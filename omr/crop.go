@@ -2,16 +2,20 @@ package omr
 
 import (
 	"fmt"
+	"math"
 
 	"gocv.io/x/gocv"
+
+	"github.com/saoyue/saoyue/card"
 )
 
-// crops cuts each subjective answer box from the registered page: upright,
-// grey, JPEG, nothing of the page outside the box (no name, no barcode), so
-// a marker sees only the answer.
+// crops cuts each question group's answer boxes from the registered page
+// as one image (the union of its boxes on this page): upright, grey, JPEG,
+// nothing of the page outside the boxes (no name, no barcode), so a marker
+// sees only the answer.
 func (r *Reader) crops(res *Result, pl *planes, pi *pageInfo, reg *registration) {
 	scale := r.opts.CropDPI / r.opts.LayoutDPI
-	for _, region := range pi.layout.Subjective() {
+	for _, region := range groupRegions(pi.layout.Subjective()) {
 		m, err := warpRegion(pl.gray, reg.h, region.Rect, scale, 0)
 		if err != nil {
 			res.Quality = append(res.Quality, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err))
@@ -28,4 +32,26 @@ func (r *Reader) crops(res *Result, pl *planes, pi *pageInfo, reg *registration)
 		buf.Close()
 		res.Crops = append(res.Crops, Crop{Group: region.Group, Sub: region.Sub, Width: w, Height: h, Bytes: len(data), JPEG: data})
 	}
+}
+
+// groupRegions merges the boxes of each question group into their
+// bounding rectangle, in the order groups first appear.
+func groupRegions(boxes []card.Region) []card.Region {
+	var out []card.Region
+	index := map[string]int{}
+	for _, b := range boxes {
+		i, ok := index[b.Group]
+		if !ok {
+			index[b.Group] = len(out)
+			b.Sub = ""
+			out = append(out, b)
+			continue
+		}
+		u := &out[i].Rect
+		x0, y0 := math.Min(u.X, b.Rect.X), math.Min(u.Y, b.Rect.Y)
+		x1, y1 := math.Max(u.X+u.W, b.Rect.X+b.Rect.W), math.Max(u.Y+u.H, b.Rect.Y+b.Rect.H)
+		*u = card.Rect{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+		out[i].MaxScore += b.MaxScore
+	}
+	return out
 }

@@ -130,3 +130,102 @@ func solve8(a [8][9]float64) ([8]float64, error) {
 	}
 	return x, nil
 }
+
+// fitHomographyLS fits a homography to four or more correspondences by
+// least squares on normalised coordinates (Hartley), so that fiducials and
+// page-code finder patterns together pin the page down.
+func fitHomographyLS(src, dst []pt) (homography, error) {
+	if len(src) < 4 || len(src) != len(dst) {
+		return homography{}, errors.New("a homography needs four or more points")
+	}
+	ns, ts := normaliser(src)
+	nd, td := normaliser(dst)
+	var ata [8][9]float64
+	for i := range src {
+		s, d := ns.apply(src[i]), nd.apply(dst[i])
+		rows := [2][9]float64{
+			{s.X, s.Y, 1, 0, 0, 0, -d.X * s.X, -d.X * s.Y, d.X},
+			{0, 0, 0, s.X, s.Y, 1, -d.Y * s.X, -d.Y * s.Y, d.Y},
+		}
+		for _, r := range rows {
+			for a := 0; a < 8; a++ {
+				for b := 0; b < 9; b++ {
+					ata[a][b] += r[a] * r[b]
+				}
+			}
+		}
+	}
+	sol, err := solve8(ata)
+	if err != nil {
+		return homography{}, err
+	}
+	hn := homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], sol[6], sol[7], 1}
+	inv, err := td.inverse()
+	if err != nil {
+		return homography{}, err
+	}
+	h := mul(inv, mul(hn, ts))
+	for i := range h {
+		h[i] /= h[8]
+	}
+	_ = ns
+	return h, nil
+}
+
+// normaliser moves points to their centroid and scales them to a mean
+// distance of sqrt(2); it returns the transform (twice, as value and as
+// homography for composition).
+func normaliser(p []pt) (homography, homography) {
+	var c pt
+	for _, q := range p {
+		c.X += q.X / float64(len(p))
+		c.Y += q.Y / float64(len(p))
+	}
+	var d float64
+	for _, q := range p {
+		d += math.Hypot(q.X-c.X, q.Y-c.Y) / float64(len(p))
+	}
+	s := math.Sqrt2 / math.Max(d, 1e-9)
+	h := homography{s, 0, -s * c.X, 0, s, -s * c.Y, 0, 0, 1}
+	return h, h
+}
+
+// fitAffineLS fits an affine transform to three or more correspondences by
+// least squares.
+func fitAffineLS(src, dst []pt) (homography, error) {
+	if len(src) < 3 || len(src) != len(dst) {
+		return homography{}, errors.New("an affine transform needs three or more points")
+	}
+	ns, _ := normaliser(src)
+	nd, _ := normaliser(dst)
+	// x and y rows are independent: two 3x3 normal systems, solved through
+	// the 8x8 solver with the unused unknowns pinned to zero.
+	var ata [8][9]float64
+	for i := range src {
+		s, d := ns.apply(src[i]), nd.apply(dst[i])
+		rows := [2][9]float64{{s.X, s.Y, 1, 0, 0, 0, 0, 0, d.X}, {0, 0, 0, s.X, s.Y, 1, 0, 0, d.Y}}
+		for _, r := range rows {
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 9; b++ {
+					ata[a][b] += r[a] * r[b]
+				}
+			}
+		}
+	}
+	ata[6] = [9]float64{0, 0, 0, 0, 0, 0, 1, 0, 0}
+	ata[7] = [9]float64{0, 0, 0, 0, 0, 0, 0, 1, 0}
+	sol, err := solve8(ata)
+	if err != nil {
+		return homography{}, err
+	}
+	hn := homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], 0, 0, 1}
+	inv, err := nd.inverse()
+	if err != nil {
+		return homography{}, err
+	}
+	h := mul(inv, mul(hn, ns))
+	for i := range h {
+		h[i] /= h[8]
+	}
+	return h, nil
+}

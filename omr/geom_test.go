@@ -60,3 +60,37 @@ func rot(deg, s, tx, ty float64) homography {
 	c, sn := math.Cos(r)*s, math.Sin(r)*s
 	return homography{c, -sn, tx, sn, c, ty, 0, 0, 1}
 }
+
+func TestFitHomographyLS(t *testing.T) {
+	truth := homography{0.98, 0.05, 40, -0.04, 1.01, 25, 2e-5, -1e-5, 1}
+	src := []pt{{10, 10}, {1600, 12}, {1590, 2300}, {15, 2290}, {1450, 120}, {1500, 120}, {1450, 170}}
+	dst := make([]pt, len(src))
+	for i, p := range src {
+		dst[i] = truth.apply(p)
+	}
+	h, err := fitHomographyLS(src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []pt{{800, 1100}, {100, 2000}} {
+		if d := dist(h.apply(p), truth.apply(p)); d > 1e-6 {
+			t.Errorf("LS homography off by %g at %v", d, p)
+		}
+	}
+}
+
+func TestFitAffineLS(t *testing.T) {
+	truth := rot(5, 0.8, 12, -30)
+	src := []pt{{10, 10}, {1600, 12}, {15, 2290}, {1450, 120}, {1500, 120}}
+	dst := make([]pt, len(src))
+	for i, p := range src {
+		dst[i] = truth.apply(p)
+	}
+	h, err := fitAffineLS(src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := dist(h.apply(pt{1590, 2300}), truth.apply(pt{1590, 2300})); d > 1e-6 {
+		t.Errorf("affine LS off by %g", d)
+	}
+}

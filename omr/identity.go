@@ -14,31 +14,51 @@ import (
 	"github.com/saoyue/saoyue/card"
 )
 
+// qrMargin is how much room around the page code its crop leaves, as a
+// share of its size: the code must fit even when the first registration is
+// a few millimetres off.
+const qrMargin = 0.25
+
+// pageCode is a decoded page code and where its three finder patterns are
+// in the image (top-left, top-right, bottom-left of the code itself).
+type pageCode struct {
+	text    string
+	finders [3]pt // image pixels
+	found   bool  // finder positions are known
+}
+
 // decodeQR reads the page code from its region only: decoding the whole
 // page would be twenty times slower.
-func decodeQR(gray gocv.Mat, h homography, q card.Rect, layoutDPI float64) (string, error) {
-	// About 5 px per module whatever the scan resolution.
-	crop, err := warpRegion(gray, h, q, 1, 0.25)
+func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
+	crop, err := warpRegion(gray, h, q, 1, qrMargin)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer crop.Close()
 	img, err := grayImage(crop)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
 		res, err = qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
 	}
 	if err != nil {
-		return "", errors.New("no page code found where the template puts it")
+		return nil, errors.New("no page code found where the template puts it")
 	}
-	return res.GetText(), nil
+	pc := &pageCode{text: res.GetText()}
+	// gozxing reports finders as bottom-left, top-left, top-right.
+	if pts := res.GetResultPoints(); len(pts) >= 3 {
+		toImage := mul(h, homography{1, 0, q.X - q.W*qrMargin, 0, 1, q.Y - q.H*qrMargin, 0, 0, 1})
+		at := func(i int) pt { return toImage.apply(pt{pts[i].GetX(), pts[i].GetY()}) }
+		pc.finders = [3]pt{at(1), at(2), at(0)}
+		pc.found = true
+	}
+	return pc, nil
 }
 
 // decodeBarcode reads the Code 128 sticker inside the barcode box. The box
@@ -69,7 +89,7 @@ func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
 
 // identity reads the barcode and the exam-number grid and compares them,
 // and settles the booklet form.
-func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []float64) {
+func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []reading) {
 	var barcodeBox *card.Region
 	for i := range pi.layout.Regions {
 		if pi.layout.Regions[i].Kind == card.RegionBarcode {

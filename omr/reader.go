@@ -52,8 +52,8 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []float64 // darkness of each bubble on the blank card, grey scan
-	baseDrop []float64 // the same in the dropout (red) channel
+	baseGray []sample // each bubble on the blank card, grey scan
+	baseDrop []sample // the same in the dropout (red) channel
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -152,6 +152,8 @@ func (r *Reader) read(res *Result, pl *planes) {
 		switch {
 		case why.wrongTemplate != "":
 			res.except(ExcWrongTemplate, why.wrongTemplate, 0)
+		case why.misfit:
+			res.except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
 		case why.registered:
 			res.except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
 		default:
@@ -199,12 +201,12 @@ func (r *Reader) read(res *Result, pl *planes) {
 	defer paper.Close()
 
 	bubbles := pi.layout.Bubbles
-	dark := make([]float64, len(bubbles))
+	got := make([]sample, len(bubbles))
 	for i, b := range bubbles {
-		dark[i] = measureBubble(pv, paper, reg.h, b)
+		got[i] = measureBubble(pv, paper, reg.h, b)
 	}
-	fills := relativeFills(dark, base)
-	r.decide(res, pi, bubbles, dark, fills)
+	fills := relativeFills(got, base)
+	r.decide(res, pi, bubbles, got, fills)
 
 	if pi.layout.Page == 1 || hasIdentity(pi.layout) {
 		r.identity(res, pl, pi, reg, bubbles, fills)
@@ -227,6 +229,7 @@ func hasIdentity(l *card.PageLayout) bool {
 type identifyFailure struct {
 	reason        string
 	registered    bool
+	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
 }
 
@@ -267,12 +270,12 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 			continue // the same spot of the image was already tried
 		}
 		tried[key] = true
-		text, err := decodeQR(pl.gray, h.reg.h, h.pi.qr.Rect, r.opts.LayoutDPI)
+		code, err := decodeQR(pl.gray, h.reg.h, h.pi.qr.Rect)
 		if err != nil {
 			fail.reason = err.Error()
 			continue
 		}
-		id, err := card.ParsePageCode(text)
+		id, err := card.ParsePageCode(code.text)
 		if err != nil {
 			fail.reason = err.Error()
 			continue
@@ -287,23 +290,23 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 			return nil, nil, "", fail
 		}
 		pi := ti.pages[id.Page-1]
-		if pi == h.pi {
-			return pi, h.reg, text, fail
-		}
-		// The code was found through another page's geometry: register the
-		// page it names, and accept it only if its own code sits where the
-		// code was found.
+		// The code may have been found through another page's geometry:
+		// register the page it names, with either rotation, and keep the
+		// fit that agrees with the code's finder patterns.
 		for _, rot := range []int{h.reg.rotation, 180 - h.reg.rotation} {
-			reg, err := register(pi.fid, found, rot)
+			reg := h.reg
+			if pi != h.pi || rot != h.reg.rotation {
+				if reg, err = register(pi.fid, found, rot); err != nil {
+					continue
+				}
+			}
+			final, err := refine(reg, pi.fid, found, pi.qr.Rect, code, r.opts.LayoutDPI)
 			if err != nil {
+				fail.reason, fail.misfit = err.Error(), true
 				continue
 			}
-			c2 := reg.h.apply(pt{pi.qr.Rect.X + pi.qr.Rect.W/2, pi.qr.Rect.Y + pi.qr.Rect.H/2})
-			if dist(c, c2) < pi.qr.Rect.W*reg.h.scale(c2)/2 {
-				return pi, reg, text, fail
-			}
+			return pi, final, code.text, fail
 		}
-		fail.reason = fmt.Sprintf("the page code says %s page %d but the page does not fit its layout", id.TemplateID, id.Page)
 	}
 	return nil, nil, "", fail
 }
@@ -374,12 +377,21 @@ func (p *paperMap) at(q pt) float64 {
 	return math.Max(32, float64(p.v.at(int(q.X)/p.k, int(q.Y)/p.k)))
 }
 
-// measureBubble is the mean darkness (0 white paper, 1 black) inside the
-// inner part of a bubble, sampled on the template's grid mapped into the
-// image so rotation and perspective are followed exactly. The outline is
-// left out; the printed letter is not, and is subtracted later against the
-// blank card.
-func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) float64 {
+// sample is what is measured inside one bubble.
+type sample struct {
+	dark  float64 // mean darkness, 0 white paper .. 1 black
+	cover float64 // share of the bubble covered by strokes (pixels darker than strokeDark)
+}
+
+// strokeDark is the darkness from which a pixel counts as a pencil or ink
+// stroke rather than paper, smudge or erasure residue.
+const strokeDark = 0.42
+
+// measureBubble samples the inner part of a bubble on the template's grid
+// mapped into the image, so rotation and perspective are followed exactly.
+// The outline is left out; the printed letter is not, and is subtracted
+// later against the blank card.
+func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) sample {
 	const inner = 0.62
 	c := pt{b.CX, b.CY}
 	ic := h.apply(c)
@@ -388,8 +400,9 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) float64
 	s := h.scale(c)
 	step := math.Max(0.5, 1/s) // about one sample per image pixel
 	white := paper.at(ic)
+	strokeLevel := (1 - strokeDark) * white
 	var sum float64
-	n := 0
+	n, strokes := 0, 0
 	for dy := -ay; dy <= ay; dy += step {
 		ey := dy / ay
 		for dx := -ax; dx <= ax; dx += step {
@@ -399,13 +412,17 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) float64
 			}
 			x := ic.X + jx.X*dx + jy.X*dy
 			y := ic.Y + jx.Y*dx + jy.Y*dy
-			sum += float64(v.at(int(x), int(y)))
+			p := float64(v.at(int(x), int(y)))
+			sum += p
+			if p < strokeLevel {
+				strokes++
+			}
 			n++
 		}
 	}
 	if n == 0 {
-		return 0
+		return sample{}
 	}
 	d := 1 - sum/float64(n)/white
-	return math.Max(0, math.Min(1, d))
+	return sample{dark: math.Max(0, math.Min(1, d)), cover: float64(strokes) / float64(n)}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gocv.io/x/gocv"
+
+	"github.com/saoyue/saoyue/card"
 )
 
 // Corner order in both image and template: top-left, top-right,
@@ -56,6 +58,7 @@ func (s *small) inkFraction() float64 {
 // A corner with nothing square enough stays nil.
 func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 	var out [4]*pt
+	var areas [4]float64
 	w, h := s.bin.Cols(), s.bin.Rows()
 	rw, rh := w*3/10, h*3/10
 	origins := [4]image.Point{{0, 0}, {w - rw, 0}, {w - rw, h - rh}, {0, h - rh}}
@@ -83,7 +86,9 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 			if area < 0.6*float64(r.Dx()*r.Dy()) {
 				continue
 			}
-			if inkIn(s.binv, r) < 0.85 {
+			// Ink over the contour's own area: a rotated square does not
+			// fill its bounding box, but it fills its outline.
+			if area <= 0 || inkIn(s.binv, r)*float64(r.Dx()*r.Dy())/area < 0.85 {
 				continue
 			}
 			cx, cy := float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2
@@ -94,8 +99,27 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 		}
 		contours.Close()
 		if !math.IsInf(bestDist, 1) {
-			p := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
-			out[ci] = &p
+			p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
+			if ok {
+				out[ci], areas[ci] = &p, a
+			}
+		}
+	}
+	// The four squares are printed the same size; one much smaller or larger
+	// than the others is something else.
+	var as []float64
+	for _, a := range areas {
+		if a > 0 {
+			as = append(as, a)
+		}
+	}
+	if len(as) >= 3 {
+		sort.Float64s(as)
+		med := as[len(as)/2]
+		for i, a := range areas {
+			if a > 0 && (a < 0.6*med || a > 1.6*med) {
+				out[i] = nil
+			}
 		}
 	}
 	return out
@@ -119,8 +143,10 @@ func inkIn(bin view, r image.Rectangle) float64 {
 
 // refineCentre finds the centroid of the dark square at full resolution,
 // weighting each pixel by how far below the local ink/paper midpoint it is,
-// which gives sub-pixel centres even on blurred scans.
-func refineCentre(v view, r image.Rectangle) pt {
+// which gives sub-pixel centres even on blurred scans. ok is false when the
+// dark shape is not a whole square: a fiducial half hidden by a folded
+// corner would pull the centre, so it is better not used at all.
+func refineCentre(v view, r image.Rectangle) (c pt, area float64, ok bool) {
 	pad := max(2, r.Dx()/3)
 	r = r.Inset(-pad).Intersect(image.Rect(0, 0, v.w, v.h))
 	lo, hi := 255, 0
@@ -131,23 +157,51 @@ func refineCentre(v view, r image.Rectangle) pt {
 			lo, hi = min(lo, p), max(hi, p)
 		}
 	}
+	if hi-lo < 40 {
+		return pt{}, 0, false
+	}
 	mid := float64(lo+hi) / 2
 	var sx, sy, sw float64
+	var n, mx, my, mxx, myy, mxy float64
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := v.pix[y*v.stride:]
+		fy := float64(y) + 0.5
 		for x := r.Min.X; x < r.Max.X; x++ {
-			if d := mid - float64(row[x]); d > 0 {
-				wt := min(d, float64(hi-lo)/4)
-				sx += wt * (float64(x) + 0.5)
-				sy += wt * (float64(y) + 0.5)
-				sw += wt
+			d := mid - float64(row[x])
+			if d <= 0 {
+				continue
 			}
+			fx := float64(x) + 0.5
+			wt := min(d, float64(hi-lo)/4)
+			sx += wt * fx
+			sy += wt * fy
+			sw += wt
+			n++
+			mx += fx
+			my += fy
+			mxx += fx * fx
+			myy += fy * fy
+			mxy += fx * fy
 		}
 	}
-	if sw == 0 {
-		return pt{float64(r.Min.X+r.Max.X) / 2, float64(r.Min.Y+r.Max.Y) / 2}
+	if n < 16 {
+		return pt{}, 0, false
 	}
-	return pt{sx / sw, sy / sw}
+	mx, my = mx/n, my/n
+	cxx, cyy, cxy := mxx/n-mx*mx, myy/n-my*my, mxy/n-mx*my
+	// A filled square of side a has both principal variances a^2/12, so its
+	// area is 12*sqrt(l1*l2) and l1/l2 = 1. Cut corners, triangles and
+	// oblong bubbles fail one or the other.
+	tr, det := cxx+cyy, cxx*cyy-cxy*cxy
+	disc := math.Sqrt(math.Max(0, tr*tr/4-det))
+	l1, l2 := tr/2+disc, tr/2-disc
+	if l2 <= 0 || l1/l2 > 1.35 {
+		return pt{}, 0, false
+	}
+	if ratio := n / (12 * math.Sqrt(l1*l2)); ratio < 0.85 || ratio > 1.15 {
+		return pt{}, 0, false
+	}
+	return pt{sx / sw, sy / sw}, n, true
 }
 
 // registration is a hypothesis of how a template page lies on the image.
@@ -183,43 +237,17 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 		return nil, fmt.Errorf("only %d of 4 corner marks found", len(src))
 	}
 	if len(src) == 4 {
-		// The quadrilateral must agree with the template: each three-point
-		// affine fit must predict the fourth point closely (perspective
-		// from a phone bends this a little, a wrong blob a lot).
-		diag := dist(dst[0], dst[2])
-		worst, worstIdx := 0.0, -1
-		for leave := 0; leave < 4; leave++ {
-			var s3, d3 []pt
-			for i := 0; i < 4; i++ {
-				if i != leave {
-					s3, d3 = append(s3, src[i]), append(d3, dst[i])
-				}
+		// Four marks: a perspective fit, as long as the quadrilateral is a
+		// plausible view of the page. Whether it is right is checked later
+		// against the page code's finder patterns.
+		if convex(dst) {
+			if h, err := fitHomography(src, dst); err == nil && plausible(h, src) == nil && similar(src, dst, 0.35) {
+				return &registration{h: h, rotation: rotation, mode: "perspective", missing: missing}, nil
 			}
-			a, err := fitAffine(s3, d3)
-			if err != nil {
-				return nil, err
-			}
-			if r := dist(a.apply(src[leave]), dst[leave]) / diag; r > worst {
-				worst, worstIdx = r, leave
-			}
-		}
-		if worst < 0.06 && similar(src[:3], dst[:3], 0.08) {
-			h, err := fitHomography(src, dst)
-			if err != nil {
-				return nil, err
-			}
-			if err := plausible(h, src); err != nil {
-				return nil, err
-			}
-			return &registration{h: h, rotation: rotation, mode: "perspective", missing: missing}, nil
 		}
 		// One point disagrees: drop the one whose removal leaves the most
 		// template-like triangle.
-		type cand struct {
-			drop int
-			err  float64
-		}
-		var cands []cand
+		best, bestErr := -1, math.Inf(1)
 		for leave := 0; leave < 4; leave++ {
 			var s3, d3 []pt
 			for i := 0; i < 4; i++ {
@@ -227,14 +255,14 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 					s3, d3 = append(s3, src[i]), append(d3, dst[i])
 				}
 			}
-			cands = append(cands, cand{leave, triangleError(s3, d3)})
+			if e := triangleError(s3, d3); e < bestErr {
+				best, bestErr = leave, e
+			}
 		}
-		sort.Slice(cands, func(i, j int) bool { return cands[i].err < cands[j].err })
-		_ = worstIdx
-		drop := cands[0].drop
-		missing = append(missing, names[drop])
-		src = append(src[:drop:drop], src[drop+1:]...)
-		dst = append(dst[:drop:drop], dst[drop+1:]...)
+		missing = append(missing, names[best])
+		src = append(src[:best:best], src[best+1:]...)
+		dst = append(dst[:best:best], dst[best+1:]...)
+		names = append(names[:best:best], names[best+1:]...)
 	}
 	if !similar(src, dst, 0.03) {
 		return nil, fmt.Errorf("corner marks do not match the template's layout")
@@ -247,6 +275,123 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 		return nil, err
 	}
 	return &registration{h: h, rotation: rotation, mode: "affine", missing: missing}, nil
+}
+
+// convex reports whether four points in order form a convex quadrilateral
+// with positive orientation in image coordinates (y down).
+func convex(p []pt) bool {
+	sign := 0.0
+	for i := 0; i < 4; i++ {
+		a, b, c := p[i], p[(i+1)%4], p[(i+2)%4]
+		cross := (b.X-a.X)*(c.Y-b.Y) - (b.Y-a.Y)*(c.X-b.X)
+		if cross == 0 || sign*cross < 0 {
+			return false
+		}
+		sign = cross
+	}
+	return true
+}
+
+// maxResidualMM is how far, after the final fit, any fiducial or finder
+// pattern may lie from where the template puts it. Scanner feed jitter
+// and paper stretch stay well under it; a wrong mark far exceeds it.
+const maxResidualMM = 1.2
+
+// refine fits the final transform to every fiducial found plus the page
+// code's three finder patterns, dropping at most one fiducial that
+// disagrees with the rest, and refuses a fit whose worst point is off by
+// more than maxResidualMM.
+func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pageCode, layoutDPI float64) (*registration, error) {
+	if !code.found {
+		return nil, fmt.Errorf("the page code's finder patterns could not be located")
+	}
+	// Where the template puts the finder centres: 3.5 modules in from the
+	// code's corners. The module size comes from the observed spacing.
+	inv, err := reg.h.inverse()
+	if err != nil {
+		return nil, err
+	}
+	tl, tr := inv.apply(code.finders[0]), inv.apply(code.finders[1])
+	d := dist(tl, tr)
+	m := (qr.W - d) / 7
+	if m <= 0 || m > qr.W/14 {
+		return nil, fmt.Errorf("the page code does not have the template's size")
+	}
+	n := math.Round(qr.W / m)
+	m = qr.W / n
+	exp := [3]pt{{qr.X + 3.5*m, qr.Y + 3.5*m}, {qr.X + qr.W - 3.5*m, qr.Y + 3.5*m}, {qr.X + 3.5*m, qr.Y + qr.H - 3.5*m}}
+
+	type corr struct {
+		src, dst pt
+		fid      int // corner index, -1 for a finder
+	}
+	var cs []corr
+	for ti := 0; ti < 4; ti++ {
+		ii := ti
+		if reg.rotation == 180 {
+			ii = (ti + 2) % 4
+		}
+		if found[ii] != nil {
+			cs = append(cs, corr{tmpl[ti], *found[ii], ti})
+		}
+	}
+	for i := 0; i < 3; i++ {
+		cs = append(cs, corr{exp[i], code.finders[i], -1})
+	}
+	tol := maxResidualMM * layoutDPI / 25.4
+	dropped := ""
+	for attempt := 0; ; attempt++ {
+		var src, dst []pt
+		for _, c := range cs {
+			src, dst = append(src, c.src), append(dst, c.dst)
+		}
+		nfid := 0
+		for _, c := range cs {
+			if c.fid >= 0 {
+				nfid++
+			}
+		}
+		// With three corner marks the finder patterns sit next to one of
+		// them: a perspective fit would be free to bend the fourth corner
+		// anywhere, so the model is affine.
+		var h homography
+		if nfid == 4 {
+			h, err = fitHomographyLS(src, dst)
+		} else {
+			h, err = fitAffineLS(src, dst)
+		}
+		if err != nil {
+			return nil, err
+		}
+		hinv, err := h.inverse()
+		if err != nil {
+			return nil, err
+		}
+		worst, worstIdx := 0.0, -1
+		for i, c := range cs {
+			if r := dist(hinv.apply(c.dst), c.src); r > worst {
+				worst, worstIdx = r, i
+			}
+		}
+		if worst <= tol {
+			out := &registration{h: h, rotation: reg.rotation, mode: "perspective", missing: reg.missing}
+			if nfid < 4 {
+				out.mode = "affine"
+			}
+			if dropped != "" {
+				out.missing = append(append([]string{}, reg.missing...), dropped)
+			}
+			if err := plausible(h, src); err != nil {
+				return nil, err
+			}
+			return out, nil
+		}
+		if attempt > 0 || cs[worstIdx].fid < 0 || nfid <= 3 {
+			return nil, fmt.Errorf("corner marks and page code disagree by %.1f mm", worst*25.4/layoutDPI)
+		}
+		dropped = cornerNames[cs[worstIdx].fid]
+		cs = append(cs[:worstIdx:worstIdx], cs[worstIdx+1:]...)
+	}
 }
 
 func dist(a, b pt) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }

@@ -47,7 +47,9 @@ type Option struct {
 	Label    string  `json:"label"`
 	Fill     float64 `json:"fill"`
 	Darkness float64 `json:"darkness"`
-	State    string  `json:"state"` // empty, marked, doubtful
+	Strokes  float64 `json:"strokes"` // share covered by pencil strokes beyond the printed letter
+	State    string  `json:"state"`   // empty, marked, doubtful
+	margin   float64 // distance from the doubtful band, for the item's confidence
 }
 
 // Mark is a single invigilator bubble (absent, violation).

@@ -91,6 +91,14 @@ func NewInProcess(handler asynq.Handler, concurrency int, logger *slog.Logger) *
 	}
 }
 
+// SetHandler sets the handler after construction: handlers enqueue
+// follow-up tasks into the same queue, so the two refer to each other.
+func (q *InProcess) SetHandler(h asynq.Handler) {
+	q.mu.Lock()
+	q.handler = h
+	q.mu.Unlock()
+}
+
 func (q *InProcess) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error {
 	maxRetry, timeout, id := 25, 30*time.Minute, ""
 	for _, o := range opts {
@@ -161,7 +169,13 @@ func (q *InProcess) run(task *asynq.Task, timeout time.Duration) (err error) {
 			err = fmt.Errorf("task %s panicked: %v", task.Type(), r)
 		}
 	}()
-	return q.handler.ProcessTask(ctx, task)
+	q.mu.Lock()
+	h := q.handler
+	q.mu.Unlock()
+	if h == nil {
+		return fmt.Errorf("no handler for %s yet", task.Type())
+	}
+	return h.ProcessTask(ctx, task)
 }
 
 // Wait blocks until every enqueued task has finished (including retries).

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
 	"github.com/saoyue/saoyue/blob"
@@ -60,9 +59,9 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 		a.queue = queue.NewRedis(cfg.RedisAddr)
 	} else {
 		slog.Info("no Redis configured; running background tasks in-process")
-		var h asynq.Handler = handler.NewMux(handler.Deps{DB: db, Blobs: blobs})
-		a.inproc = queue.NewInProcess(h, 4, slog.Default())
+		a.inproc = queue.NewInProcess(nil, 2, slog.Default())
 		a.queue = a.inproc
+		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc}))
 	}
 	return a, nil
 }

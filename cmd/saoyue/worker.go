@@ -30,7 +30,9 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs})
+			follow := queue.NewRedis(cfg.RedisAddr)
+			defer follow.Close()
+			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: follow})
 			srv := queue.NewServer(cfg.RedisAddr, concurrency, slog.Default())
 			if err := srv.Start(mux); err != nil {
 				return fmt.Errorf("start worker: %w", err)

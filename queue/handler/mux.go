@@ -7,6 +7,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/omr"
+	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -14,11 +16,16 @@ import (
 type Deps struct {
 	DB    *store.DB
 	Blobs blob.Store
+	// Queue is where handlers enqueue follow-up tasks (scoring after reading).
+	Queue queue.Enqueuer
 }
 
 // NewMux routes every task type to its handler; the same mux serves the
 // asynq worker and the in-process queue.
 func NewMux(d Deps) *asynq.ServeMux {
+	readers := &Readers{DB: d.DB, Options: omr.DefaultOptions()}
 	mux := asynq.NewServeMux()
+	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers})
+	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
 	return mux
 }

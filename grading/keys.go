@@ -1,0 +1,347 @@
+// Package grading holds the rules that turn readings and marks into
+// scores: answer keys and objective scoring, marking assignment, and
+// statistics.
+package grading
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"gopkg.in/yaml.v3"
+
+	"github.com/saoyue/saoyue/card"
+)
+
+// Item kinds.
+const (
+	KindSingle = "single"
+	KindMulti  = "multi"
+	KindTF     = "tf"
+)
+
+// KeyItem is the key of one objective item.
+type KeyItem struct {
+	Item int `yaml:"item"`
+	// Kind is single, multi or tf; taken from the template when empty.
+	Kind string `yaml:"kind"`
+	// Answers are the accepted answers, each the set of options as one
+	// string ("B", "ACD"). Several after a disputed question ("A|C").
+	Answers []string `yaml:"answers"`
+	Points  float64  `yaml:"points"`
+	// PartialPoints, for multiple choice: given for a correct subset with
+	// no wrong option. Zero means all-or-nothing.
+	PartialPoints float64 `yaml:"partial_points"`
+	// Excluded items (a broken question) count for nobody.
+	Excluded bool `yaml:"excluded"`
+}
+
+// Key is an answer key for one subject and booklet form.
+type Key struct {
+	Form  string
+	Items map[int]KeyItem
+}
+
+// Column names accepted in CSV/XLSX keys, Chinese or English.
+var keyColumns = map[string]string{
+	"题号": "item", "item": "item", "no": "item",
+	"答案": "answer", "answer": "answer", "标准答案": "answer",
+	"分值": "points", "满分": "points", "points": "points", "score": "points",
+	"部分分": "partial", "partial": "partial", "partial_points": "partial",
+	"题型": "kind", "kind": "kind", "type": "kind",
+	"作废": "excluded", "excluded": "excluded",
+}
+
+// ParseKey reads a key from CSV (UTF-8 or GBK), XLSX or YAML, and checks
+// it against the template's items: every item of the template has a key,
+// every answer uses the item's own options. Errors name the line.
+func ParseKey(name string, data []byte, items []card.Item) (*Key, error) {
+	var rows []KeyItem
+	var lines []int
+	var err error
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+		var doc struct {
+			Items []KeyItem `yaml:"items"`
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		rows = doc.Items
+		for i := range rows {
+			lines = append(lines, i+1)
+		}
+	case ".xlsx":
+		rows, lines, err = keyFromXLSX(name, data)
+	case ".csv", ".txt":
+		rows, lines, err = keyFromCSV(name, data)
+	default:
+		return nil, fmt.Errorf("%s: answer keys are CSV, XLSX or YAML files", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return checkKey(name, rows, lines, items)
+}
+
+func keyFromCSV(name string, data []byte) ([]KeyItem, []int, error) {
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if !utf8.Valid(data) {
+		dec, err := simplifiedchinese.GBK.NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: not UTF-8 or GBK text", name)
+		}
+		data = dec
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	var records [][]string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		records = append(records, rec)
+	}
+	return keyFromRecords(name, records)
+}
+
+func keyFromXLSX(name string, data []byte) ([]KeyItem, []int, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a readable XLSX file: %w", name, err)
+	}
+	defer f.Close()
+	records, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return keyFromRecords(name, records)
+}
+
+func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
+	if len(records) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty file", name)
+	}
+	col := map[string]int{}
+	for i, h := range records[0] {
+		if c, ok := keyColumns[strings.ToLower(strings.TrimSpace(h))]; ok {
+			col[c] = i
+		}
+	}
+	for _, need := range []string{"item", "answer", "points"} {
+		if _, ok := col[need]; !ok {
+			return nil, nil, fmt.Errorf("%s line 1: missing column %q (题号/item, 答案/answer, 分值/points)", name, need)
+		}
+	}
+	get := func(rec []string, c string) string {
+		if i, ok := col[c]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var rows []KeyItem
+	var lines []int
+	for li, rec := range records[1:] {
+		line := li + 2
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue
+		}
+		item, err := strconv.Atoi(get(rec, "item"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s line %d: item number %q is not a number", name, line, get(rec, "item"))
+		}
+		points, err := strconv.ParseFloat(get(rec, "points"), 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s line %d: points %q is not a number", name, line, get(rec, "points"))
+		}
+		var partial float64
+		if s := get(rec, "partial"); s != "" {
+			if partial, err = strconv.ParseFloat(s, 64); err != nil {
+				return nil, nil, fmt.Errorf("%s line %d: partial points %q is not a number", name, line, s)
+			}
+		}
+		ans := get(rec, "answer")
+		excl := get(rec, "excluded")
+		rows = append(rows, KeyItem{
+			Item: item, Kind: strings.ToLower(get(rec, "kind")), Points: points, PartialPoints: partial,
+			Answers:  strings.FieldsFunc(ans, func(r rune) bool { return r == '|' || r == '/' || r == ';' }),
+			Excluded: excl == "1" || excl == "是" || strings.EqualFold(excl, "yes") || strings.EqualFold(excl, "true"),
+		})
+		lines = append(lines, line)
+	}
+	return rows, lines, nil
+}
+
+// tfAliases maps the ways people write true/false to a T/F option index.
+var tfAliases = map[string]int{"T": 0, "对": 0, "√": 0, "✓": 0, "正确": 0, "Y": 0, "F": 1, "错": 1, "×": 1, "✗": 1, "错误": 1, "N": 1}
+
+func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key, error) {
+	byNo := map[int]card.Item{}
+	for _, it := range items {
+		byNo[it.Number] = it
+	}
+	key := &Key{Items: map[int]KeyItem{}}
+	for i, k := range rows {
+		at := fmt.Sprintf("%s line %d", name, lines[i])
+		it, ok := byNo[k.Item]
+		if !ok {
+			return nil, fmt.Errorf("%s: item %d is not on the card", at, k.Item)
+		}
+		if _, dup := key.Items[k.Item]; dup {
+			return nil, fmt.Errorf("%s: item %d appears twice", at, k.Item)
+		}
+		want := KindSingle
+		if it.Multiple {
+			want = KindMulti
+		} else if isTF(it.Options) {
+			want = KindTF
+		}
+		if k.Kind == "" || k.Kind == "单选" || k.Kind == "判断" || k.Kind == "多选" {
+			k.Kind = want
+		}
+		if k.Kind != want && !(k.Kind == KindSingle && want == KindTF) {
+			return nil, fmt.Errorf("%s: item %d is %s on the card, the key says %s", at, k.Item, want, k.Kind)
+		}
+		if k.Points < 0 || k.PartialPoints < 0 || k.PartialPoints > k.Points {
+			return nil, fmt.Errorf("%s: item %d: points must be ≥ 0 and partial points at most the points", at, k.Item)
+		}
+		if k.PartialPoints > 0 && k.Kind != KindMulti {
+			return nil, fmt.Errorf("%s: item %d: partial points only apply to multiple choice", at, k.Item)
+		}
+		if !k.Excluded && len(k.Answers) == 0 {
+			return nil, fmt.Errorf("%s: item %d has no answer", at, k.Item)
+		}
+		for j, a := range k.Answers {
+			norm, err := normaliseAnswer(a, it.Options)
+			if err != nil {
+				return nil, fmt.Errorf("%s: item %d: %w", at, k.Item, err)
+			}
+			if k.Kind != KindMulti && utf8.RuneCountInString(norm) != 1 && len(optionsOf(norm, it.Options)) != 1 {
+				return nil, fmt.Errorf("%s: item %d is single choice but the answer %q has several options", at, k.Item, a)
+			}
+			k.Answers[j] = norm
+		}
+		key.Items[k.Item] = k
+	}
+	var missing []string
+	for _, it := range items {
+		if _, ok := key.Items[it.Number]; !ok {
+			missing = append(missing, strconv.Itoa(it.Number))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: no key for item(s) %s", name, strings.Join(missing, ", "))
+	}
+	return key, nil
+}
+
+func isTF(opts []string) bool {
+	if len(opts) != 2 {
+		return false
+	}
+	a, ok1 := tfAliases[opts[0]]
+	b, ok2 := tfAliases[opts[1]]
+	return ok1 && ok2 && a == 0 && b == 1
+}
+
+// normaliseAnswer writes an answer as the item's option labels in card
+// order, so "CA" and "A,C" are both "AC", and 对/√ map to the item's T.
+func normaliseAnswer(a string, opts []string) (string, error) {
+	a = strings.ToUpper(strings.NewReplacer(",", "", "，", "", " ", "", "、", "").Replace(a))
+	if isTF(opts) {
+		if idx, ok := tfAliases[a]; ok {
+			return opts[idx], nil
+		}
+	}
+	chosen := optionsOf(a, opts)
+	if chosen == nil {
+		return "", fmt.Errorf("answer %q uses options the card does not have (%s)", a, strings.Join(opts, ""))
+	}
+	return strings.Join(chosen, ""), nil
+}
+
+// optionsOf splits a response into the item's options in card order, or
+// nil if it contains anything else.
+func optionsOf(s string, opts []string) []string {
+	seen := map[string]bool{}
+	rest := s
+	for rest != "" {
+		found := false
+		for _, o := range opts {
+			if strings.HasPrefix(rest, o) {
+				seen[o] = true
+				rest = rest[len(o):]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	var out []string
+	for _, o := range opts {
+		if seen[o] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Score is the score of one response against its key. ok is false for an
+// excluded item, which has no score at all.
+func (k KeyItem) Score(response string) (score float64, ok bool) {
+	if k.Excluded {
+		return 0, false
+	}
+	if response == "" {
+		return 0, true
+	}
+	for _, a := range k.Answers {
+		if response == a {
+			return k.Points, true
+		}
+	}
+	if k.Kind == KindMulti && k.PartialPoints > 0 {
+		for _, a := range k.Answers {
+			if subset(response, a) {
+				return k.PartialPoints, true
+			}
+		}
+	}
+	return 0, true
+}
+
+// subset reports whether every option of r is in a (single-letter options).
+func subset(r, a string) bool {
+	for _, c := range r {
+		if !strings.ContainsRune(a, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Sorted returns the key's items in number order.
+func (k *Key) Sorted() []KeyItem {
+	out := make([]KeyItem, 0, len(k.Items))
+	for _, it := range k.Items {
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Item < out[j].Item })
+	return out
+}

@@ -1,0 +1,91 @@
+package grading
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/saoyue/saoyue/card"
+)
+
+var testItems = []card.Item{
+	{Number: 1, Options: []string{"A", "B", "C", "D"}},
+	{Number: 2, Options: []string{"A", "B", "C", "D"}},
+	{Number: 3, Options: []string{"T", "F"}},
+	{Number: 4, Multiple: true, Options: []string{"A", "B", "C", "D", "E"}},
+}
+
+func TestParseKeyCSV(t *testing.T) {
+	t.Parallel()
+	csv := "\xEF\xBB\xBF题号,答案,分值,部分分\n1,B,2,\n2,A|C,2,\n3,对,1,\n4,\"C,A,E\",3,1\n"
+	k, err := ParseKey("key.csv", []byte(csv), testItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Items[4].Answers[0]; got != "ACE" {
+		t.Errorf("multi answer normalised to %q, want ACE", got)
+	}
+	if got := k.Items[3].Answers[0]; got != "T" {
+		t.Errorf("对 normalised to %q, want T", got)
+	}
+	if k.Items[4].Kind != KindMulti || k.Items[3].Kind != KindTF || k.Items[1].Kind != KindSingle {
+		t.Errorf("kinds %v %v %v", k.Items[1].Kind, k.Items[3].Kind, k.Items[4].Kind)
+	}
+	cases := []struct {
+		item     int
+		response string
+		want     float64
+	}{
+		{1, "B", 2}, {1, "A", 0}, {1, "", 0}, {1, "AB", 0},
+		{2, "A", 2}, {2, "C", 2}, {2, "B", 0}, // disputed item: A or C accepted
+		{3, "T", 1}, {3, "F", 0},
+		{4, "ACE", 3}, {4, "AC", 1}, {4, "E", 1}, {4, "ACD", 0}, {4, "ABCDE", 0}, {4, "", 0},
+	}
+	for _, c := range cases {
+		got, ok := k.Items[c.item].Score(c.response)
+		if !ok || got != c.want {
+			t.Errorf("item %d response %q: score %v (ok %v), want %v", c.item, c.response, got, ok, c.want)
+		}
+	}
+}
+
+func TestParseKeyYAMLExcluded(t *testing.T) {
+	t.Parallel()
+	y := `items:
+  - {item: 1, answers: [B], points: 2}
+  - {item: 2, points: 2, excluded: true}
+  - {item: 3, answers: ["F"], points: 1}
+  - {item: 4, answers: [BD], points: 3}
+`
+	k, err := ParseKey("key.yaml", []byte(y), testItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Items[2].Score("A"); ok {
+		t.Error("excluded item was scored")
+	}
+	if s, _ := k.Items[4].Score("B"); s != 0 {
+		t.Errorf("all-or-nothing multi gave %v for a subset", s)
+	}
+}
+
+func TestParseKeyErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, want string
+	}{
+		{"missing column", "题号,答案\n1,B\n", `missing column "points"`},
+		{"bad number", "item,answer,points\nx,B,2\n", "line 2: item number"},
+		{"unknown option", "item,answer,points\n1,F,2\n2,A,2\n3,T,1\n4,A,3\n", "line 2: item 1: answer \"F\""},
+		{"not on card", "item,answer,points\n9,A,2\n", "item 9 is not on the card"},
+		{"missing item", "item,answer,points\n1,A,2\n", "no key for item(s) 2, 3, 4"},
+		{"single with two", "item,answer,points\n1,AB,2\n2,A,2\n3,T,1\n4,A,3\n", "single choice but the answer"},
+		{"duplicate", "item,answer,points\n1,A,2\n1,B,2\n", "item 1 appears twice"},
+		{"partial on single", "item,answer,points,partial\n1,A,2,1\n", "partial points only apply"},
+	}
+	for _, c := range cases {
+		_, err := ParseKey("key.csv", []byte(c.body), testItems)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want error containing %q", c.name, err, c.want)
+		}
+	}
+}

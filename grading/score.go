@@ -1,0 +1,182 @@
+package grading
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/store"
+)
+
+// RegisterTemplate stores a card template for a subject and creates its
+// question groups from the template's answer boxes. Registering the same
+// file again changes nothing.
+func RegisterTemplate(ctx context.Context, db *store.DB, subjectID int64, yamlBody []byte) (*store.Template, error) {
+	t, err := card.Parse(yamlBody)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(yamlBody)
+	st := &store.Template{Code: t.ID, SubjectID: subjectID, Body: string(yamlBody), SHA256: hex.EncodeToString(sum[:])}
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := store.SaveTemplate(ctx, tx, st); err != nil {
+			return err
+		}
+		for _, g := range Groups(t) {
+			g.SubjectID = subjectID
+			if err := store.UpsertQuestionGroup(ctx, tx, &g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Groups collects a template's question groups, each with its sub-questions
+// in card order.
+func Groups(t *card.Template) []store.QuestionGroup {
+	var out []store.QuestionGroup
+	index := map[string]int{}
+	for _, p := range t.Pages {
+		for _, s := range p.Subjective {
+			i, ok := index[s.Group]
+			if !ok {
+				i = len(out)
+				index[s.Group] = i
+				out = append(out, store.QuestionGroup{Code: s.Group, Name: "第" + s.Group + "题", Step: s.Step})
+			}
+			g := &out[i]
+			g.Subs = append(g.Subs, store.SubQuestion{Sub: s.Sub, Max: s.MaxScore, Step: s.Step})
+			g.MaxScore += s.MaxScore
+			if s.Step < g.Step {
+				g.Step = s.Step
+			}
+		}
+	}
+	return out
+}
+
+// ImportKey replaces a subject's answer key for a form and rescores every
+// card of the subject; the change is written to the audit log with the old
+// and new keys.
+func ImportKey(ctx context.Context, db *store.DB, subjectID int64, key *Key, actor, reason string) (rescored int, err error) {
+	rows := make([]store.KeyRow, 0, len(key.Items))
+	for _, k := range key.Sorted() {
+		rows = append(rows, store.KeyRow{Form: key.Form, Item: k.Item, Kind: k.Kind, Answers: k.Answers,
+			Points: k.Points, PartialPoints: k.PartialPoints, Excluded: k.Excluded})
+	}
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		old, err := store.ReplaceKey(ctx, tx, subjectID, key.Form, rows)
+		if err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, actor, "key.replace", "subject", strconv.FormatInt(subjectID, 10), old, rows, reason, "")
+	})
+	if err != nil {
+		return 0, err
+	}
+	return Rescore(ctx, db, subjectID, actor, reason)
+}
+
+// Rescore recomputes the objective scores of every card of a subject from
+// the current key, in one transaction, and records how many changed.
+func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason string) (changed int, err error) {
+	cards, err := store.SubjectCards(ctx, db.Pool, subjectID)
+	if err != nil {
+		return 0, err
+	}
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		keys, err := loadKeys(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		for _, id := range cards {
+			n, err := scoreCard(ctx, tx, id, keys)
+			if err != nil {
+				return err
+			}
+			changed += n
+		}
+		return store.Audit(ctx, tx, actor, "rescore", "subject", strconv.FormatInt(subjectID, 10),
+			nil, map[string]int{"cards": len(cards), "scores_changed": changed}, reason, "")
+	})
+	return changed, err
+}
+
+// ScoreCard scores one card's objective items. Items the reader was not
+// sure of (doubtful, not yet resolved) get no score: the card is not
+// finished until a person decides. Absent candidates get no scores.
+func ScoreCard(ctx context.Context, db *store.DB, cardID int64) (changed int, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		c, err := store.GetCard(ctx, tx, cardID)
+		if err != nil {
+			return err
+		}
+		keys, err := loadKeys(ctx, tx, c.SubjectID)
+		if err != nil {
+			return err
+		}
+		changed, err = scoreCard(ctx, tx, cardID, keys)
+		return err
+	})
+	return changed, err
+}
+
+func loadKeys(ctx context.Context, q store.TxOrPool, subjectID int64) (map[string]map[int]KeyItem, error) {
+	rows, err := store.Keys(ctx, q, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]map[int]KeyItem{}
+	for _, r := range rows {
+		if keys[r.Form] == nil {
+			keys[r.Form] = map[int]KeyItem{}
+		}
+		keys[r.Form][r.Item] = KeyItem{Item: r.Item, Kind: r.Kind, Answers: r.Answers, Points: r.Points,
+			PartialPoints: r.PartialPoints, Excluded: r.Excluded}
+	}
+	return keys, nil
+}
+
+func scoreCard(ctx context.Context, tx pgx.Tx, cardID int64, keys map[string]map[int]KeyItem) (int, error) {
+	c, err := store.GetCard(ctx, tx, cardID)
+	if err != nil {
+		return 0, err
+	}
+	key := keys[c.Form]
+	if key == nil {
+		key = keys[""]
+	}
+	var scores []store.ItemScore
+	if !c.Absent && key != nil {
+		resp, err := store.CardResponses(ctx, tx, cardID)
+		if err != nil {
+			return 0, err
+		}
+		for item, k := range key {
+			r, ok := resp[item]
+			if !ok || (r.Status != "ok" && r.Status != "blank" && r.Status != "multi") {
+				continue // not read yet, or waiting for a person
+			}
+			s, scored := k.Score(r.Chosen)
+			if !scored {
+				continue
+			}
+			scores = append(scores, store.ItemScore{Item: strconv.Itoa(item), Score: s, Response: r.Chosen})
+		}
+	}
+	n, err := store.SetObjectiveScores(ctx, tx, c.CandidateID, c.SubjectID, scores)
+	if err != nil {
+		return 0, fmt.Errorf("score card %d: %w", cardID, err)
+	}
+	return n, nil
+}

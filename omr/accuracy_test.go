@@ -1,0 +1,214 @@
+package omr
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/fixtures"
+)
+
+// tally counts how a corpus was read against its ground truth.
+type tally struct {
+	pages, items, doubtfulItems, falseAlarms int
+	pagesWithDoubt                           int
+	silent                                   []string // wrong answers read without a flag: must stay empty
+	examNoRight, examNoFlagged, examNoPages  int
+}
+
+func (t *tally) add(o tally) {
+	t.pages += o.pages
+	t.items += o.items
+	t.doubtfulItems += o.doubtfulItems
+	t.falseAlarms += o.falseAlarms
+	t.pagesWithDoubt += o.pagesWithDoubt
+	t.silent = append(t.silent, o.silent...)
+	t.examNoRight += o.examNoRight
+	t.examNoFlagged += o.examNoFlagged
+	t.examNoPages += o.examNoPages
+}
+
+func hasException(res *Result, kinds ...string) bool {
+	for _, e := range res.Exceptions {
+		if slices.Contains(kinds, e.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// judge compares one reading with its truth.
+func judge(res *Result, tr *fixtures.Truth) tally {
+	var t tally
+	t.pages = 1
+	where := fmt.Sprintf("%s (%s card %d page %d)", tr.File, tr.Level, tr.Index, tr.Page)
+	switch {
+	case tr.BlankPage:
+		if !hasException(res, ExcBlankPage, ExcRegistration, ExcPageIdentity) {
+			t.silent = append(t.silent, where+": blank page not flagged")
+		}
+		return t
+	case tr.OtherTemplate != "":
+		if res.Template == tr.Template || !hasException(res, ExcWrongTemplate, ExcRegistration, ExcPageIdentity) {
+			t.silent = append(t.silent, where+": page of another card read as "+res.Template)
+		}
+		return t
+	}
+	if hasException(res, ExcUnreadable, ExcRegistration, ExcPageIdentity, ExcWrongTemplate, ExcBlankPage) {
+		// Refusing a page is never silent; it is a doubtful page.
+		t.pagesWithDoubt = 1
+		t.doubtfulItems += len(tr.Items)
+		return t
+	}
+	if res.Page != tr.Page {
+		t.silent = append(t.silent, fmt.Sprintf("%s: read as page %d", where, res.Page))
+		return t
+	}
+	got := map[int]Item{}
+	for _, it := range res.Items {
+		got[it.Number] = it
+	}
+	doubt := false
+	for _, want := range tr.Items {
+		t.items++
+		it, ok := got[want.Item]
+		if !ok {
+			t.silent = append(t.silent, fmt.Sprintf("%s: item %d missing", where, want.Item))
+			continue
+		}
+		if it.Status == StatusDoubtful {
+			doubt = true
+			t.doubtfulItems++
+			if !want.Doubtful {
+				t.falseAlarms++
+			}
+			continue
+		}
+		if strings.Join(it.Chosen, "") != strings.Join(want.Marks, "") {
+			t.silent = append(t.silent, fmt.Sprintf("%s: item %d read %v (%s), truth %v %v; fills %v", where, want.Item, it.Chosen, it.Status, want.Marks, want.Notes, fills(it)))
+		}
+	}
+	if tr.Grid != "" || tr.Barcode != "" {
+		t.examNoPages++
+		legible := tr.BarcodeLegible || (tr.Grid != "" && !strings.ContainsAny(tr.Grid, "?*"))
+		switch {
+		case res.ExamNo == nil:
+			t.silent = append(t.silent, where+": no exam number reading")
+		case res.ExamNo.Value == tr.ExamNo:
+			t.examNoRight++
+		case res.ExamNo.Value == "":
+			t.examNoFlagged++
+			if legible && res.ExamNo.Verdict != VerdictConflict {
+				// Legible but not read: not silent (flagged), but counted.
+				doubt = true
+			}
+		default:
+			t.silent = append(t.silent, fmt.Sprintf("%s: exam number read %s (%s), truth %s", where, res.ExamNo.Value, res.ExamNo.Verdict, tr.ExamNo))
+		}
+	}
+	if doubt {
+		t.pagesWithDoubt = 1
+	}
+	return t
+}
+
+func fills(it Item) string {
+	var sb strings.Builder
+	for _, o := range it.Options {
+		fmt.Fprintf(&sb, "%s=%.2f ", o.Label, o.Fill)
+	}
+	return sb.String()
+}
+
+// corpus reads n cards of a template at a level and judges every page.
+func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template, level string, n int, seed uint64) tally {
+	g, err := fixtures.NewGenerator(tp, fixtures.Options{Level: level, Seed: seed, Others: others})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var total tally
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				scans, err := g.Card(i)
+				if err != nil {
+					tb.Error(err)
+					continue
+				}
+				for _, s := range scans {
+					res := r.Read(s.Name, s.Image)
+					tl := judge(res, &s.Truth)
+					mu.Lock()
+					total.add(tl)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return total
+}
+
+func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
+	ts := map[string]*card.Template{}
+	var list []*card.Template
+	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
+		tp := loadTemplate(tb, name)
+		ts[name] = tp
+		list = append(list, tp)
+	}
+	r, err := NewReader(list, DefaultOptions())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r, ts
+}
+
+// TestAccuracy reads generated corpora of every sample template at every
+// level: no silent errors anywhere. SAOYUE_ACCURACY_CARDS sets the corpus
+// size (the figures in BENCHMARKS.md come from a run with 2,000+ pages per
+// level); the default keeps the suite fast.
+func TestAccuracy(t *testing.T) {
+	n := 12
+	if s := os.Getenv("SAOYUE_ACCURACY_CARDS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	r, ts := accuracyReader(t)
+	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
+		tp := ts[name]
+		var others []*card.Template
+		for other, ot := range ts {
+			if other != name {
+				others = append(others, ot)
+			}
+		}
+		for _, level := range []string{"clean", "typical", "hard"} {
+			tl := corpus(t, r, tp, others, level, n, 1)
+			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d silent %d",
+				name, level, tl.pages, tl.items, tl.doubtfulItems, tl.falseAlarms, tl.pagesWithDoubt,
+				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, len(tl.silent))
+			for i, s := range tl.silent {
+				if i >= 10 {
+					t.Errorf("... and %d more silent errors", len(tl.silent)-10)
+					break
+				}
+				t.Errorf("silent error: %s", s)
+			}
+		}
+	}
+}

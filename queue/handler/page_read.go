@@ -1,0 +1,127 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/omr"
+	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// ReaderVersion is stored with every reading, so a later reader can tell
+// which pages to read again.
+const ReaderVersion = "omr/1"
+
+// PageRead reads a page image and stores everything it found.
+type PageRead struct {
+	DB      *store.DB
+	Blobs   blob.Store
+	Queue   queue.Enqueuer
+	Readers *Readers
+}
+
+func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p queue.PageReadPayload
+	if err := queue.DecodePayload(t, &p); err != nil {
+		return err
+	}
+	page, err := h.DB.Page(ctx, p.PageID)
+	if errors.Is(err, store.ErrPageNotFound) {
+		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if page.BatchID == nil {
+		return fmt.Errorf("page %d belongs to no batch: %w", page.ID, asynq.SkipRetry)
+	}
+	batch, err := h.DB.Batch(ctx, *page.BatchID)
+	if err != nil {
+		return err
+	}
+	reader, pages, err := h.Readers.For(ctx, batch.SubjectID)
+	if errors.Is(err, store.ErrTemplateNotFound) {
+		return fmt.Errorf("subject of batch %d has no card template registered: %w", batch.ID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	rc, err := h.Blobs.Get(ctx, page.BlobKey)
+	if err != nil {
+		return fmt.Errorf("fetch page image: %w", err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("fetch page image: %w", err)
+	}
+	res := reader.Read(page.SourceName, data)
+
+	pr := &store.PageRead{
+		PageID: page.ID, BatchID: batch.ID, ExamID: batch.ExamID, SubjectID: batch.SubjectID,
+		ReaderVersion: ReaderVersion, TemplateCode: res.Template, PageNo: res.Page, Form: res.Form, Rotation: res.Rotation,
+	}
+	if res.ExamNo != nil {
+		pr.HasIdentity = true
+		pr.ExamNoBarcode, pr.ExamNoGrid, pr.ExamNoVerdict, pr.ExamNo = res.ExamNo.Barcode, res.ExamNo.Grid, res.ExamNo.Verdict, res.ExamNo.Value
+	}
+	pr.Absent = res.Absent != nil && res.Absent.Marked
+	pr.Violation = res.Violation != nil && res.Violation.Marked
+	for _, e := range res.Exceptions {
+		item := ""
+		if e.Item > 0 {
+			item = strconv.Itoa(e.Item)
+		}
+		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: e.Kind, ItemNo: item, Reason: e.Reason})
+		switch e.Kind {
+		case omr.ExcUnreadable, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
+			pr.Failed = true
+		}
+	}
+	if pr.Absent && res.ExamNo != nil && res.ExamNo.Value != "" && !pr.Failed {
+		// An absent candidate's card is expected to be empty (DOMAIN rule 10);
+		// answers on it are worth a look.
+		for _, it := range res.Items {
+			if len(it.Chosen) > 0 {
+				pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: "absent_with_answers",
+					Reason: "the absent mark is filled but the card has answers"})
+				break
+			}
+		}
+	}
+	// Crops go to storage before their rows; keys are per page and group so
+	// a second run overwrites the same objects.
+	for _, c := range res.Crops {
+		key := fmt.Sprintf("crops/%d/%s.jpg", page.ID, c.Group)
+		if err := h.Blobs.Put(ctx, key, bytes.NewReader(c.JPEG), int64(len(c.JPEG)), "image/jpeg"); err != nil {
+			return fmt.Errorf("store crop: %w", err)
+		}
+		pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, BlobKey: key})
+		c.JPEG = nil
+	}
+	pr.Result, err = json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("encode reading: %w", err)
+	}
+	_ = pages
+	out, err := h.DB.SavePageRead(ctx, pr)
+	if err != nil {
+		return err
+	}
+	for _, id := range out.Cards {
+		task, opts := queue.NewCardScoreTask(id)
+		if err := h.Queue.Enqueue(ctx, task, opts...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

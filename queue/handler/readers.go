@@ -1,0 +1,81 @@
+package handler
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/omr"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Readers keeps one OMR reader per subject's set of templates. Building a
+// reader renders and rasterises the blank cards, which takes a second, so
+// it is done once per template version, not per page.
+type Readers struct {
+	DB      *store.DB
+	Options omr.Options
+
+	mu    sync.Mutex
+	cache map[int64]*cachedReader
+}
+
+type cachedReader struct {
+	key    string
+	reader *omr.Reader
+	pages  map[string]int // template code -> number of pages
+	ready  chan struct{}
+	err    error
+}
+
+// For returns the reader for a subject's current templates.
+func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[string]int, error) {
+	ts, err := rs.DB.SubjectTemplates(ctx, subjectID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var keys []string
+	for _, t := range ts {
+		keys = append(keys, t.SHA256)
+	}
+	key := strings.Join(keys, ",")
+
+	rs.mu.Lock()
+	if rs.cache == nil {
+		rs.cache = map[int64]*cachedReader{}
+	}
+	c, ok := rs.cache[subjectID]
+	if !ok || c.key != key {
+		c = &cachedReader{key: key, ready: make(chan struct{}), pages: map[string]int{}}
+		rs.cache[subjectID] = c
+		rs.mu.Unlock()
+		var parsed []*card.Template
+		for _, t := range ts {
+			p, err := card.Parse([]byte(t.Body))
+			if err != nil {
+				c.err = err
+				break
+			}
+			parsed = append(parsed, p)
+			c.pages[p.ID] = len(p.Pages)
+		}
+		if c.err == nil {
+			c.reader, c.err = omr.NewReader(parsed, rs.Options)
+		}
+		close(c.ready)
+		if c.err != nil {
+			rs.mu.Lock()
+			delete(rs.cache, subjectID)
+			rs.mu.Unlock()
+		}
+	} else {
+		rs.mu.Unlock()
+	}
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	return c.reader, c.pages, c.err
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// KeyRow is one item of an answer key as stored.
+type KeyRow struct {
+	Form          string
+	Item          int
+	Kind          string
+	Answers       []string
+	Points        float64
+	PartialPoints float64
+	Excluded      bool
+}
+
+// ReplaceKey swaps a subject's key for one form in one statement sequence
+// of the caller's transaction, returning the key it replaced.
+func ReplaceKey(ctx context.Context, tx pgx.Tx, subjectID int64, form string, rows []KeyRow) (old []KeyRow, err error) {
+	old, err = keyRows(ctx, tx, subjectID, form)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM answer_keys WHERE subject_id = $1 AND form = $2`, subjectID, form); err != nil {
+		return nil, fmt.Errorf("replace answer key: %w", err)
+	}
+	for _, r := range rows {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO answer_keys (subject_id, form, item_no, kind, answers, points, partial_points, excluded)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			subjectID, form, r.Item, r.Kind, r.Answers, r.Points, r.PartialPoints, r.Excluded); err != nil {
+			return nil, fmt.Errorf("save answer key item %d: %w", r.Item, err)
+		}
+	}
+	return old, nil
+}
+
+// Keys returns every form's key of a subject.
+func Keys(ctx context.Context, q TxOrPool, subjectID int64) ([]KeyRow, error) {
+	return keyRows(ctx, q, subjectID, "*")
+}
+
+func keyRows(ctx context.Context, q TxOrPool, subjectID int64, form string) ([]KeyRow, error) {
+	rows, err := q.Query(ctx, `
+		SELECT form, item_no, kind, answers, points::float8, partial_points::float8, excluded
+		FROM answer_keys WHERE subject_id = $1 AND ($2 = '*' OR form = $2) ORDER BY form, item_no`, subjectID, form)
+	if err != nil {
+		return nil, fmt.Errorf("read answer key: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyRow, error) {
+		var k KeyRow
+		err := r.Scan(&k.Form, &k.Item, &k.Kind, &k.Answers, &k.Points, &k.PartialPoints, &k.Excluded)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read answer key: %w", err)
+	}
+	return out, nil
+}

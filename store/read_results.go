@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PageRead is what reading one page produced, ready to be stored.
+type PageRead struct {
+	PageID        int64
+	BatchID       int64
+	ExamID        int64
+	SubjectID     int64
+	ReaderVersion string
+	TemplateCode  string // "" when the page could not be identified
+	PageNo        int
+	Form          string
+	Rotation      int
+	ExamNoBarcode string
+	ExamNoGrid    string
+	ExamNoVerdict string
+	ExamNo        string // the agreed exam number, "" when unknown
+	HasIdentity   bool   // the page carries barcode / exam-number grid
+	Absent        bool
+	Violation     bool
+	Failed        bool   // the page could not be read at all
+	Result        []byte // the reader's JSON
+	Exceptions    []Exception
+	Crops         []CropRow
+}
+
+// CropRow is a cut-out answer of a question group on a page.
+type CropRow struct {
+	Group   string
+	BlobKey string
+}
+
+// PageReadOutcome says which cards the page touched.
+type PageReadOutcome struct {
+	CardID *int64
+	Cards  []int64 // cards that gained a page: to be scored again
+}
+
+// SavePageRead stores a reading in one transaction: the result, the page's
+// identity, its card (joining the back side by scan order), its crops and
+// its exceptions. Running it twice for the same page leaves the same rows.
+// The batch is locked for the transaction so the two sides of a sheet read
+// concurrently still find each other.
+func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, error) {
+	out := &PageReadOutcome{}
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7301, $1::int)`, r.BatchID); err != nil {
+			return err
+		}
+		var templateID *int64
+		if r.TemplateCode != "" {
+			var id int64
+			err := tx.QueryRow(ctx, `SELECT id FROM templates WHERE code = $1 AND subject_id = $2 ORDER BY version DESC LIMIT 1`,
+				r.TemplateCode, r.SubjectID).Scan(&id)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				r.Exceptions = append(r.Exceptions, Exception{Kind: "wrong_template",
+					Reason: fmt.Sprintf("card %q is not a card of this subject", r.TemplateCode)})
+				r.Failed = true
+			case err != nil:
+				return fmt.Errorf("look up template: %w", err)
+			default:
+				templateID = &id
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO read_results (page_id, reader_version, exam_no_barcode, exam_no_grid, exam_no_verdict, rotation, result)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (page_id) DO UPDATE SET reader_version = EXCLUDED.reader_version,
+				exam_no_barcode = EXCLUDED.exam_no_barcode, exam_no_grid = EXCLUDED.exam_no_grid,
+				exam_no_verdict = EXCLUDED.exam_no_verdict, rotation = EXCLUDED.rotation,
+				result = EXCLUDED.result, read_at = now()`,
+			r.PageID, r.ReaderVersion, r.ExamNoBarcode, r.ExamNoGrid, r.ExamNoVerdict, r.Rotation, r.Result); err != nil {
+			return fmt.Errorf("save reading: %w", err)
+		}
+		status := "read"
+		if r.Failed {
+			status = "exception"
+		}
+		var pageNo *int
+		if templateID != nil && r.PageNo > 0 {
+			pageNo = &r.PageNo
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pages SET template_id = $2, page_no = $3, form = $4, status = $5 WHERE id = $1`,
+			r.PageID, templateID, pageNo, r.Form, status); err != nil {
+			return fmt.Errorf("update page: %w", err)
+		}
+
+		if templateID != nil && r.HasIdentity && r.ExamNo != "" {
+			cardID, err := db.attachCard(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			out.CardID = cardID
+		}
+		linked, err := linkBackSides(ctx, tx, r.BatchID)
+		if err != nil {
+			return err
+		}
+		if out.CardID == nil {
+			_ = tx.QueryRow(ctx, `SELECT card_id FROM pages WHERE id = $1`, r.PageID).Scan(&out.CardID)
+		}
+		if out.CardID != nil {
+			out.Cards = append(out.Cards, *out.CardID)
+		}
+		out.Cards = append(out.Cards, linked...)
+
+		for _, c := range r.Crops {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO crops (page_id, card_id, group_id, blob_key)
+				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, $4
+				FROM question_groups g WHERE g.subject_id = $2 AND g.code = $3
+				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id`,
+				r.PageID, r.SubjectID, c.Group, c.BlobKey); err != nil {
+				return fmt.Errorf("save crop of group %s: %w", c.Group, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE crops SET card_id = p.card_id FROM pages p
+			WHERE crops.page_id = p.id AND p.batch_id = $1 AND crops.card_id IS NULL AND p.card_id IS NOT NULL`, r.BatchID); err != nil {
+			return fmt.Errorf("link crops to cards: %w", err)
+		}
+		for i := range r.Exceptions {
+			e := &r.Exceptions[i]
+			e.BatchID, e.PageID = &r.BatchID, &r.PageID
+			if e.CardID == nil && e.Kind != "duplicate" {
+				e.CardID = out.CardID
+			}
+			if err := AddException(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// attachCard finds the candidate and their card for an identity page.
+func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, error) {
+	var candidateID int64
+	err := tx.QueryRow(ctx, `SELECT id FROM candidates WHERE exam_id = $1 AND exam_no = $2`, r.ExamID, r.ExamNo).Scan(&candidateID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		r.Exceptions = append(r.Exceptions, Exception{Kind: "exam_no_unknown",
+			Reason: fmt.Sprintf("exam number %s is not in this exam's roster", r.ExamNo)})
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up candidate %s: %w", r.ExamNo, err)
+	}
+	var cardID int64
+	err = tx.QueryRow(ctx, `
+		INSERT INTO cards (subject_id, candidate_id, batch_id, form, absent, violation)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (subject_id, candidate_id) DO UPDATE SET subject_id = cards.subject_id
+		RETURNING id`, r.SubjectID, candidateID, r.BatchID, r.Form, r.Absent, r.Violation).Scan(&cardID)
+	if err != nil {
+		return nil, fmt.Errorf("create card for %s: %w", r.ExamNo, err)
+	}
+	var other int64
+	var otherName string
+	err = tx.QueryRow(ctx, `SELECT id, source_name FROM pages WHERE card_id = $1 AND page_no = $2 AND id <> $3`,
+		cardID, r.PageNo, r.PageID).Scan(&other, &otherName)
+	if err == nil {
+		r.Exceptions = append(r.Exceptions, Exception{Kind: "duplicate",
+			Reason: fmt.Sprintf("exam number %s already has page %d (%s): the same candidate twice", r.ExamNo, r.PageNo, otherName)})
+		return nil, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("check duplicate card: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE pages SET card_id = $2 WHERE id = $1`, r.PageID, cardID); err != nil {
+		return nil, fmt.Errorf("attach page to card: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cards SET form = $2, absent = $3, violation = $4, batch_id = $5 WHERE id = $1`,
+		cardID, r.Form, r.Absent, r.Violation, r.BatchID); err != nil {
+		return nil, fmt.Errorf("update card: %w", err)
+	}
+	return &cardID, nil
+}
+
+// linkBackSides gives each identified page without identity (the back of a
+// sheet) the card of the page scanned just before it, when that page is
+// the previous side of the same template. Duplex scanners deliver front,
+// back, front, back; a missing side leaves its neighbour unlinked, which
+// reconciliation reports.
+func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]int64, error) {
+	var cards []int64
+	for {
+		rows, err := tx.Query(ctx, `
+			UPDATE pages p SET card_id = prev.card_id
+			FROM pages prev
+			WHERE p.batch_id = $1 AND prev.batch_id = $1
+			  AND prev.seq = p.seq - 1 AND p.page_no > 1 AND prev.page_no = p.page_no - 1
+			  AND prev.template_id = p.template_id
+			  AND prev.card_id IS NOT NULL AND p.card_id IS NULL
+			  AND NOT EXISTS (SELECT 1 FROM pages x WHERE x.card_id = prev.card_id AND x.page_no = p.page_no)
+			RETURNING prev.card_id`, batchID)
+		if err != nil {
+			return nil, fmt.Errorf("join back sides: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, fmt.Errorf("join back sides: %w", err)
+		}
+		if len(ids) == 0 {
+			return cards, nil
+		}
+		cards = append(cards, ids...)
+	}
+}
+
+// CardResponse is a card's reading of one objective item.
+type CardResponse struct {
+	Item     int
+	Chosen   string
+	Status   string
+	Override bool // set by a person, approved
+}
+
+// Card is a candidate's answer card in a subject.
+type Card struct {
+	ID          int64
+	SubjectID   int64
+	CandidateID int64
+	BatchID     *int64
+	Form        string
+	Absent      bool
+	Violation   bool
+}
+
+// GetCard returns one card.
+func GetCard(ctx context.Context, q TxOrPool, id int64) (*Card, error) {
+	var c Card
+	err := q.QueryRow(ctx, `SELECT id, subject_id, candidate_id, batch_id, form, absent, violation FROM cards WHERE id = $1`, id).
+		Scan(&c.ID, &c.SubjectID, &c.CandidateID, &c.BatchID, &c.Form, &c.Absent, &c.Violation)
+	if err != nil {
+		return nil, fmt.Errorf("read card %d: %w", id, err)
+	}
+	return &c, nil
+}
+
+// CardResponses returns what was read for each objective item of a card,
+// with approved corrections taking the place of the machine's reading.
+func CardResponses(ctx context.Context, q TxOrPool, cardID int64) (map[int]CardResponse, error) {
+	rows, err := q.Query(ctx, `
+		SELECT (it->>'item')::int, COALESCE((SELECT string_agg(c, '' ORDER BY o) FROM jsonb_array_elements_text(it->'chosen') WITH ORDINALITY AS x(c, o)), ''),
+		       it->>'status'
+		FROM pages p JOIN read_results r ON r.page_id = p.id,
+		     jsonb_array_elements(r.result->'items') it
+		WHERE p.card_id = $1`, cardID)
+	if err != nil {
+		return nil, fmt.Errorf("read card responses: %w", err)
+	}
+	out := map[int]CardResponse{}
+	for rows.Next() {
+		var cr CardResponse
+		if err := rows.Scan(&cr.Item, &cr.Chosen, &cr.Status); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read card responses: %w", err)
+		}
+		out[cr.Item] = cr
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ov, err := q.Query(ctx, `SELECT item_no, response FROM answer_overrides WHERE card_id = $1`, cardID)
+	if err != nil {
+		return nil, fmt.Errorf("read corrections: %w", err)
+	}
+	defer ov.Close()
+	for ov.Next() {
+		var item int
+		var resp string
+		if err := ov.Scan(&item, &resp); err != nil {
+			return nil, err
+		}
+		out[item] = CardResponse{Item: item, Chosen: resp, Status: "ok", Override: true}
+	}
+	return out, ov.Err()
+}
+
+// SubjectCards lists the ids of every card of a subject.
+func SubjectCards(ctx context.Context, q TxOrPool, subjectID int64) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM cards WHERE subject_id = $1 ORDER BY id`, subjectID)
+	if err != nil {
+		return nil, fmt.Errorf("list cards: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
