@@ -42,6 +42,7 @@ type CropRow struct {
 type PageReadOutcome struct {
 	CardID *int64
 	Cards  []int64 // cards that gained a page: to be scored again
+	Crops  []int64 // crops that now belong to a card: ready to become marking tasks
 }
 
 // SavePageRead stores a reading in one transaction: the result, the page's
@@ -114,20 +115,37 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		out.Cards = append(out.Cards, linked...)
 
 		for _, c := range r.Crops {
-			if _, err := tx.Exec(ctx, `
+			var id int64
+			var card *int64
+			err := tx.QueryRow(ctx, `
 				INSERT INTO crops (page_id, card_id, group_id, blob_key)
 				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, $4
 				FROM question_groups g WHERE g.subject_id = $2 AND g.code = $3
-				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id`,
-				r.PageID, r.SubjectID, c.Group, c.BlobKey); err != nil {
+				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id
+				RETURNING id, card_id`,
+				r.PageID, r.SubjectID, c.Group, c.BlobKey).Scan(&id, &card)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue // the group is not in this subject's templates
+			}
+			if err != nil {
 				return fmt.Errorf("save crop of group %s: %w", c.Group, err)
 			}
+			if card != nil {
+				out.Crops = append(out.Crops, id)
+			}
 		}
-		if _, err := tx.Exec(ctx, `
+		rows, err := tx.Query(ctx, `
 			UPDATE crops SET card_id = p.card_id FROM pages p
-			WHERE crops.page_id = p.id AND p.batch_id = $1 AND crops.card_id IS NULL AND p.card_id IS NOT NULL`, r.BatchID); err != nil {
+			WHERE crops.page_id = p.id AND p.batch_id = $1 AND crops.card_id IS NULL AND p.card_id IS NOT NULL
+			RETURNING crops.id`, r.BatchID)
+		if err != nil {
 			return fmt.Errorf("link crops to cards: %w", err)
 		}
+		linkedCrops, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("link crops to cards: %w", err)
+		}
+		out.Crops = append(out.Crops, linkedCrops...)
 		for i := range r.Exceptions {
 			e := &r.Exceptions[i]
 			e.BatchID, e.PageID = &r.BatchID, &r.PageID

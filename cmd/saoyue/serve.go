@@ -78,10 +78,9 @@ func (a *app) serve(ctx context.Context, addr string, ready func(url string)) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           web.NewServer(a.db, a.blobs, slog.Default()).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	ws := web.NewServer(a.db, a.blobs, slog.Default())
+	ws.Ingester = &queue.Ingester{DB: a.db, Blobs: a.blobs, Queue: a.queue}
+	srv := &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String() + "/"
 	slog.Info("serving", "url", url)
 	if ready != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
@@ -116,6 +117,13 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	out, err := h.DB.SavePageRead(ctx, pr)
 	if err != nil {
 		return err
+	}
+	if len(out.Crops) > 0 {
+		// Marking tasks are created idempotently; a crop whose candidate's
+		// school is not known yet is picked up again when it is.
+		if _, _, err := grading.CreateTasks(ctx, h.DB.Pool, out.Crops); err != nil {
+			return fmt.Errorf("create marking tasks: %w", err)
+		}
 	}
 	for _, id := range out.Cards {
 		task, opts := queue.NewCardScoreTask(id)
