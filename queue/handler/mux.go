@@ -27,5 +27,6 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers})
 	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
+	mux.Handle(queue.TypeBatchReconcile, &BatchReconcile{DB: d.DB})
 	return mux
 }

@@ -1,0 +1,211 @@
+package grading
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Resolution actions a technician can take on an exception.
+const (
+	ActionExamNo = "exam_no" // this page belongs to exam number X (needs approval)
+	ActionAnswer = "answer"  // item N reads as Answer (needs approval)
+	ActionBlank  = "blank"   // item N is blank (needs approval)
+	ActionAccept = "accept"  // the machine's reading stands; nothing changes
+	ActionRescan = "rescan"  // the sheet will be scanned again
+	ActionVoid   = "void"    // not a card of this batch (blank sheet, other card): set aside
+)
+
+// ExceptionResolution is what a technician decides about an exception.
+type ExceptionResolution struct {
+	Action string `json:"action"`
+	ExamNo string `json:"exam_no,omitempty"`
+	Item   int    `json:"item,omitempty"`
+	Answer string `json:"answer,omitempty"`
+	Reason string `json:"reason"`
+}
+
+var examNoPattern = regexp.MustCompile(`^[0-9]{6,16}$`)
+
+// changesValue reports whether the action changes a machine-read value,
+// which DOMAIN rule 3 allows only with a second person's approval.
+func (r ExceptionResolution) changesValue() bool {
+	return r.Action == ActionExamNo || r.Action == ActionAnswer || r.Action == ActionBlank
+}
+
+// ResolveException records a technician's decision. A decision that
+// changes a machine-read value waits for an approver; the others take
+// effect at once. Every decision is in the audit log.
+func ResolveException(ctx context.Context, db *store.DB, id int64, actor string, res ExceptionResolution) (*store.Exception, error) {
+	res.Reason = strings.TrimSpace(res.Reason)
+	switch res.Action {
+	case ActionExamNo:
+		if !examNoPattern.MatchString(res.ExamNo) {
+			return nil, saoyue.Errorf(saoyue.EINVALID, "考号 %q 格式不正确", res.ExamNo)
+		}
+	case ActionAnswer:
+		res.Answer = strings.ToUpper(strings.ReplaceAll(res.Answer, " ", ""))
+		if res.Answer == "" {
+			return nil, saoyue.Errorf(saoyue.EINVALID, "请填写更正后的答案（或选择“空白”）")
+		}
+	case ActionBlank, ActionAccept, ActionRescan, ActionVoid:
+	default:
+		return nil, saoyue.Errorf(saoyue.EINVALID, "未知的处理方式 %q", res.Action)
+	}
+	if res.changesValue() && res.Reason == "" {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "更改机器识别结果必须填写原因")
+	}
+	var out *store.Exception
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		e, err := store.GetException(ctx, tx, id, true)
+		if errors.Is(err, store.ErrExceptionNotFound) {
+			return saoyue.Errorf(saoyue.ENOTFOUND, "异常 %d 不存在", id)
+		}
+		if err != nil {
+			return err
+		}
+		if e.Status != "open" {
+			return saoyue.Errorf(saoyue.ECONFLICT, "异常 %d 已处理或正在等待审核", id)
+		}
+		if res.Action == ActionAnswer || res.Action == ActionBlank {
+			if res.Item == 0 {
+				res.Item, _ = strconv.Atoi(e.ItemNo)
+			}
+			if res.Item == 0 || e.CardID == nil {
+				return saoyue.Errorf(saoyue.EINVALID, "这条异常不对应某张答题卡的某道题，不能更正答案")
+			}
+		}
+		if res.Action == ActionExamNo && e.PageID == nil {
+			return saoyue.Errorf(saoyue.EINVALID, "这条异常不对应某一页，不能指定考号")
+		}
+		body, _ := json.Marshal(res)
+		e.Resolution = body
+		e.RequestedBy = &actor
+		if res.changesValue() {
+			e.Status = "pending_approval"
+		} else {
+			e.Status = "resolved"
+			e.ResolvedBy = &actor
+		}
+		if err := store.SetExceptionState(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, actor, "exception."+res.Action, "exception", strconv.FormatInt(id, 10),
+			map[string]string{"kind": e.Kind, "reason": e.Reason}, res, res.Reason, ""); err != nil {
+			return err
+		}
+		out = e
+		return nil
+	})
+	return out, err
+}
+
+// ApproveException is the approver's decision on a pending change. On
+// approval the change is applied (the corrected answer overrides the
+// reading, or the page joins the named candidate's card), the card is
+// scored again, and the audit log records who asked, who approved, the old
+// and the new value and why. Nobody approves their own request.
+func ApproveException(ctx context.Context, db *store.DB, id int64, approver string, approve bool, note string) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		e, err := store.GetException(ctx, tx, id, true)
+		if errors.Is(err, store.ErrExceptionNotFound) {
+			return saoyue.Errorf(saoyue.ENOTFOUND, "异常 %d 不存在", id)
+		}
+		if err != nil {
+			return err
+		}
+		if e.Status != "pending_approval" {
+			return saoyue.Errorf(saoyue.ECONFLICT, "异常 %d 没有待审核的更改", id)
+		}
+		if e.RequestedBy != nil && *e.RequestedBy == approver {
+			return saoyue.Errorf(saoyue.EFORBIDDEN, "不能审核自己提交的更改，请由另一位审核人审核")
+		}
+		var res ExceptionResolution
+		if err := json.Unmarshal(e.Resolution, &res); err != nil {
+			return err
+		}
+		requester := ""
+		if e.RequestedBy != nil {
+			requester = *e.RequestedBy
+		}
+		if !approve {
+			e.Status, e.Resolution, e.RequestedBy = "open", nil, nil
+			if err := store.SetExceptionState(ctx, tx, e); err != nil {
+				return err
+			}
+			return store.Audit(ctx, tx, approver, "exception.reject", "exception", strconv.FormatInt(id, 10), res, nil, note, approver)
+		}
+		var cardID int64
+		var oldValue, newValue any
+		switch res.Action {
+		case ActionAnswer, ActionBlank:
+			cardID = *e.CardID
+			resp, err := store.CardResponses(ctx, tx, cardID)
+			if err != nil {
+				return err
+			}
+			answer := res.Answer
+			if res.Action == ActionBlank {
+				answer = ""
+			}
+			oldValue = map[string]any{"item": res.Item, "read": resp[res.Item].Chosen, "status": resp[res.Item].Status}
+			newValue = map[string]any{"item": res.Item, "answer": answer}
+			if err := store.SetAnswerOverride(ctx, tx, cardID, res.Item, answer, requester, approver); err != nil {
+				return err
+			}
+		case ActionExamNo:
+			value, barcode, grid, err := store.PageExamNo(ctx, tx, *e.PageID)
+			if err != nil {
+				return err
+			}
+			oldValue = map[string]string{"exam_no": value, "barcode": barcode, "grid": grid}
+			newValue = map[string]string{"exam_no": res.ExamNo}
+			cardID, err = store.AssignPageExamNo(ctx, tx, *e.PageID, res.ExamNo)
+			switch {
+			case errors.Is(err, store.ErrNotInRoster):
+				return saoyue.Errorf(saoyue.EINVALID, "考号 %s 不在本次考试的考生名单中", res.ExamNo)
+			case errors.Is(err, store.ErrDuplicatePage):
+				return saoyue.Errorf(saoyue.ECONFLICT, "考号 %s 已有这一页答题卡，请先处理重复卡", res.ExamNo)
+			case err != nil:
+				return err
+			}
+		}
+		e.Status, e.ResolvedBy, e.ApprovedBy = "resolved", &requester, &approver
+		if err := store.SetExceptionState(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, requester, "exception.apply."+res.Action, "exception", strconv.FormatInt(id, 10),
+			oldValue, newValue, res.Reason+noteSuffix(note), approver); err != nil {
+			return err
+		}
+		keys, err := loadKeys(ctx, tx, mustSubject(ctx, tx, cardID))
+		if err != nil {
+			return err
+		}
+		_, err = scoreCard(ctx, tx, cardID, keys)
+		return err
+	})
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "（审核意见：" + note + "）"
+}
+
+func mustSubject(ctx context.Context, tx pgx.Tx, cardID int64) int64 {
+	c, err := store.GetCard(ctx, tx, cardID)
+	if err != nil {
+		return 0
+	}
+	return c.SubjectID
+}
