@@ -3,6 +3,7 @@ package omr
 import (
 	"errors"
 	"fmt"
+	"image"
 	"sort"
 	"strings"
 
@@ -177,4 +178,39 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 			res.except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
 		}
 	}
+}
+
+// searchPageCode looks for a page code in the corners of a page that could
+// not be registered. It works on a ~100 dpi copy and only on this rare
+// path, so the cost of searching beyond the expected region is paid only
+// for pages that are refused anyway.
+func searchPageCode(gray gocv.Mat, k int) (card.PageID, bool) {
+	half := max(1, k/2)
+	m := gocv.NewMat()
+	defer m.Close()
+	shrink(gray, &m, half)
+	w, h := m.Cols(), m.Rows()
+	rw, rh := w*45/100, h*40/100
+	for _, o := range []image.Point{{w - rw, 0}, {0, 0}, {w - rw, h - rh}, {0, h - rh}} {
+		roi := m.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
+		c := roi.Clone() // a region is not continuous; copy it out
+		roi.Close()
+		img, err := grayImage(c)
+		c.Close()
+		if err != nil {
+			continue
+		}
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			continue
+		}
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+		if err != nil {
+			continue
+		}
+		if id, err := card.ParsePageCode(res.GetText()); err == nil {
+			return id, true
+		}
+	}
+	return card.PageID{}, false
 }

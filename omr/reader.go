@@ -148,6 +148,18 @@ func (r *Reader) read(res *Result, pl *planes) {
 	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
 
 	pi, reg, payload, why := r.identify(pl, gv, sm, found)
+	if pi == nil && why.wrongTemplate == "" && !why.misfit {
+		// The page does not fit any of our templates. If it carries a
+		// saoyue page code anywhere, say which card it is: a card of
+		// another subject in the bag is a common slip.
+		if id, ok := searchPageCode(pl.gray, k); ok {
+			if _, known := r.templates[id.TemplateID]; !known {
+				why.wrongTemplate = fmt.Sprintf("the page belongs to card %q, not to %s", id.TemplateID, strings.Join(r.templateIDs(), ", "))
+			} else {
+				why.reason += fmt.Sprintf(" (its page code says %s page %d)", id.TemplateID, id.Page)
+			}
+		}
+	}
 	if pi == nil {
 		switch {
 		case why.wrongTemplate != "":

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,9 +29,20 @@ type Redis struct {
 	client *asynq.Client
 }
 
-// NewRedis connects an asynq client to addr.
+// NewRedis connects an asynq client to addr ("host:port", or
+// "host:port/N" for Redis database N).
 func NewRedis(addr string) *Redis {
-	return &Redis{client: asynq.NewClient(asynq.RedisClientOpt{Addr: addr})}
+	return &Redis{client: asynq.NewClient(RedisOpt(addr))}
+}
+
+// RedisOpt parses "host:port[/db]".
+func RedisOpt(addr string) asynq.RedisClientOpt {
+	if i := strings.LastIndex(addr, "/"); i > 0 {
+		if n, err := strconv.Atoi(addr[i+1:]); err == nil {
+			return asynq.RedisClientOpt{Addr: addr[:i], DB: n}
+		}
+	}
+	return asynq.RedisClientOpt{Addr: addr}
 }
 
 // Enqueue treats a task whose id is already queued as done: handlers are
@@ -50,7 +63,7 @@ func (r *Redis) Close() error { return r.client.Close() }
 
 // NewServer returns an asynq server for `saoyue worker`.
 func NewServer(addr string, concurrency int, logger *slog.Logger) *asynq.Server {
-	return asynq.NewServer(asynq.RedisClientOpt{Addr: addr}, asynq.Config{
+	return asynq.NewServer(RedisOpt(addr), asynq.Config{
 		Concurrency:     concurrency,
 		ShutdownTimeout: 20 * time.Second,
 		Logger:          slogAdapter{logger},
