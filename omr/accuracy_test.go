@@ -180,13 +180,13 @@ func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
 }
 
 // TestAccuracy reads generated corpora of every sample template at every
-// level: no silent errors anywhere. SAOYUE_ACCURACY_CARDS sets the corpus
-// size (the figures in BENCHMARKS.md come from a run with 2,000+ pages per
+// level: no silent errors anywhere. SAOYUE_ACCURACY_PAGES sets the corpus
+// size per template and level (the figures in BENCHMARKS.md come from a run with 2,000+ pages per
 // level); the default keeps the suite fast.
 func TestAccuracy(t *testing.T) {
-	n := 12
-	if s := os.Getenv("SAOYUE_ACCURACY_CARDS"); s != "" {
-		n, _ = strconv.Atoi(s)
+	pages := 0 // 0: a dozen cards of each template
+	if s := os.Getenv("SAOYUE_ACCURACY_PAGES"); s != "" {
+		pages, _ = strconv.Atoi(s)
 	}
 	r, ts := accuracyReader(t)
 	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
@@ -196,6 +196,10 @@ func TestAccuracy(t *testing.T) {
 			if other != name {
 				others = append(others, ot)
 			}
+		}
+		n := 12
+		if pages > 0 {
+			n = (pages + len(tp.Pages) - 1) / len(tp.Pages)
 		}
 		for _, level := range []string{"clean", "typical", "hard"} {
 			tl := corpus(t, r, tp, others, level, n, 1)

@@ -15,7 +15,7 @@ const (
 	// coverDoubt: a bubble whose strokes cover this much more of it than
 	// on the blank card holds a tick, a cross or a half fill, even if its
 	// mean darkness is low. Erasure residue is light and covers nothing.
-	coverDoubt = 0.07
+	coverDoubt = 0.12
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
@@ -34,8 +34,9 @@ const (
 
 // reading is a bubble measured against the blank card and the page.
 type reading struct {
-	fill    float64 // excess darkness relative to the page's pencil level
-	coverEx float64 // stroke coverage beyond the blank card's
+	fill     float64 // excess darkness inside, relative to the page's pencil level
+	fillFull float64 // the same over the whole bubble
+	coverEx  float64 // stroke coverage beyond the blank card's, inside or overall
 }
 
 // relativeFills turns samples into fills relative to the blank card's ink
@@ -58,7 +59,10 @@ func relativeFills(got, base []sample) []reading {
 	pencil = math.Max(0.28, math.Min(0.9, pencil))
 	out := make([]reading, len(got))
 	for i, e := range excess {
-		out[i].coverEx = math.Max(0, got[i].cover-base[i].cover)
+		out[i].coverEx = math.Max(0, math.Max(got[i].cover-base[i].cover, got[i].coverFull-base[i].coverFull))
+		if ef := got[i].darkFull - base[i].darkFull; ef >= absFloor {
+			out[i].fillFull = ef / pencil
+		}
 		if e < absFloor {
 			out[i].fill = e / absFloor * fillEmpty * 0.5 // clearly empty, keep order
 			continue
@@ -72,7 +76,7 @@ func stateOf(r reading) string {
 	switch {
 	case r.fill >= fillMarked:
 		return stateMarked
-	case r.fill >= fillEmpty || r.coverEx >= coverDoubt:
+	case r.fill >= fillEmpty || r.fillFull >= fillEmpty || r.coverEx >= coverDoubt:
 		return stateDoubtful
 	default:
 		return stateEmpty
@@ -83,7 +87,7 @@ func stateOf(r reading) string {
 func margin(r reading) float64 {
 	switch stateOf(r) {
 	case stateEmpty:
-		return math.Min((fillEmpty-r.fill)/fillEmpty, (coverDoubt-r.coverEx)/coverDoubt)
+		return math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt)
 	case stateMarked:
 		return math.Min(1, (r.fill-fillMarked)/(1-fillMarked))
 	}

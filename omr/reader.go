@@ -389,52 +389,69 @@ func (p *paperMap) at(q pt) float64 {
 	return math.Max(32, float64(p.v.at(int(q.X)/p.k, int(q.Y)/p.k)))
 }
 
-// sample is what is measured inside one bubble.
+// sample is what is measured in one bubble: in its inner part (away from
+// the printed outline) and over the whole bubble including the outline,
+// where off-centre ticks and half fills show.
 type sample struct {
-	dark  float64 // mean darkness, 0 white paper .. 1 black
-	cover float64 // share of the bubble covered by strokes (pixels darker than strokeDark)
+	dark      float64 // mean darkness inside, 0 white paper .. 1 black
+	cover     float64 // share of the inside covered by strokes
+	darkFull  float64
+	coverFull float64
 }
 
 // strokeDark is the darkness from which a pixel counts as a pencil or ink
 // stroke rather than paper, smudge or erasure residue.
 const strokeDark = 0.42
 
-// measureBubble samples the inner part of a bubble on the template's grid
-// mapped into the image, so rotation and perspective are followed exactly.
-// The outline is left out; the printed letter is not, and is subtracted
-// later against the blank card.
+// measureBubble samples a bubble on the template's grid mapped into the
+// image, so rotation and perspective are followed exactly. The printed
+// letter and outline are measured too, and subtracted later against the
+// blank card.
 func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) sample {
-	const inner = 0.62
+	const inner, full = 0.62, 1.08
 	c := pt{b.CX, b.CY}
 	ic := h.apply(c)
 	jx, jy := h.jacobian(c)
-	ax, ay := b.RX*inner, b.RY*inner
+	ax, ay := b.RX*full, b.RY*full
 	s := h.scale(c)
 	step := math.Max(0.5, 1/s) // about one sample per image pixel
 	white := paper.at(ic)
 	strokeLevel := (1 - strokeDark) * white
-	var sum float64
-	n, strokes := 0, 0
+	var sumIn, sumAll float64
+	nIn, nAll, strokesIn, strokesAll := 0, 0, 0, 0
+	in2 := (inner / full) * (inner / full)
 	for dy := -ay; dy <= ay; dy += step {
 		ey := dy / ay
 		for dx := -ax; dx <= ax; dx += step {
 			ex := dx / ax
-			if ex*ex+ey*ey > 1 {
+			r2 := ex*ex + ey*ey
+			if r2 > 1 {
 				continue
 			}
 			x := ic.X + jx.X*dx + jy.X*dy
 			y := ic.Y + jx.Y*dx + jy.Y*dy
 			p := float64(v.at(int(x), int(y)))
-			sum += p
-			if p < strokeLevel {
-				strokes++
+			stroke := p < strokeLevel
+			sumAll += p
+			nAll++
+			if stroke {
+				strokesAll++
 			}
-			n++
+			if r2 <= in2 {
+				sumIn += p
+				nIn++
+				if stroke {
+					strokesIn++
+				}
+			}
 		}
 	}
-	if n == 0 {
+	if nIn == 0 || nAll == 0 {
 		return sample{}
 	}
-	d := 1 - sum/float64(n)/white
-	return sample{dark: math.Max(0, math.Min(1, d)), cover: float64(strokes) / float64(n)}
+	clamp := func(f float64) float64 { return math.Max(0, math.Min(1, f)) }
+	return sample{
+		dark: clamp(1 - sumIn/float64(nIn)/white), cover: float64(strokesIn) / float64(nIn),
+		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: float64(strokesAll) / float64(nAll),
+	}
 }
