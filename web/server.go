@@ -32,30 +32,39 @@ type Server struct {
 	// Marking is the marking engine; nil uses the defaults.
 	Marking *grading.Engine
 	marking markingState
+	// SecureCookies marks session cookies Secure even on plain HTTP, for a
+	// server behind a TLS-terminating proxy.
+	SecureCookies bool
 }
 
 // NewServer parses the templates once at start, so a broken template fails
 // the start, not a user's request.
 func NewServer(db *store.DB, blobs blob.Store, logger *slog.Logger) *Server {
-	return &Server{
+	s := &Server{
 		DB:     db,
 		Blobs:  blobs,
 		Logger: logger,
 		tmpl:   template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")),
 	}
+	s.Auth = sessionAuth{s}
+	return s
 }
 
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.HandleFunc("GET /{$}", s.handleHome)
+	mux.HandleFunc("GET /exams", s.handleIndex)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
 	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
 	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
 	s.scanRoutes(mux)
 	s.markingRoutes(mux)
-	return s.logRequests(mux)
+	s.pageRoutes(mux)
+	// Browsers say where a request comes from; a cross-site POST is refused
+	// before any handler runs, in addition to the CSRF tokens.
+	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -74,6 +83,7 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 }
 
 var funcs = template.FuncMap{
+	"asset": assetURL,
 	"statusName": func(s string) string {
 		return map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[s]
 	},

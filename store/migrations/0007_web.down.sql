@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS sign_in_attempts;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;

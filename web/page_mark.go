@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+type markPage struct {
+	Error     string
+	GroupCode string
+	SubjectID int64
+	Leader    bool
+}
+
+// handleMarkPage: GET /mark, the page teachers spend their marking days
+// in. Everything after the first paint goes through the marking API.
+func (s *Server) handleMarkPage(w http.ResponseWriter, r *http.Request) {
+	sess := s.pageSession(w, r, store.RoleMarker, store.RoleLeader)
+	if sess == nil {
+		return
+	}
+	d := markPage{}
+	m, err := s.markerOf(r, sess)
+	switch {
+	case saoyue.ErrorCode(err) == saoyue.EFORBIDDEN:
+		d.Error = "您目前没有分配到正在阅卷的题组。如有疑问请联系监测中心。"
+	case err != nil:
+		s.pageError(w, r, err)
+		return
+	default:
+		d.GroupCode, d.SubjectID, d.Leader = m.GroupCode, m.SubjectID, m.Leader()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, "mark.html", pageData{Title: "阅卷", Nav: "mark", Session: sess, Data: d})
+}
