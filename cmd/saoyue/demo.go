@@ -79,8 +79,8 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 			Subjects: subjects, Capacity: 30}); err != nil {
 			return err
 		}
-		r, err := roster.ReadFiles(roster.Files{Schools: []string{"fixtures/roster/schools.csv"},
-			Students: []string{"fixtures/roster/students.xlsx"}, Teachers: []string{"fixtures/roster/teachers.csv"}})
+		r, err := roster.ReadFiles(roster.Files{Schools: []string{fixturePath("fixtures/roster/schools.csv")},
+			Students: []string{fixturePath("fixtures/roster/students.xlsx")}, Teachers: []string{fixturePath("fixtures/roster/teachers.csv")}})
 		if err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	fmt.Fprintf(out, "Exam %s %s, subject %s\n", exam.Code, exam.Name, subject.Name)
 
 	// 2. The card and its key.
-	body, err := os.ReadFile(demoTemplate)
+	body, err := os.ReadFile(fixturePath(demoTemplate))
 	if err != nil {
 		return fmt.Errorf("demo template: %w", err)
 	}
@@ -113,7 +113,7 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	if err != nil {
 		return err
 	}
-	keyData, err := os.ReadFile(demoKey)
+	keyData, err := os.ReadFile(fixturePath(demoKey))
 	if err != nil {
 		return fmt.Errorf("demo key: %w", err)
 	}
@@ -311,4 +311,25 @@ func pad(s string, width int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", width-w)
+}
+
+// fixturePath finds a file of the repository's fixtures from the working
+// directory or any directory above it, so the demo runs from the checkout
+// root (make demo) as well as from a package directory (its test).
+func fixturePath(rel string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return rel
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return rel
+		}
+		dir = parent
+	}
 }

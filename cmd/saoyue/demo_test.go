@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/saoyue/saoyue/store/storetest"
+)
+
+// TestDemo runs `saoyue demo --no-serve` on one school against a fresh
+// schema: the same path `make demo` takes, embedded queue and local blobs.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	_, url := storetest.NewWithURL(t)
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"demo", "--no-serve", "--schools", "0305", "--database-url", url,
+		"--data-dir", t.TempDir(), "--redis-addr", "", "--s3-endpoint", ""})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Exam 90", "Printed 10 label/roster PDFs", "pages through the hot folder", "青溪县白鹤镇小学", "Exceptions waiting", "Marking tasks created from cropped answers"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "Marking tasks created from cropped answers: 0\n") {
+		t.Errorf("demo created no marking tasks:\n%s", out.String())
+	}
+}
