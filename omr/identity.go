@@ -185,10 +185,20 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 // path, so the cost of searching beyond the expected region is paid only
 // for pages that are refused anyway.
 func searchPageCode(gray gocv.Mat, k int) (card.PageID, bool) {
-	half := max(1, k/2)
+	// Two resolutions: the page may be of another size than ours, so the
+	// scale estimated from our templates can be off by 40%.
+	for _, div := range []int{3, 1} {
+		if id, ok := searchPageCodeAt(gray, max(1, k/div)); ok {
+			return id, true
+		}
+	}
+	return card.PageID{}, false
+}
+
+func searchPageCodeAt(gray gocv.Mat, factor int) (card.PageID, bool) {
 	m := gocv.NewMat()
 	defer m.Close()
-	shrink(gray, &m, half)
+	shrink(gray, &m, factor)
 	w, h := m.Cols(), m.Rows()
 	rw, rh := w*45/100, h*40/100
 	for _, o := range []image.Point{{w - rw, 0}, {0, 0}, {w - rw, h - rh}, {0, h - rh}} {
