@@ -31,20 +31,35 @@ func warpRegion(src gocv.Mat, h homography, q card.Rect, scale, margin float64) 
 	}
 	dst := gocv.NewMat()
 	white := color.RGBA{255, 255, 255, 255}
-	if straight(t, float64(ow), float64(oh)) {
-		// Upright (or upside down) within a fraction of a pixel over the
-		// region: a plain resize of the rectangle is several times faster
-		// than a warp and looks the same.
-		p0, p1 := t.apply(pt{0, 0}), t.apply(pt{float64(ow), float64(oh)})
-		r := image.Rect(int(math.Round(math.Min(p0.X, p1.X))), int(math.Round(math.Min(p0.Y, p1.Y))),
-			int(math.Round(math.Max(p0.X, p1.X))), int(math.Round(math.Max(p0.Y, p1.Y))))
+	if nearlyStraight(t, float64(ow), float64(oh)) {
+		// Upright (or upside down) within a couple of degrees: resize the
+		// bounding rectangle, several times faster than a warp, and paint
+		// out the slivers of page outside the region's true outline so
+		// nothing of the neighbouring page shows.
+		corners := [4]pt{t.apply(pt{0, 0}), t.apply(pt{float64(ow), 0}), t.apply(pt{float64(ow), float64(oh)}), t.apply(pt{0, float64(oh)})}
+		x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		for _, c := range corners {
+			x0, y0, x1, y1 = math.Min(x0, c.X), math.Min(y0, c.Y), math.Max(x1, c.X), math.Max(y1, c.Y)
+		}
+		r := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1)))
 		if r.In(image.Rect(0, 0, src.Cols(), src.Rows())) && r.Dx() > 0 && r.Dy() > 0 {
+			sx, sy := float64(ow)/float64(r.Dx()), float64(oh)/float64(r.Dy())
 			roi := src.Region(r)
 			gocv.Resize(roi, &dst, image.Pt(ow, oh), 0, 0, gocv.InterpolationLinear)
 			roi.Close()
-			if p0.X > p1.X {
+			flip := corners[0].X > corners[2].X
+			quad := make([]image.Point, 4)
+			for i, c := range corners {
+				x, y := (c.X-float64(r.Min.X))*sx, (c.Y-float64(r.Min.Y))*sy
+				if flip {
+					x, y = float64(ow)-x, float64(oh)-y
+				}
+				quad[i] = image.Pt(int(math.Round(x)), int(math.Round(y)))
+			}
+			if flip {
 				gocv.Flip(dst, &dst, -1)
 			}
+			maskOutside(&dst, quad)
 			return dst, nil
 		}
 	}
@@ -92,12 +107,31 @@ func grayImage(m gocv.Mat) (*image.Gray, error) {
 	return img, nil
 }
 
-// straight reports whether the output rectangle lands on an axis-aligned
-// rectangle of the image (upright or upside down) to within a pixel at its
-// corners: then cutting and resizing is as good as warping.
-func straight(t homography, w, h float64) bool {
+// nearlyStraight reports whether the output rectangle lands on the image
+// turned by less than about two degrees from upright or upside down, with
+// negligible perspective.
+func nearlyStraight(t homography, w, h float64) bool {
 	c00, c10, c01, c11 := t.apply(pt{0, 0}), t.apply(pt{w, 0}), t.apply(pt{0, h}), t.apply(pt{w, h})
-	const tol = 0.8
-	return math.Abs(c00.Y-c10.Y) < tol && math.Abs(c01.Y-c11.Y) < tol &&
-		math.Abs(c00.X-c01.X) < tol && math.Abs(c10.X-c11.X) < tol
+	tilt := math.Max(math.Abs(c00.Y-c10.Y)/math.Max(1, math.Abs(c10.X-c00.X)), math.Abs(c00.X-c01.X)/math.Max(1, math.Abs(c01.Y-c00.Y)))
+	// Opposite sides parallel to within a pixel: no visible perspective.
+	para := math.Abs((c10.Y-c00.Y)-(c11.Y-c01.Y)) < 1.5 && math.Abs((c01.X-c00.X)-(c11.X-c10.X)) < 1.5
+	return tilt < 0.035 && para
+}
+
+// maskOutside paints white what lies outside the quadrilateral quad
+// (corners in order) of an image.
+func maskOutside(m *gocv.Mat, quad []image.Point) {
+	w, h := m.Cols(), m.Rows()
+	white := color.RGBA{255, 255, 255, 255}
+	// Between each side of the quad and the border it faces lies a sliver
+	// of neighbouring page.
+	box := []image.Point{{0, 0}, {w, 0}, {w, h}, {0, h}}
+	pv := gocv.NewPointsVector()
+	defer pv.Close()
+	for i := 0; i < 4; i++ {
+		poly := gocv.NewPointVectorFromPoints([]image.Point{box[i], box[(i+1)%4], quad[(i+1)%4], quad[i]})
+		pv.Append(poly)
+		poly.Close()
+	}
+	gocv.FillPoly(m, pv, white)
 }
