@@ -11,4 +11,12 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /password", s.handlePasswordPage)
 	mux.HandleFunc("POST /password", s.handlePassword)
 	mux.HandleFunc("GET /mark", s.handleMarkPage)
+	mux.HandleFunc("GET /tech", s.handleTechPage)
+	mux.HandleFunc("GET /tech/exceptions", s.handleExceptionPage)
+	mux.HandleFunc("POST /tech/exceptions/{id}/resolve", s.handleExceptionResolve)
+	mux.HandleFunc("GET /pages/{id}/image", s.handlePageImage)
+	mux.HandleFunc("GET /approvals", s.handleApprovalsPage)
+	mux.HandleFunc("POST /approvals/{id}", s.handleApprovalDecide)
+	mux.HandleFunc("GET /centre", s.handleDashboardPage)
+	mux.HandleFunc("GET /api/centre/dashboard", s.handleDashboardJSON)
 }

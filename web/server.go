@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
@@ -84,6 +85,16 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
+	"deref": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
+	"pct":   func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
+	"stateName": func(s string) string {
+		return map[string]string{"empty": "未涂", "marked": "已涂", "doubtful": "存疑"}[s]
+	},
 	"statusName": func(s string) string {
 		return map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[s]
 	},

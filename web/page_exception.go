@@ -1,0 +1,161 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
+)
+
+// readResult is the part of the reader's JSON the exception view shows;
+// web does not import omr, so it names the fields itself.
+type readResult struct {
+	Template string `json:"template"`
+	Page     int    `json:"page"`
+	Rotation int    `json:"rotation"`
+	ExamNo   *struct {
+		Barcode, Grid, Value, Verdict string
+	} `json:"exam_no"`
+	Items []struct {
+		Item    int      `json:"item"`
+		Chosen  []string `json:"chosen"`
+		Status  string   `json:"status"`
+		Options []struct {
+			Label    string  `json:"label"`
+			Fill     float64 `json:"fill"`
+			Darkness float64 `json:"darkness"`
+			Strokes  float64 `json:"strokes"`
+			State    string  `json:"state"`
+		} `json:"options"`
+	} `json:"items"`
+	Quality []string `json:"quality"`
+}
+
+type exceptionPage struct {
+	Exc       *store.Exception
+	KindName  string
+	Page      *store.PageView
+	Result    *readResult
+	Item      int
+	ItemIndex int // index in Result.Items, -1 when none
+	Left      int // open exceptions of the school, this one included
+	Error     string
+}
+
+var exceptionKinds = map[string]string{
+	"registration": "定位失败", "wrong_template": "非本科目答题卡", "blank_page": "空白页", "exam_no": "考号无法识别或不一致",
+	"duplicate": "重复扫描", "form_mismatch": "题本类型不符", "doubtful": "填涂不清", "multi": "多选（单选题）",
+	"missing_page": "缺页", "quality": "图像质量差",
+}
+
+// mayHandle reports whether the account may see and resolve exceptions of
+// the school: its technicians, and the centre for every school.
+func mayHandle(u *store.User, schoolID int64) bool {
+	if u.Has(store.RoleCentre) {
+		return true
+	}
+	return u.Has(store.RoleTechnician) && u.SchoolID != nil && *u.SchoolID == schoolID && schoolID != 0
+}
+
+// handleExceptionPage: GET /tech/exceptions, one open exception at a time
+// with the page image and the reader's fills (?id= picks one).
+func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
+	sess := s.pageSession(w, r, store.RoleTechnician, store.RoleCentre)
+	if sess == nil {
+		return
+	}
+	ctx := r.Context()
+	f := store.ExceptionFilter{Status: "open"}
+	if !sess.User.Has(store.RoleCentre) {
+		f.SchoolID = *sess.User.SchoolID
+	}
+	open, err := store.Exceptions(ctx, s.DB.Pool, f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := exceptionPage{Left: len(open), ItemIndex: -1, Error: r.URL.Query().Get("error")}
+	want, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	for _, e := range open {
+		if e.ID == want || want == 0 {
+			d.Exc = e
+			break
+		}
+	}
+	if d.Exc != nil {
+		d.KindName = exceptionKinds[d.Exc.Kind]
+		if d.KindName == "" {
+			d.KindName = d.Exc.Kind
+		}
+		d.Item, _ = strconv.Atoi(d.Exc.ItemNo)
+		if d.Exc.PageID != nil {
+			d.Page, err = store.GetPageView(ctx, s.DB.Pool, *d.Exc.PageID)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			if len(d.Page.Result) > 0 {
+				var rr readResult
+				if json.Unmarshal(d.Page.Result, &rr) == nil {
+					d.Result = &rr
+					for i, it := range rr.Items {
+						if it.Item == d.Item && d.Item != 0 {
+							d.ItemIndex = i
+						}
+					}
+				}
+			}
+		}
+	}
+	s.render(w, "exception.html", pageData{Title: "异常处理", Nav: "exceptions", Session: sess, Data: d})
+}
+
+// handleExceptionResolve: POST /tech/exceptions/{id}/resolve, the
+// technician's decision. A change of a machine-read value waits for an
+// approver (grading.ResolveException); the page moves on to the next one.
+func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) {
+	sess := s.pageSession(w, r, store.RoleTechnician, store.RoleCentre)
+	if sess == nil {
+		return
+	}
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	school, err := store.ExceptionSchool(r.Context(), s.DB.Pool, id)
+	if errors.Is(err, store.ErrExceptionNotFound) {
+		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有这条异常"))
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !mayHandle(sess.User, school) {
+		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "这条异常不属于您的学校"))
+		return
+	}
+	item, _ := strconv.Atoi(r.PostFormValue("item"))
+	res := grading.ExceptionResolution{
+		Action: r.PostFormValue("action"),
+		ExamNo: strings.TrimSpace(r.PostFormValue("exam_no")),
+		Item:   item,
+		Answer: strings.TrimSpace(r.PostFormValue("answer")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason")),
+	}
+	if _, err := grading.ResolveException(r.Context(), s.DB, id, actorOf(sess.User), res); err != nil {
+		if saoyue.ErrorCode(err) == saoyue.EINTERNAL {
+			s.pageError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/tech/exceptions?id="+strconv.FormatInt(id, 10)+"&error="+urlQuery(saoyue.ErrorMessage(err)), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/tech/exceptions", http.StatusSeeOther)
+}
