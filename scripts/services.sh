@@ -31,6 +31,7 @@ install_deps() {
 	command -v scanimage >/dev/null && command -v tiffcp >/dev/null || need+=(sane-utils libtiff-tools)
 	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 	command -v curl >/dev/null || need+=(curl)
+	command -v chromium >/dev/null || need+=(chromium)
 	if [ ${#need[@]} -gt 0 ]; then
 		[ "$(id -u)" = 0 ] || die "missing packages ${need[*]}: run as root so apt-get can install them"
 		log "installing ${need[*]}"

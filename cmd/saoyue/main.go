@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newTokenCmd(cfg),
 		newReportCmd(cfg),
 		newReviewCmd(cfg),
+		newUsersCmd(cfg),
 	)
 	return root
 }
