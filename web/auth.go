@@ -246,3 +246,12 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// centreOnly guards a page written before sign-in existed.
+func (s *Server) centreOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.pageSession(w, r, store.RoleCentre) != nil {
+			h(w, r)
+		}
+	}
+}

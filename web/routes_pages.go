@@ -11,6 +11,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /password", s.handlePasswordPage)
 	mux.HandleFunc("POST /password", s.handlePassword)
 	mux.HandleFunc("GET /mark", s.handleMarkPage)
+	mux.HandleFunc("GET /leader", s.handleLeaderPage)
 	mux.HandleFunc("GET /tech", s.handleTechPage)
 	mux.HandleFunc("GET /tech/exceptions", s.handleExceptionPage)
 	mux.HandleFunc("POST /tech/exceptions/{id}/resolve", s.handleExceptionResolve)

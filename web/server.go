@@ -55,7 +55,7 @@ func NewServer(db *store.DB, blobs blob.Store, logger *slog.Logger) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleHome)
-	mux.HandleFunc("GET /exams", s.handleIndex)
+	mux.HandleFunc("GET /exams", s.centreOnly(s.handleIndex))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
 	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
