@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
+)
+
+// newTemplateCmd registers a card template for a subject.
+func newTemplateCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{Use: "template", Short: "Register answer-card templates for a subject"}
+	var exam, subject string
+	add := &cobra.Command{
+		Use:   "add --exam 21 --subject math FILE.yaml",
+		Short: "Register a template for a subject (creates its question groups)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
+			if err != nil {
+				return cliError(err)
+			}
+			body, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			t, err := grading.RegisterTemplate(ctx, db, subjectID, body)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "template %s version %d registered for %s %s\n", t.Code, t.Version, exam, subject)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&exam, "exam", "", "exam code")
+	add.Flags().StringVar(&subject, "subject", "", "subject code")
+	cmd.AddCommand(add)
+	return cmd
+}
+
+// newKeyCmd imports answer keys and rescores.
+func newKeyCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "Answer keys and objective scoring"}
+	var exam, subject, form, actor, reason string
+	imp := &cobra.Command{
+		Use:   "import --exam 21 --subject math [--form A] FILE (csv, xlsx or yaml)",
+		Short: "Import (or replace) a subject's answer key and rescore every card; audited",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
+			if err != nil {
+				return cliError(err)
+			}
+			items, err := subjectItems(cmd, db, subjectID)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			key, err := grading.ParseKey(filepath.Base(args[0]), data, items)
+			if err != nil {
+				return err
+			}
+			key.Form = form
+			n, err := grading.ImportKey(ctx, db, subjectID, key, actor, reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key of %s %s form %q: %d items; %d scores changed\n", exam, subject, form, len(key.Items), n)
+			return nil
+		},
+	}
+	rescore := &cobra.Command{
+		Use:   "rescore --exam 21 --subject math",
+		Short: "Score every card of a subject again from the current key; audited",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
+			if err != nil {
+				return cliError(err)
+			}
+			n, err := grading.Rescore(ctx, db, subjectID, actor, reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d scores changed\n", n)
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{imp, rescore} {
+		c.Flags().StringVar(&exam, "exam", "", "exam code")
+		c.Flags().StringVar(&subject, "subject", "", "subject code")
+		c.Flags().StringVar(&actor, "by", os.Getenv("USER"), "who makes the change (audit log)")
+		c.Flags().StringVar(&reason, "reason", "", "why (audit log)")
+	}
+	imp.Flags().StringVar(&form, "form", "", "booklet form the key is for (A or B); empty for every form")
+	cmd.AddCommand(imp, rescore)
+	return cmd
+}
+
+// subjectItems are the objective items of a subject's templates.
+func subjectItems(cmd *cobra.Command, db *store.DB, subjectID int64) ([]card.Item, error) {
+	ts, err := db.SubjectTemplates(cmd.Context(), subjectID)
+	if err != nil {
+		return nil, fmt.Errorf("register the subject's card template first (saoyue template add): %w", err)
+	}
+	var items []card.Item
+	for _, t := range ts {
+		p, err := card.Parse([]byte(t.Body))
+		if err != nil {
+			return nil, err
+		}
+		doc, err := card.Layout(p, 25.4)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, doc.Items...)
+	}
+	return items, nil
+}
+
+// newExceptionsCmd lists and resolves exceptions from the command line;
+// the technician's browser page does the same through the same functions.
+func newExceptionsCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{Use: "exceptions", Short: "The exception register: list, resolve, approve"}
+	var exam, status string
+	var batch int64
+	list := &cobra.Command{
+		Use:   "list [--exam 21] [--batch N] [--status open|pending_approval|resolved|unresolved]",
+		Short: "List exceptions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			f := store.ExceptionFilter{BatchID: batch, Status: status}
+			if exam != "" {
+				e, err := db.Exam(ctx, exam)
+				if err != nil {
+					return err
+				}
+				f.ExamID = e.ID
+			}
+			exc, err := store.Exceptions(ctx, db.Pool, f)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tBATCH\tKIND\tITEM\tSTATUS\tREASON")
+			for _, e := range exc {
+				b := ""
+				if e.BatchID != nil {
+					b = strconv.FormatInt(*e.BatchID, 10)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, b, e.Kind, e.ItemNo, e.Status, e.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&exam, "exam", "", "exam code")
+	list.Flags().Int64Var(&batch, "batch", 0, "batch id")
+	list.Flags().StringVar(&status, "status", "unresolved", "status filter; empty for all")
+
+	var res grading.ExceptionResolution
+	var by string
+	resolve := &cobra.Command{
+		Use:   "resolve ID --action exam_no|answer|blank|accept|rescan|void [--exam-no X] [--item N --answer B] --reason WHY",
+		Short: "Resolve an exception; changes of machine-read values wait for an approver",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("exception id %q is not a number", args[0])
+			}
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e, err := grading.ResolveException(ctx, db, id, by, res)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "exception %d: %s\n", e.ID, e.Status)
+			return nil
+		},
+	}
+	resolve.Flags().StringVar(&res.Action, "action", "", "exam_no, answer, blank, accept, rescan or void")
+	resolve.Flags().StringVar(&res.ExamNo, "exam-no", "", "the candidate's exam number (action exam_no)")
+	resolve.Flags().IntVar(&res.Item, "item", 0, "item number (action answer/blank; default the exception's item)")
+	resolve.Flags().StringVar(&res.Answer, "answer", "", "the corrected answer, e.g. B or AC (action answer)")
+	resolve.Flags().StringVar(&res.Reason, "reason", "", "why (required for changes; audit log)")
+	resolve.Flags().StringVar(&by, "by", os.Getenv("USER"), "who resolves (audit log)")
+
+	var reject bool
+	var note string
+	approve := &cobra.Command{
+		Use:   "approve ID [--reject] [--note TEXT]",
+		Short: "Approve (or reject) a pending change; the approver must not be the requester",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("exception id %q is not a number", args[0])
+			}
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := grading.ApproveException(ctx, db, id, by, !reject, note); err != nil {
+				return cliError(err)
+			}
+			verdict := "approved and applied"
+			if reject {
+				verdict = "rejected; the exception is open again"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "exception %d: %s\n", id, verdict)
+			return nil
+		},
+	}
+	approve.Flags().BoolVar(&reject, "reject", false, "reject the change")
+	approve.Flags().StringVar(&note, "note", "", "the approver's note")
+	approve.Flags().StringVar(&by, "by", os.Getenv("USER"), "who approves (audit log)")
+
+	reconcile := &cobra.Command{
+		Use:   "reconcile BATCH",
+		Short: "Reconcile a batch with its room roster: expected, scanned, absent, missing, extra",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("batch id %q is not a number", args[0])
+			}
+			ctx := cmd.Context()
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := grading.Reconcile(ctx, db, id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %d: expected %d, scanned %d, absent %d, violation %d, missing %v, extra %v, open exceptions %d, balanced %v\n",
+				r.BatchID, r.Expected, r.Scanned, r.Absent, r.Violation, r.Missing, r.Extra, r.OpenExc, r.Balanced)
+			return nil
+		},
+	}
+	cmd.AddCommand(list, resolve, approve, reconcile)
+	return cmd
+}
