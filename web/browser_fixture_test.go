@@ -185,25 +185,54 @@ func (s *site) count(sql string, args ...any) int {
 	return n
 }
 
-// answerFace is a CJK face when the machine has one (the screenshots show
-// Chinese handwriting-like text), else the basic ASCII face.
+// answerFace draws CJK with the Droid fallback and everything else with
+// DejaVu (the fallback font has no Latin digits), or the basic ASCII face
+// when the machine has neither.
 func answerFace() font.Face {
-	for _, p := range []string{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"} {
+	load := func(p string) font.Face {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			continue
+			return nil
 		}
 		f, err := opentype.Parse(b)
 		if err != nil {
-			continue
+			return nil
 		}
-		face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 30, DPI: 72, Hinting: font.HintingFull})
-		if err == nil {
-			return face
-		}
+		face, _ := opentype.NewFace(f, &opentype.FaceOptions{Size: 30, DPI: 72, Hinting: font.HintingFull})
+		return face
+	}
+	cjk := load("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+	latin := load("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+	switch {
+	case cjk != nil && latin != nil:
+		return mixedFace{latin: latin, cjk: cjk}
+	case cjk != nil:
+		return cjk
+	case latin != nil:
+		return latin
 	}
 	return basicfont.Face7x13
 }
+
+// mixedFace takes each glyph from the Latin face when it has one.
+type mixedFace struct{ latin, cjk font.Face }
+
+func (m mixedFace) pick(r rune) font.Face {
+	if _, ok := m.latin.GlyphAdvance(r); ok && r < 0x2e80 {
+		return m.latin
+	}
+	return m.cjk
+}
+func (m mixedFace) Close() error { return nil }
+func (m mixedFace) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
+	return m.pick(r).Glyph(dot, r)
+}
+func (m mixedFace) GlyphBounds(r rune) (fixed.Rectangle26_6, fixed.Int26_6, bool) {
+	return m.pick(r).GlyphBounds(r)
+}
+func (m mixedFace) GlyphAdvance(r rune) (fixed.Int26_6, bool) { return m.pick(r).GlyphAdvance(r) }
+func (m mixedFace) Kern(r0, r1 rune) fixed.Int26_6            { return 0 }
+func (m mixedFace) Metrics() font.Metrics                     { return m.cjk.Metrics() }
 
 var answerLines = [][]string{
 	{"解：设小明有 x 个苹果，", "则 2x + 3 = 15，", "x = 6。答：小明有 6 个苹果。"},

@@ -91,7 +91,7 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"pct":   func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
+	"pct": func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
 	"stateName": func(s string) string {
 		return map[string]string{"empty": "未涂", "marked": "已涂", "doubtful": "存疑"}[s]
 	},
