@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/saoyue/saoyue/store"
 	"html/template"
 	"net/http"
 	"strings"
@@ -53,6 +54,10 @@ func reportFileName(code string, f report.Filter, ext string) string {
 }
 
 func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
+	// Reports name every candidate: the county centre and approvers only.
+	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+		return
+	}
 	code := r.PathValue("code")
 	f := reportFilter(r)
 	rep, err := report.Generate(r.Context(), s.DB, code, f)
@@ -69,6 +74,10 @@ func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReportCSV(w http.ResponseWriter, r *http.Request) {
+	// Reports name every candidate: the county centre and approvers only.
+	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+		return
+	}
 	code := r.PathValue("code")
 	f := reportFilter(r)
 	key := r.URL.Query().Get("table")
@@ -110,6 +119,10 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 </body></html>`))
 
 func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
+	// Reports name every candidate: the county centre and approvers only.
+	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+		return
+	}
 	code := r.PathValue("code")
 	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/saoyue/saoyue/report/reporttest"
+	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -21,9 +22,22 @@ func TestReportDownloads(t *testing.T) {
 	reporttest.SeedSmallExam(t, db, "review")
 	srv := httptest.NewServer(NewServer(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 	defer srv.Close()
+	// Reports name every candidate: a stranger is sent to sign in and a
+	// marker is refused; the centre downloads.
+	stranger := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := stranger.Get(srv.URL + "/exams/21/report.xlsx"); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("report without signing in: %v %v, want a redirect to sign in", resp.StatusCode, err)
+	}
+	st := &site{t: t, db: db, srv: srv}
+	st.user("marker1", false, []string{store.RoleMarker}, nil, nil)
+	st.user("centre1", false, []string{store.RoleCentre}, nil, nil)
+	if resp, err := st.client("marker1").Get(srv.URL + "/exams/21/report.xlsx"); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("report as a marker: %v %v, want 403", resp.StatusCode, err)
+	}
+	centre := st.client("centre1")
 	get := func(path string) (*http.Response, []byte) {
 		t.Helper()
-		resp, err := http.Get(srv.URL + path)
+		resp, err := centre.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
