@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
@@ -229,7 +230,57 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	if tasks, err := db.SubjectTaskCount(ctx, subject.ID); err == nil {
 		fmt.Fprintf(out, "Marking tasks created from cropped answers: %d\n", tasks)
 	}
+	if err := demoAccounts(ctx, db, out, batches); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "Done in %s.\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// demoPassword is the password of the demo's accounts: a demo is for
+// looking around, on loopback, with data that is not real.
+const demoPassword = "saoyue-demo"
+
+// demoAccounts makes (or resets) the accounts a person needs to look at
+// the results: the centre, an approver, and the technician of the first
+// school, all with the demo password.
+func demoAccounts(ctx context.Context, db *store.DB, out io.Writer, batches []*store.Batch) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(demoPassword), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	type account struct {
+		login, name string
+		roles       []string
+		school      *int64
+	}
+	accounts := []account{
+		{"centre", "县监测中心", []string{store.RoleCentre}, nil},
+		{"approver", "审核人", []string{store.RoleApprover}, nil},
+	}
+	if len(batches) > 0 {
+		school := batches[0].SchoolID
+		accounts = append(accounts, account{"tech", "学校考务技术员", []string{store.RoleTechnician}, &school})
+	}
+	fmt.Fprintf(out, "\nSign in with password %q as:", demoPassword)
+	for _, a := range accounts {
+		u, err := store.UserByLogin(ctx, db.Pool, a.login)
+		switch {
+		case errors.Is(err, store.ErrUserNotFound):
+			u = &store.User{Login: a.login, Name: a.name, PasswordHash: string(hash), Roles: a.roles, SchoolID: a.school}
+			if err := store.CreateUser(ctx, db.Pool, u); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := store.SetUserPassword(ctx, db.Pool, u.ID, string(hash), false); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, " %s (%s)", a.login, a.name)
+	}
+	fmt.Fprintln(out)
 	return nil
 }
 

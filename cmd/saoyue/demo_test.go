@@ -22,7 +22,7 @@ func TestDemo(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Exam 90", "Printed 10 label/roster PDFs", "pages through the hot folder", "青溪县白鹤镇小学", "Exceptions waiting", "Marking tasks created from cropped answers"} {
+	for _, want := range []string{"Exam 90", "Printed 10 label/roster PDFs", "pages through the hot folder", "青溪县白鹤镇小学", "Exceptions waiting", "Marking tasks created from cropped answers", "Sign in with password"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
