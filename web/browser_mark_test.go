@@ -42,7 +42,7 @@ func TestBrowserMarking(t *testing.T) {
 		chromedp.Click(chromedp.ID("save")),
 		chromedp.WaitVisible(chromedp.CSS("#crop img")),
 		// The page keeps four answers ready before we start timing.
-		discard(chromedp.Poll[bool](`!!(window.saoyueMark && window.saoyueMark.queue.length >= 2)`, chromedp.WithPollingTimeout(10*time.Second))),
+		discard(chromedp.Poll[bool](`!!(window.saoyueMark && window.saoyueMark.queue.length >= 2)`, chromedp.WithPollingTimeout(45*time.Second))),
 	)
 	if err != nil {
 		t.Fatalf("marking page did not show an answer: %v", err)
@@ -59,7 +59,7 @@ func TestBrowserMarking(t *testing.T) {
 	waitChange := func(prev string) string {
 		t.Helper()
 		id, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const id = document.getElementById("crop").dataset.task; return id && id !== %q && document.querySelector("#crop img") ? id : false })()`, prev),
-			chromedp.WithPollingInterval(2*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+			chromedp.WithPollingInterval(2*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second)))
 		if err != nil {
 			shoot(t, ctx, "fail")
 			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({banner: document.getElementById("banner").textContent, queue: window.saoyueMark.queue.length, inputs: Array.from(document.querySelectorAll("#parts input")).map(x => x.value), active: document.activeElement.id, log: window.saoyueMark.log})`))
@@ -168,7 +168,7 @@ const readingTime = 100 * time.Millisecond
 
 func waitFor(t *testing.T, ok func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -112,7 +112,7 @@ func TestBrowserTechnician(t *testing.T) {
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/tech/exceptions"),
 		chromedp.WaitVisible(chromedp.ID("exception")),
-		discard(chromedp.Poll[bool](`document.getElementById("page-img").complete && document.getElementById("page-img").naturalWidth > 0`, chromedp.WithPollingTimeout(5*time.Second))),
+		discard(chromedp.Poll[bool](`document.getElementById("page-img").complete && document.getElementById("page-img").naturalWidth > 0`, chromedp.WithPollingTimeout(45*time.Second))),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 	}
-	if err := chromedp.Do(ctx, discard(chromedp.Poll[bool](`document.getElementById("k-marked").textContent === "6"`, chromedp.WithPollingTimeout(10*time.Second)))); err != nil {
+	if err := chromedp.Do(ctx, discard(chromedp.Poll[bool](`document.getElementById("k-marked").textContent === "6"`, chromedp.WithPollingTimeout(45*time.Second)))); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("k-marked").textContent`))
 		t.Fatalf("the dashboard did not move: marked %q", got)
 	}

@@ -77,7 +77,7 @@ func newTab(t *testing.T) context.Context {
 		t.Fatalf("start Chromium (apt-get install chromium; scripts/services.sh deps installs it): %v", browser.err)
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
-	ctx, cancel2 := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel2 := context.WithTimeout(ctx, 4*time.Minute) // generous: CI runs other packages alongside
 	t.Cleanup(func() { cancel2(); cancel() })
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatal(err)
@@ -140,5 +140,5 @@ func discard[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 
 // ready waits for the page's deferred scripts, which own the shortcuts.
 func ready() chromedp.Action[chromedp.Void] {
-	return discard(chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingTimeout(10*time.Second)))
+	return discard(chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingTimeout(45*time.Second)))
 }
