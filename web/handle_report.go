@@ -54,12 +54,22 @@ func reportFileName(code string, f report.Filter, ext string) string {
 }
 
 func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers only.
-	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+	// Reports name every candidate: the county centre and approvers see
+	// them all; a school's technician sees only their school, and only
+	// once the centre has opened the exam for review (DOMAIN rule 8).
+	code := r.PathValue("code")
+	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
+	if sess == nil {
 		return
 	}
-	code := r.PathValue("code")
+	own, ok := s.reportScope(w, r, sess, code)
+	if !ok {
+		return
+	}
 	f := reportFilter(r)
+	if own != "" {
+		f.School = own
+	}
 	rep, err := report.Generate(r.Context(), s.DB, code, f)
 	if err != nil {
 		s.reportFailed(w, r, err)
@@ -74,12 +84,22 @@ func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReportCSV(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers only.
-	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+	// Reports name every candidate: the county centre and approvers see
+	// them all; a school's technician sees only their school, and only
+	// once the centre has opened the exam for review (DOMAIN rule 8).
+	code := r.PathValue("code")
+	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
+	if sess == nil {
 		return
 	}
-	code := r.PathValue("code")
+	own, ok := s.reportScope(w, r, sess, code)
+	if !ok {
+		return
+	}
 	f := reportFilter(r)
+	if own != "" {
+		f.School = own
+	}
 	key := r.URL.Query().Get("table")
 	if key == "" {
 		key = "scores"
@@ -119,12 +139,19 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 </body></html>`))
 
 func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers only.
-	if s.pageSession(w, r, store.RoleCentre, store.RoleApprover) == nil {
+	// Reports name every candidate: the county centre and approvers see
+	// them all; a school's technician sees only their school, and only
+	// once the centre has opened the exam for review (DOMAIN rule 8).
+	code := r.PathValue("code")
+	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
+	if sess == nil {
 		return
 	}
-	code := r.PathValue("code")
-	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{})
+	own, ok := s.reportScope(w, r, sess, code)
+	if !ok {
+		return
+	}
+	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{School: own})
 	if err != nil {
 		s.reportFailed(w, r, err)
 		return
@@ -151,4 +178,38 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 	if err := reportPage.Execute(w, data); err != nil {
 		s.Logger.Error("render report page", "err", err)
 	}
+}
+
+// reportScope returns the school a report request is limited to ("" for
+// the whole exam), or answers the request itself and returns false.
+func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store.Session, examCode string) (string, bool) {
+	u := sess.User
+	if u.Has(store.RoleCentre) || u.Has(store.RoleApprover) {
+		return "", true
+	}
+	if u.SchoolID == nil {
+		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
+		return "", false
+	}
+	exam, err := s.DB.Exam(r.Context(), examCode)
+	if err != nil {
+		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 不存在", examCode))
+		return "", false
+	}
+	if exam.Status != "review" && exam.Status != "final" {
+		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
+		return "", false
+	}
+	schools, err := s.DB.Schools(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return "", false
+	}
+	for _, sc := range schools {
+		if sc.ID == *u.SchoolID {
+			return sc.Code, true
+		}
+	}
+	s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "找不到您的学校"))
+	return "", false
 }

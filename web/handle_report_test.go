@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,17 @@ func TestReportDownloads(t *testing.T) {
 	if resp, err := st.client("marker1").Get(srv.URL + "/exams/21/report.xlsx"); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("report as a marker: %v %v, want 403", resp.StatusCode, err)
 	}
+	// A school's technician gets their own school only, whatever they ask.
+	var school0101 int64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT id FROM schools WHERE code = '0101'`).Scan(&school0101); err != nil {
+		t.Fatal(err)
+	}
+	st.user("tech0101", false, []string{store.RoleTechnician}, nil, &school0101)
+	resp0, err := st.client("tech0101").Get(srv.URL + "/exams/21/report.xlsx?school=0102")
+	if err != nil || resp0.StatusCode != 200 || !strings.Contains(resp0.Header.Get("Content-Disposition"), "report-21-0101") {
+		t.Fatalf("technician's report: %v %v %q, want school 0101 only", resp0.StatusCode, err, resp0.Header.Get("Content-Disposition"))
+	}
+	resp0.Body.Close()
 	centre := st.client("centre1")
 	get := func(path string) (*http.Response, []byte) {
 		t.Helper()
