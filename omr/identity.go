@@ -164,6 +164,13 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		}
 		res.except(ExcExamNo, reason, 0)
 	}
+	var where []card.Rect
+	for _, rg := range pi.layout.Regions {
+		if rg.Kind == card.RegionBarcode || rg.Kind == card.RegionExamNumber {
+			where = append(where, rg.Rect)
+		}
+	}
+	en.Box = imageBox(reg.h, where)
 	res.ExamNo = en
 
 	if fm := res.FormMarks; fm != nil {

@@ -219,6 +219,16 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 	fills := relativeFills(got, base)
 	r.decide(res, pi, bubbles, got, fills)
+	res.Width, res.Height = gv.w, gv.h
+	boxes := map[int][]card.Rect{}
+	for _, b := range bubbles {
+		if b.Kind == card.BubbleOption {
+			boxes[b.Item] = append(boxes[b.Item], b.Rect)
+		}
+	}
+	for i := range res.Items {
+		res.Items[i].Box = imageBox(reg.h, boxes[res.Items[i].Number])
+	}
 
 	if pi.layout.Page == 1 || hasIdentity(pi.layout) {
 		r.identity(res, pl, pi, reg, bubbles, fills)
@@ -456,4 +466,20 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) sample 
 		dark: clamp(1 - sumIn/float64(nIn)/white), cover: float64(strokesIn) / float64(nIn),
 		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: float64(strokesAll) / float64(nAll),
 	}
+}
+
+// imageBox is the image-space bounding box (x, y, w, h) of layout
+// rectangles, rounded to whole pixels.
+func imageBox(h homography, rects []card.Rect) []float64 {
+	if len(rects) == 0 {
+		return nil
+	}
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, r := range rects {
+		for _, c := range []pt{{r.X, r.Y}, {r.X + r.W, r.Y}, {r.X, r.Y + r.H}, {r.X + r.W, r.Y + r.H}} {
+			p := h.apply(c)
+			x0, y0, x1, y1 = math.Min(x0, p.X), math.Min(y0, p.Y), math.Max(x1, p.X), math.Max(y1, p.Y)
+		}
+	}
+	return []float64{math.Floor(x0), math.Floor(y0), math.Ceil(x1 - x0), math.Ceil(y1 - y0)}
 }

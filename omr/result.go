@@ -11,6 +11,8 @@ type Result struct {
 	Rotation   int         `json:"rotation"`       // 0 or 180: how the page lay in the scanner
 	SkewDeg    float64     `json:"skew_deg"`
 	DPI        float64     `json:"dpi,omitempty"`
+	Width      int         `json:"width,omitempty"` // image size in pixels
+	Height     int         `json:"height,omitempty"`
 	Registered string      `json:"registration,omitempty"` // "perspective" (4 fiducials) or "affine" (3)
 	ExamNo     *ExamNo     `json:"exam_no,omitempty"`
 	Absent     *Mark       `json:"absent,omitempty"`
@@ -38,6 +40,9 @@ type Item struct {
 	Status     string   `json:"status"`
 	Confidence float64  `json:"confidence"`
 	Options    []Option `json:"options"`
+	// Box is where the item's bubbles are on the image (x, y, w, h in
+	// pixels), so a person can be shown the spot.
+	Box []float64 `json:"box,omitempty"`
 }
 
 // Option is one bubble's measurement: its fill relative to the page's own
@@ -74,6 +79,8 @@ type ExamNo struct {
 	Grid    string `json:"grid"` // '?' for an empty column, '*' for several marks, '~' for doubtful
 	Value   string `json:"value"`
 	Verdict string `json:"verdict"`
+	// Box is where the barcode sticker and the grid are on the image.
+	Box []float64 `json:"box,omitempty"`
 }
 
 // Exception kinds.

@@ -37,6 +37,15 @@ func (s *site) seedExceptions() (batchID int64, excs []int64) {
 	}
 	img := image.NewGray(image.Rect(0, 0, 1240, 1754))
 	draw.Draw(img, img.Bounds(), &image.Uniform{color.Gray{245}}, image.Point{}, draw.Src)
+	// Draw the bubbles of item 5 where the reading says they are, so the
+	// highlight on the page can be seen to fall on them.
+	for x := 300; x < 560; x++ {
+		for y := 400; y < 430; y++ {
+			if (x-300)%65 < 40 {
+				img.Set(x, y, color.Gray{120})
+			}
+		}
+	}
 	for y := 300; y < 1500; y += 40 {
 		for x := 150; x < 1100; x++ {
 			img.Set(x, y, color.Gray{190})
@@ -57,9 +66,9 @@ func (s *site) seedExceptions() (batchID int64, excs []int64) {
 		key, b.ID).Scan(&page); err != nil {
 		s.t.Fatal(err)
 	}
-	result := `{"file":"p1.jpg","template":"math-5","page":1,"rotation":0,"skew_deg":0.4,
+	result := `{"file":"p1.jpg","template":"math-5","page":1,"rotation":0,"skew_deg":0.4,"width":1240,"height":1754,
 		"exam_no":{"barcode":"","grid":"3101010?","value":"","verdict":"unreadable"},
-		"items":[{"item":5,"chosen":[],"status":"doubtful","confidence":0.4,"options":[
+		"items":[{"item":5,"chosen":[],"status":"doubtful","confidence":0.4,"box":[300,400,260,30],"options":[
 			{"label":"A","fill":0.08,"darkness":0.1,"strokes":0.02,"state":"empty"},
 			{"label":"B","fill":0.46,"darkness":0.38,"strokes":0.3,"state":"doubtful"},
 			{"label":"C","fill":0.05,"darkness":0.07,"strokes":0,"state":"empty"},
@@ -118,6 +127,11 @@ func TestBrowserTechnician(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot(t, ctx, "08-tech-exception")
+	// The item the exception is about is outlined on the page image.
+	box, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const h=document.getElementById("highlight");if(!h)return "";return h.style.left+" "+h.style.top})()`))
+	if err != nil || box == "" {
+		t.Errorf("no highlight on the page image (%v)", err)
+	}
 	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("exception").dataset.id`))
 	if err != nil || id != strconv.FormatInt(excs[0], 10) {
 		t.Fatalf("first exception shown: %q %v, want %d", id, err, excs[0])

@@ -18,13 +18,17 @@ type readResult struct {
 	Template string `json:"template"`
 	Page     int    `json:"page"`
 	Rotation int    `json:"rotation"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
 	ExamNo   *struct {
 		Barcode, Grid, Value, Verdict string
+		Box                           []float64
 	} `json:"exam_no"`
 	Items []struct {
-		Item    int      `json:"item"`
-		Chosen  []string `json:"chosen"`
-		Status  string   `json:"status"`
+		Item    int       `json:"item"`
+		Chosen  []string  `json:"chosen"`
+		Status  string    `json:"status"`
+		Box     []float64 `json:"box"`
 		Options []struct {
 			Label    string  `json:"label"`
 			Fill     float64 `json:"fill"`
@@ -43,6 +47,9 @@ type exceptionPage struct {
 	Result    *readResult
 	Item      int
 	ItemIndex int // index in Result.Items, -1 when none
+	// Highlight is the spot of the page the exception is about, as
+	// percentages of the image (left, top, width, height).
+	Highlight []float64
 	Left      int // open exceptions of the school, this one included
 	Error     string
 }
@@ -106,7 +113,11 @@ func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 					for i, it := range rr.Items {
 						if it.Item == d.Item && d.Item != 0 {
 							d.ItemIndex = i
+							d.Highlight = percentBox(it.Box, rr.Width, rr.Height)
 						}
+					}
+					if d.Highlight == nil && rr.ExamNo != nil && strings.HasPrefix(d.Exc.Kind, "exam_no") {
+						d.Highlight = percentBox(rr.ExamNo.Box, rr.Width, rr.Height)
 					}
 				}
 			}
@@ -158,4 +169,17 @@ func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	http.Redirect(w, r, "/tech/exceptions", http.StatusSeeOther)
+}
+
+// percentBox turns a box in image pixels into percentages of the image, so
+// the highlight follows the image however it is scaled on screen.
+func percentBox(box []float64, w, h int) []float64 {
+	if len(box) != 4 || w <= 0 || h <= 0 {
+		return nil
+	}
+	pad := 6.0 // pixels of margin, so the outline does not hide the marks
+	return []float64{
+		100 * (box[0] - pad) / float64(w), 100 * (box[1] - pad) / float64(h),
+		100 * (box[2] + 2*pad) / float64(w), 100 * (box[3] + 2*pad) / float64(h),
+	}
 }
