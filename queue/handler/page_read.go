@@ -125,7 +125,12 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("create marking tasks: %w", err)
 		}
 	}
-	for _, id := range out.Cards {
+	cards := out.Cards
+	if len(res.Items) == 0 && out.CardID != nil && len(cards) > 0 && cards[0] == *out.CardID {
+		// A side with no objective items changes no score of its own card.
+		cards = cards[1:]
+	}
+	for _, id := range cards {
 		task, opts := queue.NewCardScoreTask(id)
 		if err := h.Queue.Enqueue(ctx, task, opts...); err != nil {
 			return err

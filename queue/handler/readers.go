@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/omr"
@@ -22,15 +23,32 @@ type Readers struct {
 }
 
 type cachedReader struct {
-	key    string
-	reader *omr.Reader
-	pages  map[string]int // template code -> number of pages
-	ready  chan struct{}
-	err    error
+	key     string
+	reader  *omr.Reader
+	pages   map[string]int // template code -> number of pages
+	ready   chan struct{}
+	err     error
+	checked time.Time // when the template list was last compared
 }
+
+// recheck is how long a subject's template list is trusted before the
+// database is asked again: a newly registered template version is picked
+// up within seconds, and a batch of pages costs one query, not one each.
+const recheck = 5 * time.Second
 
 // For returns the reader for a subject's current templates.
 func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[string]int, error) {
+	rs.mu.Lock()
+	if c, ok := rs.cache[subjectID]; ok && time.Since(c.checked) < recheck {
+		rs.mu.Unlock()
+		select {
+		case <-c.ready:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		return c.reader, c.pages, c.err
+	}
+	rs.mu.Unlock()
 	ts, err := rs.DB.SubjectTemplates(ctx, subjectID)
 	if err != nil {
 		return nil, nil, err
@@ -46,8 +64,11 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[s
 		rs.cache = map[int64]*cachedReader{}
 	}
 	c, ok := rs.cache[subjectID]
+	if ok && c.key == key {
+		c.checked = time.Now()
+	}
 	if !ok || c.key != key {
-		c = &cachedReader{key: key, ready: make(chan struct{}), pages: map[string]int{}}
+		c = &cachedReader{key: key, ready: make(chan struct{}), pages: map[string]int{}, checked: time.Now()}
 		rs.cache[subjectID] = c
 		rs.mu.Unlock()
 		var parsed []*card.Template
