@@ -100,7 +100,7 @@ func planesOf(img image.Image) (*image.Gray, *image.Gray) {
 
 // baselines measures every bubble of page i on the blank card, in both
 // planes, with the same code that measures scans.
-func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64) (gray, red []sample) {
+func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64, probes [][]probe) (gray, red []sample) {
 	id := homography{1, 0, 0, 0, 1, 0, 0, 0, 1}
 	k := max(1, int(dpi/50))
 	measure := func(m gocv.Mat) []sample {
@@ -115,7 +115,7 @@ func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64) (gray, r
 		defer paper.Close()
 		out := make([]sample, len(pl.Bubbles))
 		for j, bb := range pl.Bubbles {
-			out[j] = measureBubble(v, paper, id, bb)
+			out[j] = measureBubble(v, paper, id, bb, probes[j])
 		}
 		return out
 	}
@@ -123,3 +123,18 @@ func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64) (gray, r
 }
 
 func pointOf(x, y int) image.Point { return image.Pt(x, y) }
+
+// probes lays out every bubble's sample points of page i, marking those on
+// blank paper in the grey raster.
+func (b *blankPages) probes(i int, pl *card.PageLayout) [][]probe {
+	v, err := viewOf(b.gray[i])
+	out := make([][]probe, len(pl.Bubbles))
+	for j, bb := range pl.Bubbles {
+		if err != nil {
+			out[j] = bubbleProbes(bb, nil)
+			continue
+		}
+		out[j] = bubbleProbes(bb, &v)
+	}
+	return out
+}

@@ -54,6 +54,7 @@ type pageInfo struct {
 	qr       card.Region
 	baseGray []sample // each bubble on the blank card, grey scan
 	baseDrop []sample // the same in the dropout (red) channel
+	probes   [][]probe // per bubble
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -100,7 +101,8 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			if pi.qr.Rect.W == 0 {
 				return nil, fmt.Errorf("template %s page %d has no page code (QR)", t.ID, pl.Page)
 			}
-			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI)
+			pi.probes = blanks.probes(i, pl)
+			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
 			long := math.Max(pl.WidthMM, pl.HeightMM)
@@ -215,7 +217,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	bubbles := pi.layout.Bubbles
 	got := make([]sample, len(bubbles))
 	for i, b := range bubbles {
-		got[i] = measureBubble(pv, paper, reg.h, b)
+		got[i] = measureBubble(pv, paper, reg.h, b, pi.probes[i])
 	}
 	fills := relativeFills(got, base)
 	r.decide(res, pi, bubbles, got, fills)
@@ -413,48 +415,90 @@ type sample struct {
 // stroke rather than paper, smudge or erasure residue.
 const strokeDark = 0.42
 
-// measureBubble samples a bubble on the template's grid mapped into the
-// image, so rotation and perspective are followed exactly. The printed
-// letter and outline are measured too, and subtracted later against the
-// blank card.
-func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) sample {
-	const inner, full = 0.62, 1.08
-	c := pt{b.CX, b.CY}
-	ic := h.apply(c)
-	jx, jy := h.jacobian(c)
-	ax, ay := b.RX*full, b.RY*full
-	s := h.scale(c)
-	// About one sample per 1.4 image pixels: a bubble still gets a hundred
-	// or more, and sampling is the reader's largest cost after decoding.
-	step := math.Max(0.5, 1.4/s)
-	white := paper.at(ic)
-	strokeLevel := (1 - strokeDark) * white
-	var sumIn, sumAll float64
-	nIn, nAll, strokesIn, strokesAll := 0, 0, 0, 0
-	in2 := (inner / full) * (inner / full)
-	for dy := -ay; dy <= ay; dy += step {
-		ey := dy / ay
-		for dx := -ax; dx <= ax; dx += step {
-			ex := dx / ax
+// probe is one sample point of a bubble, relative to its centre in
+// layout pixels. paper is true where the blank card has no printed ink,
+// so strokes counted there are the candidate's, whatever the resolution
+// and sharpness of the scan make of the printed letter.
+type probe struct {
+	dx, dy float32
+	inner  bool
+	paper  bool
+}
+
+const innerRadius, fullRadius = 0.62, 1.08
+
+// probeStep is the probe spacing in layout pixels (200 dpi): a bubble still
+// gets a few hundred probes, and sampling is the reader's largest cost
+// after decoding.
+const probeStep = 1.4
+
+// bubbleProbes lays samples probeStep apart over the whole bubble and
+// marks which fall on paper in the blank raster (nil: all are paper).
+func bubbleProbes(b card.Bubble, blank *view) []probe {
+	ax, ay := b.RX*fullRadius, b.RY*fullRadius
+	in2 := (innerRadius / fullRadius) * (innerRadius / fullRadius)
+	var out []probe
+	for dy := -ay; dy <= ay; dy += probeStep {
+		for dx := -ax; dx <= ax; dx += probeStep {
+			ex, ey := dx/ax, dy/ay
 			r2 := ex*ex + ey*ey
 			if r2 > 1 {
 				continue
 			}
-			x := ic.X + jx.X*dx + jy.X*dy
-			y := ic.Y + jx.Y*dx + jy.Y*dy
-			p := float64(v.at(int(x), int(y)))
-			stroke := p < strokeLevel
-			sumAll += p
-			nAll++
-			if stroke {
-				strokesAll++
-			}
-			if r2 <= in2 {
-				sumIn += p
-				nIn++
-				if stroke {
-					strokesIn++
+			p := probe{dx: float32(dx), dy: float32(dy), inner: r2 <= in2, paper: true}
+			if blank != nil {
+				// Paper only if the blank card is white here and around: a
+				// pixel next to a printed stroke is ink in a blurred scan.
+				x, y := int(b.CX+dx), int(b.CY+dy)
+				for oy := -1; oy <= 1 && p.paper; oy++ {
+					for ox := -1; ox <= 1; ox++ {
+						if blank.at(x+ox, y+oy) < 200 {
+							p.paper = false
+							break
+						}
+					}
 				}
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// measureBubble samples a bubble at its probes mapped into the image, so
+// rotation and perspective are followed exactly. Darkness includes the
+// printed letter and outline (subtracted later against the blank card);
+// stroke coverage counts only probes on blank paper.
+func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes []probe) sample {
+	c := pt{b.CX, b.CY}
+	ic := h.apply(c)
+	jx, jy := h.jacobian(c)
+	white := paper.at(ic)
+	strokeLevel := (1 - strokeDark) * white
+	var sumIn, sumAll float64
+	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll int
+	for _, q := range probes {
+		dx, dy := float64(q.dx), float64(q.dy)
+		x := ic.X + jx.X*dx + jy.X*dy
+		y := ic.Y + jx.Y*dx + jy.Y*dy
+		p := float64(v.at(int(x), int(y)))
+		stroke := q.paper && p < strokeLevel
+		sumAll += p
+		nAll++
+		if q.paper {
+			paperAll++
+		}
+		if stroke {
+			strokesAll++
+		}
+		if q.inner {
+			sumIn += p
+			nIn++
+			if q.paper {
+				paperIn++
+			}
+			if stroke {
+				strokesIn++
 			}
 		}
 	}
@@ -462,9 +506,15 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble) sample 
 		return sample{}
 	}
 	clamp := func(f float64) float64 { return math.Max(0, math.Min(1, f)) }
+	share := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
 	return sample{
-		dark: clamp(1 - sumIn/float64(nIn)/white), cover: float64(strokesIn) / float64(nIn),
-		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: float64(strokesAll) / float64(nAll),
+		dark: clamp(1 - sumIn/float64(nIn)/white), cover: share(strokesIn, paperIn),
+		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: share(strokesAll, paperAll),
 	}
 }
 
