@@ -52,8 +52,8 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []sample // each bubble on the blank card, grey scan
-	baseDrop []sample // the same in the dropout (red) channel
+	baseGray []sample  // each bubble on the blank card, grey scan
+	baseDrop []sample  // the same in the dropout (red) channel
 	probes   [][]probe // per bubble
 }
 
