@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,7 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 		a.queue = queue.NewRedis(cfg.RedisAddr)
 	} else {
 		slog.Info("no Redis configured; running background tasks in-process")
-		a.inproc = queue.NewInProcess(nil, 2, slog.Default())
+		a.inproc = queue.NewInProcess(nil, 2*runtime.NumCPU(), slog.Default())
 		a.queue = a.inproc
 		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc}))
 	}

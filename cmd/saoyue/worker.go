@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -43,6 +44,6 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "tasks run at once")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 2*runtime.NumCPU(), "tasks run at once (twice the cores: a task waiting on storage leaves its core to another)")
 	return cmd
 }

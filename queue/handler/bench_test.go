@@ -73,7 +73,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 	redisAddr, blobs, _ := services(b, 6)
 	q := queue.NewRedis(redisAddr)
 	defer q.Close()
-	srv := queue.NewServer(redisAddr, runtime.NumCPU(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// Twice the cores: a worker waiting on MinIO or PostgreSQL leaves its
+	// core to another that is reading.
+	srv := queue.NewServer(redisAddr, 2*runtime.NumCPU(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := srv.Start(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q})); err != nil {
 		b.Fatal(err)
 	}
