@@ -54,21 +54,9 @@ func reportFileName(code string, f report.Filter, ext string) string {
 }
 
 func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers see
-	// them all; a school's technician sees only their school, and only
-	// once the centre has opened the exam for review (DOMAIN rule 8).
-	code := r.PathValue("code")
-	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
-	if sess == nil {
-		return
-	}
-	own, ok := s.reportScope(w, r, sess, code)
+	code, f, ok := s.reportRequest(w, r)
 	if !ok {
 		return
-	}
-	f := reportFilter(r)
-	if own != "" {
-		f.School = own
 	}
 	rep, err := report.Generate(r.Context(), s.DB, code, f)
 	if err != nil {
@@ -84,21 +72,9 @@ func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReportCSV(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers see
-	// them all; a school's technician sees only their school, and only
-	// once the centre has opened the exam for review (DOMAIN rule 8).
-	code := r.PathValue("code")
-	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
-	if sess == nil {
-		return
-	}
-	own, ok := s.reportScope(w, r, sess, code)
+	code, f, ok := s.reportRequest(w, r)
 	if !ok {
 		return
-	}
-	f := reportFilter(r)
-	if own != "" {
-		f.School = own
 	}
 	key := r.URL.Query().Get("table")
 	if key == "" {
@@ -139,18 +115,11 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 </body></html>`))
 
 func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
-	// Reports name every candidate: the county centre and approvers see
-	// them all; a school's technician sees only their school, and only
-	// once the centre has opened the exam for review (DOMAIN rule 8).
-	code := r.PathValue("code")
-	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
-	if sess == nil {
-		return
-	}
-	own, ok := s.reportScope(w, r, sess, code)
+	code, f, ok := s.reportRequest(w, r)
 	if !ok {
 		return
 	}
+	own := f.School
 	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{School: own})
 	if err != nil {
 		s.reportFailed(w, r, err)
@@ -178,6 +147,28 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 	if err := reportPage.Execute(w, data); err != nil {
 		s.Logger.Error("render report page", "err", err)
 	}
+}
+
+// reportRequest checks who asks for a report and returns the exam and the
+// filter, narrowed to the asker's school where the role demands it.
+// Reports name every candidate: the county centre and approvers see them
+// all; a school's technician sees only their school, and only once the
+// centre has opened the exam for review (DOMAIN rule 8).
+func (s *Server) reportRequest(w http.ResponseWriter, r *http.Request) (string, report.Filter, bool) {
+	code := r.PathValue("code")
+	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
+	if sess == nil {
+		return "", report.Filter{}, false
+	}
+	own, ok := s.reportScope(w, r, sess, code)
+	if !ok {
+		return "", report.Filter{}, false
+	}
+	f := reportFilter(r)
+	if own != "" {
+		f.School = own
+	}
+	return code, f, true
 }
 
 // reportScope returns the school a report request is limited to ("" for
