@@ -24,15 +24,11 @@ func newTemplateCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
+			db, subjectID, err := openSubject(cmd, cfg, exam, subject)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
-			if err != nil {
-				return cliError(err)
-			}
 			body, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
@@ -61,15 +57,11 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
+			db, subjectID, err := openSubject(cmd, cfg, exam, subject)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
-			if err != nil {
-				return cliError(err)
-			}
 			items, err := subjectItems(cmd, db, subjectID)
 			if err != nil {
 				return err
@@ -97,15 +89,11 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
+			db, subjectID, err := openSubject(cmd, cfg, exam, subject)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
-			if err != nil {
-				return cliError(err)
-			}
 			n, err := grading.Rescore(ctx, db, subjectID, actor, reason)
 			if err != nil {
 				return err
@@ -198,9 +186,9 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Short: "Resolve an exception; changes of machine-read values wait for an approver",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
+			id, err := parseID(args[0], "exception")
 			if err != nil {
-				return fmt.Errorf("exception id %q is not a number", args[0])
+				return err
 			}
 			ctx := cmd.Context()
 			db, err := openDB(ctx, cfg)
@@ -230,9 +218,9 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Short: "Approve (or reject) a pending change; the approver must not be the requester",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
+			id, err := parseID(args[0], "exception")
 			if err != nil {
-				return fmt.Errorf("exception id %q is not a number", args[0])
+				return err
 			}
 			ctx := cmd.Context()
 			db, err := openDB(ctx, cfg)
@@ -260,9 +248,9 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Short: "Reconcile a batch with its room roster: expected, scanned, absent, missing, extra",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
+			id, err := parseID(args[0], "batch")
 			if err != nil {
-				return fmt.Errorf("batch id %q is not a number", args[0])
+				return err
 			}
 			ctx := cmd.Context()
 			db, err := openDB(ctx, cfg)
@@ -281,4 +269,27 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 	}
 	cmd.AddCommand(list, resolve, approve, reconcile)
 	return cmd
+}
+
+// openSubject opens the database and finds the subject of an exam.
+func openSubject(cmd *cobra.Command, cfg *Config, exam, subject string) (*store.DB, int64, error) {
+	db, err := openDB(cmd.Context(), cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := grading.SubjectID(cmd.Context(), db, exam, subject)
+	if err != nil {
+		db.Close()
+		return nil, 0, cliError(err)
+	}
+	return db, id, nil
+}
+
+// parseID reads a numeric id given on the command line.
+func parseID(s, what string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%s id %q is not a number", what, s)
+	}
+	return id, nil
 }
