@@ -72,10 +72,19 @@ func relativeFills(got, base []sample) []reading {
 	return out
 }
 
+// A mark just over fillMarked must also cover the bubble with strokes: a
+// heavy erasure leaves as much grey but no strokes, and is for a person.
+const (
+	fillSure   = 0.65
+	coverSolid = 0.40
+)
+
 func stateOf(r reading) string {
 	switch {
-	case r.fill >= fillMarked:
+	case r.fill >= fillMarked && (r.fill >= fillSure || r.coverEx >= coverSolid):
 		return stateMarked
+	case r.fill >= fillMarked:
+		return stateDoubtful
 	case r.fill >= fillEmpty || r.fillFull >= fillEmpty || r.coverEx >= coverDoubt:
 		return stateDoubtful
 	default:
@@ -207,4 +216,49 @@ func describe(it Item) string {
 
 func trimFloat(f float64) string {
 	return formatFloat(math.Round(f*100) / 100)
+}
+
+// checkPrint compares, item by item, the printed outlines and letters of
+// the empty bubbles with the blank card. Where the scan shows paper where
+// the card has print, the page is not where registration put it there (a
+// bent sheet, a photograph whose perspective three corner marks cannot
+// show): the item goes to a person instead of being read as blank.
+// Scans in the dropout channel show no print at all and are not checked.
+func checkPrint(res *Result, bubbles []card.Bubble, got, base []sample, fills []reading) {
+	type acc struct{ ink, base float64 }
+	per := map[int]*acc{}
+	for i, b := range bubbles {
+		if b.Kind != card.BubbleOption || stateOf(fills[i]) != stateEmpty {
+			continue
+		}
+		a := per[b.Item]
+		if a == nil {
+			a = &acc{}
+			per[b.Item] = a
+		}
+		a.ink += got[i].ink
+		a.base += base[i].ink
+	}
+	// A scanner that drops the printed colour shows no print anywhere:
+	// then there is nothing to check against.
+	var ink, bs float64
+	for _, a := range per {
+		ink, bs = ink+a.ink, bs+a.base
+	}
+	if bs == 0 || ink < 0.5*bs {
+		return
+	}
+	page := ink / bs
+	for i := range res.Items {
+		it := &res.Items[i]
+		a := per[it.Number]
+		if a == nil || a.base < 0.15*2 || it.Status == StatusDoubtful {
+			continue // too little print to tell, or already for a person
+		}
+		if a.ink < 0.4*page*a.base {
+			it.Status = StatusDoubtful
+			it.Confidence = 0
+			res.except(ExcDoubtful, "the printed bubbles are not where the card puts them (sheet bent or photographed?)", it.Number)
+		}
+	}
 }

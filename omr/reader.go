@@ -221,6 +221,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 	fills := relativeFills(got, base)
 	r.decide(res, pi, bubbles, got, fills)
+	checkPrint(res, bubbles, got, base, fills)
 	res.Width, res.Height = gv.w, gv.h
 	boxes := map[int][]card.Rect{}
 	for _, b := range bubbles {
@@ -409,6 +410,7 @@ type sample struct {
 	cover     float64 // share of the inside covered by strokes
 	darkFull  float64
 	coverFull float64
+	ink       float64 // mean darkness where the blank card has printed ink
 }
 
 // strokeDark is the darkness from which a pixel counts as a pencil or ink
@@ -475,8 +477,8 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	jx, jy := h.jacobian(c)
 	white := paper.at(ic)
 	strokeLevel := (1 - strokeDark) * white
-	var sumIn, sumAll float64
-	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll int
+	var sumIn, sumAll, sumInk float64
+	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll, nInk int
 	for _, q := range probes {
 		dx, dy := float64(q.dx), float64(q.dy)
 		x := ic.X + jx.X*dx + jy.X*dy
@@ -487,6 +489,9 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 		nAll++
 		if q.paper {
 			paperAll++
+		} else {
+			sumInk += p
+			nInk++
 		}
 		if stroke {
 			strokesAll++
@@ -515,6 +520,7 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	return sample{
 		dark: clamp(1 - sumIn/float64(nIn)/white), cover: share(strokesIn, paperIn),
 		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: share(strokesAll, paperAll),
+		ink: clamp(1 - sumInk/math.Max(1, float64(nInk))/white),
 	}
 }
 

@@ -297,6 +297,9 @@ func convex(p []pt) bool {
 // and paper stretch stay well under it; a wrong mark far exceeds it.
 const maxResidualMM = 1.2
 
+// maxAffineResidualMM is the tolerance when a corner mark is missing.
+const maxAffineResidualMM = 0.45
+
 // refine fits the final transform to every fiducial found plus the page
 // code's three finder patterns, dropping at most one fiducial that
 // disagrees with the rest, and refuses a fit whose worst point is off by
@@ -339,6 +342,19 @@ func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pag
 		cs = append(cs, corr{exp[i], code.finders[i], -1})
 	}
 	tol := maxResidualMM * layoutDPI / 25.4
+	nf := 0
+	for _, c := range cs {
+		if c.fid >= 0 {
+			nf++
+		}
+	}
+	if nf < 4 {
+		// Three corner marks and the page code fit an affine model exactly
+		// enough only if the page is flat in the scanner: a photograph's
+		// perspective shows as a small misfit here and a large one at the
+		// missing corner, so the tolerance is tighter.
+		tol = maxAffineResidualMM * layoutDPI / 25.4
+	}
 	dropped := ""
 	for attempt := 0; ; attempt++ {
 		var src, dst []pt
@@ -386,7 +402,11 @@ func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pag
 			}
 			return out, nil
 		}
-		if attempt > 0 || cs[worstIdx].fid < 0 || nfid <= 3 {
+		// A corner mark that was found, looks like one, and still disagrees
+		// may be right and the page bent or photographed at an angle: an
+		// affine fit without it could be wrong far from the rest, so the
+		// page goes to a person instead of being read.
+		if attempt > 0 || cs[worstIdx].fid < 0 || nfid <= 3 || nfid == 4 {
 			return nil, fmt.Errorf("corner marks and page code disagree by %.1f mm", worst*25.4/layoutDPI)
 		}
 		dropped = cornerNames[cs[worstIdx].fid]
@@ -453,3 +473,4 @@ func shrink(src gocv.Mat, dst *gocv.Mat, k int) {
 	}
 	gocv.Resize(src, dst, image.Pt(w, h), 1/float64(k), 1/float64(k), gocv.InterpolationLinear)
 }
+
