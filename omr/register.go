@@ -473,4 +473,3 @@ func shrink(src gocv.Mat, dst *gocv.Mat, k int) {
 	}
 	gocv.Resize(src, dst, image.Pt(w, h), 1/float64(k), 1/float64(k), gocv.InterpolationLinear)
 }
-
