@@ -61,7 +61,7 @@ func waitIdle(t testing.TB, redisAddr string, limit time.Duration) {
 		} else {
 			quiet = 0
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("queue still busy after %v", limit)
 }
