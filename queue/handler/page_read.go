@@ -49,7 +49,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	reader, pages, err := h.Readers.For(ctx, batch.SubjectID)
+	reader, err := h.Readers.For(ctx, batch.SubjectID)
 	if errors.Is(err, store.ErrTemplateNotFound) {
 		return fmt.Errorf("subject of batch %d has no card template registered: %w", batch.ID, asynq.SkipRetry)
 	}
@@ -113,7 +113,6 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode reading: %w", err)
 	}
-	_ = pages
 	out, err := h.DB.SavePageRead(ctx, pr)
 	if err != nil {
 		return err

@@ -25,7 +25,6 @@ type Readers struct {
 type cachedReader struct {
 	key     string
 	reader  *omr.Reader
-	pages   map[string]int // template code -> number of pages
 	ready   chan struct{}
 	err     error
 	checked time.Time // when the template list was last compared
@@ -37,21 +36,21 @@ type cachedReader struct {
 const recheck = 5 * time.Second
 
 // For returns the reader for a subject's current templates.
-func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[string]int, error) {
+func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, error) {
 	rs.mu.Lock()
 	if c, ok := rs.cache[subjectID]; ok && time.Since(c.checked) < recheck {
 		rs.mu.Unlock()
 		select {
 		case <-c.ready:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		}
-		return c.reader, c.pages, c.err
+		return c.reader, c.err
 	}
 	rs.mu.Unlock()
 	ts, err := rs.DB.SubjectTemplates(ctx, subjectID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var keys []string
 	for _, t := range ts {
@@ -68,7 +67,7 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[s
 		c.checked = time.Now()
 	}
 	if !ok || c.key != key {
-		c = &cachedReader{key: key, ready: make(chan struct{}), pages: map[string]int{}, checked: time.Now()}
+		c = &cachedReader{key: key, ready: make(chan struct{}), checked: time.Now()}
 		rs.cache[subjectID] = c
 		rs.mu.Unlock()
 		var parsed []*card.Template
@@ -79,7 +78,6 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[s
 				break
 			}
 			parsed = append(parsed, p)
-			c.pages[p.ID] = len(p.Pages)
 		}
 		if c.err == nil {
 			c.reader, c.err = omr.NewReader(parsed, rs.Options)
@@ -96,7 +94,7 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, map[s
 	select {
 	case <-c.ready:
 	case <-ctx.Done():
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
-	return c.reader, c.pages, c.err
+	return c.reader, c.err
 }
