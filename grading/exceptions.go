@@ -186,11 +186,15 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 			oldValue, newValue, res.Reason+noteSuffix(note), approver); err != nil {
 			return err
 		}
-		keys, err := loadKeys(ctx, tx, mustSubject(ctx, tx, cardID))
+		c, err := store.GetCard(ctx, tx, cardID)
 		if err != nil {
 			return err
 		}
-		_, err = scoreCard(ctx, tx, cardID, keys)
+		keys, err := loadKeys(ctx, tx, c.SubjectID)
+		if err != nil {
+			return err
+		}
+		_, err = scoreCard(ctx, tx, c, keys)
 		return err
 	})
 }
@@ -200,12 +204,4 @@ func noteSuffix(note string) string {
 		return ""
 	}
 	return "（审核意见：" + note + "）"
-}
-
-func mustSubject(ctx context.Context, tx pgx.Tx, cardID int64) int64 {
-	c, err := store.GetCard(ctx, tx, cardID)
-	if err != nil {
-		return 0
-	}
-	return c.SubjectID
 }

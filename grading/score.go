@@ -100,7 +100,11 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 			return err
 		}
 		for _, id := range cards {
-			n, err := scoreCard(ctx, tx, id, keys)
+			c, err := store.GetCard(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			n, err := scoreCard(ctx, tx, c, keys)
 			if err != nil {
 				return err
 			}
@@ -125,7 +129,7 @@ func ScoreCard(ctx context.Context, db *store.DB, cardID int64) (changed int, er
 		if err != nil {
 			return err
 		}
-		changed, err = scoreCard(ctx, tx, cardID, keys)
+		changed, err = scoreCard(ctx, tx, c, keys)
 		return err
 	})
 	return changed, err
@@ -147,18 +151,14 @@ func loadKeys(ctx context.Context, q store.TxOrPool, subjectID int64) (map[strin
 	return keys, nil
 }
 
-func scoreCard(ctx context.Context, tx pgx.Tx, cardID int64, keys map[string]map[int]KeyItem) (int, error) {
-	c, err := store.GetCard(ctx, tx, cardID)
-	if err != nil {
-		return 0, err
-	}
+func scoreCard(ctx context.Context, tx pgx.Tx, c *store.Card, keys map[string]map[int]KeyItem) (int, error) {
 	key := keys[c.Form]
 	if key == nil {
 		key = keys[""]
 	}
 	var scores []store.ItemScore
 	if !c.Absent && key != nil {
-		resp, err := store.CardResponses(ctx, tx, cardID)
+		resp, err := store.CardResponses(ctx, tx, c.ID)
 		if err != nil {
 			return 0, err
 		}
@@ -176,7 +176,7 @@ func scoreCard(ctx context.Context, tx pgx.Tx, cardID int64, keys map[string]map
 	}
 	n, err := store.SetObjectiveScores(ctx, tx, c.CandidateID, c.SubjectID, scores)
 	if err != nil {
-		return 0, fmt.Errorf("score card %d: %w", cardID, err)
+		return 0, fmt.Errorf("score card %d: %w", c.ID, err)
 	}
 	return n, nil
 }

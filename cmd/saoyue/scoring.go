@@ -185,24 +185,14 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Use:   "resolve ID --action exam_no|answer|blank|accept|rescan|void [--exam-no X] [--item N --answer B] --reason WHY",
 		Short: "Resolve an exception; changes of machine-read values wait for an approver",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "exception")
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			e, err := grading.ResolveException(ctx, db, id, by, res)
+		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
+			e, err := grading.ResolveException(cmd.Context(), db, id, by, res)
 			if err != nil {
 				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "exception %d: %s\n", e.ID, e.Status)
 			return nil
-		},
+		}),
 	}
 	resolve.Flags().StringVar(&res.Action, "action", "", "exam_no, answer, blank, accept, rescan or void")
 	resolve.Flags().StringVar(&res.ExamNo, "exam-no", "", "the candidate's exam number (action exam_no)")
@@ -217,18 +207,8 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Use:   "approve ID [--reject] [--note TEXT]",
 		Short: "Approve (or reject) a pending change; the approver must not be the requester",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "exception")
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := grading.ApproveException(ctx, db, id, by, !reject, note); err != nil {
+		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
+			if err := grading.ApproveException(cmd.Context(), db, id, by, !reject, note); err != nil {
 				return cliError(err)
 			}
 			verdict := "approved and applied"
@@ -237,7 +217,7 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "exception %d: %s\n", id, verdict)
 			return nil
-		},
+		}),
 	}
 	approve.Flags().BoolVar(&reject, "reject", false, "reject the change")
 	approve.Flags().StringVar(&note, "note", "", "the approver's note")
@@ -247,25 +227,15 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Use:   "reconcile BATCH",
 		Short: "Reconcile a batch with its room roster: expected, scanned, absent, missing, extra",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "batch")
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			db, err := openDB(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			r, err := grading.Reconcile(ctx, db, id)
+		RunE: withID(cfg, "batch", func(cmd *cobra.Command, db *store.DB, id int64) error {
+			r, err := grading.Reconcile(cmd.Context(), db, id)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "batch %d: expected %d, scanned %d, absent %d, violation %d, missing %v, extra %v, open exceptions %d, balanced %v\n",
 				r.BatchID, r.Expected, r.Scanned, r.Absent, r.Violation, r.Missing, r.Extra, r.OpenExc, r.Balanced)
 			return nil
-		},
+		}),
 	}
 	cmd.AddCommand(list, resolve, approve, reconcile)
 	return cmd
@@ -283,6 +253,23 @@ func openSubject(cmd *cobra.Command, cfg *Config, exam, subject string) (*store.
 		return nil, 0, cliError(err)
 	}
 	return db, id, nil
+}
+
+// withID makes the RunE of a command whose one argument is an id: it
+// parses the id and opens the database around fn.
+func withID(cfg *Config, what string, fn func(cmd *cobra.Command, db *store.DB, id int64) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		id, err := parseID(args[0], what)
+		if err != nil {
+			return err
+		}
+		db, err := openDB(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return fn(cmd, db, id)
+	}
 }
 
 // parseID reads a numeric id given on the command line.
