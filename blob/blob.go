@@ -23,6 +23,10 @@ type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
 	// Get opens the blob; the caller closes it.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// GetRange opens size bytes of the blob from offset: one of several
+	// answer crops packed into one object per page. A range past the end
+	// of the blob is an error, not a short read.
+	GetRange(ctx context.Context, key string, offset, size int64) (io.ReadCloser, error)
 	// Stat reports the size of a stored blob, or ErrNotFound.
 	Stat(ctx context.Context, key string) (int64, error)
 	// Delete removes the blob; deleting a missing key is not an error.
@@ -41,6 +45,28 @@ func SHA256(b []byte) string {
 // levels of prefix keep directories small in the directory store.
 func PageKey(sha256hex, ext string) string {
 	return path.Join("pages", sha256hex[:2], sha256hex[2:4], sha256hex+ext)
+}
+
+// Ref names a blob or a part of one: Size 0 means the whole blob.
+type Ref struct {
+	Key    string
+	Offset int64
+	Size   int64
+}
+
+// Open opens what ref names.
+func Open(ctx context.Context, s Store, ref Ref) (io.ReadCloser, error) {
+	if ref.Size > 0 {
+		return s.GetRange(ctx, ref.Key, ref.Offset, ref.Size)
+	}
+	return s.Get(ctx, ref.Key)
+}
+
+func checkRange(key string, offset, size int64) error {
+	if offset < 0 || size <= 0 {
+		return fmt.Errorf("blob %s: invalid range %d+%d", key, offset, size)
+	}
+	return nil
 }
 
 func checkKey(key string) error {

@@ -38,6 +38,24 @@ func exercise(t *testing.T, s blob.Store) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("Get returned %q (%v), want %q", got, err, data)
 	}
+	for _, r := range []struct{ off, size int64 }{{0, 4}, {5, 5}, {int64(len(data)) - 3, 3}} {
+		rc, err := s.GetRange(ctx, key, r.off, r.size)
+		if err != nil {
+			t.Fatalf("GetRange(%d, %d): %v", r.off, r.size, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if want := data[r.off : r.off+r.size]; err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("GetRange(%d, %d) = %q (%v), want %q", r.off, r.size, got, err, want)
+		}
+	}
+	if rc, err := s.GetRange(ctx, key, int64(len(data))-2, 5); err == nil {
+		rc.Close()
+		t.Fatal("GetRange past the end of the blob succeeded")
+	}
+	if _, err := s.GetRange(ctx, "crops/none", 0, 5); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("GetRange of a missing blob: got %v, want ErrNotFound", err)
+	}
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}

@@ -82,6 +82,29 @@ func (d *Dir) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+func (d *Dir) GetRange(ctx context.Context, key string, offset, size int64) (io.ReadCloser, error) {
+	if err := checkRange(key, offset, size); err != nil {
+		return nil, err
+	}
+	rc, err := d.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	f := rc.(*os.File)
+	fi, err := f.Stat()
+	if err == nil && offset+size > fi.Size() {
+		err = fmt.Errorf("blob %s: range %d+%d past its end (%d bytes)", key, offset, size, fi.Size())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.NewSectionReader(f, offset, size), f}, nil
+}
+
 func (d *Dir) Stat(ctx context.Context, key string) (int64, error) {
 	p, err := d.path(key)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -18,7 +19,7 @@ import (
 type Task struct {
 	ID         int64
 	LeaseUntil time.Time
-	BlobKey    string
+	Crop       blob.Ref
 }
 
 // NextTasks is what a marker gets when asking for work: the group's score
@@ -29,12 +30,16 @@ type NextTasks struct {
 	Tasks []Task
 }
 
+func cropRef(t store.MarkingTask) blob.Ref {
+	return blob.Ref{Key: t.BlobKey, Offset: t.BlobOffset, Size: t.BlobSize}
+}
+
 func toTask(t store.MarkingTask) Task {
 	var until time.Time
 	if t.LeaseUntil != nil {
 		until = *t.LeaseUntil
 	}
-	return Task{ID: t.ID, LeaseUntil: until, BlobKey: t.BlobKey}
+	return Task{ID: t.ID, LeaseUntil: until, Crop: cropRef(t)}
 }
 
 // Next gives the marker up to n tasks of their group (1 <= n <=

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -270,19 +271,19 @@ func mayTouch(m *Marker, t *store.MarkingTask) bool {
 	return t.AssignedTo != nil && *t.AssignedTo == m.TeacherID
 }
 
-// CropKey returns the blob key of a task's crop if the marker may see it.
-func (e *Engine) CropKey(ctx context.Context, m *Marker, taskID int64) (string, error) {
+// Crop says where a task's crop image is stored, if the marker may see it.
+func (e *Engine) Crop(ctx context.Context, m *Marker, taskID int64) (blob.Ref, error) {
 	t, err := store.GetMarkingTask(ctx, e.DB.Pool, taskID)
 	if errors.Is(err, store.ErrTaskNotFound) {
-		return "", forbidden()
+		return blob.Ref{}, forbidden()
 	}
 	if err != nil {
-		return "", err
+		return blob.Ref{}, err
 	}
 	if !mayTouch(m, t) {
-		return "", forbidden()
+		return blob.Ref{}, forbidden()
 	}
-	return t.BlobKey, nil
+	return cropRef(*t), nil
 }
 
 // CreateTasks creates the marking tasks of freshly cropped answers; the

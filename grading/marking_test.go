@@ -283,7 +283,7 @@ func TestSingleMarkingFlow(t *testing.T) {
 		}
 		// and may not touch other schools' tasks held by someone else
 		if m.TeacherID != a.TeacherID && !m.Leader() {
-			_, err := f.eng.CropKey(ctx, m, id)
+			_, err := f.eng.Crop(ctx, m, id)
 			wantCode(t, err, saoyue.EFORBIDDEN)
 		}
 	}

@@ -38,11 +38,10 @@ func (in *Ingester) AddPage(ctx context.Context, batchID int64, seq int, name st
 	sum := blob.SHA256(data)
 	key := blob.PageKey(sum, imageExt(name, data))
 	// Store the blob before the row: a row never points at a missing image.
-	if _, err := in.Blobs.Stat(ctx, key); errors.Is(err, blob.ErrNotFound) {
-		if err := in.Blobs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType(key)); err != nil {
-			return nil, fmt.Errorf("store page image %s: %w", name, err)
-		}
-	} else if err != nil {
+	// The key is the content's digest, so putting the same image again
+	// rewrites the same bytes; asking first would cost a request per page to
+	// save one on the rare rescan.
+	if err := in.Blobs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType(key)); err != nil {
 		return nil, fmt.Errorf("store page image %s: %w", name, err)
 	}
 	p := &store.Page{ImageSHA256: sum, BlobKey: key, BatchID: &batchID, Seq: seq, SourceName: name}

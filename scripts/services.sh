@@ -91,7 +91,7 @@ start_postgres() {
 	fi
 	log "starting PostgreSQL on 127.0.0.1:$port"
 	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
-		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=on -c max_connections=200" >/dev/null \
+		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=on -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" >/dev/null \
 		|| { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
 	PGPORT_SAOYUE=$port
 	if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U saoyue -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='saoyue'" | grep -q 1; then

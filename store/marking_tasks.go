@@ -29,17 +29,19 @@ type MarkingTask struct {
 	ForMarker      *int64
 	RefMarkID      *int64
 	ControlID      *int64
-	BlobKey        string // the crop image
+	BlobKey        string // the object holding the crop image
+	BlobOffset     int64  // where the crop starts in it
+	BlobSize       int64  // its length; 0: the whole object
 	CardID         *int64
 }
 
 const taskColumns = `t.id, t.crop_id, t.group_id, t.round, t.kind, t.status, t.assigned_to, t.lease_until,
-	coalesce(t.school_id, 0), t.marker_school_id, t.for_marker, t.ref_mark_id, t.control_id, c.blob_key, c.card_id`
+	coalesce(t.school_id, 0), t.marker_school_id, t.for_marker, t.ref_mark_id, t.control_id, c.blob_key, c.blob_offset, coalesce(c.blob_size, 0), c.card_id`
 
 func scanTask(r pgx.Row) (MarkingTask, error) {
 	var t MarkingTask
 	err := r.Scan(&t.ID, &t.CropID, &t.GroupID, &t.Round, &t.Kind, &t.Status, &t.AssignedTo, &t.LeaseUntil,
-		&t.SchoolID, &t.MarkerSchoolID, &t.ForMarker, &t.RefMarkID, &t.ControlID, &t.BlobKey, &t.CardID)
+		&t.SchoolID, &t.MarkerSchoolID, &t.ForMarker, &t.RefMarkID, &t.ControlID, &t.BlobKey, &t.BlobOffset, &t.BlobSize, &t.CardID)
 	return t, err
 }
 

@@ -32,10 +32,13 @@ type PageRead struct {
 	Crops         []CropRow
 }
 
-// CropRow is a cut-out answer of a question group on a page.
+// CropRow is a cut-out answer of a question group on a page: Size bytes
+// from Offset of the object BlobKey (Size 0: the whole object).
 type CropRow struct {
 	Group   string
 	BlobKey string
+	Offset  int64
+	Size    int64
 }
 
 // PageReadOutcome says which cards the page touched.
@@ -118,12 +121,13 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			var id int64
 			var card *int64
 			err := tx.QueryRow(ctx, `
-				INSERT INTO crops (page_id, card_id, group_id, blob_key)
-				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, $4
+				INSERT INTO crops (page_id, card_id, group_id, blob_key, blob_offset, blob_size)
+				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, $4, $5, nullif($6, 0)
 				FROM question_groups g WHERE g.subject_id = $2 AND g.code = $3
-				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id
+				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id,
+					blob_offset = EXCLUDED.blob_offset, blob_size = EXCLUDED.blob_size
 				RETURNING id, card_id`,
-				r.PageID, r.SubjectID, c.Group, c.BlobKey).Scan(&id, &card)
+				r.PageID, r.SubjectID, c.Group, c.BlobKey, c.Offset, c.Size).Scan(&id, &card)
 			if errors.Is(err, pgx.ErrNoRows) {
 				continue // the group is not in this subject's templates
 			}

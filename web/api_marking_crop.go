@@ -21,12 +21,12 @@ func (s *Server) handleMarkingCrop(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	key, err := s.engine().CropKey(r.Context(), m, id)
+	ref, err := s.engine().Crop(r.Context(), m, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	rc, err := s.Blobs.Get(r.Context(), key)
+	rc, err := blob.Open(r.Context(), s.Blobs, ref)
 	if errors.Is(err, blob.ErrNotFound) {
 		s.writeError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "The image of this answer is missing; flag it as wrong_region."))
 		return

@@ -43,27 +43,33 @@ func services(t testing.TB, redisDB int) (redisAddr string, blobs *blob.MinIO, s
 }
 
 // waitIdle waits until the queue has nothing pending, running, scheduled or
-// retrying, twice in a row (a finished read enqueues its scoring).
-func waitIdle(t testing.TB, redisAddr string, limit time.Duration) {
+// retrying, five polls in a row (a finished read enqueues its scoring), and
+// returns when that quiet began: the time the work was done.
+func waitIdle(t testing.TB, redisAddr string, limit time.Duration) time.Time {
 	t.Helper()
 	in := asynq.NewInspector(queue.RedisOpt(redisAddr))
 	defer in.Close()
 	deadline := time.Now().Add(limit)
 	quiet := 0
+	var since time.Time
 	for time.Now().Before(deadline) {
 		info, err := in.GetQueueInfo("default")
 		busy := err != nil || info.Pending+info.Active+info.Scheduled+info.Retry > 0
 		if !busy {
+			if quiet == 0 {
+				since = time.Now()
+			}
 			quiet++
-			if quiet >= 3 {
-				return
+			if quiet >= 5 {
+				return since
 			}
 		} else {
 			quiet = 0
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("queue still busy after %v", limit)
+	return time.Time{}
 }
 
 // TestPipelineRedisMinIO is the issue's end-to-end run: more than 500
@@ -108,6 +114,7 @@ func TestPipelineRedisMinIO(t *testing.T) {
 	waitIdle(t, redisAddr, 10*time.Minute)
 	for i, room := range w.roomIDs {
 		w.verify(t, batches[i].ID, room, feeds[i])
+		w.verifyCrops(t, blobs, batches[i].ID)
 	}
 	// Every page image is in the bucket exactly once under its digest.
 	rows, err := w.db.Pool.Query(context.Background(), `SELECT blob_key FROM pages`)

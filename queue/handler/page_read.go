@@ -99,15 +99,22 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 	}
-	// Crops go to storage before their rows; keys are per page and group so
-	// a second run overwrites the same objects.
-	for _, c := range res.Crops {
-		key := fmt.Sprintf("crops/%d/%s.jpg", page.ID, c.Group)
-		if err := h.Blobs.Put(ctx, key, bytes.NewReader(c.JPEG), int64(len(c.JPEG)), "image/jpeg"); err != nil {
-			return fmt.Errorf("store crop: %w", err)
+	// Crops go to storage before their rows, all of a page in one object
+	// (one write instead of one per question group; the marking page reads
+	// its crop by range). The key is the page's, so a second run overwrites
+	// the same object.
+	if len(res.Crops) > 0 {
+		key := fmt.Sprintf("crops/%d.jpgs", page.ID)
+		var pack []byte
+		for i := range res.Crops {
+			c := &res.Crops[i]
+			pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, BlobKey: key, Offset: int64(len(pack)), Size: int64(len(c.JPEG))})
+			pack = append(pack, c.JPEG...)
+			c.JPEG = nil
 		}
-		pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, BlobKey: key})
-		c.JPEG = nil
+		if err := h.Blobs.Put(ctx, key, bytes.NewReader(pack), int64(len(pack)), "application/octet-stream"); err != nil {
+			return fmt.Errorf("store crops: %w", err)
+		}
 	}
 	pr.Result, err = json.Marshal(res)
 	if err != nil {

@@ -1,8 +1,12 @@
 package handler_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
 	"log/slog"
 	"os"
 	"testing"
@@ -147,6 +151,59 @@ func (w *world) verify(t testing.TB, batchID int64, room int64, f *feed) {
 	}
 }
 
+// verifyCrops opens every answer crop of a batch the way the marking page
+// does and checks it is one whole JPEG, the same size as the other crops of
+// its question group.
+func (w *world) verifyCrops(t testing.TB, blobs blob.Store, batchID int64) {
+	ctx := context.Background()
+	rows, err := w.db.Pool.Query(ctx, `
+		SELECT c.group_id, c.blob_key, c.blob_offset, coalesce(c.blob_size, 0)
+		FROM crops c JOIN pages p ON p.id = c.page_id WHERE p.batch_id = $1`, batchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type crop struct {
+		group int64
+		ref   blob.Ref
+	}
+	var crops []crop
+	for rows.Next() {
+		var c crop
+		if err := rows.Scan(&c.group, &c.ref.Key, &c.ref.Offset, &c.ref.Size); err != nil {
+			t.Fatal(err)
+		}
+		crops = append(crops, c)
+	}
+	rows.Close()
+	if len(crops) == 0 {
+		t.Fatal("no crops stored")
+	}
+	sizes := map[int64]image.Point{}
+	for _, c := range crops {
+		rc, err := blob.Open(ctx, blobs, c.ref)
+		if err != nil {
+			t.Fatalf("crop %+v: %v", c.ref, err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("crop %+v: %v", c.ref, err)
+		}
+		if c.ref.Size == 0 || int64(len(data)) != c.ref.Size || !bytes.HasSuffix(data, []byte{0xFF, 0xD9}) {
+			t.Fatalf("crop %+v: %d bytes, not one whole JPEG", c.ref, len(data))
+		}
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("crop %+v: %v", c.ref, err)
+		}
+		size := img.Bounds().Size()
+		if want, ok := sizes[c.group]; ok && want != size {
+			t.Errorf("crop %+v of group %d is %v, others are %v", c.ref, c.group, size, want)
+		}
+		sizes[c.group] = size
+	}
+}
+
 // TestPipelineInProcess runs one bag through the embedded pipeline: local
 // blobs, in-process queue, the real reader and PostgreSQL.
 func TestPipelineInProcess(t *testing.T) {
@@ -166,6 +223,7 @@ func TestPipelineInProcess(t *testing.T) {
 	w.ingest(t, &queue.Ingester{DB: w.db, Blobs: blobs, Queue: q}, b.ID, f)
 	q.Wait()
 	w.verify(t, b.ID, room, f)
+	w.verifyCrops(t, blobs, b.ID)
 
 	rec, err := grading.Reconcile(ctx, w.db, b.ID)
 	if err != nil {

@@ -1,0 +1,1 @@
+ALTER TABLE crops DROP COLUMN IF EXISTS blob_size, DROP COLUMN IF EXISTS blob_offset;
