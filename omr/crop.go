@@ -12,26 +12,28 @@ import (
 // crops cuts each question group's answer boxes from the registered page
 // as one image (the union of its boxes on this page): upright, grey, JPEG,
 // nothing of the page outside the boxes (no name, no barcode), so a marker
-// sees only the answer.
-func (r *Reader) crops(res *Result, pl *planes, pi *pageInfo, reg *registration) {
+// sees only the answer. It only reads the page, and returns what it cut and
+// what went wrong, so it can run beside the rest of the reading.
+func (r *Reader) crops(pl *planes, pi *pageInfo, reg *registration) (crops []Crop, quality []string) {
 	scale := r.opts.CropDPI / r.opts.LayoutDPI
 	for _, region := range groupRegions(pi.layout.Subjective()) {
 		m, err := warpRegion(pl.gray, reg.h, region.Rect, scale, 0)
 		if err != nil {
-			res.Quality = append(res.Quality, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err))
+			quality = append(quality, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err))
 			continue
 		}
 		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, r.opts.CropQuality})
 		w, h := m.Cols(), m.Rows()
 		m.Close()
 		if err != nil {
-			res.Quality = append(res.Quality, fmt.Sprintf("answer box %s%s could not be encoded: %v", region.Group, region.Sub, err))
+			quality = append(quality, fmt.Sprintf("answer box %s%s could not be encoded: %v", region.Group, region.Sub, err))
 			continue
 		}
 		data := append([]byte(nil), buf.GetBytes()...)
 		buf.Close()
-		res.Crops = append(res.Crops, Crop{Group: region.Group, Sub: region.Sub, Width: w, Height: h, Bytes: len(data), JPEG: data})
+		crops = append(crops, Crop{Group: region.Group, Sub: region.Sub, Width: w, Height: h, Bytes: len(data), JPEG: data})
 	}
+	return crops, quality
 }
 
 // groupRegions merges the boxes of each question group into their

@@ -36,11 +36,7 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 		return nil, err
 	}
 	defer crop.Close()
-	img, err := grayImage(crop)
-	if err != nil {
-		return nil, err
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	bmp, err := bitmapOf(crop)
 	if err != nil {
 		return nil, err
 	}
@@ -70,11 +66,7 @@ func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
 		return "", err
 	}
 	defer crop.Close()
-	img, err := grayImage(crop)
-	if err != nil {
-		return "", err
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	bmp, err := bitmapOf(crop)
 	if err != nil {
 		return "", err
 	}
@@ -212,12 +204,8 @@ func searchPageCodeAt(gray gocv.Mat, factor int) (card.PageID, bool) {
 		roi := m.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
 		c := roi.Clone() // a region is not continuous; copy it out
 		roi.Close()
-		img, err := grayImage(c)
+		bmp, err := bitmapOf(c)
 		c.Close()
-		if err != nil {
-			continue
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 		if err != nil {
 			continue
 		}

@@ -192,6 +192,24 @@ func (r *Reader) read(res *Result, pl *planes) {
 		res.Form = id.Form
 	}
 
+	// The answer crops need only the registration: cut and encode them on
+	// a second goroutine while the bubbles are read, so one page takes
+	// the time of the longer of the two, not of both.
+	if r.opts.Crops {
+		done := make(chan struct{})
+		var crops []Crop
+		var notes []string
+		go func() {
+			defer close(done)
+			crops, notes = r.crops(pl, pi, reg)
+		}()
+		defer func() {
+			<-done
+			res.Crops = append(res.Crops, crops...)
+			res.Quality = append(res.Quality, notes...)
+		}()
+	}
+
 	// Measure in the plane where the printed colour drops out, if we have it.
 	plane, base := pl.gray, pi.baseGray
 	if pl.color && t.Color == "red" {
@@ -237,9 +255,6 @@ func (r *Reader) read(res *Result, pl *planes) {
 		r.identity(res, pl, pi, reg, bubbles, fills)
 	}
 	r.quality(res, pl, gv, sm, pi, reg, found)
-	if r.opts.Crops {
-		r.crops(res, pl, pi, reg)
-	}
 }
 
 func hasIdentity(l *card.PageLayout) bool {

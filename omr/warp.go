@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/makiuchi-d/gozxing"
 	"gocv.io/x/gocv"
 
 	"github.com/saoyue/saoyue/card"
@@ -94,17 +95,24 @@ func mul(a, b homography) homography {
 	return c
 }
 
-// grayImage copies a Mat into an image.Gray for gozxing.
-func grayImage(m gocv.Mat) (*image.Gray, error) {
+// bitmapOf hands a grey Mat to gozxing. gozxing's own image.Image path
+// asks every pixel for its colour through an interface, several times
+// slower than the decoding itself; a planar luminance source takes the
+// bytes as they are.
+func bitmapOf(m gocv.Mat) (*gozxing.BinaryBitmap, error) {
 	v, err := viewOf(m)
 	if err != nil {
 		return nil, err
 	}
-	img := image.NewGray(image.Rect(0, 0, v.w, v.h))
+	pix := make([]byte, v.w*v.h)
 	for y := 0; y < v.h; y++ {
-		copy(img.Pix[y*img.Stride:y*img.Stride+v.w], v.pix[y*v.stride:])
+		copy(pix[y*v.w:(y+1)*v.w], v.pix[y*v.stride:])
 	}
-	return img, nil
+	src, err := gozxing.NewPlanarYUVLuminanceSource(pix, v.w, v.h, 0, 0, v.w, v.h, false)
+	if err != nil {
+		return nil, err
+	}
+	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
 }
 
 // nearlyStraight reports whether the output rectangle lands on the image

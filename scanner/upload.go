@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -85,6 +86,11 @@ type Sender struct {
 	Logger     *slog.Logger
 	MaxBackoff time.Duration  // longest wait between tries, default 30s
 	OnProgress func(Progress) // called after every change
+	// Workers is how many pages are in flight at once, default 4: one
+	// upload at a time leaves the county server idle between pages. Each
+	// page carries its scan position, so the order they arrive in does
+	// not matter.
+	Workers int
 }
 
 // Run opens the batch on the server if the spool has none yet, then sends
@@ -97,6 +103,9 @@ func (s *Sender) Run(ctx context.Context, done <-chan struct{}) error {
 	}
 	if s.MaxBackoff <= 0 {
 		s.MaxBackoff = 30 * time.Second
+	}
+	if s.Workers <= 0 {
+		s.Workers = 4
 	}
 	start := time.Now()
 	uploadedNow := 0
@@ -187,46 +196,95 @@ func (s *Sender) Run(ctx context.Context, done <-chan struct{}) error {
 			}
 			continue
 		}
+		// Send the pending pages, Workers at a time, in scan order. The
+		// first error that is not a refusal stops handing out pages; the
+		// ones in flight finish, then the error decides.
+		var (
+			mu   sync.Mutex
+			stop error
+			wg   sync.WaitGroup
+		)
+		sem := make(chan struct{}, s.Workers)
 		for _, p := range pending {
-			err := s.send(ctx, meta.BatchID, p, unsure)
-			var refused *RefusedError
-			switch {
-			case err == nil:
-				failures, offline = 0, ""
-				uploadedNow++
-				report()
-				continue
-			case errors.As(err, &refused):
-				s.Logger.Warn("the server refused a page", "page", p.Name, "reason", refused.Reason)
-				if err := s.Spool.MarkFailed(p, refused.Reason); err != nil {
-					return err
+			mu.Lock()
+			halt := stop != nil
+			mu.Unlock()
+			if halt || ctx.Err() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(p SpoolPage) {
+				defer func() { <-sem; wg.Done() }()
+				mu.Lock()
+				ask := unsure[p.SHA256]
+				mu.Unlock()
+				err := s.send(ctx, meta.BatchID, p, ask)
+				mu.Lock()
+				defer mu.Unlock()
+				var refused *RefusedError
+				var se *spoolError
+				switch {
+				case err == nil:
+					delete(unsure, p.SHA256)
+					failures, offline = 0, ""
+					uploadedNow++
+					report()
+				case errors.As(err, &refused):
+					s.Logger.Warn("the server refused a page", "page", p.Name, "reason", refused.Reason)
+					if err := s.Spool.MarkFailed(p, refused.Reason); err != nil && stop == nil {
+						stop = &spoolError{err}
+					}
+					report()
+				case errors.As(err, &se):
+					stop = err
+				case fatal(err):
+					stop = fmt.Errorf("upload page %s: %w", p.Name, err)
+				default:
+					unsure[p.SHA256] = true
+					if stop == nil {
+						stop = fmt.Errorf("upload page %s: %w", p.Name, err)
+					}
 				}
-				report()
-				continue
-			case fatal(err):
-				return fmt.Errorf("upload page %s: %w", p.Name, err)
-			}
-			if ctx.Err() != nil {
+			}(p)
+		}
+		wg.Wait()
+		var se *spoolError
+		switch {
+		case stop == nil:
+		case errors.As(stop, &se):
+			return se.err
+		case fatal(stop):
+			return stop
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			// Start again from the first pending page after the backoff.
+			if !wait(stop) {
 				return ctx.Err()
 			}
-			unsure[p.SHA256] = true
-			if !wait(fmt.Errorf("upload page %s: %w", p.Name, err)) {
-				return ctx.Err()
-			}
-			break // start again from the first pending page
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }
 
-func (s *Sender) send(ctx context.Context, batchID int64, p SpoolPage, unsure map[string]bool) error {
-	if unsure[p.SHA256] {
+// spoolError is a failure of the spool itself (the disk), which stops the
+// sender: it cannot record what it sent.
+type spoolError struct{ err error }
+
+func (e *spoolError) Error() string { return e.err.Error() }
+
+// send uploads one page; ask says it may have reached the server already.
+func (s *Sender) send(ctx context.Context, batchID int64, p SpoolPage, ask bool) error {
+	if ask {
 		id, has, err := s.Uploader.HasPage(ctx, p.SHA256)
 		if err != nil {
 			return err
 		}
 		if has { // sent by the run that stopped
-			delete(unsure, p.SHA256)
-			return s.Spool.MarkSent(p, id, false)
+			return s.markSent(p, id, false)
 		}
 	}
 	data, err := s.Spool.Read(p)
@@ -237,8 +295,14 @@ func (s *Sender) send(ctx context.Context, batchID int64, p SpoolPage, unsure ma
 	if err != nil {
 		return err
 	}
-	delete(unsure, p.SHA256)
-	return s.Spool.MarkSent(p, res.PageID, res.Duplicate)
+	return s.markSent(p, res.PageID, res.Duplicate)
+}
+
+func (s *Sender) markSent(p SpoolPage, pageID int64, duplicate bool) error {
+	if err := s.Spool.MarkSent(p, pageID, duplicate); err != nil {
+		return &spoolError{err}
+	}
+	return nil
 }
 
 // fatal errors stop the sender: retrying cannot help.

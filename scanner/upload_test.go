@@ -161,3 +161,49 @@ type refusingUploader struct{ fakeServer }
 func (*refusingUploader) OpenBatch(context.Context, BatchSpec) (*Batch, error) {
 	return nil, fmt.Errorf("%w: unknown token", ErrUnauthorized)
 }
+
+// slowServer takes a while per page and counts the uploads in flight.
+type slowServer struct {
+	fakeServer
+	inflight, most int
+}
+
+func (s *slowServer) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*UploadResult, error) {
+	s.set(func() { s.inflight++; s.most = max(s.most, s.inflight) })
+	time.Sleep(20 * time.Millisecond)
+	defer s.set(func() { s.inflight-- })
+	return s.fakeServer.UploadPage(ctx, batchID, seq, name, data)
+}
+
+func TestSenderKeepsSeveralPagesInFlight(t *testing.T) {
+	t.Parallel()
+	sp, err := OpenSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	const n = 24
+	for i := 1; i <= n; i++ {
+		if _, _, err := sp.Add(Image{Name: fmt.Sprintf("p%02d.jpg", i), Data: testJPEG(t, i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := &slowServer{fakeServer: fakeServer{pages: map[string]int{}}}
+	done := make(chan struct{})
+	close(done)
+	s := &Sender{Spool: sp, Uploader: srv, Workers: 4}
+	if err := s.Run(context.Background(), done); err != nil {
+		t.Fatal(err)
+	}
+	if srv.most < 2 || srv.most > 4 {
+		t.Errorf("at most %d uploads in flight, want 2 to 4", srv.most)
+	}
+	if srv.uploads != n {
+		t.Errorf("%d uploads for %d pages", srv.uploads, n)
+	}
+	for _, p := range sp.Pages() {
+		if p.State != PageSent || srv.pages[p.SHA256] != p.Seq {
+			t.Errorf("%s: state %s, sent with seq %d, spool says %d", p.Name, p.State, srv.pages[p.SHA256], p.Seq)
+		}
+	}
+}
