@@ -117,25 +117,41 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		}
 		out.Cards = append(out.Cards, linked...)
 
-		for _, c := range r.Crops {
-			var id int64
-			var card *int64
-			err := tx.QueryRow(ctx, `
+		if len(r.Crops) > 0 {
+			// One statement for all of the page's crops; a group that is not
+			// in this subject's templates has no row to join and is skipped.
+			var groups, keys []string
+			var offsets, sizes []int64
+			for _, c := range r.Crops {
+				groups, keys = append(groups, c.Group), append(keys, c.BlobKey)
+				offsets, sizes = append(offsets, c.Offset), append(sizes, c.Size)
+			}
+			rows, err := tx.Query(ctx, `
 				INSERT INTO crops (page_id, card_id, group_id, blob_key, blob_offset, blob_size)
-				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, $4, $5, nullif($6, 0)
-				FROM question_groups g WHERE g.subject_id = $2 AND g.code = $3
+				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, c.key, c.off, nullif(c.size, 0)
+				FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS c(grp, key, off, size)
+				JOIN question_groups g ON g.subject_id = $2 AND g.code = c.grp
 				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id,
 					blob_offset = EXCLUDED.blob_offset, blob_size = EXCLUDED.blob_size
 				RETURNING id, card_id`,
-				r.PageID, r.SubjectID, c.Group, c.BlobKey, c.Offset, c.Size).Scan(&id, &card)
-			if errors.Is(err, pgx.ErrNoRows) {
-				continue // the group is not in this subject's templates
-			}
+				r.PageID, r.SubjectID, groups, keys, offsets, sizes)
 			if err != nil {
-				return fmt.Errorf("save crop of group %s: %w", c.Group, err)
+				return fmt.Errorf("save crops: %w", err)
 			}
-			if card != nil {
-				out.Crops = append(out.Crops, id)
+			for rows.Next() {
+				var id int64
+				var card *int64
+				if err := rows.Scan(&id, &card); err != nil {
+					rows.Close()
+					return fmt.Errorf("save crops: %w", err)
+				}
+				if card != nil {
+					out.Crops = append(out.Crops, id)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("save crops: %w", err)
 			}
 		}
 		rows, err := tx.Query(ctx, `

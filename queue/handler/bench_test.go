@@ -154,7 +154,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			sendErrs[r] = s.Run(ctx, scanned)
 		}()
 	}
-	hf := &scanner.HotFolder{Dir: dir, Settle: 100 * time.Millisecond, Poll: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	hf := &scanner.HotFolder{Dir: dir, Settle: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	done := make(chan error, 1)
 	go func() {
 		done <- hf.Run(hctx, func(ctx context.Context, f scanner.File) error {
