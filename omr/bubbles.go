@@ -22,14 +22,6 @@ const (
 	// A clean erasure is as dark but leaves next to no strokes.
 	fillTick  = 0.15
 	coverTick = 0.08
-	// A clean erasure leaves an even light grey, often over a bigger area
-	// than the bubble. Over the printed letter, the scan's rendering of
-	// the letter adds to it and can lift the fill past fillEmpty; on the
-	// bubble's paper alone it stays under erasedPaper, where a faint but
-	// intended pencil mark is 0.4 and more. Without strokes, that is
-	// empty.
-	erasedPaper = 0.30
-	erasedCover = 0.04
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
@@ -48,10 +40,9 @@ const (
 
 // reading is a bubble measured against the blank card and the page.
 type reading struct {
-	fill      float64 // excess darkness inside, relative to the page's pencil level
-	fillFull  float64 // the same over the whole bubble
-	coverEx   float64 // stroke coverage beyond the blank card's, inside or overall
-	fillPaper float64 // the fill inside where the blank card is paper, away from the printed letter
+	fill     float64 // excess darkness inside, relative to the page's pencil level
+	fillFull float64 // the same over the whole bubble
+	coverEx  float64 // stroke coverage beyond the blank card's, inside or overall
 }
 
 // relativeFills turns samples into fills relative to the blank card's ink
@@ -75,10 +66,6 @@ func relativeFills(got, base []sample) []reading {
 	out := make([]reading, len(got))
 	for i, e := range excess {
 		out[i].coverEx = math.Max(0, math.Max(got[i].cover-base[i].cover, got[i].coverFull-base[i].coverFull))
-		out[i].fillPaper = math.Inf(1) // no paper to tell an erasure by
-		if got[i].nPaper >= 8 {
-			out[i].fillPaper = (got[i].darkPaper - base[i].darkPaper) / pencil
-		}
 		if ef := got[i].darkFull - base[i].darkFull; ef >= absFloor {
 			out[i].fillFull = ef / pencil
 		}
@@ -104,8 +91,6 @@ func stateOf(r reading) string {
 		return stateMarked
 	case r.fill >= fillMarked:
 		return stateDoubtful
-	case r.fillPaper < erasedPaper && r.coverEx < erasedCover:
-		return stateEmpty // at most the light grey of an erasure
 	case r.fill >= fillEmpty || r.fillFull >= fillEmpty || r.coverEx >= coverDoubt:
 		return stateDoubtful
 	case r.fill >= fillTick && r.coverEx >= coverTick:
@@ -120,11 +105,7 @@ func margin(r reading) float64 {
 	switch stateOf(r) {
 	case stateEmpty:
 		tick := math.Max((fillTick-r.fill)/fillTick, (coverTick-r.coverEx)/coverTick)
-		m := math.Min(math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt), tick)
-		if m < 0 { // empty as an erasure: by how far it is one
-			m = math.Min((erasedPaper-r.fillPaper)/erasedPaper, (erasedCover-r.coverEx)/erasedCover)
-		}
-		return m
+		return math.Min(math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt), tick)
 	case stateMarked:
 		return math.Min(1, (r.fill-fillMarked)/(1-fillMarked))
 	}

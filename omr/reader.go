@@ -417,8 +417,6 @@ type sample struct {
 	darkFull  float64
 	coverFull float64
 	ink       float64 // mean darkness where the blank card has printed ink
-	darkPaper float64 // mean darkness inside, where the blank card is paper
-	nPaper    int     // probes inside on paper
 }
 
 // strokeDark is the darkness from which a pixel counts as a pencil or ink
@@ -485,7 +483,7 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	jx, jy := h.jacobian(c)
 	white := paper.at(ic)
 	strokeLevel := (1 - strokeDark) * white
-	var sumIn, sumAll, sumInk, sumPaperIn float64
+	var sumIn, sumAll, sumInk float64
 	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll, nInk int
 	for _, q := range probes {
 		dx, dy := float64(q.dx), float64(q.dy)
@@ -509,7 +507,6 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 			nIn++
 			if q.paper {
 				paperIn++
-				sumPaperIn += p
 			}
 			if stroke {
 				strokesIn++
@@ -529,8 +526,7 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	return sample{
 		dark: clamp(1 - sumIn/float64(nIn)/white), cover: share(strokesIn, paperIn),
 		darkFull: clamp(1 - sumAll/float64(nAll)/white), coverFull: share(strokesAll, paperAll),
-		ink:       clamp(1 - sumInk/math.Max(1, float64(nInk))/white),
-		darkPaper: clamp(1 - sumPaperIn/math.Max(1, float64(paperIn))/white), nPaper: paperIn,
+		ink: clamp(1 - sumInk/math.Max(1, float64(nInk))/white),
 	}
 }
 
