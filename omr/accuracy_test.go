@@ -129,7 +129,7 @@ func fills(it Item) string {
 }
 
 // corpus reads n cards of a template at a level and judges every page.
-func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template, level string, n int, seed uint64) tally {
+func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template, level string, from, n int, seed uint64) tally {
 	g, err := fixtures.NewGenerator(tp, fixtures.Options{Level: level, Seed: seed, Others: others})
 	if err != nil {
 		tb.Fatal(err)
@@ -158,7 +158,7 @@ func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template
 			}
 		}()
 	}
-	for i := 0; i < n; i++ {
+	for i := from; i < from+n; i++ {
 		next <- i
 	}
 	close(next)
@@ -185,26 +185,45 @@ func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
 // level: no silent errors anywhere. SAOYUE_ACCURACY_PAGES sets the corpus
 // size per template and level (the figures in BENCHMARKS.md come from a run with 2,000+ pages per
 // level); the default keeps the suite fast.
+//
+// To reproduce one case alone: SAOYUE_ACCURACY_TEMPLATE (e.g. math-a4.yaml)
+// and SAOYUE_ACCURACY_LEVEL (clean, typical or hard) pick one template and
+// level, SAOYUE_ACCURACY_FROM the first card index (with PAGES=1, that card
+// alone).
 func TestAccuracy(t *testing.T) {
 	pages := 0 // 0: a dozen cards of each template
 	if s := os.Getenv("SAOYUE_ACCURACY_PAGES"); s != "" {
-		pages, _ = strconv.Atoi(s)
+		var err error
+		if pages, err = strconv.Atoi(s); err != nil || pages < 0 {
+			t.Fatalf("SAOYUE_ACCURACY_PAGES=%q: not a page count", s)
+		}
 	}
+	from := 0
+	if s := os.Getenv("SAOYUE_ACCURACY_FROM"); s != "" {
+		var err error
+		if from, err = strconv.Atoi(s); err != nil || from < 0 {
+			t.Fatalf("SAOYUE_ACCURACY_FROM=%q: not a card index", s)
+		}
+	}
+	templates := []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"}
+	levels := []string{"clean", "typical", "hard"}
+	templates = envFilter(t, "SAOYUE_ACCURACY_TEMPLATE", templates)
+	levels = envFilter(t, "SAOYUE_ACCURACY_LEVEL", levels)
 	r, ts := accuracyReader(t)
-	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
+	for _, name := range templates {
 		tp := ts[name]
 		var others []*card.Template
-		for other, ot := range ts {
+		for _, other := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
 			if other != name {
-				others = append(others, ot)
+				others = append(others, ts[other])
 			}
 		}
 		n := 12
 		if pages > 0 {
 			n = (pages + len(tp.Pages) - 1) / len(tp.Pages)
 		}
-		for _, level := range []string{"clean", "typical", "hard"} {
-			tl := corpus(t, r, tp, others, level, n, 1)
+		for _, level := range levels {
+			tl := corpus(t, r, tp, others, level, from, n, 1)
 			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d silent %d",
 				name, level, tl.pages, tl.items, tl.doubtfulItems, tl.falseAlarms, tl.pagesWithDoubt,
 				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, len(tl.silent))
@@ -217,4 +236,26 @@ func TestAccuracy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// envFilter keeps the names listed (comma-separated) in the environment
+// variable, all of them when it is unset.
+func envFilter(t *testing.T, env string, all []string) []string {
+	s := os.Getenv(env)
+	if s == "" {
+		return all
+	}
+	var keep []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case slices.Contains(all, f):
+			keep = append(keep, f)
+		case slices.Contains(all, f+".yaml"):
+			keep = append(keep, f+".yaml")
+		default:
+			t.Fatalf("%s: %q is none of %v", env, f, all)
+		}
+	}
+	return keep
 }

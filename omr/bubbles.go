@@ -16,6 +16,12 @@ const (
 	// on the blank card holds a tick, a cross or a half fill, even if its
 	// mean darkness is low. Erasure residue is light and covers nothing.
 	coverDoubt = 0.12
+	// A tick on a bubble with a printed letter (✓, ✗, T, F) shows strokes
+	// only where the letter leaves paper: below coverDoubt, but together
+	// with this much darkness (fillTick) it is still a mark for a person.
+	// A clean erasure is as dark but leaves next to no strokes.
+	fillTick  = 0.15
+	coverTick = 0.08
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
@@ -87,6 +93,8 @@ func stateOf(r reading) string {
 		return stateDoubtful
 	case r.fill >= fillEmpty || r.fillFull >= fillEmpty || r.coverEx >= coverDoubt:
 		return stateDoubtful
+	case r.fill >= fillTick && r.coverEx >= coverTick:
+		return stateDoubtful
 	default:
 		return stateEmpty
 	}
@@ -96,7 +104,8 @@ func stateOf(r reading) string {
 func margin(r reading) float64 {
 	switch stateOf(r) {
 	case stateEmpty:
-		return math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt)
+		tick := math.Max((fillTick-r.fill)/fillTick, (coverTick-r.coverEx)/coverTick)
+		return math.Min(math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt), tick)
 	case stateMarked:
 		return math.Min(1, (r.fill-fillMarked)/(1-fillMarked))
 	}

@@ -40,9 +40,18 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 	if err != nil {
 		return nil, err
 	}
+	hard := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		res, err = qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+		res, err = qrcode.NewQRCodeReader().Decode(bmp, hard)
+	}
+	if err != nil {
+		// The local binarizer loses modules of a blurred, noisy photograph
+		// that one threshold for the whole (small) crop keeps.
+		glob := gozxing.NewGlobalHistgramBinarizer(gozxing.NewLuminanceSourceFromImage(img))
+		if gb, gerr := gozxing.NewBinaryBitmap(glob); gerr == nil {
+			res, err = qrcode.NewQRCodeReader().Decode(gb, hard)
+		}
 	}
 	if err != nil {
 		return nil, errors.New("no page code found where the template puts it")

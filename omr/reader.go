@@ -176,6 +176,12 @@ func (r *Reader) read(res *Result, pl *planes) {
 		return
 	}
 	t := pi.tmpl.t
+	if reg.mode == "affine" {
+		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
+			res.except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
+			return
+		}
+	}
 	res.Template, res.Page, res.Rotation, res.Registered = t.ID, pi.layout.Page, reg.rotation, reg.mode
 	centre := pt{float64(pi.layout.WidthPx) / 2, float64(pi.layout.HeightPx) / 2}
 	scale := reg.h.scale(centre)

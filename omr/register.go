@@ -161,16 +161,20 @@ func refineCentre(v view, r image.Rectangle) (c pt, area float64, ok bool) {
 		return pt{}, 0, false
 	}
 	mid := float64(lo+hi) / 2
+	// Only the square itself: a printed frame line or letter beside it in
+	// the padded box is dark too, and would bend its shape and centre.
+	in := largestDark(v, r, mid)
+	w := r.Dx()
 	var sx, sy, sw float64
 	var n, mx, my, mxx, myy, mxy float64
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := v.pix[y*v.stride:]
 		fy := float64(y) + 0.5
 		for x := r.Min.X; x < r.Max.X; x++ {
-			d := mid - float64(row[x])
-			if d <= 0 {
+			if !in[(y-r.Min.Y)*w+x-r.Min.X] {
 				continue
 			}
+			d := mid - float64(row[x])
 			fx := float64(x) + 0.5
 			wt := min(d, float64(hi-lo)/4)
 			sx += wt * fx
@@ -202,6 +206,50 @@ func refineCentre(v view, r image.Rectangle) (c pt, area float64, ok bool) {
 		return pt{}, 0, false
 	}
 	return pt{sx / sw, sy / sw}, n, true
+}
+
+// largestDark marks, in the box r of v, the largest 4-connected set of
+// pixels darker than mid.
+func largestDark(v view, r image.Rectangle, mid float64) []bool {
+	w, h := r.Dx(), r.Dy()
+	label := make([]int32, w*h)
+	var stack []int
+	var best int32
+	bestSize, next := 0, int32(0)
+	for i := range label {
+		x, y := i%w, i/w
+		if label[i] != 0 || float64(v.pix[(y+r.Min.Y)*v.stride+x+r.Min.X]) >= mid {
+			continue
+		}
+		next++
+		label[i] = next
+		size := 0
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			size++
+			jx, jy := j%w, j/w
+			for _, q := range [4][2]int{{jx - 1, jy}, {jx + 1, jy}, {jx, jy - 1}, {jx, jy + 1}} {
+				if q[0] < 0 || q[0] >= w || q[1] < 0 || q[1] >= h {
+					continue
+				}
+				k := q[1]*w + q[0]
+				if label[k] == 0 && float64(v.pix[(q[1]+r.Min.Y)*v.stride+q[0]+r.Min.X]) < mid {
+					label[k] = next
+					stack = append(stack, k)
+				}
+			}
+		}
+		if size > bestSize {
+			best, bestSize = next, size
+		}
+	}
+	in := make([]bool, w*h)
+	for i, l := range label {
+		in[i] = l == best && best != 0
+	}
+	return in
 }
 
 // registration is a hypothesis of how a template page lies on the image.
