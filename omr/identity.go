@@ -36,7 +36,11 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 		return nil, err
 	}
 	defer crop.Close()
-	bmp, err := bitmapOf(crop)
+	src, err := luminanceOf(crop)
+	if err != nil {
+		return nil, err
+	}
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +52,7 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 	if err != nil {
 		// The local binarizer loses modules of a blurred, noisy photograph
 		// that one threshold for the whole (small) crop keeps.
-		glob := gozxing.NewGlobalHistgramBinarizer(gozxing.NewLuminanceSourceFromImage(img))
+		glob := gozxing.NewGlobalHistgramBinarizer(src)
 		if gb, gerr := gozxing.NewBinaryBitmap(glob); gerr == nil {
 			res, err = qrcode.NewQRCodeReader().Decode(gb, hard)
 		}

@@ -100,6 +100,15 @@ func mul(a, b homography) homography {
 // slower than the decoding itself; a planar luminance source takes the
 // bytes as they are.
 func bitmapOf(m gocv.Mat) (*gozxing.BinaryBitmap, error) {
+	src, err := luminanceOf(m)
+	if err != nil {
+		return nil, err
+	}
+	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+}
+
+// luminanceOf copies a grey Mat into a gozxing luminance source.
+func luminanceOf(m gocv.Mat) (gozxing.LuminanceSource, error) {
 	v, err := viewOf(m)
 	if err != nil {
 		return nil, err
@@ -108,11 +117,7 @@ func bitmapOf(m gocv.Mat) (*gozxing.BinaryBitmap, error) {
 	for y := 0; y < v.h; y++ {
 		copy(pix[y*v.w:(y+1)*v.w], v.pix[y*v.stride:])
 	}
-	src, err := gozxing.NewPlanarYUVLuminanceSource(pix, v.w, v.h, 0, 0, v.w, v.h, false)
-	if err != nil {
-		return nil, err
-	}
-	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+	return gozxing.NewPlanarYUVLuminanceSource(pix, v.w, v.h, 0, 0, v.w, v.h, false)
 }
 
 // nearlyStraight reports whether the output rectangle lands on the image
