@@ -19,6 +19,7 @@ type tally struct {
 	pages, items, doubtfulItems, falseAlarms int
 	pagesWithDoubt                           int
 	silent                                   []string // wrong answers read without a flag: must stay empty
+	alarms                                   []string // doubtful where the truth is clear
 	examNoRight, examNoFlagged, examNoPages  int
 }
 
@@ -29,6 +30,7 @@ func (t *tally) add(o tally) {
 	t.falseAlarms += o.falseAlarms
 	t.pagesWithDoubt += o.pagesWithDoubt
 	t.silent = append(t.silent, o.silent...)
+	t.alarms = append(t.alarms, o.alarms...)
 	t.examNoRight += o.examNoRight
 	t.examNoFlagged += o.examNoFlagged
 	t.examNoPages += o.examNoPages
@@ -89,6 +91,7 @@ func judge(res *Result, tr *fixtures.Truth) tally {
 			t.doubtfulItems++
 			if !want.Doubtful {
 				t.falseAlarms++
+				t.alarms = append(t.alarms, fmt.Sprintf("%s: item %d doubtful, truth %v %v; fills %v", where, want.Item, want.Marks, want.Notes, fills(it)))
 			}
 			continue
 		}
@@ -227,6 +230,14 @@ func TestAccuracy(t *testing.T) {
 			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d silent %d",
 				name, level, tl.pages, tl.items, tl.doubtfulItems, tl.falseAlarms, tl.pagesWithDoubt,
 				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, len(tl.silent))
+			if level != "hard" {
+				for i, a := range tl.alarms {
+					if i >= 10 {
+						break
+					}
+					t.Logf("false alarm: %s", a)
+				}
+			}
 			for i, s := range tl.silent {
 				if i >= 10 {
 					t.Errorf("... and %d more silent errors", len(tl.silent)-10)

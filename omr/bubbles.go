@@ -22,6 +22,15 @@ const (
 	// A clean erasure is as dark but leaves next to no strokes.
 	fillTick  = 0.15
 	coverTick = 0.08
+	// fillFaint: an item that would read blank (or a multiple-choice item)
+	// with one unmarked option this much darker than the other unmarked
+	// ones may hold a faint pencil mark: reading past it would be a guess,
+	// so a person looks. A single-choice item with its answer is not
+	// affected: an erasure beside the answer is what changing it leaves.
+	fillFaint = 0.15
+	// faintAboveNoise: how far above the page's noisiest empty bubbles
+	// (the 95th percentile) a faint mark must be.
+	faintAboveNoise = 0.10
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
@@ -115,7 +124,7 @@ func margin(r reading) float64 {
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // decideItem turns an item's option fills into chosen options and a status.
-func decideItem(number int, multiple bool, opts []Option) Item {
+func decideItem(number int, multiple bool, opts []Option, faint float64) Item {
 	it := Item{Number: number, Multiple: multiple, Chosen: []string{}, Options: opts, Confidence: 1}
 	doubtful := false
 	for _, o := range opts {
@@ -126,6 +135,13 @@ func decideItem(number int, multiple bool, opts []Option) Item {
 			doubtful = true
 		}
 		it.Confidence = math.Min(it.Confidence, o.margin)
+	}
+	if !doubtful && (len(it.Chosen) == 0 || multiple) {
+		if i := faintOnBlank(opts, faint); i >= 0 {
+			opts[i].State = stateDoubtful
+			doubtful = true
+			it.Confidence = 0
+		}
 	}
 	switch {
 	case doubtful:
@@ -142,6 +158,47 @@ func decideItem(number int, multiple bool, opts []Option) Item {
 		it.Confidence = round3(it.Confidence / 2)
 	}
 	return it
+}
+
+// faintOnBlank returns the unmarked option that stands out with a faint
+// fill while the other unmarked options stay near the paper, or -1. It is
+// asked of items that would read blank, and of multiple-choice items,
+// where a faint option left out changes the answer.
+func faintOnBlank(opts []Option, faint float64) int {
+	best, first, second := -1, 0.0, 0.0
+	for i, o := range opts {
+		if o.State == stateMarked {
+			continue
+		}
+		switch {
+		case o.Fill > first:
+			best, first, second = i, o.Fill, first
+		case o.Fill > second:
+			second = o.Fill
+		}
+	}
+	if first >= faint && first-second >= fillFaint/2 {
+		return best
+	}
+	return -1
+}
+
+// faintLevel is how dark an unmarked option must be to count as a faint
+// mark on this page: fillFaint on a clean page, more where the empty
+// bubbles themselves are speckled (scanner noise, a grey page), so that
+// noise is not sent to a person as a mark.
+func faintLevel(opts []Option) float64 {
+	var low []float64
+	for _, o := range opts {
+		if o.Fill < fillFaint {
+			low = append(low, o.Fill)
+		}
+	}
+	if len(low) < 20 {
+		return fillFaint
+	}
+	sort.Float64s(low)
+	return math.Max(fillFaint, low[len(low)*95/100]+faintAboveNoise)
 }
 
 func option(b card.Bubble, got sample, r reading) Option {
@@ -179,10 +236,15 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 		}
 	}
 	var numbers []int
-	for n := range items {
+	var all []Option
+	for n, es := range items {
 		numbers = append(numbers, n)
+		for _, e := range es {
+			all = append(all, e.o)
+		}
 	}
 	sort.Ints(numbers)
+	faint := faintLevel(all)
 	for _, n := range numbers {
 		es := items[n]
 		sort.Slice(es, func(i, j int) bool { return es[i].b.Index < es[j].b.Index })
@@ -190,7 +252,7 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 		for i, e := range es {
 			opts[i] = e.o
 		}
-		it := decideItem(n, pi.tmpl.items[n].Multiple, opts)
+		it := decideItem(n, pi.tmpl.items[n].Multiple, opts, faint)
 		res.Items = append(res.Items, it)
 		switch it.Status {
 		case StatusDoubtful:
@@ -205,7 +267,7 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 		for i, e := range formOpts {
 			opts[i] = e.o
 		}
-		fm := decideItem(0, false, opts)
+		fm := decideItem(0, false, opts, faint)
 		res.FormMarks = &fm
 	}
 }
