@@ -21,6 +21,7 @@ type tally struct {
 	silent                                   []string // wrong answers read without a flag: must stay empty
 	alarms                                   []string // doubtful where the truth is clear
 	examNoRight, examNoFlagged, examNoPages  int
+	examNoMissed                             int // legible (barcode or grid) but not read: flagged, yet counted against the target
 }
 
 func (t *tally) add(o tally) {
@@ -34,6 +35,7 @@ func (t *tally) add(o tally) {
 	t.examNoRight += o.examNoRight
 	t.examNoFlagged += o.examNoFlagged
 	t.examNoPages += o.examNoPages
+	t.examNoMissed += o.examNoMissed
 }
 
 func hasException(res *Result, kinds ...string) bool {
@@ -112,6 +114,7 @@ func judge(res *Result, tr *fixtures.Truth) tally {
 			if legible && res.ExamNo.Verdict != VerdictConflict {
 				// Legible but not read: not silent (flagged), but counted.
 				doubt = true
+				t.examNoMissed++
 			}
 		default:
 			t.silent = append(t.silent, fmt.Sprintf("%s: exam number read %s (%s), truth %s", where, res.ExamNo.Value, res.ExamNo.Verdict, tr.ExamNo))
@@ -227,9 +230,9 @@ func TestAccuracy(t *testing.T) {
 		}
 		for _, level := range levels {
 			tl := corpus(t, r, tp, others, level, from, n, 1)
-			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d silent %d",
+			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d (legible %d) silent %d",
 				name, level, tl.pages, tl.items, tl.doubtfulItems, tl.falseAlarms, tl.pagesWithDoubt,
-				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, len(tl.silent))
+				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, tl.examNoMissed, len(tl.silent))
 			if level != "hard" {
 				for i, a := range tl.alarms {
 					if i >= 10 {
