@@ -121,6 +121,9 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 // finished until a person decides. Absent candidates get no scores.
 func ScoreCard(ctx context.Context, db *store.DB, cardID int64) (changed int, err error) {
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := store.LockCardForScoring(ctx, tx, cardID); err != nil {
+			return err
+		}
 		c, err := store.GetCard(ctx, tx, cardID)
 		if err != nil {
 			return err

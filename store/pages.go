@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -74,4 +75,17 @@ func (db *DB) Page(ctx context.Context, id int64) (*Page, error) {
 		return nil, fmt.Errorf("load page %d: %w", id, err)
 	}
 	return p, nil
+}
+
+// UnreadPages lists pages still waiting to be read that arrived more than
+// age ago, oldest first: their page:read task was lost (Redis restarted
+// before it saved them) or never queued.
+func (db *DB) UnreadPages(ctx context.Context, age time.Duration, limit int) ([]int64, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT id FROM pages WHERE status = 'received' AND received_at < now() - make_interval(secs => $1)
+		ORDER BY received_at LIMIT $2`, age.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unread pages: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }

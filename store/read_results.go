@@ -116,6 +116,11 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			out.Cards = append(out.Cards, *out.CardID)
 		}
 		out.Cards = append(out.Cards, linked...)
+		if len(out.Cards) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE cards SET score_due = true WHERE id = ANY($1)`, out.Cards); err != nil {
+				return fmt.Errorf("mark cards for scoring: %w", err)
+			}
+		}
 
 		if len(r.Crops) > 0 {
 			// One statement for all of the page's crops; a group that is not
@@ -327,6 +332,27 @@ func CardResponses(ctx context.Context, q TxOrPool, cardID int64) (map[int]CardR
 		out[item] = CardResponse{Item: item, Chosen: resp, Status: "ok", Override: true}
 	}
 	return out, ov.Err()
+}
+
+// LockCardForScoring locks a card's row for the scoring transaction and
+// clears its score_due flag: a page reading of the same card waits for the
+// scoring to commit (and sets the flag again), or the scoring waits for the
+// reading and then sees its rows.
+func LockCardForScoring(ctx context.Context, tx pgx.Tx, cardID int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE cards SET score_due = false WHERE id = $1`, cardID); err != nil {
+		return fmt.Errorf("lock card %d for scoring: %w", cardID, err)
+	}
+	return nil
+}
+
+// CardsDueForScoring lists cards whose pages changed since they were last
+// scored, oldest first.
+func CardsDueForScoring(ctx context.Context, q TxOrPool, limit int) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM cards WHERE score_due ORDER BY id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list cards due for scoring: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // SubjectCards lists the ids of every card of a subject.

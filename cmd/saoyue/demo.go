@@ -19,6 +19,7 @@ import (
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/roster"
 	"github.com/saoyue/saoyue/scanner"
 	"github.com/saoyue/saoyue/store"
@@ -190,6 +191,15 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	}
 	if a.inproc != nil {
 		a.inproc.Wait()
+		// A card read on both sides at once may be left due for scoring
+		// (its second card:score was dropped while the first ran).
+		sw := &handler.Sweep{DB: db, Queue: a.inproc}
+		for i := 0; i < 3; i++ {
+			if _, cards, err := sw.Once(ctx); err != nil || cards == 0 {
+				break
+			}
+			a.inproc.Wait()
+		}
 	}
 
 	// 5. Results per school.

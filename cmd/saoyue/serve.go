@@ -36,6 +36,9 @@ func newServeCmd(cfg *Config) *cobra.Command {
 	}
 }
 
+// sweepEvery is how often lost tasks are looked for (handler.Sweep).
+const sweepEvery = 30 * time.Second
+
 // app is the wired server: database, blobs, and a queue that is either Redis
 // (workers run elsewhere) or in-process.
 type app struct {
@@ -78,6 +81,10 @@ func (a *app) serve(ctx context.Context, addr string, ready func(url string)) er
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if a.inproc != nil {
+		// With Redis, `saoyue worker` sweeps; in-process, the server does.
+		go (&handler.Sweep{DB: a.db, Queue: a.inproc}).Run(ctx, sweepEvery)
 	}
 	ws := web.NewServer(a.db, a.blobs, slog.Default())
 	ws.Ingester = &queue.Ingester{DB: a.db, Blobs: a.blobs, Queue: a.queue}

@@ -39,6 +39,7 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 				return fmt.Errorf("start worker: %w", err)
 			}
 			slog.Info("worker running", "redis", cfg.RedisAddr, "blobs", blobs.String(), "concurrency", concurrency)
+			go (&handler.Sweep{DB: db, Queue: follow}).Run(ctx, sweepEvery)
 			<-ctx.Done()
 			srv.Shutdown()
 			return nil

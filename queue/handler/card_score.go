@@ -21,5 +21,8 @@ func (h *CardScore) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	_, err := grading.ScoreCard(ctx, h.DB, p.CardID)
+	// A page of this card saved while it was being scored set score_due
+	// again, and its own card:score task was dropped because this one
+	// was running: the sweep scores the card again.
 	return err
 }

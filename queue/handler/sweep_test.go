@@ -1,0 +1,115 @@
+package handler_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
+)
+
+// lostQueue accepts tasks and forgets them, like a Redis that lost its last
+// second of writes.
+type lostQueue struct{}
+
+func (lostQueue) Enqueue(context.Context, *asynq.Task, ...asynq.Option) error { return nil }
+func (lostQueue) Close() error                                                { return nil }
+
+// TestSweepQueuesLostWorkAgain: a page whose page:read task was lost, and a
+// card whose scoring was dropped while another scoring of it ran, are
+// found by the sweep and finished; nothing else is queued again.
+func TestSweepQueuesLostWorkAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, 1, 6)
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := queue.NewInProcess(nil, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	q.SetHandler(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q}))
+	defer q.Close()
+	room := w.roomIDs[0]
+	b := w.batch(t, room)
+	g := w.generator(t, room, "clean", 5)
+	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: q}
+	seq := 0
+	for i := 0; i < 2; i++ {
+		scans, err := g.Card(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range scans {
+			seq++
+			if _, err := in.AddPage(ctx, b.ID, seq, s.Name, s.Image); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q.Wait()
+	sweep := &handler.Sweep{DB: w.db, Queue: q}
+	if pages, cards, err := sweep.Once(ctx); err != nil || pages+cards != 0 {
+		t.Fatalf("after an undisturbed run the sweep found %d pages and %d cards (%v), want none", pages, cards, err)
+	}
+
+	// The third card's front is stored but its task is lost.
+	scans, err := g.Card(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}
+	res, err := lost.AddPage(ctx, b.ID, seq+1, scans[0].Name, scans[0].Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A scoring of card 1 that ran before its second page was saved: the
+	// scores are gone stale (here: missing) and the card is due.
+	var cardID, candidateID int64
+	if err := w.db.Pool.QueryRow(ctx, `SELECT id, candidate_id FROM cards ORDER BY id LIMIT 1`).Scan(&cardID, &candidateID); err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	scoreSum := `SELECT count(*) || ':' || coalesce(sum(score), 0) FROM item_scores WHERE candidate_id = $1`
+	if err := w.db.Pool.QueryRow(ctx, scoreSum, candidateID).Scan(&want); err != nil || want[0] == '0' {
+		t.Fatalf("card not scored before the test: %q %v", want, err)
+	}
+	if _, err := w.db.Pool.Exec(ctx, `DELETE FROM item_scores WHERE candidate_id = $1`, candidateID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.Pool.Exec(ctx, `UPDATE cards SET score_due = true WHERE id = $1`, cardID); err != nil {
+		t.Fatal(err)
+	}
+
+	// A page that has waited less than Age is left alone: its task may
+	// simply not have run yet.
+	pages, cards, err := sweep.Once(ctx)
+	if err != nil || pages != 0 || cards != 1 {
+		t.Fatalf("sweep queued %d pages and %d cards (%v), want 0 and 1", pages, cards, err)
+	}
+	q.Wait()
+	var got string
+	if err := w.db.Pool.QueryRow(ctx, scoreSum, candidateID).Scan(&got); err != nil || got != want {
+		t.Errorf("scores of the card due for scoring: %q after the sweep, %q before (%v)", got, want, err)
+	}
+	if _, err := w.db.Pool.Exec(ctx, `UPDATE pages SET received_at = now() - interval '10 minutes' WHERE id = $1`, res.PageID); err != nil {
+		t.Fatal(err)
+	}
+	if pages, _, err := sweep.Once(ctx); err != nil || pages != 1 {
+		t.Fatalf("sweep queued %d pages (%v), want the one whose task was lost", pages, err)
+	}
+	q.Wait()
+	var status string
+	if err := w.db.Pool.QueryRow(ctx, `SELECT status FROM pages WHERE id = $1`, res.PageID).Scan(&status); err != nil || status == "received" {
+		t.Fatalf("page with a lost task: status %q (%v), want it read", status, err)
+	}
+	var due int
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM cards WHERE score_due`).Scan(&due)
+	if due != 0 {
+		t.Errorf("%d cards still due for scoring after the sweep", due)
+	}
+}
