@@ -79,18 +79,58 @@ func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
 		return "", err
 	}
 	defer crop.Close()
-	bmp, err := bitmapOf(crop)
+	src, err := luminanceOf(crop)
 	if err != nil {
 		return "", err
 	}
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+	if err != nil {
+		return "", err
+	}
+	hard := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
 	res, err := oned.NewCode128Reader().Decode(bmp, nil)
 	if err != nil {
-		res, err = oned.NewCode128Reader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+		res, err = oned.NewCode128Reader().Decode(bmp, hard)
+	}
+	if err != nil {
+		// A blurred low-resolution scan merges the narrow bars under the
+		// local threshold; one threshold for the whole sticker, or the
+		// bars sharpened, still tells them apart.
+		res, err = decodeBarcodeHarder(crop, src, hard)
 	}
 	if err != nil {
 		return "", err
 	}
 	return res.GetText(), nil
+}
+
+func decodeBarcodeHarder(crop gocv.Mat, src gozxing.LuminanceSource, hard map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
+	res, err := oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewGlobalHistgramBinarizer(src)), hard)
+	if err == nil {
+		return res, nil
+	}
+	// Unsharp mask: the crop minus its blur, twice over.
+	blur := gocv.NewMat()
+	defer blur.Close()
+	gocv.GaussianBlur(crop, &blur, image.Pt(0, 0), 3, 0, gocv.BorderReplicate)
+	sharp := gocv.NewMat()
+	defer sharp.Close()
+	gocv.AddWeighted(crop, 2.5, blur, -1.5, 0, &sharp)
+	s2, err := luminanceOf(sharp)
+	if err != nil {
+		return nil, err
+	}
+	res, err = oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewHybridBinarizer(s2)), hard)
+	if err == nil {
+		return res, nil
+	}
+	return oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewGlobalHistgramBinarizer(s2)), hard)
+}
+
+// mustBitmap wraps a binarizer; gozxing fails only on a nil one.
+func mustBitmap(b gozxing.Binarizer) *gozxing.BinaryBitmap {
+	bmp, _ := gozxing.NewBinaryBitmap(b)
+	return bmp
 }
 
 // identity reads the barcode and the exam-number grid and compares them,
