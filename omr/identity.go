@@ -72,8 +72,12 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 }
 
 // decodeBarcode reads the Code 128 sticker inside the barcode box. The box
-// is grown because invigilators do not stick labels exactly.
-func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
+// is grown because invigilators do not stick labels exactly. With confirm
+// (nothing else on the page will check the number), a reading must be
+// repeated by a second, independent try: on a blurred sticker a decoder
+// now and then turns bars into another string that passes the checksum
+// (one symbol in 103).
+func decodeBarcode(gray gocv.Mat, h homography, q card.Rect, confirm bool) (string, error) {
 	crop, err := warpRegion(gray, h, q, 1, 0.08)
 	if err != nil {
 		return "", err
@@ -83,31 +87,49 @@ func decodeBarcode(gray gocv.Mat, h homography, q card.Rect) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
-	if err != nil {
-		return "", err
-	}
 	hard := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
+	bmp := mustBitmap(gozxing.NewHybridBinarizer(src))
 	res, err := oned.NewCode128Reader().Decode(bmp, nil)
 	if err != nil {
 		res, err = oned.NewCode128Reader().Decode(bmp, hard)
 	}
-	if err != nil {
-		// A blurred low-resolution scan merges the narrow bars under the
-		// local threshold; one threshold for the whole sticker, or the
-		// bars sharpened, still tells them apart.
-		res, err = decodeBarcodeHarder(crop, src, hard)
+	if err == nil && !confirm {
+		return res.GetText(), nil
 	}
+	first := ""
+	if err == nil {
+		first = res.GetText()
+	}
+	// A blurred low-resolution scan merges the narrow bars under the local
+	// threshold; one threshold for the whole sticker, or the bars
+	// sharpened, still tells them apart. A text is taken when two tries
+	// agree.
+	text, err := decodeBarcodeHarder(crop, src, hard, first)
 	if err != nil {
 		return "", err
 	}
-	return res.GetText(), nil
+	return text, nil
 }
 
-func decodeBarcodeHarder(crop gocv.Mat, src gozxing.LuminanceSource, hard map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
-	res, err := oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewGlobalHistgramBinarizer(src)), hard)
-	if err == nil {
-		return res, nil
+func decodeBarcodeHarder(crop gocv.Mat, src gozxing.LuminanceSource, hard map[gozxing.DecodeHintType]interface{}, first string) (string, error) {
+	seen := map[string]bool{}
+	if first != "" {
+		seen[first] = true
+	}
+	try := func(b gozxing.Binarizer) (string, bool) {
+		res, err := oned.NewCode128Reader().Decode(mustBitmap(b), hard)
+		if err != nil {
+			return "", false
+		}
+		t := res.GetText()
+		if seen[t] {
+			return t, true
+		}
+		seen[t] = true
+		return "", false
+	}
+	if t, ok := try(gozxing.NewGlobalHistgramBinarizer(src)); ok {
+		return t, nil
 	}
 	// Unsharp mask: the crop minus its blur, twice over.
 	blur := gocv.NewMat()
@@ -118,13 +140,44 @@ func decodeBarcodeHarder(crop gocv.Mat, src gozxing.LuminanceSource, hard map[go
 	gocv.AddWeighted(crop, 2.5, blur, -1.5, 0, &sharp)
 	s2, err := luminanceOf(sharp)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	res, err = oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewHybridBinarizer(s2)), hard)
-	if err == nil {
-		return res, nil
+	for _, b := range []gozxing.Binarizer{gozxing.NewHybridBinarizer(s2), gozxing.NewGlobalHistgramBinarizer(s2)} {
+		if t, ok := try(b); ok {
+			return t, nil
+		}
 	}
-	return oned.NewCode128Reader().Decode(mustBitmap(gozxing.NewGlobalHistgramBinarizer(s2)), hard)
+	if first != "" {
+		return "", fmt.Errorf("the barcode read once as %s, and no second try agrees", first)
+	}
+	return "", errors.New("no two tries at the barcode agree")
+}
+
+// examNoDigits is the length of every exam number (docs/EXAM_NUMBERS.md).
+const examNoDigits = 10
+
+// validExamNo reports whether s is an exam number of n digits.
+func validExamNo(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// contradicts reports whether a grid reading shows a digit that differs
+// from the barcode's at the same place (unreadable columns say nothing).
+func contradicts(barcode, grid string) bool {
+	for i := 0; i < len(grid) && i < len(barcode); i++ {
+		if grid[i] >= '0' && grid[i] <= '9' && grid[i] != barcode[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // mustBitmap wraps a binarizer; gozxing fails only on a nil one.
@@ -152,11 +205,6 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		return
 	}
 	en := &ExamNo{}
-	if barcodeBox != nil {
-		if text, err := decodeBarcode(pl.gray, reg.h, barcodeBox.Rect); err == nil {
-			en.Barcode = text
-		}
-	}
 	gridComplete := len(cols) > 0
 	if len(cols) > 0 {
 		var sb strings.Builder
@@ -189,7 +237,23 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		}
 		en.Grid = sb.String()
 	}
+	if barcodeBox != nil {
+		// Without a complete grid the barcode is the only witness of who
+		// wrote the card: it must read the same twice.
+		text, err := decodeBarcode(pl.gray, reg.h, barcodeBox.Rect, !gridComplete)
+		switch {
+		case err == nil && validExamNo(text, examNoDigits):
+			en.Barcode = text
+		case err == nil:
+			// Not a number this card can carry: a misread, not an identity.
+			res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %q, not a %d-digit exam number: ignored", text, examNoDigits))
+		}
+	}
 	switch {
+	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
+		// The digits the grid does show must agree with the barcode.
+		en.Verdict = VerdictConflict
+		res.except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
 	case en.Barcode != "" && gridComplete:
 		if en.Barcode == en.Grid {
 			en.Verdict, en.Value = VerdictAgree, en.Barcode
