@@ -188,7 +188,7 @@ func mustBitmap(b gozxing.Binarizer) *gozxing.BinaryBitmap {
 
 // identity reads the barcode and the exam-number grid and compares them,
 // and settles the booklet form.
-func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []reading) {
+func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []reading, early *earlyBarcode) {
 	var barcodeBox *card.Region
 	for i := range pi.layout.Regions {
 		if pi.layout.Regions[i].Kind == card.RegionBarcode {
@@ -240,7 +240,14 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 	if barcodeBox != nil {
 		// Without a complete grid the barcode is the only witness of who
 		// wrote the card: it must read the same twice.
-		text, err := decodeBarcode(pl.gray, reg.h, barcodeBox.Rect, !gridComplete)
+		var text string
+		var err error
+		if early != nil && gridComplete {
+			<-early.done
+			text, err = early.text, early.err
+		} else {
+			text, err = decodeBarcode(pl.gray, reg.h, barcodeBox.Rect, !gridComplete)
+		}
 		switch {
 		case err == nil && validExamNo(text, examNoDigits):
 			en.Barcode = text

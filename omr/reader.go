@@ -143,6 +143,29 @@ func (r *Reader) read(res *Result, pl *planes) {
 		return
 	}
 	defer sm.Close()
+	// The paper map of a grey scan depends only on the working copy: build
+	// it while the corner marks and the page code are being found. (A colour
+	// scan of a red card is measured in its red channel instead, known only
+	// once the card is.)
+	type paperResult struct {
+		p   *paperMap
+		err error
+	}
+	var early chan paperResult
+	if !pl.color {
+		early = make(chan paperResult, 1)
+		go func() {
+			p, err := paperFromSmall(sm.img, k)
+			early <- paperResult{p, err}
+		}()
+		defer func() {
+			if early != nil { // not used: wait for it and free it
+				if r := <-early; r.p != nil {
+					r.p.Close()
+				}
+			}
+		}()
+	}
 	if sm.inkFraction() < 0.002 {
 		res.except(ExcBlankPage, "the page is blank", 0)
 		return
@@ -216,6 +239,19 @@ func (r *Reader) read(res *Result, pl *planes) {
 		}()
 	}
 
+	// The barcode of a card with an exam-number grid is decoded beside the
+	// bubbles too; the grid then checks it (identity). Without a grid the
+	// barcode needs its second reading, so it is read in identity.
+	var bc *earlyBarcode
+	if box := barcodeRegion(pi.layout); box != nil && hasGrid(pi.layout) {
+		bc = &earlyBarcode{done: make(chan struct{})}
+		go func() {
+			defer close(bc.done)
+			bc.text, bc.err = decodeBarcode(pl.gray, reg.h, box.Rect, false)
+		}()
+		defer func() { <-bc.done }()
+	}
+
 	// Measure in the plane where the printed colour drops out, if we have it.
 	plane, base := pl.gray, pi.baseGray
 	if pl.color && t.Color == "red" {
@@ -227,9 +263,14 @@ func (r *Reader) read(res *Result, pl *planes) {
 		return
 	}
 	var paper *paperMap
-	if plane.Ptr() == pl.gray.Ptr() {
+	switch {
+	case plane.Ptr() == pl.gray.Ptr() && early != nil:
+		r := <-early
+		early = nil
+		paper, err = r.p, r.err
+	case plane.Ptr() == pl.gray.Ptr():
 		paper, err = paperFromSmall(sm.img, k)
-	} else {
+	default:
 		paper, err = newPaperMap(plane, k)
 	}
 	if err != nil {
@@ -258,9 +299,34 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 
 	if pi.layout.Page == 1 || hasIdentity(pi.layout) {
-		r.identity(res, pl, pi, reg, bubbles, fills)
+		r.identity(res, pl, pi, reg, bubbles, fills, bc)
 	}
 	r.quality(res, pl, gv, sm, pi, reg, found)
+}
+
+// earlyBarcode is a barcode decoded while the bubbles were read.
+type earlyBarcode struct {
+	done chan struct{}
+	text string
+	err  error
+}
+
+func barcodeRegion(l *card.PageLayout) *card.Region {
+	for i := range l.Regions {
+		if l.Regions[i].Kind == card.RegionBarcode {
+			return &l.Regions[i]
+		}
+	}
+	return nil
+}
+
+func hasGrid(l *card.PageLayout) bool {
+	for _, b := range l.Bubbles {
+		if b.Kind == card.BubbleGrid {
+			return true
+		}
+	}
+	return false
 }
 
 func hasIdentity(l *card.PageLayout) bool {

@@ -212,13 +212,24 @@ func refineCentre(v view, r image.Rectangle) (c pt, area float64, ok bool) {
 // pixels darker than mid.
 func largestDark(v view, r image.Rectangle, mid float64) []bool {
 	w, h := r.Dx(), r.Dy()
+	// 0: light, 1: dark and not yet labelled; labels from 2. A pixel p is
+	// dark when float64(p) < mid, that is p < ceil(mid).
+	lim := int(math.Ceil(mid))
 	label := make([]int32, w*h)
+	for y := 0; y < h; y++ {
+		row := v.pix[(y+r.Min.Y)*v.stride+r.Min.X:]
+		out := label[y*w : (y+1)*w]
+		for x := range out {
+			if int(row[x]) < lim {
+				out[x] = 1
+			}
+		}
+	}
 	var stack []int
-	var best int32
-	bestSize, next := 0, int32(0)
-	for i := range label {
-		x, y := i%w, i/w
-		if label[i] != 0 || float64(v.pix[(y+r.Min.Y)*v.stride+x+r.Min.X]) >= mid {
+	best, next := int32(0), int32(1)
+	bestSize := 0
+	for i, l := range label {
+		if l != 1 {
 			continue
 		}
 		next++
@@ -229,16 +240,22 @@ func largestDark(v view, r image.Rectangle, mid float64) []bool {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			size++
-			jx, jy := j%w, j/w
-			for _, q := range [4][2]int{{jx - 1, jy}, {jx + 1, jy}, {jx, jy - 1}, {jx, jy + 1}} {
-				if q[0] < 0 || q[0] >= w || q[1] < 0 || q[1] >= h {
-					continue
-				}
-				k := q[1]*w + q[0]
-				if label[k] == 0 && float64(v.pix[(q[1]+r.Min.Y)*v.stride+q[0]+r.Min.X]) < mid {
-					label[k] = next
-					stack = append(stack, k)
-				}
+			x := j % w
+			if x > 0 && label[j-1] == 1 {
+				label[j-1] = next
+				stack = append(stack, j-1)
+			}
+			if x < w-1 && label[j+1] == 1 {
+				label[j+1] = next
+				stack = append(stack, j+1)
+			}
+			if j >= w && label[j-w] == 1 {
+				label[j-w] = next
+				stack = append(stack, j-w)
+			}
+			if j+w < len(label) && label[j+w] == 1 {
+				label[j+w] = next
+				stack = append(stack, j+w)
 			}
 		}
 		if size > bestSize {
