@@ -64,7 +64,11 @@ func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, size int64, co
 }
 
 func (m *MinIO) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	return m.get(ctx, key, minio.GetObjectOptions{})
+	obj, _, err := m.get(ctx, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, err // not a nil *Object in a non-nil interface
+	}
+	return obj, nil
 }
 
 func (m *MinIO) GetRange(ctx context.Context, key string, offset, size int64) (io.ReadCloser, error) {
@@ -75,38 +79,39 @@ func (m *MinIO) GetRange(ctx context.Context, key string, offset, size int64) (i
 	if err := opts.SetRange(offset, offset+size-1); err != nil {
 		return nil, fmt.Errorf("blob %s: %w", key, err)
 	}
-	rc, err := m.get(ctx, key, opts)
+	obj, info, err := m.get(ctx, key, opts)
 	if err != nil {
 		return nil, err
 	}
 	// S3 answers a range past the end with what there is; a crop cut short
 	// is a broken image, so say so here.
-	if info, err := rc.(*minio.Object).Stat(); err == nil && info.Size != size {
-		rc.Close()
+	if info.Size != size {
+		obj.Close()
 		return nil, fmt.Errorf("blob %s: range %d+%d past its end", key, offset, size)
 	}
-	return rc, nil
+	return obj, nil
 }
 
 // get opens an object in one request: Stat on an unread Object sends the
 // GET itself and reports a missing key, where a separate HEAD first would
 // double the requests of every page read.
-func (m *MinIO) get(ctx context.Context, key string, opts minio.GetObjectOptions) (io.ReadCloser, error) {
+func (m *MinIO) get(ctx context.Context, key string, opts minio.GetObjectOptions) (*minio.Object, minio.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
-		return nil, err
+		return nil, minio.ObjectInfo{}, err
 	}
 	obj, err := m.client.GetObject(ctx, m.bucket, key, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open blob %s: %w", key, err)
+		return nil, minio.ObjectInfo{}, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	if _, err := obj.Stat(); err != nil {
+	info, err := obj.Stat()
+	if err != nil {
 		obj.Close()
 		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
-			return nil, fmt.Errorf("blob %s: %w", key, ErrNotFound)
+			return nil, minio.ObjectInfo{}, fmt.Errorf("blob %s: %w", key, ErrNotFound)
 		}
-		return nil, fmt.Errorf("open blob %s: %w", key, err)
+		return nil, minio.ObjectInfo{}, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	return obj, nil
+	return obj, info, nil
 }
 
 func (m *MinIO) Stat(ctx context.Context, key string) (int64, error) {

@@ -40,10 +40,7 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 	if err != nil {
 		return nil, err
 	}
-	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
-	if err != nil {
-		return nil, err
-	}
+	bmp := mustBitmap(gozxing.NewHybridBinarizer(src))
 	hard := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
@@ -189,12 +186,7 @@ func mustBitmap(b gozxing.Binarizer) *gozxing.BinaryBitmap {
 // identity reads the barcode and the exam-number grid and compares them,
 // and settles the booklet form.
 func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registration, bubbles []card.Bubble, fills []reading, early *earlyBarcode) {
-	var barcodeBox *card.Region
-	for i := range pi.layout.Regions {
-		if pi.layout.Regions[i].Kind == card.RegionBarcode {
-			barcodeBox = &pi.layout.Regions[i]
-		}
-	}
+	barcodeBox := barcodeRegion(pi.layout)
 	cols := map[int][]int{} // column -> bubble indexes
 	for i, b := range bubbles {
 		if b.Kind == card.BubbleGrid {
@@ -328,11 +320,12 @@ func searchPageCodeAt(gray gocv.Mat, factor int) (card.PageID, bool) {
 		roi := m.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
 		c := roi.Clone() // a region is not continuous; copy it out
 		roi.Close()
-		bmp, err := bitmapOf(c)
+		src, err := luminanceOf(c)
 		c.Close()
 		if err != nil {
 			continue
 		}
+		bmp := mustBitmap(gozxing.NewHybridBinarizer(src))
 		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
 		if err != nil {
 			continue

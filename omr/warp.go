@@ -95,19 +95,10 @@ func mul(a, b homography) homography {
 	return c
 }
 
-// bitmapOf hands a grey Mat to gozxing. gozxing's own image.Image path
-// asks every pixel for its colour through an interface, several times
-// slower than the decoding itself; a planar luminance source takes the
-// bytes as they are.
-func bitmapOf(m gocv.Mat) (*gozxing.BinaryBitmap, error) {
-	src, err := luminanceOf(m)
-	if err != nil {
-		return nil, err
-	}
-	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
-}
-
-// luminanceOf copies a grey Mat into a gozxing luminance source.
+// luminanceOf copies a grey Mat into a gozxing luminance source. gozxing's
+// own image.Image path asks every pixel for its colour through an
+// interface, several times slower than the decoding itself; a planar
+// luminance source takes the bytes as they are.
 func luminanceOf(m gocv.Mat) (gozxing.LuminanceSource, error) {
 	v, err := viewOf(m)
 	if err != nil {

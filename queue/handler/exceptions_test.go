@@ -2,17 +2,13 @@ package handler_test
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
-	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -25,13 +21,7 @@ func TestExceptionResolution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, 1, 10)
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := queue.NewInProcess(nil, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	q.SetHandler(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q}))
-	defer q.Close()
+	blobs, q := w.inProcess(t)
 	room := w.roomIDs[0]
 	cands := w.rooms[room]
 	b := w.batch(t, room)

@@ -7,15 +7,12 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
-	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
-	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -210,13 +207,7 @@ func TestPipelineInProcess(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 1, 30)
 	ctx := context.Background()
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := queue.NewInProcess(nil, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	q.SetHandler(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q}))
-	defer q.Close()
+	blobs, q := w.inProcess(t)
 	room := w.roomIDs[0]
 	b := w.batch(t, room)
 	f := w.roomFeed(t, room, "typical", 11)

@@ -40,12 +40,7 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, error
 	rs.mu.Lock()
 	if c, ok := rs.cache[subjectID]; ok && time.Since(c.checked) < recheck {
 		rs.mu.Unlock()
-		select {
-		case <-c.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return c.reader, c.err
+		return c.wait(ctx)
 	}
 	rs.mu.Unlock()
 	ts, err := rs.DB.SubjectTemplates(ctx, subjectID)
@@ -91,6 +86,11 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, error
 	} else {
 		rs.mu.Unlock()
 	}
+	return c.wait(ctx)
+}
+
+// wait returns the reader once it is built.
+func (c *cachedReader) wait(ctx context.Context) (*omr.Reader, error) {
 	select {
 	case <-c.ready:
 	case <-ctx.Done():

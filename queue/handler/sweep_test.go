@@ -2,13 +2,10 @@ package handler_test
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/hibiken/asynq"
 
-	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
 )
@@ -27,13 +24,7 @@ func TestSweepQueuesLostWorkAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, 1, 6)
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := queue.NewInProcess(nil, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	q.SetHandler(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q}))
-	defer q.Close()
+	blobs, q := w.inProcess(t)
 	room := w.roomIDs[0]
 	b := w.batch(t, room)
 	g := w.generator(t, room, "clean", 5)

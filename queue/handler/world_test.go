@@ -3,15 +3,19 @@ package handler_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/roster"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -128,6 +132,19 @@ func makeKey(t testing.TB, tp *card.Template) *grading.Key {
 }
 
 // batch opens the bag of one room.
+// inProcess is the embedded pipeline on the world's database: blobs in a
+// temporary directory and the in-process queue running the real handlers.
+func (w *world) inProcess(t testing.TB) (blob.Store, *queue.InProcess) {
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := queue.NewInProcess(nil, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	q.SetHandler(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q}))
+	t.Cleanup(func() { q.Close() })
+	return blobs, q
+}
+
 func (w *world) batch(t testing.TB, room int64) *store.Batch {
 	b := &store.Batch{ExamID: w.exam.ID, SubjectID: w.subject.ID, SchoolID: w.school[room], RoomID: &room,
 		ExpectedCards: len(w.rooms[room]), CreatedBy: "test"}
