@@ -13,7 +13,7 @@ import (
 
 // benchPage is a typical-level scan of side 1 of the math card at 200 dpi:
 // what a school's document scanner returns.
-func benchPage(b *testing.B) []byte {
+func benchPage(b testing.TB) []byte {
 	tp := loadTemplate(b, "math-a4.yaml")
 	g, err := fixtures.NewGenerator(tp, fixtures.Options{Level: "typical", Seed: 9})
 	if err != nil {

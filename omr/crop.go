@@ -3,6 +3,7 @@ package omr
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gocv.io/x/gocv"
 
@@ -16,24 +17,46 @@ import (
 // what went wrong, so it can run beside the rest of the reading.
 func (r *Reader) crops(pl *planes, pi *pageInfo, reg *registration) (crops []Crop, quality []string) {
 	scale := r.opts.CropDPI / r.opts.LayoutDPI
-	for _, region := range groupRegions(pi.layout.Subjective()) {
-		m, err := warpRegion(pl.gray, reg.h, region.Rect, scale, 0)
-		if err != nil {
-			quality = append(quality, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err))
+	regions := groupRegions(pi.layout.Subjective())
+	// One goroutine per answer box: once the bubbles are read the crops are
+	// all that is left of the page, and a box each lets both cores finish
+	// them instead of one core cutting them in turn.
+	cut := make([]Crop, len(regions))
+	errs := make([]string, len(regions))
+	var wg sync.WaitGroup
+	for i, region := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cut[i], errs[i] = r.crop(pl, reg, region, scale)
+		}()
+	}
+	wg.Wait()
+	for i := range regions {
+		if errs[i] != "" {
+			quality = append(quality, errs[i])
 			continue
 		}
-		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, r.opts.CropQuality})
-		w, h := m.Cols(), m.Rows()
-		m.Close()
-		if err != nil {
-			quality = append(quality, fmt.Sprintf("answer box %s%s could not be encoded: %v", region.Group, region.Sub, err))
-			continue
-		}
-		data := append([]byte(nil), buf.GetBytes()...)
-		buf.Close()
-		crops = append(crops, Crop{Group: region.Group, Sub: region.Sub, Width: w, Height: h, Bytes: len(data), JPEG: data})
+		crops = append(crops, cut[i])
 	}
 	return crops, quality
+}
+
+// crop cuts and encodes one question group's box, or says why it could not.
+func (r *Reader) crop(pl *planes, reg *registration, region card.Region, scale float64) (Crop, string) {
+	m, err := warpRegion(pl.gray, reg.h, region.Rect, scale, 0)
+	if err != nil {
+		return Crop{}, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err)
+	}
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, r.opts.CropQuality})
+	w, h := m.Cols(), m.Rows()
+	m.Close()
+	if err != nil {
+		return Crop{}, fmt.Sprintf("answer box %s%s could not be encoded: %v", region.Group, region.Sub, err)
+	}
+	data := append([]byte(nil), buf.GetBytes()...)
+	buf.Close()
+	return Crop{Group: region.Group, Sub: region.Sub, Width: w, Height: h, Bytes: len(data), JPEG: data}, ""
 }
 
 // groupRegions merges the boxes of each question group into their

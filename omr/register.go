@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"sort"
+	"sync"
 
 	"gocv.io/x/gocv"
 
@@ -31,10 +32,9 @@ func (s *small) Close() {
 }
 
 func makeSmall(gray gocv.Mat, k int) (*small, error) {
-	s := &small{k: k, img: gocv.NewMat(), bin: gocv.NewMat()}
+	s := &small{k: k, img: gocv.NewMat()}
 	shrink(gray, &s.img, k)
-	// Adaptive: uneven lighting must not turn a corner of the page black.
-	gocv.AdaptiveThreshold(s.img, &s.bin, 255, gocv.AdaptiveThresholdMean, gocv.ThresholdBinaryInv, 41, 25)
+	s.bin = binarize(s.img)
 	var err error
 	if s.view, err = viewOf(s.img); err != nil {
 		s.Close()
@@ -45,6 +45,50 @@ func makeSmall(gray gocv.Mat, k int) (*small, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Adaptive threshold of the working copy: a pixel is ink when it is darker
+// than the mean of its 41x41 neighbourhood by more than 25 grey levels, so
+// uneven lighting does not turn a corner of the page black.
+const (
+	binBlock  = 41
+	binOffset = 25
+)
+
+// binarize thresholds the working copy in two halves at once: the page is
+// waiting on it with the second core idle. Each half is thresholded with
+// binBlock/2 rows of the other half around the cut, so every row sees the
+// same neighbourhood as in one pass and the result is identical to it.
+func binarize(img gocv.Mat) gocv.Mat {
+	w, h := img.Cols(), img.Rows()
+	pad := binBlock / 2
+	if h < 4*pad {
+		bin := gocv.NewMat()
+		gocv.AdaptiveThreshold(img, &bin, 255, gocv.AdaptiveThresholdMean, gocv.ThresholdBinaryInv, binBlock, binOffset)
+		return bin
+	}
+	bin := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U)
+	mid := h / 2
+	half := func(from, to, keepFrom, keepTo int) {
+		src := img.Region(image.Rect(0, from, w, to))
+		out := gocv.NewMat()
+		gocv.AdaptiveThreshold(src, &out, 255, gocv.AdaptiveThresholdMean, gocv.ThresholdBinaryInv, binBlock, binOffset)
+		src.Close()
+		kept := out.Region(image.Rect(0, keepFrom-from, w, keepTo-from))
+		dst := bin.Region(image.Rect(0, keepFrom, w, keepTo))
+		kept.CopyTo(&dst)
+		dst.Close()
+		kept.Close()
+		out.Close()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		half(mid-pad, h, mid, h)
+	}()
+	half(0, mid+pad, 0, mid)
+	<-done
+	return bin
 }
 
 // inkFraction is the share of ink pixels in the small binary image.
@@ -64,47 +108,22 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 	origins := [4]image.Point{{0, 0}, {w - rw, 0}, {w - rw, h - rh}, {0, h - rh}}
 	cornersAt := [4]image.Point{{0, 0}, {w, 0}, {w, h}, {0, h}}
 	k := float64(s.k)
+	// The four corners are searched at once: each looks at its own part
+	// of the page, and the page waits for all of them.
+	var wg sync.WaitGroup
 	for ci, o := range origins {
-		roi := s.bin.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
-		contours := gocv.FindContours(roi, gocv.RetrievalExternal, gocv.ChainApproxSimple)
-		roi.Close()
-		best, bestDist := image.Rectangle{}, math.Inf(1)
-		for i := 0; i < contours.Size(); i++ {
-			c := contours.At(i)
-			r := gocv.BoundingRect(c).Add(o)
-			area := gocv.ContourArea(c)
-			side := float64(r.Dx()+r.Dy()) / 2 * k
-			if side < sideMin || side > sideMax {
-				continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if best, ok := cornerSquare(s, o, rw, rh, cornersAt[ci], k, sideMin, sideMax); ok {
+				p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
+				if ok {
+					out[ci], areas[ci] = &p, a
+				}
 			}
-			ratio := float64(r.Dx()) / float64(r.Dy())
-			if ratio < 0.7 || ratio > 1.43 {
-				continue
-			}
-			// A solid square fills its outline; a QR finder pattern or a
-			// letter does not.
-			if area < 0.6*float64(r.Dx()*r.Dy()) {
-				continue
-			}
-			// Ink over the contour's own area: a rotated square does not
-			// fill its bounding box, but it fills its outline.
-			if area <= 0 || inkIn(s.binv, r)*float64(r.Dx()*r.Dy())/area < 0.85 {
-				continue
-			}
-			cx, cy := float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2
-			d := math.Hypot(cx-float64(cornersAt[ci].X), cy-float64(cornersAt[ci].Y))
-			if d < bestDist {
-				best, bestDist = r, d
-			}
-		}
-		contours.Close()
-		if !math.IsInf(bestDist, 1) {
-			p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
-			if ok {
-				out[ci], areas[ci] = &p, a
-			}
-		}
+		}()
 	}
+	wg.Wait()
 	// The four squares are printed the same size; one much smaller or larger
 	// than the others is something else.
 	var as []float64
@@ -123,6 +142,45 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 		}
 	}
 	return out
+}
+
+// cornerSquare finds, in the rw x rh window at o of the working copy, the
+// solid square nearest to the page corner at corner.
+func cornerSquare(s *small, o image.Point, rw, rh int, corner image.Point, k, sideMin, sideMax float64) (image.Rectangle, bool) {
+	roi := s.bin.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
+	contours := gocv.FindContours(roi, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	roi.Close()
+	defer contours.Close()
+	best, bestDist := image.Rectangle{}, math.Inf(1)
+	for i := 0; i < contours.Size(); i++ {
+		c := contours.At(i)
+		r := gocv.BoundingRect(c).Add(o)
+		area := gocv.ContourArea(c)
+		side := float64(r.Dx()+r.Dy()) / 2 * k
+		if side < sideMin || side > sideMax {
+			continue
+		}
+		ratio := float64(r.Dx()) / float64(r.Dy())
+		if ratio < 0.7 || ratio > 1.43 {
+			continue
+		}
+		// A solid square fills its outline; a QR finder pattern or a
+		// letter does not.
+		if area < 0.6*float64(r.Dx()*r.Dy()) {
+			continue
+		}
+		// Ink over the contour's own area: a rotated square does not
+		// fill its bounding box, but it fills its outline.
+		if area <= 0 || inkIn(s.binv, r)*float64(r.Dx()*r.Dy())/area < 0.85 {
+			continue
+		}
+		cx, cy := float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2
+		d := math.Hypot(cx-float64(corner.X), cy-float64(corner.Y))
+		if d < bestDist {
+			best, bestDist = r, d
+		}
+	}
+	return best, !math.IsInf(bestDist, 1)
 }
 
 func inkIn(bin view, r image.Rectangle) float64 {
