@@ -77,6 +77,34 @@ func (db *DB) Page(ctx context.Context, id int64) (*Page, error) {
 	return p, nil
 }
 
+// PageToRead returns a page and its batch (nil for a page of no batch) in
+// one round trip: every page read starts with both.
+func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
+	var p Page
+	var b Batch
+	var batchID, examID, subjectID, schoolID *int64
+	var expected *int
+	var status, createdBy *string
+	err := db.Pool.QueryRow(ctx, `
+		SELECT p.id, p.image_sha256, p.blob_key, p.batch_id, p.seq, p.source_name, p.status,
+			b.id, b.exam_id, b.subject_id, b.school_id, b.room_id, b.expected_cards, b.status, b.created_by
+		FROM pages p LEFT JOIN batches b ON b.id = p.batch_id WHERE p.id = $1`, id).Scan(
+		&p.ID, &p.ImageSHA256, &p.BlobKey, &p.BatchID, &p.Seq, &p.SourceName, &p.Status,
+		&batchID, &examID, &subjectID, &schoolID, &b.RoomID, &expected, &status, &createdBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, fmt.Errorf("page %d: %w", id, ErrPageNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load page %d: %w", id, err)
+	}
+	if batchID == nil {
+		return &p, nil, nil
+	}
+	b.ID, b.ExamID, b.SubjectID, b.SchoolID = *batchID, *examID, *subjectID, *schoolID
+	b.ExpectedCards, b.Status, b.CreatedBy = *expected, *status, *createdBy
+	return &p, &b, nil
+}
+
 // UnreadPages lists pages still waiting to be read that arrived more than
 // age ago, oldest first: their page:read task was lost (Redis restarted
 // before it saved them) or never queued.

@@ -30,6 +30,10 @@ type PageRead struct {
 	Result        []byte // the reader's JSON
 	Exceptions    []Exception
 	Crops         []CropRow
+	// Then runs last in the reading's transaction, with what the reading
+	// touched: work that follows from it (scores, marking tasks) commits
+	// with it or not at all, and costs no transaction of its own.
+	Then func(ctx context.Context, tx pgx.Tx, out *PageReadOutcome) error
 }
 
 // CropRow is a cut-out answer of a question group on a page: Size bytes
@@ -180,6 +184,9 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			if err := AddException(ctx, tx, e); err != nil {
 				return err
 			}
+		}
+		if r.Then != nil {
+			return r.Then(ctx, tx, out)
 		}
 		return nil
 	})

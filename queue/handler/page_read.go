@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
@@ -35,19 +36,15 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := queue.DecodePayload(t, &p); err != nil {
 		return err
 	}
-	page, err := h.DB.Page(ctx, p.PageID)
+	page, batch, err := h.DB.PageToRead(ctx, p.PageID)
 	if errors.Is(err, store.ErrPageNotFound) {
 		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}
 	if err != nil {
 		return err
 	}
-	if page.BatchID == nil {
+	if batch == nil {
 		return fmt.Errorf("page %d belongs to no batch: %w", page.ID, asynq.SkipRetry)
-	}
-	batch, err := h.DB.Batch(ctx, *page.BatchID)
-	if err != nil {
-		return err
 	}
 	reader, err := h.Readers.For(ctx, batch.SubjectID)
 	if errors.Is(err, store.ErrTemplateNotFound) {
@@ -120,17 +117,26 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode reading: %w", err)
 	}
+	// The page's crops become marking tasks in the reading's own
+	// transaction: they commit with it, and cost no transaction of their own.
+	pr.Then = func(ctx context.Context, tx pgx.Tx, out *store.PageReadOutcome) error {
+		if len(out.Crops) > 0 {
+			// Marking tasks are created idempotently; a crop whose candidate's
+			// school is not known yet is picked up again when it is.
+			if _, _, err := grading.CreateTasks(ctx, tx, out.Crops); err != nil {
+				return fmt.Errorf("create marking tasks: %w", err)
+			}
+		}
+		return nil
+	}
 	out, err := h.DB.SavePageRead(ctx, pr)
 	if err != nil {
 		return err
 	}
-	if len(out.Crops) > 0 {
-		// Marking tasks are created idempotently; a crop whose candidate's
-		// school is not known yet is picked up again when it is.
-		if _, _, err := grading.CreateTasks(ctx, h.DB.Pool, out.Crops); err != nil {
-			return fmt.Errorf("create marking tasks: %w", err)
-		}
-	}
+	// Scoring is a task of its own: a card's two sides arrive close
+	// together, and one card:score task (unique per card while queued)
+	// scores both, where scoring in each reading would score it twice and
+	// hold the batch's lock while doing so.
 	cards := out.Cards
 	if len(res.Items) == 0 && out.CardID != nil && len(cards) > 0 && cards[0] == *out.CardID {
 		// A side with no objective items changes no score of its own card.
