@@ -31,6 +31,12 @@ const (
 	// faintAboveNoise: how far above the page's noisiest empty bubbles
 	// (the 95th percentile) a faint mark must be.
 	faintAboveNoise = 0.10
+	// erasedBeside: on a single-choice item with one solid mark, another
+	// option below this fill and without pencil strokes is what changing
+	// the answer leaves (graphite rubbed into the paper's grain), not a
+	// second answer: a third of a pencil mark, where a faint mark meant as
+	// an answer is as dark as a light pencil can make it.
+	erasedBeside = 0.33
 	// absFloor: an excess darkness below this is never a mark, however
 	// light the page's pencil; it keeps dust and residue of a clean erasure
 	// from being scaled up on a page with no marks at all.
@@ -126,6 +132,9 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // decideItem turns an item's option fills into chosen options and a status.
 func decideItem(number int, multiple bool, opts []Option, faint float64) Item {
 	it := Item{Number: number, Multiple: multiple, Chosen: []string{}, Options: opts, Confidence: 1}
+	if !multiple {
+		erasuresBesideAnswer(opts)
+	}
 	doubtful := false
 	for _, o := range opts {
 		switch o.State {
@@ -158,6 +167,32 @@ func decideItem(number int, multiple bool, opts []Option, faint float64) Item {
 		it.Confidence = round3(it.Confidence / 2)
 	}
 	return it
+}
+
+// erasuresBesideAnswer turns the light, strokeless doubtful options of a
+// single-choice item with exactly one solid mark into empty ones: a
+// changed answer leaves such a smudge beside the new one. Anything darker,
+// with strokes (a tick, a half fill), or beside a mark that is not solid
+// still goes to a person.
+func erasuresBesideAnswer(opts []Option) {
+	solid := 0
+	for _, o := range opts {
+		if o.State == stateMarked {
+			if o.Fill < fillSure {
+				return
+			}
+			solid++
+		}
+	}
+	if solid != 1 {
+		return
+	}
+	for i := range opts {
+		o := &opts[i]
+		if o.State == stateDoubtful && o.Fill < erasedBeside && o.Strokes < coverTick {
+			o.State, o.margin = stateEmpty, 0
+		}
+	}
 }
 
 // faintOnBlank returns the unmarked option that stands out with a faint

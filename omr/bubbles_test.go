@@ -62,3 +62,39 @@ func TestFaintLevelFollowsThePageNoise(t *testing.T) {
 		t.Errorf("too few bubbles to judge: %.3f, want %.3f", got, fillFaint)
 	}
 }
+
+func TestErasureBesideASolidAnswer(t *testing.T) {
+	t.Parallel()
+	withStrokes := func(o []Option, i int, cover float64) []Option {
+		o[i].Strokes = cover
+		o[i].State = stateOf(reading{fill: o[i].Fill, coverEx: cover})
+		return o
+	}
+	tests := []struct {
+		name     string
+		multiple bool
+		opts     []Option
+		status   string
+		chosen   string
+	}{
+		{"smudge of a changed answer", false, opts(0, 0.27, 1.0, 0.02), StatusOK, "C"},
+		{"darker than an erasure leaves", false, opts(0, 0.36, 1.0, 0.02), StatusDoubtful, "C"},
+		{"light but with strokes (a tick)", false, withStrokes(opts(0, 0.27, 1.0, 0.02), 1, 0.2), StatusDoubtful, "C"},
+		{"beside a mark that is not solid", false, opts(0, 0.27, 0.55, 0.02), StatusDoubtful, ""},
+		{"beside two marks", false, opts(0.9, 0.27, 1.0, 0.02), StatusDoubtful, "AC"},
+		{"with no answer at all", false, opts(0, 0.27, 0.01, 0.02), StatusDoubtful, ""},
+		{"multiple choice: may be a second answer", true, opts(0, 0.27, 1.0, 0.02), StatusDoubtful, "C"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			it := decideItem(1, tc.multiple, tc.opts, fillFaint)
+			chosen := ""
+			for _, c := range it.Chosen {
+				chosen += c
+			}
+			if it.Status != tc.status || chosen != tc.chosen {
+				t.Errorf("got %s %q, want %s %q", it.Status, chosen, tc.status, tc.chosen)
+			}
+		})
+	}
+}
