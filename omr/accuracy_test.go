@@ -193,7 +193,20 @@ func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
 		ts[name] = tp
 		list = append(list, tp)
 	}
-	r, err := NewReader(list, DefaultOptions())
+	// The exam's roster, as the pipeline has it: every card's exam number.
+	roster := map[string]bool{}
+	for _, tp := range list {
+		g, err := fixtures.NewGenerator(tp, fixtures.Options{Level: "clean", Seed: 1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for i := 0; i < 20000; i++ {
+			roster[g.ExamNo(i)] = true
+		}
+	}
+	opts := DefaultOptions()
+	opts.Roster = func(no string) bool { return roster[no] }
+	r, err := NewReader(list, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -229,6 +229,7 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		}
 		en.Grid = sb.String()
 	}
+	refused := "" // a barcode reading that is not in the roster
 	if barcodeBox != nil {
 		// Without a complete grid the barcode is the only witness of who
 		// wrote the card: it must read the same twice.
@@ -241,6 +242,9 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 			text, err = decodeBarcode(pl.gray, reg.h, barcodeBox.Rect, !gridComplete)
 		}
 		switch {
+		case err == nil && validExamNo(text, examNoDigits) && r.opts.Roster != nil && !r.opts.Roster(text):
+			refused = text
+			res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %s, which is no candidate's exam number: ignored", text))
 		case err == nil && validExamNo(text, examNoDigits):
 			en.Barcode = text
 		case err == nil:
@@ -267,6 +271,9 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 	default:
 		en.Verdict = VerdictNone
 		reason := "no barcode could be read"
+		if refused != "" {
+			reason = fmt.Sprintf("the barcode reads %s, which is not in the exam's roster", refused)
+		}
 		if en.Grid != "" {
 			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
 		}

@@ -20,6 +20,11 @@ type Options struct {
 	Crops       bool
 	CropDPI     float64
 	CropQuality int
+	// Roster, when set, says whether an exam number belongs to a candidate
+	// of the exam. A damaged sticker can decode, the same way every time,
+	// into another well-formed number; one that is nobody's is refused
+	// here rather than passed on as the card's identity.
+	Roster func(examNo string) bool
 }
 
 // DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,14 +23,19 @@ func newOMRCmd(cfg *Config) *cobra.Command {
 	var templates []string
 	var cropDir string
 	var workers int
+	var rosterFile string
 	read := &cobra.Command{
-		Use:   "read --template T.yaml [--crops DIR] FILE...",
+		Use:   "read --template T.yaml [--crops DIR] [--roster FILE] FILE...",
 		Short: "Read page images against templates; one JSON object per page on stdout",
 		Long: `Reads each page image (JPEG or PNG) against the given templates and prints one JSON
 object per page, in the order given. A page the reader cannot handle (corrupt file,
 wrong template, unreadable corner marks...) is reported with its exceptions; the exit
 status is non-zero only when the tool itself fails (no template, a file that cannot be
-opened, a crop that cannot be written).`,
+opened, a crop that cannot be written).
+
+With --roster (the exam's exam numbers, one per line or in the first column of a
+CSV), a barcode that decodes to a number of no candidate is refused and reported,
+as the pipeline does with the exam's candidates.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if len(templates) == 0 {
@@ -43,6 +51,13 @@ opened, a crop that cannot be written).`,
 			}
 			opts := omr.DefaultOptions()
 			opts.Crops = cropDir != ""
+			if rosterFile != "" {
+				roster, err := loadRoster(rosterFile)
+				if err != nil {
+					return err
+				}
+				opts.Roster = func(no string) bool { return roster[no] }
+			}
 			reader, err := omr.NewReader(ts, opts)
 			if err != nil {
 				return err
@@ -96,6 +111,7 @@ opened, a crop that cannot be written).`,
 	read.Flags().StringArrayVar(&templates, "template", nil, "template YAML (repeatable)")
 	read.Flags().StringVar(&cropDir, "crops", "", "write subjective answer crops (JPEG) into this directory")
 	read.Flags().IntVar(&workers, "workers", runtime.NumCPU(), "pages read in parallel")
+	read.Flags().StringVar(&rosterFile, "roster", "", "the exam's exam numbers (one per line, or a CSV's first column): refuse a barcode of nobody")
 	cmd.AddCommand(read)
 	return cmd
 }
@@ -119,6 +135,44 @@ func readOne(reader *omr.Reader, path, cropDir string) (*omr.Result, error) {
 		c.File = name
 	}
 	return res, nil
+}
+
+// loadRoster reads exam numbers, one per line or in the first column of a
+// CSV; a header line (not a number) is skipped.
+func loadRoster(path string) (map[string]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open roster: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReader(f))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	out := map[string]bool{}
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("roster %s: %w", path, err)
+		}
+		no := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
+		switch {
+		case no == "":
+			continue
+		case strings.Trim(no, "0123456789") != "":
+			if line == 1 {
+				continue // header
+			}
+			return nil, fmt.Errorf("roster %s line %d: %q is not an exam number", path, line, no)
+		}
+		out[no] = true
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("roster %s holds no exam number", path)
+	}
+	return out, nil
 }
 
 // sanitize keeps sub-question labels such as "(1)" usable in file names.
