@@ -5,7 +5,6 @@ import (
 	"image"
 	"math"
 	"sort"
-	"sync"
 
 	"gocv.io/x/gocv"
 
@@ -108,22 +107,14 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 	origins := [4]image.Point{{0, 0}, {w - rw, 0}, {w - rw, h - rh}, {0, h - rh}}
 	cornersAt := [4]image.Point{{0, 0}, {w, 0}, {w, h}, {0, h}}
 	k := float64(s.k)
-	// The four corners are searched at once: each looks at its own part
-	// of the page, and the page waits for all of them.
-	var wg sync.WaitGroup
 	for ci, o := range origins {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if best, ok := cornerSquare(s, o, rw, rh, cornersAt[ci], k, sideMin, sideMax); ok {
-				p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
-				if ok {
-					out[ci], areas[ci] = &p, a
-				}
+		if best, ok := cornerSquare(s, o, rw, rh, cornersAt[ci], k, sideMin, sideMax); ok {
+			p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
+			if ok {
+				out[ci], areas[ci] = &p, a
 			}
-		}()
+		}
 	}
-	wg.Wait()
 	// The four squares are printed the same size; one much smaller or larger
 	// than the others is something else.
 	var as []float64

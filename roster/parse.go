@@ -267,3 +267,39 @@ func parseTeacherSubjects(s string) ([]string, error) {
 	}
 	return codes, nil
 }
+
+// ReadExamNumbers reads a list of exam numbers: the first column of a CSV
+// or XLSX file (UTF-8 or GBK, as any roster file), with or without a
+// header row. `saoyue omr read --roster` uses it so that a barcode of
+// nobody is refused.
+func ReadExamNumbers(name string, r io.Reader) (map[string]bool, error) {
+	t, err := readFrom(name, r)
+	if err != nil {
+		return nil, err
+	}
+	rows := t.rows
+	if len(t.header) > 0 && numeric(clean(t.header[0])) {
+		rows = append([]row{{line: 1, cells: t.header}}, rows...) // no header: the first row is a number
+	}
+	out := map[string]bool{}
+	for _, rw := range rows {
+		if len(rw.cells) == 0 {
+			continue
+		}
+		switch no := clean(rw.cells[0]); {
+		case no == "":
+		case !numeric(no):
+			return nil, fmt.Errorf("%s line %d: %q is not an exam number", t.file, rw.line, no)
+		default:
+			out[no] = true
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no exam number", t.file)
+	}
+	return out, nil
+}
+
+func numeric(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

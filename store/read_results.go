@@ -31,7 +31,7 @@ type PageRead struct {
 	Exceptions    []Exception
 	Crops         []CropRow
 	// Then runs last in the reading's transaction, with what the reading
-	// touched: work that follows from it (scores, marking tasks) commits
+	// touched: work that follows from it (the crops' marking tasks) commits
 	// with it or not at all, and costs no transaction of its own.
 	Then func(ctx context.Context, tx pgx.Tx, out *PageReadOutcome) error
 }

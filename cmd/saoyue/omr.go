@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/omr"
+	"github.com/saoyue/saoyue/roster"
 )
 
 func newOMRCmd(cfg *Config) *cobra.Command {
@@ -33,8 +31,8 @@ wrong template, unreadable corner marks...) is reported with its exceptions; the
 status is non-zero only when the tool itself fails (no template, a file that cannot be
 opened, a crop that cannot be written).
 
-With --roster (the exam's exam numbers, one per line or in the first column of a
-CSV), a barcode that decodes to a number of no candidate is refused and reported,
+With --roster (the exam's exam numbers in the first column of a CSV or XLSX file,
+UTF-8 or GBK, header optional), a barcode that decodes to a number of no candidate is refused and reported,
 as the pipeline does with the exam's candidates.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -52,11 +50,11 @@ as the pipeline does with the exam's candidates.`,
 			opts := omr.DefaultOptions()
 			opts.Crops = cropDir != ""
 			if rosterFile != "" {
-				roster, err := loadRoster(rosterFile)
+				numbers, err := loadRoster(rosterFile)
 				if err != nil {
 					return err
 				}
-				opts.Roster = func(no string) bool { return roster[no] }
+				opts.Roster = func(no string) bool { return numbers[no] }
 			}
 			reader, err := omr.NewReader(ts, opts)
 			if err != nil {
@@ -111,7 +109,7 @@ as the pipeline does with the exam's candidates.`,
 	read.Flags().StringArrayVar(&templates, "template", nil, "template YAML (repeatable)")
 	read.Flags().StringVar(&cropDir, "crops", "", "write subjective answer crops (JPEG) into this directory")
 	read.Flags().IntVar(&workers, "workers", runtime.NumCPU(), "pages read in parallel")
-	read.Flags().StringVar(&rosterFile, "roster", "", "the exam's exam numbers (one per line, or a CSV's first column): refuse a barcode of nobody")
+	read.Flags().StringVar(&rosterFile, "roster", "", "the exam's exam numbers (first column of a CSV or XLSX): refuse a barcode of nobody")
 	cmd.AddCommand(read)
 	return cmd
 }
@@ -137,42 +135,14 @@ func readOne(reader *omr.Reader, path, cropDir string) (*omr.Result, error) {
 	return res, nil
 }
 
-// loadRoster reads exam numbers, one per line or in the first column of a
-// CSV; a header line (not a number) is skipped.
+// loadRoster reads the exam numbers of --roster (roster.ReadExamNumbers).
 func loadRoster(path string) (map[string]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open roster: %w", err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReader(f))
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	out := map[string]bool{}
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("roster %s: %w", path, err)
-		}
-		no := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
-		switch {
-		case no == "":
-			continue
-		case strings.Trim(no, "0123456789") != "":
-			if line == 1 {
-				continue // header
-			}
-			return nil, fmt.Errorf("roster %s line %d: %q is not an exam number", path, line, no)
-		}
-		out[no] = true
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("roster %s holds no exam number", path)
-	}
-	return out, nil
+	return roster.ReadExamNumbers(path, f)
 }
 
 // sanitize keeps sub-question labels such as "(1)" usable in file names.
