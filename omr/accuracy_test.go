@@ -185,7 +185,11 @@ func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template
 	return total
 }
 
-func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
+// accuracyReader builds, as the pipeline does for each subject, one reader
+// per card, each knowing only its own template (the template set decides
+// the working copy's scale and the size bounds of the corner marks, so the
+// corpora must be read as the pipeline reads them), and the exam's roster.
+func accuracyReader(tb testing.TB) (map[string]*Reader, map[string]*card.Template) {
 	ts := map[string]*card.Template{}
 	var list []*card.Template
 	for _, name := range []string{"math-a4.yaml", "english-a3.yaml", "questionnaire.yaml"} {
@@ -206,11 +210,15 @@ func accuracyReader(tb testing.TB) (*Reader, map[string]*card.Template) {
 	}
 	opts := DefaultOptions()
 	opts.Roster = func(no string) bool { return roster[no] }
-	r, err := NewReader(list, opts)
-	if err != nil {
-		tb.Fatal(err)
+	rs := map[string]*Reader{}
+	for name, tp := range ts {
+		r, err := NewReader([]*card.Template{tp}, opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rs[name] = r
 	}
-	return r, ts
+	return rs, ts
 }
 
 // TestAccuracy reads generated corpora of every sample template at every
@@ -241,7 +249,7 @@ func TestAccuracy(t *testing.T) {
 	levels := []string{"clean", "typical", "hard"}
 	templates = envFilter(t, "SAOYUE_ACCURACY_TEMPLATE", templates)
 	levels = envFilter(t, "SAOYUE_ACCURACY_LEVEL", levels)
-	r, ts := accuracyReader(t)
+	rs, ts := accuracyReader(t)
 	for _, name := range templates {
 		tp := ts[name]
 		var others []*card.Template
@@ -255,7 +263,7 @@ func TestAccuracy(t *testing.T) {
 			n = (pages + len(tp.Pages) - 1) / len(tp.Pages)
 		}
 		for _, level := range levels {
-			tl := corpus(t, r, tp, others, level, from, n, 1)
+			tl := corpus(t, rs[name], tp, others, level, from, n, 1)
 			t.Logf("%-20s %-8s pages %5d items %6d doubtful items %4d (false alarms %3d, multi %d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d (legible %d) silent %d",
 				name, level, tl.pages, tl.items, tl.doubtfulItems, tl.falseAlarms, tl.multiFlagged, tl.pagesWithDoubt,
 				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, tl.examNoMissed, len(tl.silent))

@@ -16,7 +16,8 @@ import (
 // another card, corrupt) and checks that every OpenCV Mat was closed.
 // `make test` builds with -tags matprofile, which turns the counter on.
 func TestNoMatLeaks(t *testing.T) {
-	r, ts := accuracyReader(t)
+	rs, ts := accuracyReader(t)
+	r := rs["math-a4.yaml"]
 	before := gocv.MatProfile.Count()
 	for _, level := range []string{"typical", "hard"} {
 		g, err := fixtures.NewGenerator(ts["math-a4.yaml"], fixtures.Options{Level: level, Seed: 42, Others: []*card.Template{ts["english-a3.yaml"]}})

@@ -28,7 +28,8 @@ func rssKB() int {
 // the end: it must not grow with the number of pages. Run with
 // -benchtime 10000x for the figure.
 func BenchmarkMemoryFlat(b *testing.B) {
-	r, ts := accuracyReader(b)
+	rs, ts := accuracyReader(b)
+	r := rs["math-a4.yaml"]
 	var pages [][]byte
 	for _, level := range []string{"typical", "hard"} {
 		g, err := fixtures.NewGenerator(ts["math-a4.yaml"], fixtures.Options{Level: level, Seed: 3})
