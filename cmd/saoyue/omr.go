@@ -29,7 +29,8 @@ func newOMRCmd(cfg *Config) *cobra.Command {
 object per page, in the order given. A page the reader cannot handle (corrupt file,
 wrong template, unreadable corner marks...) is reported with its exceptions; the exit
 status is non-zero only when the tool itself fails (no template, a file that cannot be
-opened, a crop that cannot be written).
+opened, a crop that cannot be written). Give the templates of one subject, as the pipeline
+reads: the paper sizes of the templates given set the scale the page is searched at.
 
 With --roster (the exam's exam numbers in the first column of a CSV or XLSX file,
 UTF-8 or GBK, header optional), a barcode that decodes to a number of no candidate is refused and reported,
