@@ -65,18 +65,6 @@ func (db *DB) PageBySHA256(ctx context.Context, sha string) (*Page, error) {
 	return p, nil
 }
 
-// Page returns one page.
-func (db *DB) Page(ctx context.Context, id int64) (*Page, error) {
-	p, err := scanPage(db.Pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("page %d: %w", id, ErrPageNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load page %d: %w", id, err)
-	}
-	return p, nil
-}
-
 // PageToRead returns a page and its batch (nil for a page of no batch) in
 // one round trip: every page read starts with both.
 func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
