@@ -4,7 +4,7 @@
 
 FROM golang:1.26-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopencv-dev pkg-config \
+ && apt-get install -y --no-install-recommends libopencv-dev libjpeg-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -73,6 +73,18 @@ func BenchmarkRead(b *testing.B) {
 			m.Close()
 		}
 	})
+	// The reader's own decode of a grey JPEG: split across both cores when
+	// its page is the only one being read (jpeg.go).
+	b.Run("decode-reader", func(b *testing.B) {
+		defer reportCPU(b)()
+		for i := 0; i < b.N; i++ {
+			m, ok := decodeGraySplit(data, true)
+			if !ok {
+				b.Fatal("not decoded")
+			}
+			m.Close()
+		}
+	})
 	b.Run("read", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		defer reportCPU(b)()

@@ -13,7 +13,7 @@ import (
 // accuracy figures were measured with it.
 func TestBinarizeEqualsAdaptiveThreshold(t *testing.T) {
 	page := benchPage(t)
-	pl, err := decode(page)
+	pl, err := decode(page, false)
 	if err != nil {
 		t.Fatal(err)
 	}

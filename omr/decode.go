@@ -83,9 +83,16 @@ func (p *planes) Close() {
 	}
 }
 
-func decode(data []byte) (*planes, error) {
+// decode checks and decodes a page image. alone says no other page is
+// being read in the process, so a grey JPEG may take both cores to decode.
+func decode(data []byte, alone bool) (*planes, error) {
 	if err := checkInput(data); err != nil {
 		return nil, err
+	}
+	if bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) {
+		if m, ok := decodeGraySplit(data, alone); ok {
+			return &planes{gray: m}, nil
+		}
 	}
 	m, err := gocv.IMDecode(data, gocv.IMReadUnchanged)
 	if err != nil || m.Empty() {

@@ -123,7 +123,9 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 // image becomes an exception on the Result.
 func (r *Reader) Read(name string, data []byte) *Result {
 	res := &Result{File: name, Items: []Item{}}
-	pl, err := decode(data)
+	alone := readsRunning.Add(1) == 1
+	defer readsRunning.Add(-1)
+	pl, err := decode(data, alone)
 	if err != nil {
 		res.except(ExcUnreadable, err.Error(), 0)
 		return res

@@ -27,6 +27,8 @@ install_deps() {
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 	command -v redis-server >/dev/null || need+=(redis-server)
 	pkg-config --exists opencv4 2>/dev/null || need+=(libopencv-dev pkg-config)
+	# The reader decodes grey JPEGs with libjpeg itself (omr/jpeg.go).
+	pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg-dev pkg-config)
 	command -v pdftoppm >/dev/null || need+=(poppler-utils)
 	command -v scanimage >/dev/null && command -v tiffcp >/dev/null || need+=(sane-utils libtiff-tools)
 	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
