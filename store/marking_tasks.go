@@ -63,8 +63,25 @@ func collectTasks(rows pgx.Rows, err error, what string) ([]MarkingTask, error) 
 // get no task and are returned, since the cross-school rule cannot be kept
 // for them. Running it again creates nothing twice.
 func InsertMarkingTasks(ctx context.Context, q TxOrPool, cropIDs []int64, subjectID int64) (created int64, unplaced []int64, err error) {
-	err = q.QueryRow(ctx, `
-		WITH c AS (
+	// Two statements, not one with a CASE on $1: a page's reading passes its
+	// own few crops, and a plan made for any $1 cannot reach them through
+	// the crops' primary key, so PostgreSQL had to plan the statement afresh
+	// for every reading or scan every crop of the exam.
+	query, arg := insertTasksForCrops, any(cropIDs)
+	if cropIDs == nil {
+		query, arg = insertTasksForSubject, subjectID
+	}
+	err = q.QueryRow(ctx, query, arg).Scan(&created, &unplaced)
+	if err != nil {
+		return 0, nil, fmt.Errorf("create marking tasks: %w", err)
+	}
+	return created, unplaced, nil
+}
+
+const (
+	insertTasksForCrops   = `WITH c AS (` + tasksToCreate + ` WHERE c.id = ANY($1::bigint[]) AND ` + tasksMissing + `), ` + tasksInsert
+	insertTasksForSubject = `WITH c AS (` + tasksToCreate + ` WHERE g.subject_id = $1 AND ` + tasksMissing + `), ` + tasksInsert
+	tasksToCreate         = `
 			SELECT c.id, c.group_id, g.mode, coalesce(st.school_id, b.school_id) AS school_id
 			FROM crops c
 			JOIN question_groups g ON g.id = c.group_id
@@ -72,10 +89,9 @@ func InsertMarkingTasks(ctx context.Context, q TxOrPool, cropIDs []int64, subjec
 			LEFT JOIN batches b ON b.id = p.batch_id
 			LEFT JOIN cards ca ON ca.id = c.card_id
 			LEFT JOIN candidates cd ON cd.id = ca.candidate_id
-			LEFT JOIN students st ON st.id = cd.student_id
-			WHERE CASE WHEN $1::bigint[] IS NULL THEN g.subject_id = $2 ELSE c.id = ANY($1) END
-			  AND NOT EXISTS (SELECT 1 FROM marking_tasks t WHERE t.crop_id = c.id AND t.kind = 'normal')
-		), ins AS (
+			LEFT JOIN students st ON st.id = cd.student_id`
+	tasksMissing = `NOT EXISTS (SELECT 1 FROM marking_tasks t WHERE t.crop_id = c.id AND t.kind = 'normal')`
+	tasksInsert  = `ins AS (
 			INSERT INTO marking_tasks (crop_id, group_id, round, school_id)
 			SELECT c.id, c.group_id, r, c.school_id
 			FROM c CROSS JOIN LATERAL generate_series(1, CASE WHEN c.mode = '2+1' THEN 2 ELSE 1 END) r
@@ -84,13 +100,8 @@ func InsertMarkingTasks(ctx context.Context, q TxOrPool, cropIDs []int64, subjec
 			ON CONFLICT (crop_id, round) WHERE kind = 'normal' DO NOTHING
 			RETURNING 1
 		)
-		SELECT (SELECT count(*) FROM ins), coalesce((SELECT array_agg(id ORDER BY id) FROM c WHERE school_id IS NULL), '{}')`,
-		cropIDs, subjectID).Scan(&created, &unplaced)
-	if err != nil {
-		return 0, nil, fmt.Errorf("create marking tasks: %w", err)
-	}
-	return created, unplaced, nil
-}
+		SELECT (SELECT count(*) FROM ins), coalesce((SELECT array_agg(id ORDER BY id) FROM c WHERE school_id IS NULL), '{}')`
+)
 
 // RenewHeldTasks extends the leases of the tasks the marker holds in the
 // group (an expired one too, while nobody else has taken it) and returns
