@@ -154,7 +154,8 @@ func decodeGraySplit(data []byte, alone bool) (m gocv.Mat, ok bool) {
 	}
 	out := (*C.uchar)(unsafe.Pointer(&pix[0]))
 	stride := C.int(m.Step())
-	// Alone, or the second core is busy: one decoder.
+	// Other pages are being read (they keep the other cores busy), or there
+	// is one core: one decoder.
 	if !alone || runtime.GOMAXPROCS(0) < 2 {
 		if C.sy_jpeg_gray_rows(src, size, out, stride, 0, h) != 0 {
 			m.Close()
