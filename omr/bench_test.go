@@ -78,7 +78,7 @@ func BenchmarkRead(b *testing.B) {
 	b.Run("decode-reader", func(b *testing.B) {
 		defer reportCPU(b)()
 		for i := 0; i < b.N; i++ {
-			m, ok := decodeGraySplit(data, true)
+			m, ok := splitDecode(data, true)
 			if !ok {
 				b.Fatal("not decoded")
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // DecodeConfig: size check before OpenCV allocates
 	_ "image/png"
 
@@ -31,40 +32,41 @@ func badInput(format string, args ...any) error {
 // checkInput refuses, with a reason a technician understands, what is not a
 // complete single-page JPEG or PNG, before OpenCV sees it. OpenCV decodes a
 // truncated JPEG into a grey-bottomed image and a multi-page TIFF into its
-// first page; both would lose answers silently.
-func checkInput(data []byte) error {
+// first page; both would lose answers silently. It returns the header it
+// read, so the decoder need not read it again.
+func checkInput(data []byte) (image.Config, error) {
 	switch {
 	case len(data) == 0:
-		return badInput("empty file (0 bytes): the scan was not written completely")
+		return image.Config{}, badInput("empty file (0 bytes): the scan was not written completely")
 	case len(data) > maxFileLen:
-		return badInput("file is %d MB, larger than any scanned page", len(data)>>20)
+		return image.Config{}, badInput("file is %d MB, larger than any scanned page", len(data)>>20)
 	case bytes.HasPrefix(data, []byte("%PDF")):
-		return badInput("this is a PDF, not a page image: import it with `saoyue-scan import`, which splits it into pages")
+		return image.Config{}, badInput("this is a PDF, not a page image: import it with `saoyue-scan import`, which splits it into pages")
 	case bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")):
-		return badInput("this is a TIFF file: import it with `saoyue-scan import`, which splits multi-page TIFFs into pages")
+		return image.Config{}, badInput("this is a TIFF file: import it with `saoyue-scan import`, which splits multi-page TIFFs into pages")
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
 		tail := bytes.TrimRight(data[max(0, len(data)-4096):], "\x00\r\n ")
 		if !bytes.HasSuffix(tail, []byte{0xFF, 0xD9}) {
-			return badInput("truncated JPEG: the file ends before the image does (interrupted transfer?)")
+			return image.Config{}, badInput("truncated JPEG: the file ends before the image does (interrupted transfer?)")
 		}
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
 		if !bytes.Contains(data[max(0, len(data)-64):], []byte("IEND")) {
-			return badInput("truncated PNG: the file ends before the image does (interrupted transfer?)")
+			return image.Config{}, badInput("truncated PNG: the file ends before the image does (interrupted transfer?)")
 		}
 	default:
-		return badInput("not a JPEG or PNG image")
+		return image.Config{}, badInput("not a JPEG or PNG image")
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return badInput("corrupt image header: %v", err)
+		return image.Config{}, badInput("corrupt image header: %v", err)
 	}
 	if cfg.Width*cfg.Height > maxPixels {
-		return badInput("image is %dx%d pixels, too large for a scanned page", cfg.Width, cfg.Height)
+		return image.Config{}, badInput("image is %dx%d pixels, too large for a scanned page", cfg.Width, cfg.Height)
 	}
 	if cfg.Width < minSidePx || cfg.Height < minSidePx {
-		return badInput("image is %dx%d pixels, too small to be a scanned page", cfg.Width, cfg.Height)
+		return image.Config{}, badInput("image is %dx%d pixels, too small to be a scanned page", cfg.Width, cfg.Height)
 	}
-	return nil
+	return cfg, nil
 }
 
 // planes are the 8-bit images reading works on. gray always exists; dropout
@@ -86,11 +88,12 @@ func (p *planes) Close() {
 // decode checks and decodes a page image. alone says no other page is
 // being read in the process, so a grey JPEG may take both cores to decode.
 func decode(data []byte, alone bool) (*planes, error) {
-	if err := checkInput(data); err != nil {
+	cfg, err := checkInput(data)
+	if err != nil {
 		return nil, err
 	}
-	if bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) {
-		if m, ok := decodeGraySplit(data, alone); ok {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) && cfg.ColorModel == color.GrayModel {
+		if m, ok := decodeGraySplit(data, cfg.Width, cfg.Height, alone); ok {
 			return &planes{gray: m}, nil
 		}
 	}

@@ -4,7 +4,6 @@ package omr
 #cgo pkg-config: libjpeg
 #include <stdio.h>
 #include <setjmp.h>
-#include <string.h>
 #include <jpeglib.h>
 
 struct sy_err {
@@ -25,41 +24,12 @@ static void sy_emit_message(j_common_ptr c, int level) {
 
 static void sy_output_message(j_common_ptr c) {}
 
-// sy_jpeg_gray_info tells whether the image is a baseline (sequential)
-// single-component JPEG, the only kind sy_jpeg_gray_rows decodes, and its
-// size. 0: yes; 1: another kind; 2: damaged.
-static int sy_jpeg_gray_info(const unsigned char *data, unsigned long len, int *w, int *h) {
-	struct jpeg_decompress_struct cinfo;
-	struct sy_err err;
-	int rc = 0;
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = sy_error_exit;
-	err.pub.emit_message = sy_emit_message;
-	err.pub.output_message = sy_output_message;
-	err.warned = 0;
-	jpeg_create_decompress(&cinfo);
-	if (setjmp(err.jb)) {
-		jpeg_destroy_decompress(&cinfo);
-		return 2;
-	}
-	jpeg_mem_src(&cinfo, data, len);
-	jpeg_read_header(&cinfo, TRUE);
-	if (cinfo.num_components != 1 || cinfo.jpeg_color_space != JCS_GRAYSCALE ||
-	    jpeg_has_multiple_scans(&cinfo) || cinfo.data_precision != 8) {
-		rc = 1;
-	}
-	*w = cinfo.image_width;
-	*h = cinfo.image_height;
-	if (err.warned) rc = 2;
-	jpeg_destroy_decompress(&cinfo);
-	return rc;
-}
-
-// sy_jpeg_gray_rows decodes rows [y0, y1) of a baseline grey JPEG into out.
-// Rows above y0 are skipped: their Huffman data is decoded (it must be, to
-// find where row y0 starts) but not transformed into pixels, which is most
-// of a decode's work. 0: done; 1: not such a JPEG; 2: damaged or warned.
-static int sy_jpeg_gray_rows(const unsigned char *data, unsigned long len,
+// sy_jpeg_gray_rows decodes rows [y0, y1) of a baseline grey JPEG of w x h
+// pixels into out. Rows above y0 are skipped: their Huffman data is decoded
+// (it must be, to find where row y0 starts) but not transformed into
+// pixels, which is most of a decode's work. 0: done; 1: not such a JPEG, or
+// not of that size; 2: damaged or warned.
+static int sy_jpeg_gray_rows(const unsigned char *data, unsigned long len, int w, int h,
                              unsigned char *out, int stride, int y0, int y1) {
 	struct jpeg_decompress_struct cinfo;
 	struct sy_err err;
@@ -77,7 +47,8 @@ static int sy_jpeg_gray_rows(const unsigned char *data, unsigned long len,
 	jpeg_read_header(&cinfo, TRUE);
 	if (cinfo.num_components != 1 || cinfo.jpeg_color_space != JCS_GRAYSCALE ||
 	    jpeg_has_multiple_scans(&cinfo) || cinfo.data_precision != 8 ||
-	    y0 < 0 || y1 > (int)cinfo.image_height || y0 >= y1) {
+	    (int)cinfo.image_width != w || (int)cinfo.image_height != h ||
+	    y0 < 0 || y1 > h || y0 >= y1) {
 		jpeg_destroy_decompress(&cinfo);
 		return 1;
 	}
@@ -127,26 +98,21 @@ const splitAt = 0.5
 var readsRunning atomic.Int32
 
 // decodeGraySplit decodes a baseline grey JPEG (what a document scanner
-// writes at "200 dpi, grey") on two cores at once: the top part on this
-// one, the bottom part on another. The pixels are exactly those of
+// writes at "200 dpi, grey") of width x height pixels, as its header says
+// (checkInput read it), on two cores at once: the top part on this one,
+// the bottom part on another. The pixels are exactly those of
 // gocv.IMDecode (same libjpeg, same inverse DCT; tested). ok is false when
 // the image is of another kind or damaged in any way the decoder notices;
 // the caller then decodes it with OpenCV as before, so what such a file
 // reads as does not change.
-func decodeGraySplit(data []byte, alone bool) (m gocv.Mat, ok bool) {
-	if len(data) == 0 {
+func decodeGraySplit(data []byte, width, height int, alone bool) (m gocv.Mat, ok bool) {
+	if len(data) == 0 || width <= 0 || height <= 0 {
 		return gocv.Mat{}, false
 	}
 	src := (*C.uchar)(unsafe.Pointer(&data[0]))
 	size := C.ulong(len(data))
-	var w, h C.int
-	if C.sy_jpeg_gray_info(src, size, &w, &h) != 0 {
-		return gocv.Mat{}, false
-	}
-	if int(w)*int(h) > maxPixels || w < minSidePx || h < minSidePx {
-		return gocv.Mat{}, false // let the ordinary path refuse or read it
-	}
-	m = gocv.NewMatWithSize(int(h), int(w), gocv.MatTypeCV8U)
+	w, h := C.int(width), C.int(height)
+	m = gocv.NewMatWithSize(height, width, gocv.MatTypeCV8U)
 	pix, err := m.DataPtrUint8()
 	if err != nil || !m.IsContinuous() {
 		m.Close()
@@ -157,7 +123,7 @@ func decodeGraySplit(data []byte, alone bool) (m gocv.Mat, ok bool) {
 	// Other pages are being read (they keep the other cores busy), or there
 	// is one core: one decoder.
 	if !alone || runtime.GOMAXPROCS(0) < 2 {
-		if C.sy_jpeg_gray_rows(src, size, out, stride, 0, h) != 0 {
+		if C.sy_jpeg_gray_rows(src, size, w, h, out, stride, 0, h) != 0 {
 			m.Close()
 			return gocv.Mat{}, false
 		}
@@ -170,8 +136,8 @@ func decodeGraySplit(data []byte, alone bool) (m gocv.Mat, ok bool) {
 		split = 8
 	}
 	bottom := make(chan C.int, 1)
-	go func() { bottom <- C.sy_jpeg_gray_rows(src, size, out, stride, split, h) }()
-	top := C.sy_jpeg_gray_rows(src, size, out, stride, 0, split)
+	go func() { bottom <- C.sy_jpeg_gray_rows(src, size, w, h, out, stride, split, h) }()
+	top := C.sy_jpeg_gray_rows(src, size, w, h, out, stride, 0, split)
 	// Wait for the other decoder whatever happened here: it writes into m.
 	if b := <-bottom; top != 0 || b != 0 {
 		m.Close()
