@@ -225,10 +225,14 @@ func (h *HotFolder) complete(p string, o *observed, now time.Time) ([]byte, bool
 		return nil, false
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil || int64(len(data)) != o.size {
+	// One read of the size last seen, and one more byte to notice a file
+	// that grew since (ReadAll would grow its buffer a dozen times).
+	data := make([]byte, o.size+1)
+	n, err := io.ReadFull(f, data)
+	if err != io.ErrUnexpectedEOF || int64(n) != o.size {
 		return nil, false
 	}
+	data = data[:n]
 	if stable < h.Quiet && !finished(data) {
 		return nil, false
 	}

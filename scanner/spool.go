@@ -134,6 +134,12 @@ func (s *Spool) apply(r journalRecord) {
 }
 
 func (s *Spool) write(r journalRecord) error {
+	return s.writeRecord(r, true)
+}
+
+// writeRecord appends a record to the journal; sync waits until it is on
+// disk, for a record whose loss would lose a page.
+func (s *Spool) writeRecord(r journalRecord, sync bool) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -141,8 +147,10 @@ func (s *Spool) write(r journalRecord) error {
 	if _, err := s.journal.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write spool journal: %w", err)
 	}
-	if err := s.journal.Sync(); err != nil {
-		return fmt.Errorf("write spool journal: %w", err)
+	if sync {
+		if err := s.journal.Sync(); err != nil {
+			return fmt.Errorf("write spool journal: %w", err)
+		}
 	}
 	s.apply(r)
 	return nil
@@ -243,7 +251,11 @@ func (s *Spool) MarkSent(p SpoolPage, pageID int64, duplicate bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.PageID, p.Duplicate = pageID, duplicate
-	return s.write(journalRecord{Op: "sent", SpoolPage: p})
+	// Not synced: a "sent" lost in a crash leaves the page pending, and
+	// the next run asks the server before sending it again (the server
+	// would recognise it by its SHA-256 anyway). One disk flush a page
+	// fewer on the scan station.
+	return s.writeRecord(journalRecord{Op: "sent", SpoolPage: p}, false)
 }
 
 // MarkFailed records that the server refused the page, and why.

@@ -1,13 +1,13 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
@@ -29,6 +29,9 @@ type PageRead struct {
 	Blobs   blob.Store
 	Queue   queue.Enqueuer
 	Readers *Readers
+
+	packOnce sync.Once
+	packer   *cropPacker
 }
 
 func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -36,6 +39,9 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := queue.DecodePayload(t, &p); err != nil {
 		return err
 	}
+	h.packOnce.Do(func() { h.packer = newCropPacker(h.Blobs) })
+	ticket := h.packer.begin()
+	defer h.packer.end(ticket)
 	page, batch, err := h.DB.PageToRead(ctx, p.PageID)
 	if errors.Is(err, store.ErrPageNotFound) {
 		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
@@ -96,22 +102,27 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 	}
-	// Crops go to storage before their rows, all of a page in one object
-	// (one write instead of one per question group; the marking page reads
-	// its crop by range). The key is the page's, so a second run overwrites
-	// the same object.
+	// Crops go to storage before their rows: the page's crops are one range
+	// of an object shared with the pages read beside it (see cropPacker),
+	// and the marking page reads each crop by range.
 	if len(res.Crops) > 0 {
-		key := fmt.Sprintf("crops/%d.jpgs", page.ID)
 		var pack []byte
 		for i := range res.Crops {
 			c := &res.Crops[i]
-			pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, BlobKey: key, Offset: int64(len(pack)), Size: int64(len(c.JPEG))})
+			pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, Offset: int64(len(pack)), Size: int64(len(c.JPEG))})
 			pack = append(pack, c.JPEG...)
 			c.JPEG = nil
 		}
-		if err := h.Blobs.Put(ctx, key, bytes.NewReader(pack), int64(len(pack)), "application/octet-stream"); err != nil {
-			return fmt.Errorf("store crops: %w", err)
+		key, base, err := h.packer.store(ctx, ticket, pack)
+		if err != nil {
+			return err
 		}
+		for i := range pr.Crops {
+			pr.Crops[i].BlobKey = key
+			pr.Crops[i].Offset += base
+		}
+	} else {
+		h.packer.end(ticket)
 	}
 	pr.Result, err = json.Marshal(res)
 	if err != nil {
