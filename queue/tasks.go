@@ -20,9 +20,11 @@ type PageReadPayload struct {
 	PageID int64 `json:"page_id"`
 }
 
-// CardScorePayload names the card to score.
+// CardScorePayload names the card to score. IfDue skips a card whose
+// pages have not changed since it was last scored.
 type CardScorePayload struct {
 	CardID int64 `json:"card_id"`
+	IfDue  bool  `json:"if_due,omitempty"`
 }
 
 // BatchReconcilePayload names the batch to reconcile.
@@ -39,6 +41,19 @@ func NewPageReadTask(pageID int64) (*asynq.Task, []asynq.Option) {
 // NewCardScoreTask scores a card.
 func NewCardScoreTask(cardID int64) (*asynq.Task, []asynq.Option) {
 	return newTask(TypeCardScore, CardScorePayload{CardID: cardID}, fmt.Sprintf("card:score:%d", cardID), time.Minute)
+}
+
+// NewCardScoreAfterReadTask scores a card after a reading changed it.
+//
+// Its id is the reading's own, not the card's: with one id per card, a
+// reading that committed while the card's scoring was running, or in the
+// retention after it, found the id taken and its change waited for the
+// sweep; with two sides of a card read together that was most cards. Each
+// reading's task runs after the reading committed, and skips the card
+// when another scoring has covered the change already (IfDue), which
+// costs one query.
+func NewCardScoreAfterReadTask(cardID int64, reading string) (*asynq.Task, []asynq.Option) {
+	return newTask(TypeCardScore, CardScorePayload{CardID: cardID, IfDue: true}, fmt.Sprintf("card:score:%d:%s", cardID, reading), time.Minute)
 }
 
 // NewBatchReconcileTask reconciles a batch.

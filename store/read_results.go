@@ -367,6 +367,20 @@ func LockCardForScoring(ctx context.Context, tx pgx.Tx, cardID int64) error {
 	return nil
 }
 
+// CardScoreDue reports whether the card's pages changed since it was last
+// scored; an unknown card is not due.
+func (db *DB) CardScoreDue(ctx context.Context, cardID int64) (bool, error) {
+	var due bool
+	err := db.Pool.QueryRow(ctx, `SELECT score_due FROM cards WHERE id = $1`, cardID).Scan(&due)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("card %d due for scoring: %w", cardID, err)
+	}
+	return due, nil
+}
+
 // CardsDueForScoring lists cards whose pages changed since they were last
 // scored, oldest first.
 func CardsDueForScoring(ctx context.Context, q TxOrPool, limit int) ([]int64, error) {

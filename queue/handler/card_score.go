@@ -20,9 +20,12 @@ func (h *CardScore) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := queue.DecodePayload(t, &p); err != nil {
 		return err
 	}
+	if p.IfDue {
+		due, err := h.DB.CardScoreDue(ctx, p.CardID)
+		if err != nil || !due {
+			return err
+		}
+	}
 	_, err := grading.ScoreCard(ctx, h.DB, p.CardID)
-	// A page of this card saved while it was being scored set score_due
-	// again, and its own card:score task was dropped because this one
-	// was running: the sweep scores the card again.
 	return err
 }

@@ -2,6 +2,8 @@ package handler
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,20 +146,31 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// Scoring is a task of its own: a card's two sides arrive close
-	// together, and one card:score task (unique per card while queued)
-	// scores both, where scoring in each reading would score it twice and
-	// hold the batch's lock while doing so.
+	// Scoring is a task of its own, one per reading and card: a card's two
+	// sides are read close together, and whichever task runs after both
+	// readings scores the card once; the other finds it scored and stops
+	// (see NewCardScoreAfterReadTask). Scoring inside the reading would
+	// score each card twice and hold the batch's lock while doing so.
 	cards := out.Cards
 	if len(res.Items) == 0 && out.CardID != nil && len(cards) > 0 && cards[0] == *out.CardID {
 		// A side with no objective items changes no score of its own card.
 		cards = cards[1:]
 	}
+	reading := readingID()
 	for _, id := range cards {
-		task, opts := queue.NewCardScoreTask(id)
+		task, opts := queue.NewCardScoreAfterReadTask(id, reading)
 		if err := h.Queue.Enqueue(ctx, task, opts...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readingID names one completed reading: a page read again (a retry after
+// a crash, a rescan) must get its scoring queued again, so the id cannot
+// be the page's.
+func readingID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

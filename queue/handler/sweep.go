@@ -12,10 +12,10 @@ import (
 // Sweep queues again the work whose task was lost, so that nothing waits
 // forever: pages still 'received' some time after they arrived (their
 // page:read task went with a Redis that lost its last second, or was never
-// queued), and cards whose score is due (a card:score task is dropped while
-// one for the same card is still running, and that one may have read the
-// card before the new page was saved). Task ids keep a sweep from doubling
-// work that is queued already; running it from several workers is harmless.
+// queued), and cards whose score is due (the scoring task a reading queues
+// after it commits went the same way, or the worker stopped between the
+// two). Task ids keep a sweep from doubling work that is queued already;
+// running it from several workers is harmless.
 type Sweep struct {
 	DB     *store.DB
 	Queue  queue.Enqueuer

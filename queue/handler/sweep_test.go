@@ -104,3 +104,73 @@ func TestSweepQueuesLostWorkAgain(t *testing.T) {
 		t.Errorf("%d cards still due for scoring after the sweep", due)
 	}
 }
+
+// TestCardScoreAfterReadSkipsACardScoredSince: a reading's scoring task
+// scores a card whose pages changed, and stops at one query when another
+// scoring has covered the change already.
+func TestCardScoreAfterReadSkipsACardScoredSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, 1, 3)
+	blobs, q := w.inProcess(t)
+	room := w.roomIDs[0]
+	b := w.batch(t, room)
+	g := w.generator(t, room, "clean", 9)
+	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: q}
+	scans, err := g.Card(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range scans {
+		if _, err := in.AddPage(ctx, b.ID, i+1, s.Name, s.Image); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.Wait()
+	var cardID, candidateID int64
+	if err := w.db.Pool.QueryRow(ctx, `SELECT id, candidate_id FROM cards`).Scan(&cardID, &candidateID); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM item_scores WHERE candidate_id = $1`, candidateID).Scan(&n)
+		return n
+	}
+	scored := count()
+	if scored == 0 {
+		t.Fatal("the card was not scored by the pipeline")
+	}
+	if _, err := w.db.Pool.Exec(ctx, `DELETE FROM item_scores WHERE candidate_id = $1`, candidateID); err != nil {
+		t.Fatal(err)
+	}
+	h := &handler.CardScore{DB: w.db}
+	task, _ := queue.NewCardScoreAfterReadTask(cardID, "r1")
+	if err := h.ProcessTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a card not due was scored again (%d item scores)", n)
+	}
+	if _, err := w.db.Pool.Exec(ctx, `UPDATE cards SET score_due = true WHERE id = $1`, cardID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ProcessTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != scored {
+		t.Fatalf("a card due for scoring has %d item scores, want %d", n, scored)
+	}
+	if due, err := w.db.CardScoreDue(ctx, cardID); err != nil || due {
+		t.Fatalf("card still due after scoring (%v)", err)
+	}
+	// A plain card:score (the sweep's, a re-score) scores whatever the flag.
+	if _, err := w.db.Pool.Exec(ctx, `DELETE FROM item_scores WHERE candidate_id = $1`, candidateID); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := queue.NewCardScoreTask(cardID)
+	if err := h.ProcessTask(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != scored {
+		t.Fatalf("card:score without if_due left %d item scores, want %d", n, scored)
+	}
+}
