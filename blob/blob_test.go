@@ -183,3 +183,76 @@ func TestMinIOReadIsOneRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestMinIORetriesIncompleteBody: MinIO under load sometimes refuses a
+// whole body as incomplete; a Put whose bytes are at hand sends it again.
+func TestMinIORetriesIncompleteBody(t *testing.T) {
+	t.Parallel()
+	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	}
+	target, err := url.Parse("http://" + endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	refused := 0
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		refuse := r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/pages/") && refused < 2
+		if refuse {
+			refused++
+		}
+		mu.Unlock()
+		if refuse {
+			io.Copy(io.Discard, io.LimitReader(r.Body, 100)) // read part of it, as a server that gave up
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>IncompleteBody</Code><Message>You did not provide the number of bytes specified by the Content-Length HTTP header.</Message></Error>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := blob.NewMinIO(ctx, blob.S3Config{
+		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
+		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
+		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("connect to MinIO through a proxy: %v", err)
+	}
+	data := bytes.Repeat([]byte("scan "), 20000)
+	key := blob.PageKey(blob.SHA256(data), ".jpg")
+	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
+		t.Fatalf("put after two refusals: %v", err)
+	}
+	mu.Lock()
+	if refused != 2 {
+		t.Fatalf("the proxy refused %d PUTs, want 2", refused)
+	}
+	mu.Unlock()
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored %d bytes, want the %d put (%v)", len(got), len(data), err)
+	}
+	// A reader that cannot go back is not sent twice: the error says why.
+	mu.Lock()
+	refused = 0
+	mu.Unlock()
+	other := bytes.Repeat([]byte("page "), 20000)
+	err = s.Put(ctx, blob.PageKey(blob.SHA256(other), ".jpg"), io.MultiReader(bytes.NewReader(other)), int64(len(other)), "image/jpeg")
+	if err == nil || !strings.Contains(err.Error(), "Content-Length") {
+		t.Fatalf("put from a one-way reader: %v, want MinIO's refusal", err)
+	}
+}

@@ -61,11 +61,30 @@ func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	// page makes. Unsigned, the body carries a CRC32C trailer that MinIO
 	// checks, which still catches a damaged transfer; what is stored is
 	// identified by the SHA-256 we computed for its key anyway.
-	_, err := m.client.PutObject(ctx, m.bucket, key, r, size, minio.PutObjectOptions{ContentType: contentType, DisableContentSha256: true})
-	if err != nil {
+	opts := minio.PutObjectOptions{ContentType: contentType, DisableContentSha256: true}
+	seeker, _ := r.(io.Seeker)
+	var start int64
+	if seeker != nil {
+		var err error
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			seeker = nil
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := m.client.PutObject(ctx, m.bucket, key, r, size, opts)
+		if err == nil {
+			return nil
+		}
+		// MinIO now and then answers IncompleteBody to a whole body when it
+		// is loaded (seen in our CI; minio/minio#21425), an answer minio-go
+		// does not retry. With the bytes still at hand the PUT is sent again.
+		if minio.ToErrorResponse(err).Code == "IncompleteBody" && seeker != nil && attempt < 3 {
+			if _, serr := seeker.Seek(start, io.SeekStart); serr == nil {
+				continue
+			}
+		}
 		return fmt.Errorf("store blob %s: %w", key, err)
 	}
-	return nil
 }
 
 func (m *MinIO) Get(ctx context.Context, key string) (io.ReadCloser, error) {
