@@ -20,8 +20,9 @@ import (
 //
 // Layout: batch.json (the batch and its id on the server), pages/ (one file
 // per page, named by scan position and SHA-256) and journal.jsonl, an
-// append-only record of pages added, sent and failed. Each record is
-// synced before the call returns, so what the spool said it has, it has.
+// append-only record of pages added, sent and failed. A page's file and
+// its "added" record are synced before Add returns, so what the spool said
+// it has, it has; a "sent" record is not (see MarkSent).
 type Spool struct {
 	dir     string
 	mu      sync.Mutex
