@@ -123,35 +123,16 @@ func TestMinIO(t *testing.T) {
 // GET when asked for its size first, a third more requests per page.
 func TestMinIOReadIsOneRequest(t *testing.T) {
 	t.Parallel()
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	target, err := url.Parse("http://" + endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var methods []string
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := minIOBehind(ctx, t, func(w http.ResponseWriter, r *http.Request, minio http.Handler) {
 		mu.Lock()
 		methods = append(methods, r.Method)
 		mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := blob.NewMinIO(ctx, blob.S3Config{
-		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
-		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+		minio.ServeHTTP(w, r)
 	})
-	if err != nil {
-		t.Fatalf("connect to MinIO through a proxy: %v", err)
-	}
 	data := bytes.Repeat([]byte("page "), 1000)
 	key := blob.PageKey(blob.SHA256(data), ".jpg")
 	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
@@ -188,18 +169,11 @@ func TestMinIOReadIsOneRequest(t *testing.T) {
 // whole body as incomplete; a Put whose bytes are at hand sends it again.
 func TestMinIORetriesIncompleteBody(t *testing.T) {
 	t.Parallel()
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	target, err := url.Parse("http://" + endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	refused := 0
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := minIOBehind(ctx, t, func(w http.ResponseWriter, r *http.Request, minio http.Handler) {
 		mu.Lock()
 		refuse := r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/pages/") && refused < 2
 		if refuse {
@@ -213,20 +187,8 @@ func TestMinIORetriesIncompleteBody(t *testing.T) {
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>IncompleteBody</Code><Message>You did not provide the number of bytes specified by the Content-Length HTTP header.</Message></Error>`)
 			return
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := blob.NewMinIO(ctx, blob.S3Config{
-		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
-		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+		minio.ServeHTTP(w, r)
 	})
-	if err != nil {
-		t.Fatalf("connect to MinIO through a proxy: %v", err)
-	}
 	data := bytes.Repeat([]byte("scan "), 20000)
 	key := blob.PageKey(blob.SHA256(data), ".jpg")
 	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
@@ -255,4 +217,31 @@ func TestMinIORetriesIncompleteBody(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Content-Length") {
 		t.Fatalf("put from a one-way reader: %v, want MinIO's refusal", err)
 	}
+}
+
+// minIOBehind connects a store to the test MinIO through handle, which sees
+// every request and passes on those it does not answer itself.
+func minIOBehind(ctx context.Context, t *testing.T, handle func(w http.ResponseWriter, r *http.Request, minio http.Handler)) *blob.MinIO {
+	t.Helper()
+	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	}
+	target, err := url.Parse("http://" + endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(w, r, proxy) }))
+	t.Cleanup(srv.Close)
+	s, err := blob.NewMinIO(ctx, blob.S3Config{
+		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
+		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
+		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("connect to MinIO through a proxy: %v", err)
+	}
+	return s
 }

@@ -79,31 +79,25 @@ func InsertMarkingTasks(ctx context.Context, q TxOrPool, cropIDs []int64, subjec
 }
 
 const (
-	insertTasksForCrops   = `WITH c AS (` + cropTasksToCreate + ` WHERE ` + tasksMissing + `), ` + tasksInsert
-	insertTasksForSubject = `WITH c AS (` + tasksToCreate + ` WHERE g.subject_id = $1 AND ` + tasksMissing + `), ` + tasksInsert
-	// A reading's few crops: each one's school is looked up by primary
-	// keys in subqueries, so one plan serves any list of crops, and
-	// planning it is half the work of planning the seven-table join the
-	// subject's statement makes.
-	cropTasksToCreate = `
+	insertTasksForCrops = `WITH c AS (` + tasksToCreate + `
+			FROM unnest($1::bigint[]) AS k(id)
+			JOIN crops c ON c.id = k.id
+			JOIN question_groups g ON g.id = c.group_id
+			WHERE ` + tasksMissing + `), ` + tasksInsert
+	insertTasksForSubject = `WITH c AS (` + tasksToCreate + `
+			FROM crops c
+			JOIN question_groups g ON g.id = c.group_id
+			WHERE g.subject_id = $1 AND ` + tasksMissing + `), ` + tasksInsert
+	// Each crop's school is looked up by primary keys in subqueries, so
+	// one plan serves any list of crops, and planning it is half the work
+	// of planning the same as a seven-table join.
+	tasksToCreate = `
 			SELECT c.id, c.group_id, g.mode, coalesce(
 				(SELECT st.school_id FROM cards ca
 					JOIN candidates cd ON cd.id = ca.candidate_id
 					JOIN students st ON st.id = cd.student_id
 					WHERE ca.id = c.card_id),
-				(SELECT b.school_id FROM pages p JOIN batches b ON b.id = p.batch_id WHERE p.id = c.page_id)) AS school_id
-			FROM unnest($1::bigint[]) AS k(id)
-			JOIN crops c ON c.id = k.id
-			JOIN question_groups g ON g.id = c.group_id`
-	tasksToCreate = `
-			SELECT c.id, c.group_id, g.mode, coalesce(st.school_id, b.school_id) AS school_id
-			FROM crops c
-			JOIN question_groups g ON g.id = c.group_id
-			JOIN pages p ON p.id = c.page_id
-			LEFT JOIN batches b ON b.id = p.batch_id
-			LEFT JOIN cards ca ON ca.id = c.card_id
-			LEFT JOIN candidates cd ON cd.id = ca.candidate_id
-			LEFT JOIN students st ON st.id = cd.student_id`
+				(SELECT b.school_id FROM pages p JOIN batches b ON b.id = p.batch_id WHERE p.id = c.page_id)) AS school_id`
 	tasksMissing = `NOT EXISTS (SELECT 1 FROM marking_tasks t WHERE t.crop_id = c.id AND t.kind = 'normal')`
 	tasksInsert  = `ins AS (
 			INSERT INTO marking_tasks (crop_id, group_id, round, school_id)

@@ -369,9 +369,9 @@ func LockCardForScoring(ctx context.Context, tx pgx.Tx, cardID int64) error {
 
 // CardScoreDue reports whether the card's pages changed since it was last
 // scored; an unknown card is not due.
-func (db *DB) CardScoreDue(ctx context.Context, cardID int64) (bool, error) {
+func CardScoreDue(ctx context.Context, q TxOrPool, cardID int64) (bool, error) {
 	var due bool
-	err := db.Pool.QueryRow(ctx, `SELECT score_due FROM cards WHERE id = $1`, cardID).Scan(&due)
+	err := q.QueryRow(ctx, `SELECT score_due FROM cards WHERE id = $1`, cardID).Scan(&due)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}

@@ -21,7 +21,7 @@ func (h *CardScore) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if p.IfDue {
-		due, err := h.DB.CardScoreDue(ctx, p.CardID)
+		due, err := store.CardScoreDue(ctx, h.DB.Pool, p.CardID)
 		if err != nil || !due {
 			return err
 		}

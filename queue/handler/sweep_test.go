@@ -8,6 +8,7 @@ import (
 
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
+	"github.com/saoyue/saoyue/store"
 )
 
 // lostQueue accepts tasks and forgets them, like a Redis that lost its last
@@ -159,7 +160,7 @@ func TestCardScoreAfterReadSkipsACardScoredSince(t *testing.T) {
 	if n := count(); n != scored {
 		t.Fatalf("a card due for scoring has %d item scores, want %d", n, scored)
 	}
-	if due, err := w.db.CardScoreDue(ctx, cardID); err != nil || due {
+	if due, err := store.CardScoreDue(ctx, w.db.Pool, cardID); err != nil || due {
 		t.Fatalf("card still due after scoring (%v)", err)
 	}
 	// A plain card:score (the sweep's, a re-score) scores whatever the flag.
