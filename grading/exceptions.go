@@ -186,15 +186,13 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 			oldValue, newValue, res.Reason+noteSuffix(note), approver); err != nil {
 			return err
 		}
-		c, err := store.GetCard(ctx, tx, cardID)
-		if err != nil {
+		var in store.CardToScore
+		b := &pgx.Batch{}
+		store.QueueCardToScore(b, cardID, false, true, &in)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		keys, err := loadKeys(ctx, tx, c.SubjectID)
-		if err != nil {
-			return err
-		}
-		_, err = scoreCard(ctx, tx, c, keys)
+		_, err = scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses)
 		return err
 	})
 }

@@ -100,11 +100,13 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 			return err
 		}
 		for _, id := range cards {
-			c, err := store.GetCard(ctx, tx, id)
-			if err != nil {
+			var in store.CardToScore
+			b := &pgx.Batch{}
+			store.QueueCardToScore(b, id, false, false, &in)
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return err
 			}
-			n, err := scoreCard(ctx, tx, c, keys)
+			n, err := scoreCard(ctx, tx, in.Card, keys, in.Responses)
 			if err != nil {
 				return err
 			}
@@ -120,19 +122,10 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 // sure of (doubtful, not yet resolved) get no score: the card is not
 // finished until a person decides. Absent candidates get no scores.
 func ScoreCard(ctx context.Context, db *store.DB, cardID int64) (changed int, err error) {
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := store.LockCardForScoring(ctx, tx, cardID); err != nil {
-			return err
-		}
-		c, err := store.GetCard(ctx, tx, cardID)
-		if err != nil {
-			return err
-		}
-		keys, err := loadKeys(ctx, tx, c.SubjectID)
-		if err != nil {
-			return err
-		}
-		changed, err = scoreCard(ctx, tx, c, keys)
+	// The card's lock and everything scoring reads go with BEGIN.
+	var in store.CardToScore
+	err = db.InTxAfter(ctx, func(b *pgx.Batch) { store.QueueCardToScore(b, cardID, true, true, &in) }, func(tx pgx.Tx) error {
+		changed, err = scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses)
 		return err
 	})
 	return changed, err
@@ -143,6 +136,10 @@ func loadKeys(ctx context.Context, q store.TxOrPool, subjectID int64) (map[strin
 	if err != nil {
 		return nil, err
 	}
+	return keysByForm(rows), nil
+}
+
+func keysByForm(rows []store.KeyRow) map[string]map[int]KeyItem {
 	keys := map[string]map[int]KeyItem{}
 	for _, r := range rows {
 		if keys[r.Form] == nil {
@@ -151,20 +148,17 @@ func loadKeys(ctx context.Context, q store.TxOrPool, subjectID int64) (map[strin
 		keys[r.Form][r.Item] = KeyItem{Item: r.Item, Kind: r.Kind, Answers: r.Answers, Points: r.Points,
 			PartialPoints: r.PartialPoints, Excluded: r.Excluded}
 	}
-	return keys, nil
+	return keys
 }
 
-func scoreCard(ctx context.Context, tx pgx.Tx, c *store.Card, keys map[string]map[int]KeyItem) (int, error) {
+// scoreCard scores c from resp, what was read on it (store.CardResponses).
+func scoreCard(ctx context.Context, tx pgx.Tx, c *store.Card, keys map[string]map[int]KeyItem, resp map[int]store.CardResponse) (int, error) {
 	key := keys[c.Form]
 	if key == nil {
 		key = keys[""]
 	}
 	var scores []store.ItemScore
 	if !c.Absent && key != nil {
-		resp, err := store.CardResponses(ctx, tx, c.ID)
-		if err != nil {
-			return 0, err
-		}
 		for item, k := range key {
 			r, ok := resp[item]
 			if !ok || (r.Status != "ok" && r.Status != "blank" && r.Status != "multi") {

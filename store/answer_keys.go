@@ -44,13 +44,22 @@ func Keys(ctx context.Context, q TxOrPool, subjectID int64) ([]KeyRow, error) {
 	return keyRows(ctx, q, subjectID, "*")
 }
 
+const keyColumns = `form, item_no, kind, answers, points::float8, partial_points::float8, excluded`
+
+// cardKeySQL is the answer key of a card's subject, every form.
+const cardKeySQL = `SELECT ` + keyColumns + ` FROM answer_keys
+	WHERE subject_id = (SELECT subject_id FROM cards WHERE id = $1) ORDER BY form, item_no`
+
 func keyRows(ctx context.Context, q TxOrPool, subjectID int64, form string) ([]KeyRow, error) {
-	rows, err := q.Query(ctx, `
-		SELECT form, item_no, kind, answers, points::float8, partial_points::float8, excluded
-		FROM answer_keys WHERE subject_id = $1 AND ($2 = '*' OR form = $2) ORDER BY form, item_no`, subjectID, form)
+	rows, err := q.Query(ctx, `SELECT `+keyColumns+` FROM answer_keys
+		WHERE subject_id = $1 AND ($2 = '*' OR form = $2) ORDER BY form, item_no`, subjectID, form)
 	if err != nil {
 		return nil, fmt.Errorf("read answer key: %w", err)
 	}
+	return collectKeyRows(rows)
+}
+
+func collectKeyRows(rows pgx.Rows) ([]KeyRow, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyRow, error) {
 		var k KeyRow
 		err := r.Scan(&k.Form, &k.Item, &k.Kind, &k.Answers, &k.Points, &k.PartialPoints, &k.Excluded)

@@ -36,18 +36,27 @@ type Exception struct {
 // AddException records an exception once: the same problem found again
 // (a task run twice) is not a second row.
 func AddException(ctx context.Context, q TxOrPool, e *Exception) error {
-	if e.Detail == nil {
-		e.Detail = json.RawMessage(`{}`)
-	}
-	_, err := q.Exec(ctx, `
-		INSERT INTO exceptions (batch_id, page_id, card_id, kind, item_no, reason, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (COALESCE(page_id, 0), COALESCE(card_id, 0), kind, item_no) DO NOTHING`,
-		e.BatchID, e.PageID, e.CardID, e.Kind, e.ItemNo, e.Reason, e.Detail)
-	if err != nil {
+	if _, err := q.Exec(ctx, addExceptionSQL, exceptionArgs(e)...); err != nil {
 		return fmt.Errorf("record exception %s: %w", e.Kind, err)
 	}
 	return nil
+}
+
+// queueException is AddException as part of a batch.
+func queueException(b *pgx.Batch, e *Exception) {
+	b.Queue(addExceptionSQL, exceptionArgs(e)...)
+}
+
+const addExceptionSQL = `
+	INSERT INTO exceptions (batch_id, page_id, card_id, kind, item_no, reason, detail)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)
+	ON CONFLICT (COALESCE(page_id, 0), COALESCE(card_id, 0), kind, item_no) DO NOTHING`
+
+func exceptionArgs(e *Exception) []any {
+	if e.Detail == nil {
+		e.Detail = json.RawMessage(`{}`)
+	}
+	return []any{e.BatchID, e.PageID, e.CardID, e.Kind, e.ItemNo, e.Reason, e.Detail}
 }
 
 const exceptionColumns = `id, batch_id, page_id, card_id, kind, item_no, reason, detail, status, resolution,

@@ -59,11 +59,11 @@ type PageReadOutcome struct {
 // concurrently still find each other.
 func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, error) {
 	out := &PageReadOutcome{}
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		// The batch's lock, the reading and the page's template, number and
-		// status go in one round trip: the worker waits on the database once
-		// instead of four times, and holds the lock that much less.
-		b := &pgx.Batch{}
+	var templateID, pageCard *int64
+	// BEGIN, the batch's lock, the reading and the page's template, number
+	// and status go in one round trip: the worker waits on the database once
+	// instead of five times, and holds the lock that much less.
+	first := func(b *pgx.Batch) {
 		// Every statement here has one good plan whatever its arguments,
 		// but for those taking an array of ids (the crops' marking tasks,
 		// the cards to score) PostgreSQL preferred a fresh custom plan at
@@ -80,7 +80,8 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 				result = EXCLUDED.result, read_at = now()`,
 			r.PageID, r.ReaderVersion, r.ExamNoBarcode, r.ExamNoGrid, r.ExamNoVerdict, r.Rotation, r.Result)
 		// A card code that is not one of the subject's templates leaves the
-		// page without a template, and makes it an exception.
+		// page without a template, and makes it an exception. The page's
+		// card, if it has one already (a page read again), comes back too.
 		b.Queue(`
 			UPDATE pages SET template_id = t.id,
 				page_no = CASE WHEN t.id IS NOT NULL AND $3::int > 0 THEN $3::int END,
@@ -89,29 +90,15 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			FROM (SELECT (SELECT id FROM templates WHERE code = $6::text AND subject_id = $2
 			              ORDER BY version DESC LIMIT 1) AS id) t
 			WHERE pages.id = $1
-			RETURNING t.id`,
-			r.PageID, r.SubjectID, r.PageNo, r.Form, r.Failed, r.TemplateCode)
-		var templateID *int64
-		br := tx.SendBatch(ctx, b)
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("save reading: %w", err)
-		}
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("lock batch %d: %w", r.BatchID, err)
-		}
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("save reading: %w", err)
-		}
-		if err := br.QueryRow().Scan(&templateID); err != nil {
-			br.Close()
-			return fmt.Errorf("update page %d: %w", r.PageID, err)
-		}
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("save reading: %w", err)
-		}
+			RETURNING t.id, pages.card_id`,
+			r.PageID, r.SubjectID, r.PageNo, r.Form, r.Failed, r.TemplateCode).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&templateID, &pageCard); err != nil {
+				return fmt.Errorf("update page %d: %w", r.PageID, err)
+			}
+			return nil
+		})
+	}
+	err := db.InTxAfter(ctx, first, func(tx pgx.Tx) error {
 		if r.TemplateCode != "" && templateID == nil {
 			r.Exceptions = append(r.Exceptions, Exception{Kind: "wrong_template",
 				Reason: fmt.Sprintf("card %q is not a card of this subject", r.TemplateCode)})
@@ -130,18 +117,25 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			return err
 		}
 		if out.CardID == nil {
-			_ = tx.QueryRow(ctx, `SELECT card_id FROM pages WHERE id = $1`, r.PageID).Scan(&out.CardID)
+			out.CardID = pageCard
+		}
+		for _, l := range linked {
+			if l.page == r.PageID {
+				out.CardID = &l.card
+			}
 		}
 		if out.CardID != nil {
 			out.Cards = append(out.Cards, *out.CardID)
 		}
-		out.Cards = append(out.Cards, linked...)
-		if len(out.Cards) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE cards SET score_due = true WHERE id = ANY($1)`, out.Cards); err != nil {
-				return fmt.Errorf("mark cards for scoring: %w", err)
-			}
+		for _, l := range linked {
+			out.Cards = append(out.Cards, l.card)
 		}
 
+		// The rest needs no answer before the next: one round trip.
+		b := &pgx.Batch{}
+		if len(out.Cards) > 0 {
+			b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)`, out.Cards)
+		}
 		if len(r.Crops) > 0 {
 			// One statement for all of the page's crops; a group that is not
 			// in this subject's templates has no row to join and is skipped.
@@ -151,7 +145,7 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 				groups, keys = append(groups, c.Group), append(keys, c.BlobKey)
 				offsets, sizes = append(offsets, c.Offset), append(sizes, c.Size)
 			}
-			rows, err := tx.Query(ctx, `
+			b.Queue(`
 				INSERT INTO crops (page_id, card_id, group_id, blob_key, blob_offset, blob_size)
 				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, c.key, c.off, nullif(c.size, 0)
 				FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS c(grp, key, off, size)
@@ -159,47 +153,41 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id,
 					blob_offset = EXCLUDED.blob_offset, blob_size = EXCLUDED.blob_size
 				RETURNING id, card_id`,
-				r.PageID, r.SubjectID, groups, keys, offsets, sizes)
-			if err != nil {
-				return fmt.Errorf("save crops: %w", err)
-			}
-			for rows.Next() {
-				var id int64
-				var card *int64
-				if err := rows.Scan(&id, &card); err != nil {
-					rows.Close()
-					return fmt.Errorf("save crops: %w", err)
+				r.PageID, r.SubjectID, groups, keys, offsets, sizes).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id int64
+					var card *int64
+					if err := rows.Scan(&id, &card); err != nil {
+						return fmt.Errorf("save crops: %w", err)
+					}
+					if card != nil {
+						out.Crops = append(out.Crops, id)
+					}
 				}
-				if card != nil {
-					out.Crops = append(out.Crops, id)
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("save crops: %w", err)
-			}
+				return nil
+			})
 		}
-		rows, err := tx.Query(ctx, `
+		b.Queue(`
 			UPDATE crops SET card_id = p.card_id FROM pages p
 			WHERE crops.page_id = p.id AND p.batch_id = $1 AND crops.card_id IS NULL AND p.card_id IS NOT NULL
-			RETURNING crops.id`, r.BatchID)
-		if err != nil {
-			return fmt.Errorf("link crops to cards: %w", err)
-		}
-		linkedCrops, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("link crops to cards: %w", err)
-		}
-		out.Crops = append(out.Crops, linkedCrops...)
+			RETURNING crops.id`, r.BatchID).Query(func(rows pgx.Rows) error {
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return fmt.Errorf("link crops to cards: %w", err)
+			}
+			out.Crops = append(out.Crops, ids...)
+			return nil
+		})
 		for i := range r.Exceptions {
 			e := &r.Exceptions[i]
 			e.BatchID, e.PageID = &r.BatchID, &r.PageID
 			if e.CardID == nil && e.Kind != "duplicate" {
 				e.CardID = out.CardID
 			}
-			if err := AddException(ctx, tx, e); err != nil {
-				return err
-			}
+			queueException(b, e)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
 		}
 		if r.Then != nil {
 			return r.Then(ctx, tx, out)
@@ -207,7 +195,7 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("save reading of page %d: %w", r.PageID, err)
 	}
 	return out, nil
 }
@@ -259,9 +247,12 @@ func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, e
 // the previous side of the same template. Duplex scanners deliver front,
 // back, front, back; a missing side leaves its neighbour unlinked, which
 // reconciliation reports.
-func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]int64, error) {
-	var cards []int64
+func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]linkedPage, error) {
+	var linked []linkedPage
 	for {
+		// more: a page linked now is followed by a later side not linked
+		// yet, which the next round may link; without one there is no next
+		// round to ask for.
 		rows, err := tx.Query(ctx, `
 			UPDATE pages p SET card_id = prev.card_id
 			FROM pages prev
@@ -270,20 +261,30 @@ func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]int64, erro
 			  AND prev.template_id = p.template_id
 			  AND prev.card_id IS NOT NULL AND p.card_id IS NULL
 			  AND NOT EXISTS (SELECT 1 FROM pages x WHERE x.card_id = prev.card_id AND x.page_no = p.page_no)
-			RETURNING prev.card_id`, batchID)
+			RETURNING p.id, prev.card_id, EXISTS (SELECT 1 FROM pages n
+				WHERE n.batch_id = $1 AND n.seq = p.seq + 1 AND n.page_no = p.page_no + 1 AND n.card_id IS NULL)`, batchID)
 		if err != nil {
 			return nil, fmt.Errorf("join back sides: %w", err)
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		var l linkedPage
+		var next, more bool
+		n := len(linked)
+		_, err = pgx.ForEachRow(rows, []any{&l.page, &l.card, &next}, func() error {
+			linked = append(linked, l)
+			more = more || next
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("join back sides: %w", err)
 		}
-		if len(ids) == 0 {
-			return cards, nil
+		if len(linked) == n || !more {
+			return linked, nil
 		}
-		cards = append(cards, ids...)
 	}
 }
+
+// linkedPage is a back side that linkBackSides gave a card.
+type linkedPage struct{ page, card int64 }
 
 // CardResponse is a card's reading of one objective item.
 type CardResponse struct {
@@ -304,12 +305,31 @@ type Card struct {
 	Violation   bool
 }
 
+const (
+	cardSQL = `SELECT id, subject_id, candidate_id, batch_id, form, absent, violation FROM cards WHERE id = $1`
+	// What was read for each objective item of a card's pages.
+	cardResponsesSQL = `
+		SELECT (it->>'item')::int, COALESCE((SELECT string_agg(c, '' ORDER BY o) FROM jsonb_array_elements_text(it->'chosen') WITH ORDINALITY AS x(c, o)), ''),
+		       it->>'status'
+		FROM pages p JOIN read_results r ON r.page_id = p.id,
+		     jsonb_array_elements(r.result->'items') it
+		WHERE p.card_id = $1`
+	cardOverridesSQL = `SELECT item_no, response FROM answer_overrides WHERE card_id = $1`
+	// The scoring transaction's first statement locks the card's row and
+	// clears its score_due flag: a page reading of the same card waits for
+	// the scoring to commit (and sets the flag again), or the scoring waits
+	// for the reading and then sees its rows.
+	lockCardForScoringSQL = `UPDATE cards SET score_due = false WHERE id = $1`
+)
+
 // GetCard returns one card.
 func GetCard(ctx context.Context, q TxOrPool, id int64) (*Card, error) {
+	return scanCard(q.QueryRow(ctx, cardSQL, id), id)
+}
+
+func scanCard(row pgx.Row, id int64) (*Card, error) {
 	var c Card
-	err := q.QueryRow(ctx, `SELECT id, subject_id, candidate_id, batch_id, form, absent, violation FROM cards WHERE id = $1`, id).
-		Scan(&c.ID, &c.SubjectID, &c.CandidateID, &c.BatchID, &c.Form, &c.Absent, &c.Violation)
-	if err != nil {
+	if err := row.Scan(&c.ID, &c.SubjectID, &c.CandidateID, &c.BatchID, &c.Form, &c.Absent, &c.Violation); err != nil {
 		return nil, fmt.Errorf("read card %d: %w", id, err)
 	}
 	return &c, nil
@@ -318,53 +338,82 @@ func GetCard(ctx context.Context, q TxOrPool, id int64) (*Card, error) {
 // CardResponses returns what was read for each objective item of a card,
 // with approved corrections taking the place of the machine's reading.
 func CardResponses(ctx context.Context, q TxOrPool, cardID int64) (map[int]CardResponse, error) {
-	rows, err := q.Query(ctx, `
-		SELECT (it->>'item')::int, COALESCE((SELECT string_agg(c, '' ORDER BY o) FROM jsonb_array_elements_text(it->'chosen') WITH ORDINALITY AS x(c, o)), ''),
-		       it->>'status'
-		FROM pages p JOIN read_results r ON r.page_id = p.id,
-		     jsonb_array_elements(r.result->'items') it
-		WHERE p.card_id = $1`, cardID)
+	out := map[int]CardResponse{}
+	rows, err := q.Query(ctx, cardResponsesSQL, cardID)
 	if err != nil {
 		return nil, fmt.Errorf("read card responses: %w", err)
 	}
-	out := map[int]CardResponse{}
-	for rows.Next() {
-		var cr CardResponse
-		if err := rows.Scan(&cr.Item, &cr.Chosen, &cr.Status); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read card responses: %w", err)
-		}
-		out[cr.Item] = cr
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := scanResponses(rows, out); err != nil {
 		return nil, err
 	}
-	ov, err := q.Query(ctx, `SELECT item_no, response FROM answer_overrides WHERE card_id = $1`, cardID)
+	ov, err := q.Query(ctx, cardOverridesSQL, cardID)
 	if err != nil {
 		return nil, fmt.Errorf("read corrections: %w", err)
 	}
-	defer ov.Close()
-	for ov.Next() {
+	return out, scanOverrides(ov, out)
+}
+
+func scanResponses(rows pgx.Rows, out map[int]CardResponse) error {
+	defer rows.Close()
+	for rows.Next() {
+		var cr CardResponse
+		if err := rows.Scan(&cr.Item, &cr.Chosen, &cr.Status); err != nil {
+			return fmt.Errorf("read card responses: %w", err)
+		}
+		out[cr.Item] = cr
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read card responses: %w", err)
+	}
+	return nil
+}
+
+// scanOverrides runs after scanResponses: a correction replaces the reading.
+func scanOverrides(rows pgx.Rows, out map[int]CardResponse) error {
+	defer rows.Close()
+	for rows.Next() {
 		var item int
 		var resp string
-		if err := ov.Scan(&item, &resp); err != nil {
-			return nil, err
+		if err := rows.Scan(&item, &resp); err != nil {
+			return fmt.Errorf("read corrections: %w", err)
 		}
 		out[item] = CardResponse{Item: item, Chosen: resp, Status: "ok", Override: true}
 	}
-	return out, ov.Err()
-}
-
-// LockCardForScoring locks a card's row for the scoring transaction and
-// clears its score_due flag: a page reading of the same card waits for the
-// scoring to commit (and sets the flag again), or the scoring waits for the
-// reading and then sees its rows.
-func LockCardForScoring(ctx context.Context, tx pgx.Tx, cardID int64) error {
-	if _, err := tx.Exec(ctx, `UPDATE cards SET score_due = false WHERE id = $1`, cardID); err != nil {
-		return fmt.Errorf("lock card %d for scoring: %w", cardID, err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read corrections: %w", err)
 	}
 	return nil
+}
+
+// CardToScore is what scoring a card reads: the card, what was read on it
+// (corrections applied) and, when asked for, its subject's answer key.
+type CardToScore struct {
+	Card      *Card
+	Responses map[int]CardResponse
+	Key       []KeyRow
+}
+
+// QueueCardToScore adds to b the queries that fill in: with lock first
+// (see lockCardForScoringSQL), then the card, its responses and, with key,
+// the answer key of its subject. One round trip instead of up to five;
+// in fills in once b is closed without error.
+func QueueCardToScore(b *pgx.Batch, cardID int64, lock, key bool, in *CardToScore) {
+	if lock {
+		b.Queue(lockCardForScoringSQL, cardID)
+	}
+	b.Queue(cardSQL, cardID).QueryRow(func(row pgx.Row) (err error) {
+		in.Card, err = scanCard(row, cardID)
+		return err
+	})
+	in.Responses = map[int]CardResponse{}
+	b.Queue(cardResponsesSQL, cardID).Query(func(rows pgx.Rows) error { return scanResponses(rows, in.Responses) })
+	b.Queue(cardOverridesSQL, cardID).Query(func(rows pgx.Rows) error { return scanOverrides(rows, in.Responses) })
+	if key {
+		b.Queue(cardKeySQL, cardID).Query(func(rows pgx.Rows) (err error) {
+			in.Key, err = collectKeyRows(rows)
+			return err
+		})
+	}
 }
 
 // CardScoreDue reports whether the card's pages changed since it was last

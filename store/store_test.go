@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/saoyue/saoyue/store"
@@ -95,5 +96,59 @@ func TestSchemaKeys(t *testing.T) {
 	}
 	if err := exec(`INSERT INTO incidents (exam_id, level, description, reported_by) VALUES (1, 4, 'x', 'y')`); err == nil {
 		t.Error("incident level 4 was accepted (levels are 1-3)")
+	}
+}
+
+// InTxAfter commits what fn did and what the batch did, or nothing of
+// either, and gives its connection back to the pool every time (more runs
+// than the pool has connections).
+func TestInTxAfter(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, `CREATE TABLE tx_after (n int PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM tx_after`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(n int) func(b *pgx.Batch) {
+		return func(b *pgx.Batch) { b.Queue(`INSERT INTO tx_after VALUES ($1)`, n) }
+	}
+	runs := int(db.Pool.Config().MaxConns) + 3
+	for i := 0; i < runs; i++ {
+		// The batch's rows are there for fn to see.
+		var seen int
+		err := db.InTxAfter(ctx, insert(2*i), func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tx_after WHERE n = $1`, 2*i).Scan(&seen); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO tx_after VALUES ($1)`, 2*i+1)
+			return err
+		})
+		if err != nil || seen != 1 {
+			t.Fatalf("run %d: %v, batch row seen %d times", i, err, seen)
+		}
+		// fn fails: the batch's row goes too.
+		boom := errors.New("boom")
+		if err := db.InTxAfter(ctx, insert(-1), func(pgx.Tx) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("run %d: fn's error lost: %v", i, err)
+		}
+		// The batch fails: fn does not run.
+		ran := false
+		err = db.InTxAfter(ctx, insert(0), func(pgx.Tx) error { ran = true; return nil })
+		if !uniqueViolation(err) || ran {
+			t.Fatalf("run %d: failing batch gave %v, fn ran %v", i, err, ran)
+		}
+	}
+	if n := count(); n != 2*runs {
+		t.Fatalf("%d rows, want %d", n, 2*runs)
+	}
+	if st := db.Pool.Stat(); st.AcquiredConns() != 0 {
+		t.Fatalf("%d connections still held", st.AcquiredConns())
 	}
 }
