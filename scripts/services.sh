@@ -173,8 +173,16 @@ stop_all() {
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast -w stop >/dev/null || true
 	fi
-	if pid_alive "$VAR/redis/redis.pid"; then kill "$(cat "$VAR/redis/redis.pid")" || true; fi
-	if pid_alive "$VAR/minio/minio.pid"; then kill "$(cat "$VAR/minio/minio.pid")" || true; fi
+	local f
+	for f in "$VAR/redis/redis.pid" "$VAR/minio/minio.pid"; do
+		if pid_alive "$f"; then kill "$(cat "$f")" || true; fi
+	done
+	# Wait for them to exit: an `up` right after must not find them alive
+	# and leave them to die.
+	for _ in $(seq 100); do
+		pid_alive "$VAR/redis/redis.pid" || pid_alive "$VAR/minio/minio.pid" || break
+		sleep 0.1
+	done
 	log "stopped"
 }
 
