@@ -186,10 +186,8 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 			oldValue, newValue, res.Reason+noteSuffix(note), approver); err != nil {
 			return err
 		}
-		var in store.CardToScore
-		b := &pgx.Batch{}
-		store.QueueCardToScore(b, cardID, false, true, &in)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		in, err := store.ReadCardToScore(ctx, tx, cardID, true)
+		if err != nil {
 			return err
 		}
 		_, err = scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses)

@@ -100,10 +100,8 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 			return err
 		}
 		for _, id := range cards {
-			var in store.CardToScore
-			b := &pgx.Batch{}
-			store.QueueCardToScore(b, id, false, false, &in)
-			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			in, err := store.ReadCardToScore(ctx, tx, id, false)
+			if err != nil {
 				return err
 			}
 			n, err := scoreCard(ctx, tx, in.Card, keys, in.Responses)

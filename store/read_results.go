@@ -416,6 +416,18 @@ func QueueCardToScore(b *pgx.Batch, cardID int64, lock, key bool, in *CardToScor
 	}
 }
 
+// ReadCardToScore reads in tx, in one round trip, what scoring a card
+// needs, without taking its lock: QueueCardToScore sent on its own.
+func ReadCardToScore(ctx context.Context, tx pgx.Tx, cardID int64, key bool) (*CardToScore, error) {
+	var in CardToScore
+	b := &pgx.Batch{}
+	QueueCardToScore(b, cardID, false, key, &in)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
 // CardScoreDue reports whether the card's pages changed since it was last
 // scored; an unknown card is not due.
 func CardScoreDue(ctx context.Context, q TxOrPool, cardID int64) (bool, error) {

@@ -117,7 +117,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // Batch.BeginTx), and their callbacks have run when fn starts. A worker
 // waits on the database once less, and holds the locks those queries take
 // that much less.
-func (db *DB) InTxAfter(ctx context.Context, queue func(b *pgx.Batch), fn func(tx pgx.Tx) error) (err error) {
+func (db *DB) InTxAfter(ctx context.Context, queue func(b *pgx.Batch), fn func(tx pgx.Tx) error) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	queue(b)
