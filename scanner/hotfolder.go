@@ -105,13 +105,19 @@ func (h *HotFolder) Run(ctx context.Context, handle func(context.Context, File) 
 	seen := map[string]*observed{}
 	idle := 2 * time.Second // how often an empty folder is re-read without notification
 	for {
-		pending, err := h.sweep(ctx, seen, handle)
+		pending, ready, err := h.sweep(ctx, seen, handle)
 		if err != nil {
 			return err
 		}
 		wait := idle
 		if pending {
 			wait = h.Poll
+			// A file waiting only for Settle to pass is looked at again
+			// the moment it has, not up to a Poll later: the scanner may
+			// have stopped writing, and nothing else would wake the loop.
+			if d := time.Until(ready); !ready.IsZero() && d < wait {
+				wait = max(d, time.Millisecond)
+			}
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -150,11 +156,13 @@ func (h *HotFolder) defaults() {
 }
 
 // sweep takes every complete file that no earlier file holds back and
-// reports whether files remain that are still being written.
-func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle func(context.Context, File) error) (pending bool, err error) {
+// reports whether files remain that are still being written, and, when the
+// first of them is complete unless it changes before Settle has passed,
+// when that is.
+func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle func(context.Context, File) error) (pending bool, ready time.Time, err error) {
 	entries, err := os.ReadDir(h.Dir)
 	if err != nil {
-		return false, fmt.Errorf("read hot folder %s: %w", h.Dir, err)
+		return false, time.Time{}, fmt.Errorf("read hot folder %s: %w", h.Dir, err)
 	}
 	var names []string
 	now := time.Now()
@@ -183,7 +191,7 @@ func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle
 	sort.Slice(names, func(i, j int) bool { return naturalLess(names[i], names[j]) })
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, time.Time{}, err
 		}
 		o := seen[name]
 		p := filepath.Join(h.Dir, name)
@@ -193,25 +201,28 @@ func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle
 				o.waiting = true
 				h.Logger.Warn("hot folder: waiting for a file the scanner has not finished; later files wait behind it", "file", name)
 			}
-			return true, nil
+			if now.Sub(o.since) < h.Settle {
+				ready = o.since.Add(h.Settle)
+			}
+			return true, ready, nil
 		}
 		err := handle(ctx, File{Name: name, Path: p, Data: data})
 		switch {
 		case err == nil:
 			if err := moveInto(p, h.DoneDir, data); err != nil {
-				return false, fmt.Errorf("hot folder: file %s was taken but cannot be moved to %s: %w", name, h.DoneDir, err)
+				return false, time.Time{}, fmt.Errorf("hot folder: file %s was taken but cannot be moved to %s: %w", name, h.DoneDir, err)
 			}
 		case errors.Is(err, ErrBadFile):
 			h.Logger.Warn("hot folder: not a usable scan; moved to the failed folder", "file", name, "err", err)
 			if err := moveInto(p, h.FailedDir, data); err != nil {
-				return false, fmt.Errorf("hot folder: move %s to %s: %w", name, h.FailedDir, err)
+				return false, time.Time{}, fmt.Errorf("hot folder: move %s to %s: %w", name, h.FailedDir, err)
 			}
 		default:
-			return false, err
+			return false, time.Time{}, err
 		}
 		delete(seen, name)
 	}
-	return false, nil
+	return false, time.Time{}, nil
 }
 
 // complete reads the file if it has finished being written.

@@ -234,6 +234,31 @@ func TestHotFolderBadFileGoesToFailed(t *testing.T) {
 	}
 }
 
+// A page is taken as soon as it has settled, not at the next poll: when the
+// scanner stops, no more change notifications come to wake the folder.
+func TestHotFolderTakesAFileOnceSettledNotAtNextPoll(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var tk taken
+	errc := make(chan error, 1)
+	go func() {
+		errc <- (&HotFolder{Dir: dir, Settle: 100 * time.Millisecond, Poll: time.Minute}).Run(ctx, tk.handle)
+	}()
+	time.Sleep(100 * time.Millisecond) // the first sweep has found the folder empty
+	start := time.Now()
+	if err := os.WriteFile(filepath.Join(dir, "s1.jpg"), testJPEG(t, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "s1.jpg", 20*time.Second, func() bool { return len(tk.list()) == 1 })
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("taken after %v, before it had settled for 100ms", d)
+	}
+	cancel()
+	<-errc
+}
+
 func TestNaturalOrder(t *testing.T) {
 	t.Parallel()
 	in := []string{"p10.jpg", "P2.jpg", "p1.jpg", "p01.jpg", "img_20.png", "img_3.png"}

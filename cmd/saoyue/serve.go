@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,7 +62,7 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 		a.queue = queue.NewRedis(cfg.RedisAddr)
 	} else {
 		slog.Info("no Redis configured; running background tasks in-process")
-		a.inproc = queue.NewInProcess(nil, 2*runtime.NumCPU(), slog.Default())
+		a.inproc = queue.NewInProcess(nil, queue.DefaultConcurrency(), slog.Default())
 		a.queue = a.inproc
 		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc}))
 	}

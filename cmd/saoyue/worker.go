@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +44,6 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&concurrency, "concurrency", 2*runtime.NumCPU(), "tasks run at once (twice the cores: a task waiting on storage leaves its core to another)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", queue.DefaultConcurrency(), "tasks run at once (four per core; pages are read one per core at a time, the other tasks fetch and store meanwhile)")
 	return cmd
 }

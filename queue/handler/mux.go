@@ -4,6 +4,8 @@
 package handler
 
 import (
+	"runtime"
+
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
@@ -18,6 +20,9 @@ type Deps struct {
 	Blobs blob.Store
 	// Queue is where handlers enqueue follow-up tasks (scoring after reading).
 	Queue queue.Enqueuer
+	// ReadSlots is how many pages are read at once, whatever the worker's
+	// concurrency; 0 means one per core.
+	ReadSlots int
 }
 
 // NewMux routes every task type to its handler; the same mux serves the
@@ -25,7 +30,11 @@ type Deps struct {
 func NewMux(d Deps) *asynq.ServeMux {
 	readers := &Readers{DB: d.DB, Options: omr.DefaultOptions()}
 	mux := asynq.NewServeMux()
-	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers})
+	slots := d.ReadSlots
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers, Reading: make(chan struct{}, slots)})
 	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
 	mux.Handle(queue.TypeBatchReconcile, &BatchReconcile{DB: d.DB})
 	return mux

@@ -31,6 +31,14 @@ type PageRead struct {
 	Blobs   blob.Store
 	Queue   queue.Enqueuer
 	Readers *Readers
+	// Reading holds a token while a page is being read, so that no more
+	// pages are read at once than it holds (the cores): reading is the
+	// only part of the task that keeps a core busy, the rest waits on
+	// object storage, PostgreSQL and Redis. The worker runs more tasks
+	// than that, so a core that finishes a page finds the next one
+	// already fetched, and a task waiting on storage never leaves a core
+	// idle. Nil: no limit.
+	Reading chan struct{}
 
 	packOnce sync.Once
 	packer   *cropPacker
@@ -70,7 +78,17 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("fetch page image: %w", err)
 	}
+	if h.Reading != nil {
+		select {
+		case h.Reading <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	res := reader.Read(page.SourceName, data)
+	if h.Reading != nil {
+		<-h.Reading
+	}
 
 	pr := &store.PageRead{
 		PageID: page.ID, BatchID: batch.ID, ExamID: batch.ExamID, SubjectID: batch.SubjectID,

@@ -1,0 +1,85 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/omr"
+	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/handler"
+)
+
+// A worker runs more tasks than it has cores, but reads no more pages at
+// once than it has reading slots: a page whose slot is taken waits,
+// fetched, and is read as soon as one frees; a task cancelled while it
+// waits leaves the page as it was.
+func TestPageReadWaitsForAReadingSlot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 2)
+	ctx := context.Background()
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.batch(t, w.roomIDs[0])
+	scans, err := w.generator(t, w.roomIDs[0], "clean", 5).Card(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}
+	res, err := in.AddPage(ctx, b.ID, 1, scans[0].Name, scans[0].Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}
+	// The reader is built beforehand: the wait below is the slot's only.
+	if _, err := readers.For(ctx, b.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: readers, Reading: make(chan struct{}, 1)}
+	status := func() (s string) {
+		if err := w.db.Pool.QueryRow(ctx, `SELECT status FROM pages WHERE id = $1`, res.PageID).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	task, _ := queue.NewPageReadTask(res.PageID)
+
+	h.Reading <- struct{}{} // another page is being read
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.ProcessTask(cctx, task) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the page was handled while the only slot was taken (err %v)", err)
+	case <-time.After(time.Second):
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled while waiting for a slot: %v, want context.Canceled", err)
+	}
+	if s := status(); s != "received" {
+		t.Fatalf("page is %q after a cancelled wait, want received", s)
+	}
+
+	go func() { done <- h.ProcessTask(ctx, task) }()
+	time.Sleep(200 * time.Millisecond)
+	<-h.Reading // the other page is done
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the page was not read after the slot freed")
+	}
+	if s := status(); s != "read" {
+		t.Fatalf("page is %q, want read", s)
+	}
+	if len(h.Reading) != 0 {
+		t.Fatal("the reading kept its slot")
+	}
+}
