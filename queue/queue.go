@@ -62,13 +62,14 @@ func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Opt
 
 func (r *Redis) Close() error { return r.client.Close() }
 
-// DefaultConcurrency is how many tasks a worker runs at once: four per core.
-// Only reading a page keeps a core busy, and the page handler reads no more
-// pages at once than there are cores (handler.Deps.ReadSlots); the other
-// tasks meanwhile fetch their pages and store their results, so that a core
-// finishing a page finds the next one fetched. Measured in BENCHMARKS.md
-// (pipeline end to end, eighth session).
-func DefaultConcurrency() int { return 4 * runtime.NumCPU() }
+// DefaultConcurrency is how many tasks a worker runs at once: eight per
+// core. Only reading a page keeps a core busy, and the page handler reads no
+// more pages at once than there are cores (handler.Deps.ReadSlots); the
+// other tasks meanwhile fetch their pages, wait for their batch's lock and
+// store their results, so that a core finishing a page finds the next one
+// fetched. Tasks waiting cost a page image each in memory. Measured in
+// BENCHMARKS.md (pipeline end to end, eighth session).
+func DefaultConcurrency() int { return 8 * runtime.NumCPU() }
 
 // NewServer returns an asynq server for `saoyue worker`.
 func NewServer(addr string, concurrency int, logger *slog.Logger) *asynq.Server {
