@@ -26,8 +26,9 @@ import (
 
 // BenchmarkEndToEnd measures pages per second from the hot folder through
 // MinIO, asynq on Redis, the reader and PostgreSQL, and, in the same run,
-// the reader alone on the same pages with one goroutine per core. The
-// issue asks for the first to be at least 60% of the second.
+// the reader alone on the same pages with one goroutine per core, before
+// the pipeline and after it. The issue asks for the first to be at least
+// 60% of the second.
 //
 // A scan station feeds bag after bag: five rooms' bags (300 pages) go
 // through the hot folder one after the other, so the figure is the rate a
@@ -63,28 +64,34 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Both phases start with the garbage of what came before collected.
-	runtime.GC()
-	cpu0 := cpuNow()
-	start := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for c := 0; c < runtime.NumCPU(); c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				reader.Read(names[i], images[i])
-			}
-		}()
+	// The reader is measured before the pipeline and again after it, and
+	// its rate is that of both runs together: the machine's speed drifts
+	// over a run (a VM's neighbours), and a single measurement on one side
+	// of the pipeline made the ratio swing by ten points.
+	readAlone := func() (seconds float64, cpu cpuTimes) {
+		// Each phase starts with the garbage of what came before collected.
+		runtime.GC()
+		cpu0 := cpuNow()
+		start := time.Now()
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for c := 0; c < runtime.NumCPU(); c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					reader.Read(names[i], images[i])
+				}
+			}()
+		}
+		for i := range images {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		return time.Since(start).Seconds(), cpuNow().sub(cpu0)
 	}
-	for i := range images {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	readerRate := float64(len(images)) / time.Since(start).Seconds()
-	readerCPU := cpuNow().sub(cpu0)
+	readerSeconds, readerCPU := readAlone()
 
 	// The whole pipeline.
 	redisAddr, blobs, _ := services(b, 6)
@@ -95,7 +102,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err := srv.Start(handler.NewMux(handler.Deps{DB: w.db, Blobs: blobs, Queue: q})); err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Shutdown()
+	stopWorker := sync.OnceFunc(srv.Shutdown)
+	defer stopWorker()
 	batches := make([]int64, rooms)
 	for r, room := range w.roomIDs {
 		batches[r] = w.batch(b, room).ID
@@ -125,8 +133,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	cpu0 = cpuNow()
-	start = time.Now()
+	cpu0 := cpuNow()
+	start := time.Now()
 	// The scan station: the hot folder hands each file, in scan order, to
 	// its bag's spool; one Sender per bag uploads from the spool with its
 	// default number of pages in flight, straight into the county's bucket
@@ -189,6 +197,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 	pipeCPU := cpuNow().sub(cpu0)
 	pipeRate := float64(len(images)) / end.Sub(start).Seconds()
 	b.StopTimer()
+	stopWorker()
+	pprof.StopCPUProfile() // the profile is the pipeline's only
+	after, afterCPU := readAlone()
+	readerRate := float64(2*len(images)) / (readerSeconds + after)
+	readerCPU.self += afterCPU.self
 	var read int
 	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pages WHERE status <> 'received' AND batch_id = ANY($1)`, batches).Scan(&read)
 	if read != len(images) {
@@ -205,7 +218,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.ReportMetric(pipeRate, "pipeline-pages/s")
 	b.ReportMetric(100*pipeRate/readerRate, "%-of-reader")
 	n := float64(len(images))
-	b.ReportMetric(readerCPU.self/n, "reader-cpu-ms/page")
+	b.ReportMetric(readerCPU.self/(2*n), "reader-cpu-ms/page")
 	b.ReportMetric(pipeCPU.self/n, "worker-cpu-ms/page")
 	b.ReportMetric(pipeCPU.postgres/n, "postgres-cpu-ms/page")
 	b.ReportMetric(pipeCPU.minio/n, "minio-cpu-ms/page")
