@@ -430,6 +430,15 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 	return nil, nil, "", fail
 }
 
+// Pages is how many pages a card of the template has (its sides), or 0 for
+// a template the reader does not know.
+func (r *Reader) Pages(templateID string) int {
+	if ti := r.templates[templateID]; ti != nil {
+		return len(ti.pages)
+	}
+	return 0
+}
+
 func (r *Reader) templateIDs() []string {
 	var ids []string
 	for id := range r.templates {

@@ -43,7 +43,9 @@ func NewCardScoreTask(cardID int64) (*asynq.Task, []asynq.Option) {
 	return newTask(TypeCardScore, CardScorePayload{CardID: cardID}, fmt.Sprintf("card:score:%d", cardID), time.Minute)
 }
 
-// NewCardScoreAfterReadTask scores a card after a reading changed it.
+// NewCardScoreAfterReadTask scores a card after a reading changed it, when
+// the reading could not score it itself (the page handler scores the card a
+// reading completes, and queues this only if that scoring failed).
 //
 // Its id is the reading's own, not the card's: with one id per card, a
 // reading that committed while the card's scoring was running, or in the

@@ -49,6 +49,8 @@ type CropRow struct {
 type PageReadOutcome struct {
 	CardID *int64
 	Cards  []int64 // cards that gained a page: to be scored again
+	// CardPages is how many of its page numbers each card of Cards has.
+	CardPages map[int64]int
 	Crops  []int64 // crops that now belong to a card: ready to become marking tasks
 }
 
@@ -135,6 +137,19 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		b := &pgx.Batch{}
 		if len(out.Cards) > 0 {
 			b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)`, out.Cards)
+			b.Queue(`SELECT card_id, count(DISTINCT page_no) FROM pages WHERE card_id = ANY($1) GROUP BY card_id`,
+				out.Cards).Query(func(rows pgx.Rows) error {
+				out.CardPages = map[int64]int{}
+				for rows.Next() {
+					var card int64
+					var n int
+					if err := rows.Scan(&card, &n); err != nil {
+						return fmt.Errorf("count the cards' pages: %w", err)
+					}
+					out.CardPages[card] = n
+				}
+				return rows.Err()
+			})
 		}
 		if len(r.Crops) > 0 {
 			// One statement for all of the page's crops; a group that is not

@@ -164,18 +164,28 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// Scoring is a task of its own, one per reading and card: a card's two
-	// sides are read close together, and whichever task runs after both
-	// readings scores the card once; the other finds it scored and stops
-	// (see NewCardScoreAfterReadTask). Scoring inside the reading would
-	// score each card twice and hold the batch's lock while doing so.
-	cards := out.Cards
-	if len(res.Items) == 0 && out.CardID != nil && len(cards) > 0 && cards[0] == *out.CardID {
-		// A side with no objective items changes no score of its own card.
-		cards = cards[1:]
-	}
-	reading := readingID()
-	for _, id := range cards {
+	// A card is scored by the reading that completes it, right after that
+	// reading commits: scoring each side as it came scored most cards twice,
+	// and a task per reading cost a queue round for every page. A card that
+	// still lacks a side keeps its score_due flag: its other side's reading
+	// scores it, or, if that side never comes, the sweep. Scoring outside
+	// the reading's transaction keeps the batch's lock short; a scoring that
+	// fails here is queued as a task of its own, so a card is never left
+	// unscored by a passing error.
+	var reading string
+	for _, id := range out.Cards {
+		if n := reader.Pages(res.Template); n > 0 && out.CardPages[id] < n {
+			continue
+		}
+		// Due: this reading has just flagged it.
+		if _, err := grading.ScoreCard(ctx, h.DB, id); err == nil {
+			continue
+		} else if ctx.Err() != nil {
+			return err
+		}
+		if reading == "" {
+			reading = readingID()
+		}
 		task, opts := queue.NewCardScoreAfterReadTask(id, reading)
 		if err := h.Queue.Enqueue(ctx, task, opts...); err != nil {
 			return err

@@ -83,3 +83,48 @@ func TestPageReadWaitsForAReadingSlot(t *testing.T) {
 		t.Fatal("the reading kept its slot")
 	}
 }
+
+// A card is scored once, by the reading that completes it, in that
+// reading's own task (no scoring task is queued: the queue here drops
+// everything): its front alone leaves it unscored and due.
+func TestPageReadScoresTheCardItCompletes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 2)
+	ctx := context.Background()
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.batch(t, w.roomIDs[0])
+	scans, err := w.generator(t, w.roomIDs[0], "clean", 6).Card(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 2 {
+		t.Fatalf("%d sides, want 2", len(scans))
+	}
+	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}
+	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
+	state := func() (scores int, due bool) {
+		w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM item_scores`).Scan(&scores)
+		w.db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(score_due), false) FROM cards`).Scan(&due)
+		return scores, due
+	}
+	for i, s := range scans {
+		res, err := in.AddPage(ctx, b.ID, i+1, s.Name, s.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, _ := queue.NewPageReadTask(res.PageID)
+		if err := h.ProcessTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		scores, due := state()
+		switch {
+		case i == 0 && (scores != 0 || !due):
+			t.Fatalf("after the front alone: %d item scores, due %v; want none, due", scores, due)
+		case i == 1 && (scores == 0 || due):
+			t.Fatalf("after both sides: %d item scores, due %v; want the card scored", scores, due)
+		}
+	}
+}

@@ -99,7 +99,17 @@ func TestSweepQueuesLostWorkAgain(t *testing.T) {
 	if err := w.db.Pool.QueryRow(ctx, `SELECT status FROM pages WHERE id = $1`, res.PageID).Scan(&status); err != nil || status == "received" {
 		t.Fatalf("page with a lost task: status %q (%v), want it read", status, err)
 	}
+	// Its card lacks its back: it waits, due, for the back's reading, and
+	// if that never comes the sweep scores what there is.
 	var due int
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM cards WHERE score_due`).Scan(&due)
+	if due != 1 {
+		t.Fatalf("%d cards due for scoring after a card's front alone was read, want that card", due)
+	}
+	if _, cards, err := sweep.Once(ctx); err != nil || cards != 1 {
+		t.Fatalf("sweep queued %d cards (%v), want the one without its back", cards, err)
+	}
+	q.Wait()
 	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM cards WHERE score_due`).Scan(&due)
 	if due != 0 {
 		t.Errorf("%d cards still due for scoring after the sweep", due)
