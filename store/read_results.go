@@ -51,7 +51,7 @@ type PageReadOutcome struct {
 	Cards  []int64 // cards that gained a page: to be scored again
 	// CardPages is how many of its page numbers each card of Cards has.
 	CardPages map[int64]int
-	Crops  []int64 // crops that now belong to a card: ready to become marking tasks
+	Crops     []int64 // crops that now belong to a card: ready to become marking tasks
 }
 
 // SavePageRead stores a reading in one transaction: the result, the page's
