@@ -191,8 +191,8 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	}
 	if a.inproc != nil {
 		a.inproc.Wait()
-		// A card read on both sides at once may be left due for scoring
-		// (its second card:score was dropped while the first ran).
+		// A card whose other side never came (a sheet fed once, a side
+		// missing) is left due for scoring: the sweep scores what there is.
 		sw := &handler.Sweep{DB: db, Queue: a.inproc}
 		for i := 0; i < 3; i++ {
 			if _, cards, err := sw.Once(ctx); err != nil || cards == 0 {
