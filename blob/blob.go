@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 )
 
@@ -52,6 +53,47 @@ type Ref struct {
 	Key    string
 	Offset int64
 	Size   int64
+}
+
+// ReadAll reads a whole blob into one buffer of the size its store gives:
+// a page image is read at every reading, and io.ReadAll grew its buffer a
+// dozen times for each. A blob that is not the size its store said (a
+// download cut short) is an error.
+func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	size := int64(-1)
+	switch r := rc.(type) {
+	case interface{ Size() int64 }:
+		size = r.Size()
+	case *os.File:
+		if fi, err := r.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	if size < 0 {
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			return nil, fmt.Errorf("read blob %s: %w", key, err)
+		}
+		return b, nil
+	}
+	// One byte more than the size, to notice a blob longer than said.
+	buf := make([]byte, size+1)
+	n, err := io.ReadFull(rc, buf)
+	switch {
+	case int64(n) == size && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		return buf[:n], nil
+	case err == nil:
+		return nil, fmt.Errorf("read blob %s: longer than the %d bytes stored", key, size)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("read blob %s: %d of %d bytes", key, n, size)
+	default:
+		return nil, fmt.Errorf("read blob %s: %w", key, err)
+	}
 }
 
 // Open opens what ref names.

@@ -44,6 +44,12 @@ func exercise(t *testing.T, s blob.Store) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("Get returned %q (%v), want %q", got, err, data)
 	}
+	if got, err := blob.ReadAll(ctx, s, key); err != nil || !bytes.Equal(got, data) || cap(got) > len(data)+1 {
+		t.Fatalf("ReadAll returned %q (cap %d, %v), want %q in a buffer of its size", got, cap(got), err, data)
+	}
+	if _, err := blob.ReadAll(ctx, s, "pages/none.jpg"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("ReadAll of a missing blob: got %v, want ErrNotFound", err)
+	}
 	for _, r := range []struct{ off, size int64 }{{0, 4}, {5, 5}, {int64(len(data)) - 3, 3}} {
 		rc, err := s.GetRange(ctx, key, r.off, r.size)
 		if err != nil {

@@ -88,12 +88,20 @@ func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, size int64, co
 }
 
 func (m *MinIO) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	obj, _, err := m.get(ctx, key, minio.GetObjectOptions{})
+	obj, info, err := m.get(ctx, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, err // not a nil *Object in a non-nil interface
 	}
-	return obj, nil
+	return sizedBody{obj, info.Size}, nil
 }
+
+// sizedBody is an object's body that knows its length (for ReadAll).
+type sizedBody struct {
+	io.ReadCloser
+	size int64
+}
+
+func (b sizedBody) Size() int64 { return b.size }
 
 func (m *MinIO) GetRange(ctx context.Context, key string, offset, size int64) (io.ReadCloser, error) {
 	if err := checkRange(key, offset, size); err != nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"sync"
 
@@ -69,12 +68,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	rc, err := h.Blobs.Get(ctx, page.BlobKey)
-	if err != nil {
-		return fmt.Errorf("fetch page image: %w", err)
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
+	data, err := blob.ReadAll(ctx, h.Blobs, page.BlobKey)
 	if err != nil {
 		return fmt.Errorf("fetch page image: %w", err)
 	}
