@@ -21,19 +21,11 @@ func (h *CardScore) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if p.IfDue {
-		return scoreIfDue(ctx, h.DB, p.CardID)
+		due, err := store.CardScoreDue(ctx, h.DB.Pool, p.CardID)
+		if err != nil || !due {
+			return err
+		}
 	}
 	_, err := grading.ScoreCard(ctx, h.DB, p.CardID)
-	return err
-}
-
-// scoreIfDue scores a card unless a scoring since its last change has
-// covered it already.
-func scoreIfDue(ctx context.Context, db *store.DB, cardID int64) error {
-	due, err := store.CardScoreDue(ctx, db.Pool, cardID)
-	if err != nil || !due {
-		return err
-	}
-	_, err = grading.ScoreCard(ctx, db, cardID)
 	return err
 }

@@ -172,9 +172,11 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			continue
 		}
 		// Due: this reading has just flagged it.
-		if _, err := grading.ScoreCard(ctx, h.DB, id); err == nil {
+		_, err := grading.ScoreCard(ctx, h.DB, id)
+		if err == nil {
 			continue
-		} else if ctx.Err() != nil {
+		}
+		if ctx.Err() != nil {
 			return err
 		}
 		if reading == "" {

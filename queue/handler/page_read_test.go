@@ -7,10 +7,28 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
+	"github.com/saoyue/saoyue/store"
 )
+
+// oneCard is a bag of one room in blobs of its own, an ingester whose tasks
+// go nowhere (the test runs the handler itself), and one candidate's card.
+func oneCard(t *testing.T, seed uint64) (*world, blob.Store, *store.Batch, *queue.Ingester, []fixtures.Scan) {
+	w := newWorld(t, 1, 2)
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.batch(t, w.roomIDs[0])
+	scans, err := w.generator(t, w.roomIDs[0], "clean", seed).Card(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, blobs, b, &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}, scans
+}
 
 // A worker runs more tasks than it has cores, but reads no more pages at
 // once than it has reading slots: a page whose slot is taken waits,
@@ -18,18 +36,8 @@ import (
 // waits leaves the page as it was.
 func TestPageReadWaitsForAReadingSlot(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, 1, 2)
 	ctx := context.Background()
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := w.batch(t, w.roomIDs[0])
-	scans, err := w.generator(t, w.roomIDs[0], "clean", 5).Card(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}
+	w, blobs, b, in, scans := oneCard(t, 5)
 	res, err := in.AddPage(ctx, b.ID, 1, scans[0].Name, scans[0].Image)
 	if err != nil {
 		t.Fatal(err)
@@ -89,21 +97,11 @@ func TestPageReadWaitsForAReadingSlot(t *testing.T) {
 // everything): its front alone leaves it unscored and due.
 func TestPageReadScoresTheCardItCompletes(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, 1, 2)
 	ctx := context.Background()
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := w.batch(t, w.roomIDs[0])
-	scans, err := w.generator(t, w.roomIDs[0], "clean", 6).Card(0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, blobs, b, in, scans := oneCard(t, 6)
 	if len(scans) != 2 {
 		t.Fatalf("%d sides, want 2", len(scans))
 	}
-	in := &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}
 	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
 	state := func() (scores int, due bool) {
 		w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM item_scores`).Scan(&scores)
