@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -126,11 +127,16 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 				out.CardID = &l.card
 			}
 		}
+		// Each card once: the front read after its back both attaches to
+		// the card and links the back to it, and a card listed twice was
+		// scored twice.
 		if out.CardID != nil {
 			out.Cards = append(out.Cards, *out.CardID)
 		}
 		for _, l := range linked {
-			out.Cards = append(out.Cards, l.card)
+			if !slices.Contains(out.Cards, l.card) {
+				out.Cards = append(out.Cards, l.card)
+			}
 		}
 
 		// The rest needs no answer before the next: one round trip.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/omr"
@@ -124,5 +125,48 @@ func TestPageReadScoresTheCardItCompletes(t *testing.T) {
 		case i == 1 && (scores == 0 || due):
 			t.Fatalf("after both sides: %d item scores, due %v; want the card scored", scores, due)
 		}
+	}
+}
+
+// The back of a sheet read before its front (two tasks of one bag run at
+// once) is linked to the card when the front is read; the card is scored
+// once then, not once for attaching the front and again for the back.
+func TestPageReadScoresACardOnceWhenItsBackCameFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, blobs, b, in, scans := oneCard(t, 7)
+	if len(scans) != 2 {
+		t.Fatalf("%d sides, want 2", len(scans))
+	}
+	// Every scoring writes the card's item scores in one statement.
+	if _, err := w.db.Pool.Exec(ctx, `
+		CREATE TABLE scorings (at timestamptz);
+		CREATE FUNCTION count_scoring() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN INSERT INTO scorings VALUES (now()); RETURN NULL; END $$;
+		CREATE TRIGGER count_scoring AFTER INSERT ON item_scores
+			FOR EACH STATEMENT EXECUTE FUNCTION count_scoring()`); err != nil {
+		t.Fatal(err)
+	}
+	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
+	var tasks [2]*asynq.Task
+	for i, s := range scans {
+		res, err := in.AddPage(ctx, b.ID, i+1, s.Name, s.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks[i], _ = queue.NewPageReadTask(res.PageID)
+	}
+	for _, task := range []*asynq.Task{tasks[1], tasks[0]} {
+		if err := h.ProcessTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var scorings, scores, sides int
+	var due bool
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM scorings`).Scan(&scorings)
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM item_scores`).Scan(&scores)
+	w.db.Pool.QueryRow(ctx, `SELECT count(*), bool_or(c.score_due) FROM pages p JOIN cards c ON c.id = p.card_id`).Scan(&sides, &due)
+	if sides != 2 || scores == 0 || due || scorings != 1 {
+		t.Fatalf("%d sides on the card, %d item scores, due %v, scored %d times; want 2 sides, scored once", sides, scores, due, scorings)
 	}
 }
