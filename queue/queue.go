@@ -62,14 +62,19 @@ func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Opt
 
 func (r *Redis) Close() error { return r.client.Close() }
 
-// DefaultConcurrency is how many tasks a worker runs at once: eight per
-// core. Only reading a page keeps a core busy, and the page handler reads no
-// more pages at once than there are cores (handler.Deps.ReadSlots); the
-// other tasks meanwhile fetch their pages, wait for their batch's lock and
-// store their results, so that a core finishing a page finds the next one
-// fetched. Tasks waiting cost a page image each in memory. Measured in
-// BENCHMARKS.md (pipeline end to end, eighth session).
-func DefaultConcurrency() int { return 8 * runtime.NumCPU() }
+// DefaultConcurrency is how many tasks a worker runs at once: thirty-two
+// per core. Only reading a page keeps a core busy, and the page handler
+// reads no more pages at once than there are cores (handler.Deps.ReadSlots);
+// the other tasks meanwhile fetch their pages, wait for their crops' pack
+// and their batch's lock, and store their results, so that a core finishing
+// a page finds the next one fetched. A page whose crops are cut waits up to
+// a quarter of a second for the pages read beside it to share one object
+// (handler's cropPacker): at eight tasks per core those waiting pages, with
+// the readings queued behind the batch's lock, now and then held every task
+// and left both cores idle (the benchmark saw 20-80 ms gaps with no page
+// read). Tasks waiting cost a page image each in memory, about a quarter of
+// a megabyte. Measured in BENCHMARKS.md (pipeline end to end, ninth session).
+func DefaultConcurrency() int { return 32 * runtime.NumCPU() }
 
 // NewServer returns an asynq server for `saoyue worker`.
 func NewServer(addr string, concurrency int, logger *slog.Logger) *asynq.Server {

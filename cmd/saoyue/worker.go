@@ -44,6 +44,6 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&concurrency, "concurrency", queue.DefaultConcurrency(), "tasks run at once (eight per core; pages are read one per core at a time, the other tasks fetch and store meanwhile)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", queue.DefaultConcurrency(), "tasks run at once (32 per core; pages are read one per core at a time, the other tasks fetch and store meanwhile)")
 	return cmd
 }
