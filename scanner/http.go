@@ -133,7 +133,7 @@ func (u *HTTPUploader) HasPage(ctx context.Context, sha256 string) (int64, bool,
 
 // UploadPage sends the image (POST /api/v1/batches/{id}/pages) with its
 // SHA-256, so the server refuses a body cut short on the way.
-func (u *HTTPUploader) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*UploadResult, error) {
+func (u *HTTPUploader) UploadPage(ctx context.Context, batchID int64, seq int, name, sha256 string, data []byte) (*UploadResult, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 		u.url("/api/v1/batches/"+strconv.FormatInt(batchID, 10)+"/pages"), bytes.NewReader(data))
 	if err != nil {
@@ -142,7 +142,7 @@ func (u *HTTPUploader) UploadPage(ctx context.Context, batchID int64, seq int, n
 	req.Header.Set("Content-Type", http.DetectContentType(data))
 	req.Header.Set(HeaderName, url.PathEscape(name)) // names may be Chinese; headers are ASCII
 	req.Header.Set(HeaderSeq, strconv.Itoa(seq))
-	req.Header.Set(HeaderSHA256, SHA256(data))
+	req.Header.Set(HeaderSHA256, sha256)
 	var res UploadResult
 	if _, err := u.do(req, &res); err != nil {
 		return nil, err

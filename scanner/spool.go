@@ -262,7 +262,7 @@ func (s *Spool) Pending() []SpoolPage {
 	return out
 }
 
-// Read returns a page's image.
+// Read returns a page's image, checked against its SHA-256.
 func (s *Spool) Read(p SpoolPage) ([]byte, error) {
 	s.mu.Lock()
 	b, ok := s.held[p.File]
@@ -273,6 +273,12 @@ func (s *Spool) Read(p SpoolPage) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir, "pages", p.File))
 	if err != nil {
 		return nil, fmt.Errorf("read page %s from the spool: %w", p.Name, err)
+	}
+	// The page goes to the county under the digest the journal recorded
+	// when it arrived: a copy damaged on the station's disk since then is
+	// an error here, not a different image filed under this one's name.
+	if sum := SHA256(b); sum != p.SHA256 {
+		return nil, fmt.Errorf("page %s in the spool is damaged (%s holds %d bytes whose SHA-256 is %s, not %s): scan the sheet again", p.Name, p.File, len(b), sum[:12], p.SHA256[:12])
 	}
 	return b, nil
 }

@@ -54,8 +54,10 @@ type Uploader interface {
 	// HasPage reports whether the server already has the image as a
 	// page, and that page's id.
 	HasPage(ctx context.Context, sha256 string) (pageID int64, ok bool, err error)
-	// UploadPage sends one image of the batch; seq is its scan position.
-	UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*UploadResult, error)
+	// UploadPage sends one image of the batch; seq is its scan position
+	// and sha256 the image's digest, which the spool has computed already
+	// (hashing a page costs more than the rest of handing it over).
+	UploadPage(ctx context.Context, batchID int64, seq int, name, sha256 string, data []byte) (*UploadResult, error)
 }
 
 // ErrUnauthorized means the server refused the credentials.
@@ -291,7 +293,7 @@ func (s *Sender) send(ctx context.Context, batchID int64, p SpoolPage, ask bool)
 	if err != nil {
 		return &RefusedError{Reason: err.Error()}
 	}
-	res, err := s.Uploader.UploadPage(ctx, batchID, p.Seq, p.Name, data)
+	res, err := s.Uploader.UploadPage(ctx, batchID, p.Seq, p.Name, p.SHA256, data)
 	if err != nil {
 		return err
 	}

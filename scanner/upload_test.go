@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,7 +45,7 @@ func (f *fakeServer) HasPage(ctx context.Context, sha string) (int64, bool, erro
 	return int64(seq), ok, nil
 }
 
-func (f *fakeServer) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*UploadResult, error) {
+func (f *fakeServer) UploadPage(ctx context.Context, batchID int64, seq int, name, sum string, data []byte) (*UploadResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -53,6 +56,9 @@ func (f *fakeServer) UploadPage(ctx context.Context, batchID int64, seq int, nam
 	}
 	f.uploads++
 	sha := SHA256(data)
+	if sum != sha {
+		return nil, &RefusedError{Reason: fmt.Sprintf("SHA-256 %s sent with an image whose SHA-256 is %s", sum, sha)}
+	}
 	_, dup := f.pages[sha]
 	f.pages[sha] = seq
 	if f.dropAfterStore {
@@ -168,11 +174,11 @@ type slowServer struct {
 	inflight, most int
 }
 
-func (s *slowServer) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*UploadResult, error) {
+func (s *slowServer) UploadPage(ctx context.Context, batchID int64, seq int, name, sum string, data []byte) (*UploadResult, error) {
 	s.set(func() { s.inflight++; s.most = max(s.most, s.inflight) })
 	time.Sleep(20 * time.Millisecond)
 	defer s.set(func() { s.inflight-- })
-	return s.fakeServer.UploadPage(ctx, batchID, seq, name, data)
+	return s.fakeServer.UploadPage(ctx, batchID, seq, name, sum, data)
 }
 
 func TestSenderKeepsSeveralPagesInFlight(t *testing.T) {
@@ -205,5 +211,60 @@ func TestSenderKeepsSeveralPagesInFlight(t *testing.T) {
 		if p.State != PageSent || srv.pages[p.SHA256] != p.Seq {
 			t.Errorf("%s: state %s, sent with seq %d, spool says %d", p.Name, p.State, srv.pages[p.SHA256], p.Seq)
 		}
+	}
+}
+
+// A page whose copy on the station's disk was damaged after it was spooled
+// (read back after a restart) is not sent: it would reach the county under
+// the digest of the image that was scanned. It fails with the reason, and
+// the other pages go.
+func TestSenderRefusesAPageDamagedInTheSpool(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sp, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.SetMeta(SpoolMeta{Batch: BatchSpec{Exam: "21", Subject: "math", School: "0101", Room: 3, Expected: 1}, Target: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var spooled []SpoolPage
+	for n := 1; n <= 2; n++ {
+		p, _, err := sp.Add(Image{Name: fmt.Sprintf("p%d.jpg", n), Data: testJPEG(t, n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spooled = append(spooled, p)
+	}
+	sp.Close()
+	file := filepath.Join(dir, "pages", spooled[0].File)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xFF
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	sp, err = OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	srv := &fakeServer{pages: map[string]int{}}
+	done := make(chan struct{})
+	close(done)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := (&Sender{Spool: sp, Uploader: srv, MaxBackoff: 50 * time.Millisecond}).Run(ctx, done); err != nil {
+		t.Fatalf("sender: %v", err)
+	}
+	got := sp.Pages()
+	if got[0].State != PageFailed || !strings.Contains(got[0].Reason, "damaged") || got[1].State != PageSent {
+		t.Fatalf("pages after sending: %+v; want the first failed as damaged, the second sent", got)
+	}
+	if srv.uploads != 1 || srv.pages[spooled[1].SHA256] != 2 {
+		t.Errorf("server received %d bodies (%v); want only page 2", srv.uploads, srv.pages)
 	}
 }

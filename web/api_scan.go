@@ -234,7 +234,8 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != want {
+	got := hex.EncodeToString(sum[:])
+	if got != want {
 		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived damaged or incomplete (%d bytes, SHA-256 %s, expected %s): send it again.", name, len(data), got[:12], want[:12]))
 		return
 	}
@@ -242,7 +243,7 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is not a JPEG or PNG image.", name))
 		return
 	}
-	res, err := s.Ingester.AddPage(r.Context(), b.ID, seq, name, data)
+	res, err := s.Ingester.AddHashedPage(r.Context(), b.ID, seq, name, got, data)
 	if err != nil {
 		s.scanError(w, r, fmt.Errorf("upload page %s of batch %d: %w", name, b.ID, err))
 		return

@@ -90,8 +90,8 @@ func (d *direct) HasPage(ctx context.Context, sha256 string) (int64, bool, error
 	return p.ID, true, nil
 }
 
-func (d *direct) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*scanner.UploadResult, error) {
-	res, err := d.in.AddPage(ctx, batchID, seq, name, data)
+func (d *direct) UploadPage(ctx context.Context, batchID int64, seq int, name, sha256 string, data []byte) (*scanner.UploadResult, error) {
+	res, err := d.in.AddHashedPage(ctx, batchID, seq, name, sha256, data)
 	if err != nil {
 		return nil, fmt.Errorf("upload page %s: %w", name, err)
 	}

@@ -237,8 +237,8 @@ func (u ingestUploader) OpenBatch(context.Context, scanner.BatchSpec) (*scanner.
 
 func (u ingestUploader) HasPage(context.Context, string) (int64, bool, error) { return 0, false, nil }
 
-func (u ingestUploader) UploadPage(ctx context.Context, batchID int64, seq int, name string, data []byte) (*scanner.UploadResult, error) {
-	res, err := u.in.AddPage(ctx, batchID, seq, name, data)
+func (u ingestUploader) UploadPage(ctx context.Context, batchID int64, seq int, name, sha256 string, data []byte) (*scanner.UploadResult, error) {
+	res, err := u.in.AddHashedPage(ctx, batchID, seq, name, sha256, data)
 	if err != nil {
 		return nil, err
 	}
