@@ -46,12 +46,22 @@ Running it again reuses what is there: the same scans are the same pages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			cfg := cfg
+			if cfg.RedisAddr != "" {
+				// The demo is the embedded pipeline: with a Redis queue its
+				// tasks would wait for a `saoyue worker` nobody started, and
+				// the summary would show every card missing.
+				fmt.Fprintf(out, "The demo runs its tasks in-process; the Redis at %s is not used.\n", cfg.RedisAddr)
+				c := *cfg
+				c.RedisAddr = ""
+				cfg = &c
+			}
 			a, err := openApp(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			out := cmd.OutOrStdout()
 			if err := runDemo(ctx, a, cfg, out, strings.Split(schools, ","), level); err != nil {
 				return err
 			}

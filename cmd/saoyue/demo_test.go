@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,5 +31,32 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "Marking tasks created from cropped answers: 0\n") {
 		t.Errorf("demo created no marking tasks:\n%s", out.String())
+	}
+}
+
+// With a Redis queue configured (the environment of `make test`, or a
+// county's server) the demo still runs its pipeline in-process: nobody has
+// started a worker for it, and a summary of cards nobody read would say
+// every card is missing.
+func TestDemoReadsItsCardsWithRedisConfigured(t *testing.T) {
+	t.Parallel()
+	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR")
+	if redisAddr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	}
+	_, url := storetest.NewWithURL(t)
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"demo", "--no-serve", "--schools", "0101", "--database-url", url,
+		"--data-dir", t.TempDir(), "--redis-addr", redisAddr, "--s3-endpoint", ""})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out.String())
+	}
+	// The school's row: cards read, none missed.
+	row := regexp.MustCompile(`青溪县城关第一小学\s+(\d+)\s+\d+\s+(\d+)`).FindStringSubmatch(out.String())
+	if row == nil || row[1] == "0" || row[2] != "0" {
+		t.Fatalf("demo with Redis configured read no cards (cards, missed: %v):\n%s", row, out.String())
 	}
 }
