@@ -278,7 +278,7 @@ func (s *Spool) Read(p SpoolPage) ([]byte, error) {
 	// when it arrived: a copy damaged on the station's disk since then is
 	// an error here, not a different image filed under this one's name.
 	if sum := SHA256(b); sum != p.SHA256 {
-		return nil, fmt.Errorf("page %s in the spool is damaged (%s holds %d bytes whose SHA-256 is %s, not %s): scan the sheet again", p.Name, p.File, len(b), sum[:12], p.SHA256[:12])
+		return nil, fmt.Errorf("page %s in the spool is damaged (%s holds %d bytes whose SHA-256 is %.12s, not %.12s): scan the sheet again", p.Name, p.File, len(b), sum, p.SHA256)
 	}
 	return b, nil
 }
