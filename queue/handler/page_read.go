@@ -167,8 +167,9 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// fails here is queued as a task of its own, so a card is never left
 	// unscored by a passing error.
 	var reading string
+	sides := reader.Pages(res.Template)
 	for _, id := range out.Cards {
-		if n := reader.Pages(res.Template); n > 0 && out.CardPages[id] < n {
+		if sides > 0 && out.CardPages[id] < sides {
 			continue
 		}
 		// Due: this reading has just flagged it.

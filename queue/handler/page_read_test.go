@@ -28,7 +28,16 @@ func oneCard(t *testing.T, seed uint64) (*world, blob.Store, *store.Batch, *queu
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(scans) != 2 {
+		t.Fatalf("%d sides, want 2", len(scans))
+	}
 	return w, blobs, b, &queue.Ingester{DB: w.db, Blobs: blobs, Queue: lostQueue{}}, scans
+}
+
+// pageRead is the page handler on oneCard's world, reading without a limit
+// on pages at once, its follow-up tasks dropped.
+func pageRead(w *world, blobs blob.Store) *handler.PageRead {
+	return &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
 }
 
 // A worker runs more tasks than it has cores, but reads no more pages at
@@ -100,10 +109,7 @@ func TestPageReadScoresTheCardItCompletes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w, blobs, b, in, scans := oneCard(t, 6)
-	if len(scans) != 2 {
-		t.Fatalf("%d sides, want 2", len(scans))
-	}
-	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
+	h := pageRead(w, blobs)
 	state := func() (scores int, due bool) {
 		w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM item_scores`).Scan(&scores)
 		w.db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(score_due), false) FROM cards`).Scan(&due)
@@ -135,9 +141,6 @@ func TestPageReadScoresACardOnceWhenItsBackCameFirst(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w, blobs, b, in, scans := oneCard(t, 7)
-	if len(scans) != 2 {
-		t.Fatalf("%d sides, want 2", len(scans))
-	}
 	// Every scoring writes the card's item scores in one statement.
 	if _, err := w.db.Pool.Exec(ctx, `
 		CREATE TABLE scorings (at timestamptz);
@@ -147,7 +150,7 @@ func TestPageReadScoresACardOnceWhenItsBackCameFirst(t *testing.T) {
 			FOR EACH STATEMENT EXECUTE FUNCTION count_scoring()`); err != nil {
 		t.Fatal(err)
 	}
-	h := &handler.PageRead{DB: w.db, Blobs: blobs, Queue: lostQueue{}, Readers: &handler.Readers{DB: w.db, Options: omr.DefaultOptions()}}
+	h := pageRead(w, blobs)
 	var tasks [2]*asynq.Task
 	for i, s := range scans {
 		res, err := in.AddPage(ctx, b.ID, i+1, s.Name, s.Image)
