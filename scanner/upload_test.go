@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -237,15 +235,7 @@ func TestSenderRefusesAPageDamagedInTheSpool(t *testing.T) {
 		spooled = append(spooled, p)
 	}
 	sp.Close()
-	file := filepath.Join(dir, "pages", spooled[0].File)
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0xFF
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, dir, spooled[0])
 
 	sp, err = OpenSpool(dir)
 	if err != nil {
