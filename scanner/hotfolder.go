@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -25,7 +26,10 @@ import (
 // PNG or PDF ends, or for Quiet when it does not (TIFF and BMP have no
 // trailer; a JPEG cut short by a jam never gets one). A file renamed into
 // place by the scanner software is complete when it appears, and is taken
-// after Settle.
+// after Settle. On Linux the kernel says when a writer closes a file: a
+// JPEG or PNG closed (or renamed into the folder) that ends the way a
+// finished one does is taken at once. PDFs still wait for Settle: a writer
+// may reopen one to append an update.
 //
 // Order: files are taken in natural name order ("p2" before "p10"), which
 // is scan order for every scanner software's counter; a file is not taken
@@ -58,7 +62,39 @@ type observed struct {
 	size    int64
 	mtime   time.Time
 	since   time.Time // when size and mtime last changed
+	closed  bool      // its writer closed it at this size and time
 	waiting bool      // warned about waiting for it
+}
+
+// closedFiles are the files whose writer closed them, with their size and
+// modification time at that moment: a file written again since is not
+// closed any more.
+type closedFiles struct {
+	mu    sync.Mutex
+	stamp map[string]observed
+}
+
+func (c *closedFiles) add(path, name string) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.stamp[name] = observed{size: info.Size(), mtime: info.ModTime()}
+	c.mu.Unlock()
+}
+
+func (c *closedFiles) is(name string, o *observed) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.stamp[name]
+	return ok && st.size == o.size && st.mtime.Equal(o.mtime)
+}
+
+func (c *closedFiles) forget(name string) {
+	c.mu.Lock()
+	delete(c.stamp, name)
+	c.mu.Unlock()
 }
 
 // Run takes files until ctx ends, then returns ctx's error. An error from
@@ -101,11 +137,21 @@ func (h *HotFolder) Run(ctx context.Context, handle func(context.Context, File) 
 	} else {
 		h.Logger.Warn("hot folder: cannot watch for changes; checking by polling", "err", err)
 	}
+	closed := &closedFiles{stamp: map[string]observed{}}
+	if stop, err := watchFinished(h.Dir, func(name string) {
+		closed.add(filepath.Join(h.Dir, name), name)
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}); err == nil {
+		defer stop()
+	}
 
 	seen := map[string]*observed{}
 	idle := 2 * time.Second // how often an empty folder is re-read without notification
 	for {
-		pending, ready, err := h.sweep(ctx, seen, handle)
+		pending, ready, err := h.sweep(ctx, seen, closed, handle)
 		if err != nil {
 			return err
 		}
@@ -159,7 +205,7 @@ func (h *HotFolder) defaults() {
 // reports whether files remain that are still being written, and, when the
 // first of them is complete unless it changes before Settle has passed,
 // when that is.
-func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle func(context.Context, File) error) (pending bool, ready time.Time, err error) {
+func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, closed *closedFiles, handle func(context.Context, File) error) (pending bool, ready time.Time, err error) {
 	entries, err := os.ReadDir(h.Dir)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("read hot folder %s: %w", h.Dir, err)
@@ -179,13 +225,16 @@ func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle
 		present[name] = true
 		o := seen[name]
 		if o == nil || o.size != info.Size() || !o.mtime.Equal(info.ModTime()) {
-			seen[name] = &observed{size: info.Size(), mtime: info.ModTime(), since: now}
+			o = &observed{size: info.Size(), mtime: info.ModTime(), since: now}
+			seen[name] = o
 		}
+		o.closed = closed.is(name, o)
 		names = append(names, name)
 	}
 	for name := range seen {
 		if !present[name] {
 			delete(seen, name)
+			closed.forget(name)
 		}
 	}
 	sort.Slice(names, func(i, j int) bool { return naturalLess(names[i], names[j]) })
@@ -221,6 +270,7 @@ func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle
 			return false, time.Time{}, err
 		}
 		delete(seen, name)
+		closed.forget(name)
 	}
 	return false, time.Time{}, nil
 }
@@ -228,7 +278,8 @@ func (h *HotFolder) sweep(ctx context.Context, seen map[string]*observed, handle
 // complete reads the file if it has finished being written.
 func (h *HotFolder) complete(p string, o *observed, now time.Time) ([]byte, bool) {
 	stable := now.Sub(o.since)
-	if stable < h.Settle || o.size == 0 {
+	early := stable < h.Settle
+	if o.size == 0 || early && !o.closed {
 		return nil, false
 	}
 	f, err := os.Open(p) // fails on Windows while the scanner holds it exclusively
@@ -244,6 +295,10 @@ func (h *HotFolder) complete(p string, o *observed, now time.Time) ([]byte, bool
 		return nil, false
 	}
 	data = data[:n]
+	if early {
+		f := sniff(data)
+		return data, (f == formatJPEG || f == formatPNG) && finished(data)
+	}
 	if stable < h.Quiet && !finished(data) {
 		return nil, false
 	}

@@ -248,12 +248,93 @@ func TestHotFolderTakesAFileOnceSettledNotAtNextPoll(t *testing.T) {
 	}()
 	time.Sleep(100 * time.Millisecond) // the first sweep has found the folder empty
 	start := time.Now()
-	if err := os.WriteFile(filepath.Join(dir, "s1.jpg"), testJPEG(t, 3), 0o644); err != nil {
+	// Written but left open, as a scanner's software may (on Windows, or
+	// over a network share): complete only once it has settled.
+	f, err := os.Create(filepath.Join(dir, "s1.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(testJPEG(t, 3)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "s1.jpg", 20*time.Second, func() bool { return len(tk.list()) == 1 })
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Errorf("taken after %v, before it had settled for 100ms", d)
+	}
+	cancel()
+	<-errc
+}
+
+// On Linux a scan its writer has closed is taken at once, without waiting
+// for it to settle, if it is a JPEG or PNG that ends the way a complete
+// one does.
+func TestHotFolderTakesAClosedScanAtOnce(t *testing.T) {
+	if _, err := watchFinished(t.TempDir(), func(string) {}); err != nil {
+		t.Skipf("no notice of closed files here: %v", err)
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var tk taken
+	errc := make(chan error, 1)
+	go func() {
+		// Nothing settles within the test: only a close can complete a file.
+		errc <- (&HotFolder{Dir: dir, Settle: time.Hour, Quiet: time.Hour, Poll: time.Minute}).Run(ctx, tk.handle)
+	}()
+	time.Sleep(100 * time.Millisecond) // the first sweep has found the folder empty
+
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a1.jpg", testJPEG(t, 1))
+	waitFor(t, "a1.jpg", 10*time.Second, func() bool { return len(tk.list()) == 1 })
+
+	// Open still, or closed but cut short, or a PDF (which a writer may
+	// reopen to append to): not taken, and a later file waits behind them.
+	open, err := os.Create(filepath.Join(dir, "a2.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	if _, err := open.Write(testJPEG(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	write("a3.pdf", []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"))
+	write("a4.jpg", testJPEG(t, 4)[:500])
+	write("a5.png", testPNG(t, 5))
+	time.Sleep(500 * time.Millisecond)
+	if got := tk.list(); len(got) != 1 {
+		t.Fatalf("took %v while a2.jpg was open", got)
+	}
+	open.Close()
+	waitFor(t, "a2.jpg", 10*time.Second, func() bool { return len(tk.list()) == 2 })
+	// Each of a3.pdf and a4.jpg holds back the files after it.
+	for _, name := range []string{"a3.pdf", "a4.jpg"} {
+		time.Sleep(300 * time.Millisecond)
+		if got := tk.list(); len(got) != 2 || got[1] != "a2.jpg" {
+			t.Fatalf("took %v; want a1.jpg and a2.jpg, and %s holding back the rest", got, name)
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Renamed into the folder: complete as it appears.
+	tmp := filepath.Join(t.TempDir(), "a6.jpg")
+	if err := os.WriteFile(tmp, testJPEG(t, 6), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "a6.jpg")); err != nil {
+		t.Skipf("rename across folders: %v", err)
+	}
+	waitFor(t, "a5.png and a6.jpg", 10*time.Second, func() bool { return len(tk.list()) == 4 })
+	if got := tk.list(); got[2] != "a5.png" || got[3] != "a6.jpg" {
+		t.Errorf("took %v", got)
 	}
 	cancel()
 	<-errc

@@ -2,12 +2,10 @@ package scanner
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -189,34 +187,6 @@ func TestSpoolReadsTheEarlierLayout(t *testing.T) {
 	if got, err := sp.Read(pages[2]); err != nil || !bytes.Equal(got, jpegLike("c")) {
 		t.Fatalf("read the page added to the earlier spool: %v", err)
 	}
-}
-
-// The cost of keeping a page on the scan station: a scan's size of image,
-// its SHA-256, its record, and one sync. cpu-ms/op is what BENCHMARKS.md
-// records (the wall time is mostly the disk's).
-func BenchmarkSpoolAdd(b *testing.B) {
-	sp, err := OpenSpool(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.Close()
-	images := make([][]byte, b.N)
-	for i := range images {
-		images[i] = make([]byte, 262<<10)
-		rand.Read(images[i])
-	}
-	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	b.ResetTimer()
-	for i := range images {
-		if _, _, err := sp.Add(Image{Name: fmt.Sprintf("p%d.jpg", i), Data: images[i]}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
-	b.ReportMetric(float64(cpu)/1e6/float64(b.N), "cpu-ms/op")
 }
 
 func openSpool(t testing.TB, dir string) *Spool {

@@ -53,7 +53,7 @@ with Ctrl-C when the bag is scanned, or give --stop-at-expected.`,
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&settle, "settle", time.Second, "a complete JPEG/PNG/PDF is taken once unchanged this long")
+	cmd.Flags().DurationVar(&settle, "settle", time.Second, "a complete JPEG/PNG/PDF is taken once unchanged this long (on Linux a JPEG/PNG as soon as its writer closes it)")
 	cmd.Flags().DurationVar(&quiet, "quiet-time", 10*time.Second, "other files (TIFF, BMP) are taken once unchanged this long")
 	cmd.Flags().BoolVar(&stopAtExpected, "stop-at-expected", false, "stop once --expected × --pages-per-card pages are read")
 	return cmd
