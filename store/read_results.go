@@ -72,7 +72,7 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		// the cards to score) PostgreSQL preferred a fresh custom plan at
 		// every reading: planning the marking tasks cost twice executing
 		// them, a sixth of the database's time per page.
-		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+		//
 		// The commit does not wait for its WAL to reach the disk (1-2 ms
 		// here), and the batch's lock, held until the commit, is that much
 		// shorter: readings of one bag follow each other through it.
@@ -85,8 +85,13 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		// card's scoring, a technician's change, a marker taking a task) makes
 		// this one durable too: nothing a person did can rest on a reading
 		// the database then forgets.
-		b.Queue(`SET LOCAL synchronous_commit = off`)
-		b.Queue(`SELECT pg_advisory_xact_lock(7301, $1::int)`, r.BatchID)
+		//
+		// Both settings (set_config's true: for this transaction only) and
+		// the batch's lock are one statement, not three: every statement is
+		// a message the database parses, binds, runs and answers, at every
+		// reading.
+		b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+			set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7301, $1::int)`, r.BatchID)
 		b.Queue(`
 			INSERT INTO read_results (page_id, reader_version, exam_no_barcode, exam_no_grid, exam_no_verdict, rotation, result)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -155,8 +160,8 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		// The rest needs no answer before the next: one round trip.
 		b := &pgx.Batch{}
 		if len(out.Cards) > 0 {
-			b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)`, out.Cards)
-			b.Queue(`SELECT card_id, count(DISTINCT page_no) FROM pages WHERE card_id = ANY($1) GROUP BY card_id`,
+			b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)
+				RETURNING id, (SELECT count(DISTINCT page_no) FROM pages WHERE card_id = cards.id)`,
 				out.Cards).Query(func(rows pgx.Rows) error {
 				out.CardPages = map[int64]int{}
 				for rows.Next() {

@@ -173,3 +173,49 @@ func TestPageReadScoresACardOnceWhenItsBackCameFirst(t *testing.T) {
 		t.Fatalf("%d sides on the card, %d item scores, due %v, scored %d times; want 2 sides, scored once", sides, scores, due, scorings)
 	}
 }
+
+// The reading's transaction asks for generic plans and an asynchronous
+// commit for itself only: the connection goes back to the pool with the
+// server's settings, and every other transaction commits durably.
+func TestPageReadSettingsStayInItsTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, blobs, b, in, scans := oneCard(t, 9)
+	if _, err := w.db.Pool.Exec(ctx, `
+		CREATE TABLE reading_settings (sync text, plans text);
+		CREATE FUNCTION note_settings() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+			INSERT INTO reading_settings VALUES (current_setting('synchronous_commit'), current_setting('plan_cache_mode'));
+			RETURN NULL; END $$;
+		CREATE TRIGGER note_settings AFTER INSERT ON read_results
+			FOR EACH STATEMENT EXECUTE FUNCTION note_settings()`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := in.AddPage(ctx, b.ID, 1, scans[0].Name, scans[0].Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := queue.NewPageReadTask(res.PageID)
+	if err := pageRead(w, blobs).ProcessTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	var sync, plans string
+	if err := w.db.Pool.QueryRow(ctx, `SELECT sync, plans FROM reading_settings`).Scan(&sync, &plans); err != nil {
+		t.Fatal(err)
+	}
+	if sync != "off" || plans != "force_generic_plan" {
+		t.Errorf("in the reading: synchronous_commit %s, plan_cache_mode %s; want off, force_generic_plan", sync, plans)
+	}
+	conns := w.db.Pool.AcquireAllIdle(ctx)
+	if len(conns) == 0 {
+		t.Fatal("no idle connection in the pool")
+	}
+	for _, c := range conns {
+		if err := c.QueryRow(ctx, `SELECT current_setting('synchronous_commit'), current_setting('plan_cache_mode')`).Scan(&sync, &plans); err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+		if sync != "on" || plans != "auto" {
+			t.Errorf("a connection after the reading: synchronous_commit %s, plan_cache_mode %s; want on, auto", sync, plans)
+		}
+	}
+}
