@@ -35,6 +35,7 @@ type Spool struct {
 	meta  SpoolMeta
 	pages []*SpoolPage // in seq order
 	bySHA map[string]*SpoolPage
+	lock  *os.File // held while the spool is open: one client writes it
 	log   *os.File
 	end   int64 // where the log's next record goes
 	// broken is set when a failed write could not be undone: appending
@@ -54,6 +55,7 @@ const heldMax = 64 << 20
 // The spool's files.
 const (
 	spoolLog     = "spool.log"
+	spoolLock    = "spool.lock"
 	legacyLog    = "journal.jsonl" // before spool.log: records only
 	legacyImages = "pages"         // before spool.log: one file per image
 )
@@ -98,6 +100,26 @@ func OpenSpool(dir string) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", dir, err)
 	}
+	// Two clients appending to one log would write over each other's
+	// records: a second `saoyue-scan` on the same bag is refused.
+	lock, err := os.OpenFile(filepath.Join(dir, spoolLock), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", dir, err)
+	}
+	if err := lockFile(lock); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("the spool %s is in use by another saoyue-scan (%v): let it finish or stop it, then run again", dir, err)
+	}
+	s, err := openLocked(dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openLocked(dir string) (*Spool, error) {
 	s := &Spool{dir: dir, bySHA: map[string]*SpoolPage{}, added: make(chan struct{}, 1), held: map[string][]byte{}}
 	if b, err := os.ReadFile(filepath.Join(dir, "batch.json")); err == nil {
 		if err := json.Unmarshal(b, &s.meta); err != nil {
@@ -280,8 +302,12 @@ func (s *Spool) writeAt(line, data []byte) error {
 	return err
 }
 
-// Close closes the log.
-func (s *Spool) Close() error { return s.log.Close() }
+// Close closes the log and lets another client open the spool.
+func (s *Spool) Close() error {
+	err := s.log.Close()
+	s.lock.Close()
+	return err
+}
 
 // Dir is the spool's folder.
 func (s *Spool) Dir() string { return s.dir }

@@ -44,6 +44,28 @@ func TestSpoolHoldsPendingImagesInMemory(t *testing.T) {
 	}
 }
 
+// Two clients appending to one spool would write over each other's pages:
+// while one has it open, another is refused, and gets it once the first
+// has closed it.
+func TestSpoolRefusesASecondClient(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sp := openSpool(t, dir)
+	addPage(t, sp, "a.jpg", jpegLike("a"))
+	if other, err := OpenSpool(dir); err == nil || !strings.Contains(err.Error(), "in use") {
+		if other != nil {
+			other.Close()
+		}
+		t.Fatalf("a second open of a spool in use: %v", err)
+	}
+	sp.Close()
+	sp = openSpool(t, dir)
+	defer sp.Close()
+	if n := len(sp.Pages()); n != 1 {
+		t.Fatalf("%d pages after the first client closed the spool, want 1", n)
+	}
+}
+
 // A crash while a page was being added leaves its record cut short at the
 // end of the log (the Add never returned): the spool opens with the pages
 // before it and adds the next page in its place.
