@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -52,7 +53,8 @@ func AssignPageExamNo(ctx context.Context, tx pgx.Tx, pageID int64, examNo strin
 	if _, err := tx.Exec(ctx, `UPDATE pages SET card_id = $2, status = 'read' WHERE id = $1`, pageID, cardID); err != nil {
 		return 0, err
 	}
-	if _, err := linkBackSides(ctx, tx, batchID); err != nil {
+	// The whole bag: a person's answer may link sides anywhere in it.
+	if _, err := linkBackSides(ctx, tx, batchID, math.MinInt32, math.MaxInt32); err != nil {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `

@@ -13,6 +13,7 @@ import (
 type PageRead struct {
 	PageID        int64
 	BatchID       int64
+	Seq           int // the page's place in its bag's scan order
 	ExamID        int64
 	SubjectID     int64
 	ReaderVersion string
@@ -133,7 +134,10 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			}
 			out.CardID = cardID
 		}
-		linked, err := linkBackSides(ctx, tx, r.BatchID)
+		// Only this page and the sides scanned after it can have become
+		// linkable: a reading costs the same in a bag of 60 pages as in one
+		// of 6,000.
+		linked, err := linkBackSides(ctx, tx, r.BatchID, r.Seq, r.Seq+maxCardPages-1)
 		if err != nil {
 			return err
 		}
@@ -206,17 +210,25 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 				return nil
 			})
 		}
-		b.Queue(`
-			UPDATE crops SET card_id = p.card_id FROM pages p
-			WHERE crops.page_id = p.id AND p.batch_id = $1 AND crops.card_id IS NULL AND p.card_id IS NOT NULL
-			RETURNING crops.id`, r.BatchID).Query(func(rows pgx.Rows) error {
-			ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-			if err != nil {
-				return fmt.Errorf("link crops to cards: %w", err)
+		// The crops of the sides linked now were cut when they were read,
+		// before they had a card; this page's own get it as they are saved.
+		if len(linked) > 0 {
+			pages := make([]int64, len(linked))
+			for i, l := range linked {
+				pages[i] = l.page
 			}
-			out.Crops = append(out.Crops, ids...)
-			return nil
-		})
+			b.Queue(`
+				UPDATE crops SET card_id = p.card_id FROM pages p
+				WHERE crops.page_id = p.id AND p.id = ANY($1) AND crops.card_id IS NULL AND p.card_id IS NOT NULL
+				RETURNING crops.id`, pages).Query(func(rows pgx.Rows) error {
+				ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+				if err != nil {
+					return fmt.Errorf("link crops to cards: %w", err)
+				}
+				out.Crops = append(out.Crops, ids...)
+				return nil
+			})
+		}
 		for i := range r.Exceptions {
 			e := &r.Exceptions[i]
 			e.BatchID, e.PageID = &r.BatchID, &r.PageID
@@ -286,7 +298,7 @@ func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, e
 // the previous side of the same template. Duplex scanners deliver front,
 // back, front, back; a missing side leaves its neighbour unlinked, which
 // reconciliation reports.
-func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]linkedPage, error) {
+func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64, fromSeq, toSeq int) ([]linkedPage, error) {
 	var linked []linkedPage
 	for {
 		// more: a page linked now is followed by a later side not linked
@@ -295,13 +307,14 @@ func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]linkedPage,
 		rows, err := tx.Query(ctx, `
 			UPDATE pages p SET card_id = prev.card_id
 			FROM pages prev
-			WHERE p.batch_id = $1 AND prev.batch_id = $1
+			WHERE p.batch_id = $1 AND prev.batch_id = $1 AND p.seq BETWEEN $2 AND $3
 			  AND prev.seq = p.seq - 1 AND p.page_no > 1 AND prev.page_no = p.page_no - 1
 			  AND prev.template_id = p.template_id
 			  AND prev.card_id IS NOT NULL AND p.card_id IS NULL
 			  AND NOT EXISTS (SELECT 1 FROM pages x WHERE x.card_id = prev.card_id AND x.page_no = p.page_no)
 			RETURNING p.id, prev.card_id, EXISTS (SELECT 1 FROM pages n
-				WHERE n.batch_id = $1 AND n.seq = p.seq + 1 AND n.page_no = p.page_no + 1 AND n.card_id IS NULL)`, batchID)
+				WHERE n.batch_id = $1 AND n.seq = p.seq + 1 AND n.page_no = p.page_no + 1 AND n.card_id IS NULL)`,
+			batchID, fromSeq, toSeq)
 		if err != nil {
 			return nil, fmt.Errorf("join back sides: %w", err)
 		}
@@ -321,6 +334,10 @@ func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64) ([]linkedPage,
 		}
 	}
 }
+
+// maxCardPages bounds the pages of one card (card.Template allows 16): the
+// sides a reading can link follow it within that many places.
+const maxCardPages = 16
 
 // linkedPage is a back side that linkBackSides gave a card.
 type linkedPage struct{ page, card int64 }

@@ -85,7 +85,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 
 	pr := &store.PageRead{
-		PageID: page.ID, BatchID: batch.ID, ExamID: batch.ExamID, SubjectID: batch.SubjectID,
+		PageID: page.ID, BatchID: batch.ID, Seq: page.Seq, ExamID: batch.ExamID, SubjectID: batch.SubjectID,
 		ReaderVersion: ReaderVersion, TemplateCode: res.Template, PageNo: res.Page, Form: res.Form, Rotation: res.Rotation,
 	}
 	if res.ExamNo != nil {

@@ -172,6 +172,15 @@ func TestPageReadScoresACardOnceWhenItsBackCameFirst(t *testing.T) {
 	if sides != 2 || scores == 0 || due || scorings != 1 {
 		t.Fatalf("%d sides on the card, %d item scores, due %v, scored %d times; want 2 sides, scored once", sides, scores, due, scorings)
 	}
+	// The back's crops, cut before it had a card, joined the card with it
+	// and became marking tasks.
+	var backCrops, unlinked, untasked int
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM crops c JOIN pages p ON p.id = c.page_id WHERE p.page_no = 2`).Scan(&backCrops)
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM crops WHERE card_id IS NULL`).Scan(&unlinked)
+	w.db.Pool.QueryRow(ctx, `SELECT count(*) FROM crops c WHERE NOT EXISTS (SELECT 1 FROM marking_tasks t WHERE t.crop_id = c.id)`).Scan(&untasked)
+	if backCrops == 0 || unlinked != 0 || untasked != 0 {
+		t.Errorf("%d crops on the back, %d without a card, %d without a marking task; want some, 0, 0", backCrops, unlinked, untasked)
+	}
 }
 
 // The reading's transaction asks for generic plans and an asynchronous
