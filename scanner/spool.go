@@ -204,8 +204,8 @@ func (s *Spool) replay(f *os.File) error {
 	// Every record was written after the sync of the add before it, so
 	// only an add that is the log's last record can have reached the disk
 	// in part; one that did is cut off like a torn record.
-	if last.Op == "add" && !s.intact(f, last.SpoolPage) {
-		s.pages = s.pages[:len(s.pages)-1]
+	if n := len(s.pages); last.Op == "add" && n > 0 && s.pages[n-1].Offset == last.Offset && !s.intact(f, last.SpoolPage) {
+		s.pages = s.pages[:n-1]
 		delete(s.bySHA, last.SHA256)
 		off = lastAt
 	}
