@@ -10,7 +10,7 @@ import (
 // Limits that keep a hostile or mistyped template from exhausting memory
 // and keep the card printable.
 const (
-	maxPages         = 16
+	MaxPages         = 16 // sides of one card
 	maxOptions       = 7
 	maxItemsPerBlock = 300
 	maxBlocks        = 64
@@ -127,8 +127,8 @@ func (t *Template) checkFields(c *checker) {
 	if len(t.Pages) == 0 {
 		c.add("pages", "missing: a card needs at least one page")
 	}
-	if len(t.Pages) > maxPages {
-		c.add("pages", "%d pages is more than %d", len(t.Pages), maxPages)
+	if len(t.Pages) > MaxPages {
+		c.add("pages", "%d pages is more than %d", len(t.Pages), MaxPages)
 		return
 	}
 	for i := range t.Pages {

@@ -52,6 +52,19 @@ func (tk *taken) list() []string {
 	return append([]string(nil), tk.names...)
 }
 
+// watch runs hf until the test ends, and returns once its first sweep has
+// found the folder empty.
+func watch(t *testing.T, hf *HotFolder) *taken {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var tk taken
+	errc := make(chan error, 1)
+	go func() { errc <- hf.Run(ctx, tk.handle) }()
+	t.Cleanup(func() { cancel(); <-errc })
+	time.Sleep(100 * time.Millisecond)
+	return &tk
+}
+
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -239,14 +252,7 @@ func TestHotFolderBadFileGoesToFailed(t *testing.T) {
 func TestHotFolderTakesAFileOnceSettledNotAtNextPoll(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var tk taken
-	errc := make(chan error, 1)
-	go func() {
-		errc <- (&HotFolder{Dir: dir, Settle: 100 * time.Millisecond, Poll: time.Minute}).Run(ctx, tk.handle)
-	}()
-	time.Sleep(100 * time.Millisecond) // the first sweep has found the folder empty
+	tk := watch(t, &HotFolder{Dir: dir, Settle: 100 * time.Millisecond, Poll: time.Minute})
 	start := time.Now()
 	// Written but left open, as a scanner's software may (on Windows, or
 	// over a network share): complete only once it has settled.
@@ -262,28 +268,21 @@ func TestHotFolderTakesAFileOnceSettledNotAtNextPoll(t *testing.T) {
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Errorf("taken after %v, before it had settled for 100ms", d)
 	}
-	cancel()
-	<-errc
 }
 
 // On Linux a scan its writer has closed is taken at once, without waiting
 // for it to settle, if it is a JPEG or PNG that ends the way a complete
 // one does.
 func TestHotFolderTakesAClosedScanAtOnce(t *testing.T) {
-	if _, err := watchFinished(t.TempDir(), func(string) {}); err != nil {
+	stop, err := watchFinished(t.TempDir(), func(string) {})
+	if err != nil {
 		t.Skipf("no notice of closed files here: %v", err)
 	}
+	stop()
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var tk taken
-	errc := make(chan error, 1)
-	go func() {
-		// Nothing settles within the test: only a close can complete a file.
-		errc <- (&HotFolder{Dir: dir, Settle: time.Hour, Quiet: time.Hour, Poll: time.Minute}).Run(ctx, tk.handle)
-	}()
-	time.Sleep(100 * time.Millisecond) // the first sweep has found the folder empty
+	// Nothing settles within the test: only a close can complete a file.
+	tk := watch(t, &HotFolder{Dir: dir, Settle: time.Hour, Quiet: time.Hour, Poll: time.Minute})
 
 	write := func(name string, data []byte) {
 		t.Helper()
@@ -336,8 +335,6 @@ func TestHotFolderTakesAClosedScanAtOnce(t *testing.T) {
 	if got := tk.list(); got[2] != "a5.png" || got[3] != "a6.jpg" {
 		t.Errorf("took %v", got)
 	}
-	cancel()
-	<-errc
 }
 
 func TestNaturalOrder(t *testing.T) {

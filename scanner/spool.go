@@ -204,7 +204,7 @@ func (s *Spool) replay(f *os.File) error {
 	// Every record was written after the sync of the add before it, so
 	// only an add that is the log's last record can have reached the disk
 	// in part; one that did is cut off like a torn record.
-	if n := len(s.pages); last.Op == "add" && n > 0 && s.pages[n-1].Offset == last.Offset && !s.intact(f, last.SpoolPage) {
+	if n := len(s.pages); last.Op == "add" && n > 0 && s.pages[n-1].Offset == last.Offset && !intact(f, last.SpoolPage) {
 		s.pages = s.pages[:n-1]
 		delete(s.bySHA, last.SHA256)
 		off = lastAt
@@ -219,7 +219,7 @@ func (s *Spool) replay(f *os.File) error {
 }
 
 // intact says whether an image in the log is the one its record names.
-func (s *Spool) intact(f *os.File, p SpoolPage) bool {
+func intact(f *os.File, p SpoolPage) bool {
 	b := make([]byte, p.Size)
 	_, err := f.ReadAt(b, p.Offset)
 	return err == nil && SHA256(b) == p.SHA256

@@ -66,23 +66,25 @@ func (f *fakeServer) UploadPage(ctx context.Context, batchID int64, seq int, nam
 	return &UploadResult{PageID: int64(seq), SHA256: sha, Duplicate: dup}, nil
 }
 
+// bagSpool opens a spool in dir for a bag of expected cards.
+func bagSpool(t *testing.T, dir string, expected int) *Spool {
+	t.Helper()
+	sp := openSpool(t, dir)
+	if err := sp.SetMeta(SpoolMeta{Batch: BatchSpec{Exam: "21", Subject: "math", School: "0101", Room: 3, Expected: expected}, Target: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
 func (f *fakeServer) set(fn func()) { f.mu.Lock(); fn(); f.mu.Unlock() }
 
 func TestSenderResumesAfterTheServerComesBack(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sp, err := OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sp.SetMeta(SpoolMeta{Batch: BatchSpec{Exam: "21", Subject: "math", School: "0101", Room: 3, Expected: 3}, Target: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	sp := bagSpool(t, dir, 3)
 	srv := &fakeServer{pages: map[string]int{}, down: true}
 	for n := 1; n <= 3; n++ {
-		if _, added, err := sp.Add(Image{Name: fmt.Sprintf("p%d.jpg", n), Data: testJPEG(t, n)}); err != nil || !added {
-			t.Fatalf("add: %v %v", added, err)
-		}
+		addPage(t, sp, fmt.Sprintf("p%d.jpg", n), testJPEG(t, n))
 	}
 	// The same image again (a crash re-offered it): one page.
 	if p, added, _ := sp.Add(Image{Name: "p2-again.jpg", Data: testJPEG(t, 2)}); added || p.Seq != 2 {
@@ -108,10 +110,7 @@ func TestSenderResumesAfterTheServerComesBack(t *testing.T) {
 
 	// A restart of the client: the spool still has the 3 pages. The
 	// server comes back, takes page 1, and the answer is lost.
-	sp, err = OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp = openSpool(t, dir)
 	defer sp.Close()
 	if n := len(sp.Pending()); n != 3 {
 		t.Fatalf("reopened spool has %d pending pages, want 3", n)
@@ -219,28 +218,15 @@ func TestSenderKeepsSeveralPagesInFlight(t *testing.T) {
 func TestSenderRefusesAPageDamagedInTheSpool(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sp, err := OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sp.SetMeta(SpoolMeta{Batch: BatchSpec{Exam: "21", Subject: "math", School: "0101", Room: 3, Expected: 1}, Target: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	sp := bagSpool(t, dir, 1)
 	var spooled []SpoolPage
 	for n := 1; n <= 2; n++ {
-		p, _, err := sp.Add(Image{Name: fmt.Sprintf("p%d.jpg", n), Data: testJPEG(t, n)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		spooled = append(spooled, p)
+		spooled = append(spooled, addPage(t, sp, fmt.Sprintf("p%d.jpg", n), testJPEG(t, n)))
 	}
 	sp.Close()
 	damage(t, dir, spooled[0])
 
-	sp, err = OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp = openSpool(t, dir)
 	defer sp.Close()
 	srv := &fakeServer{pages: map[string]int{}}
 	done := make(chan struct{})

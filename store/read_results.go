@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue/card"
 )
 
 // PageRead is what reading one page produced, ready to be stored.
@@ -134,10 +136,10 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 			}
 			out.CardID = cardID
 		}
-		// Only this page and the sides scanned after it can have become
-		// linkable: a reading costs the same in a bag of 60 pages as in one
-		// of 6,000.
-		linked, err := linkBackSides(ctx, tx, r.BatchID, r.Seq, r.Seq+maxCardPages-1)
+		// Only this page and the sides of its card scanned after it can
+		// have become linkable: a reading costs the same in a bag of 60
+		// pages as in one of 6,000.
+		linked, err := linkBackSides(ctx, tx, r.BatchID, r.Seq, r.Seq+card.MaxPages-1)
 		if err != nil {
 			return err
 		}
@@ -334,10 +336,6 @@ func linkBackSides(ctx context.Context, tx pgx.Tx, batchID int64, fromSeq, toSeq
 		}
 	}
 }
-
-// maxCardPages bounds the pages of one card (card.Template allows 16): the
-// sides a reading can link follow it within that many places.
-const maxCardPages = 16
 
 // linkedPage is a back side that linkBackSides gave a card.
 type linkedPage struct{ page, card int64 }
