@@ -50,7 +50,7 @@ func toTask(t store.MarkingTask) Task {
 func (e *Engine) Next(ctx context.Context, m *Marker, n int) (*NextTasks, error) {
 	n = max(1, min(n, e.Opts.MaxPrefetch))
 	out := &NextTasks{}
-	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, "", 0, func(tx pgx.Tx) error {
 		g, err := store.GetMarkingGroup(ctx, tx, m.GroupID)
 		if err != nil {
 			return storeErr(err)
@@ -217,7 +217,7 @@ func markKind(t *store.MarkingTask) string {
 // one transaction. Submitting the same scores again is harmless.
 func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submission) (*Marked, error) {
 	var out *Marked
-	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, "mark.submit", taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()
@@ -319,7 +319,7 @@ func settleCrop(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, tasks []s
 // time after the leader has sent it back, and records the change.
 func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []float64, reason string) (*Marked, error) {
 	var out *Marked
-	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, "mark.revise", taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()
@@ -406,7 +406,7 @@ func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note
 	if len(note) > 1000 {
 		return saoyue.Errorf(saoyue.EINVALID, "The note is too long (1000 characters at most).")
 	}
-	return e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, "", taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()

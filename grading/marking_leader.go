@@ -62,7 +62,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 	if r.Action != "score" && r.Action != "reopen" {
 		return saoyue.Errorf(saoyue.EINVALID, "Resolve a problem answer by score or reopen.")
 	}
-	return e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, "problem."+r.Action, problemID, func(tx pgx.Tx) error {
 		p, err := store.LockOpenProblem(ctx, tx, problemID)
 		if err != nil {
 			return storeErr(err)
@@ -180,7 +180,7 @@ func (e *Engine) LeaderRemark(ctx context.Context, m *Marker, taskID int64, scor
 	if reason == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "Say why the score changes.")
 	}
-	return e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, "mark.leader", taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (e *Engine) ReturnMark(ctx context.Context, m *Marker, taskID int64, reason
 	if reason == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "Tell the marker why the mark comes back.")
 	}
-	return e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, "mark.return", taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)
 		if err != nil {
 			return err
@@ -217,7 +217,7 @@ func (e *Engine) AddControl(ctx context.Context, m *Marker, taskID int64, scores
 		return 0, err
 	}
 	var id int64
-	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, "control.add", taskID, func(tx pgx.Tx) error {
 		t, err := store.GetMarkingTask(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()

@@ -20,54 +20,18 @@ import (
 // review request (查分) is logged and answered, and its answer may change
 // a score through the same rule.
 
-// OpenReview moves an exam from scanning or marking into review, so the
-// schools can check their results.
+// OpenReview moves an exam from marking into review, so the schools can
+// check their results: grading.Advance with the marking → review checks.
 func OpenReview(ctx context.Context, db *store.DB, examCode, actor string) error {
-	return setRelease(ctx, db, examCode, actor, "review", func(from string) error {
-		switch from {
-		case "scanning", "marking":
-			return nil
-		case "review":
-			return saoyue.Errorf(saoyue.ECONFLICT, "考试 %s 已在复核中", examCode)
-		case "final":
-			return saoyue.Errorf(saoyue.ECONFLICT, "考试 %s 成绩已发布，不能重新复核", examCode)
-		}
-		return saoyue.Errorf(saoyue.EINVALID, "考试 %s 还没有开始扫描，没有成绩可复核", examCode)
-	})
+	_, err := Advance(ctx, db, AdvanceRequest{ExamCode: examCode, To: saoyue.StageReview, Actor: actor})
+	return err
 }
 
 // Finalize makes a reviewed exam final. Only an exam in review can become
 // final: the schools must have had their chance to check.
 func Finalize(ctx context.Context, db *store.DB, examCode, actor string) error {
-	return setRelease(ctx, db, examCode, actor, "final", func(from string) error {
-		switch from {
-		case "review":
-			return nil
-		case "final":
-			return saoyue.Errorf(saoyue.ECONFLICT, "考试 %s 成绩已发布", examCode)
-		}
-		return saoyue.Errorf(saoyue.EINVALID, "考试 %s 还没有经过学校复核（当前状态 %s），请先开放复核", examCode, from)
-	})
-}
-
-func setRelease(ctx context.Context, db *store.DB, examCode, actor, to string, allowed func(from string) error) error {
-	if strings.TrimSpace(actor) == "" {
-		return saoyue.Errorf(saoyue.EINVALID, "请说明操作人")
-	}
-	return db.InTx(ctx, func(tx pgx.Tx) error {
-		exam, err := examByCode(ctx, tx, examCode)
-		if err != nil {
-			return err
-		}
-		from, err := store.LockExamStatus(ctx, tx, exam.ID, true)
-		if err != nil {
-			return err
-		}
-		if err := allowed(from); err != nil {
-			return err
-		}
-		return store.SetExamReleaseStatus(ctx, tx, exam.ID, from, to, actor)
-	})
+	_, err := Advance(ctx, db, AdvanceRequest{ExamCode: examCode, To: saoyue.StageFinal, Actor: actor})
+	return err
 }
 
 func examByCode(ctx context.Context, q store.TxOrPool, code string) (*store.Exam, error) {

@@ -165,7 +165,10 @@ func TestReviewRequests(t *testing.T) {
 	_, err = grading.RequestReview(ctx, db, bad)
 	wantCode(t, "unknown item", err, saoyue.ENOTFOUND)
 
-	if err := grading.Finalize(ctx, db, "21", "中心李"); err != nil {
+	// Unanswered requests hold the exam in review; the centre may force it
+	// final with a recorded reason (the requests are then answered later).
+	wantCode(t, "final with open requests", grading.Finalize(ctx, db, "21", "中心李"), saoyue.ECONFLICT)
+	if _, err := grading.Advance(ctx, db, grading.AdvanceRequest{ExamCode: "21", Actor: "中心李", Force: true, Reason: "按时发布，查分随后答复"}); err != nil {
 		t.Fatal(err)
 	}
 	// A new score after final needs an approver; the refusal leaves the

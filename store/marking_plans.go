@@ -39,12 +39,13 @@ func scanAssignment(r pgx.Row) (MarkingAssignment, error) {
 }
 
 // GetMarkingAssignment returns the teacher's assignment in a subject; with
-// subjectID 0, the teacher's only assignment in an exam that is marking.
+// subjectID 0, the teacher's only assignment in a subject whose marking is
+// open (the exam scanning or marking, the subject's marking started).
 func GetMarkingAssignment(ctx context.Context, q TxOrPool, teacherID, subjectID int64) (*MarkingAssignment, error) {
 	rows, err := q.Query(ctx, assignmentSelect+`
 		JOIN subjects su ON su.id = a.subject_id
 		JOIN exams e ON e.id = su.exam_id
-		WHERE a.teacher_id = $1 AND ($2 = 0 AND e.status = 'marking' OR a.subject_id = $2)
+		WHERE a.teacher_id = $1 AND ($2 = 0 AND e.status IN ('scanning','marking') AND su.marking_opened_at IS NOT NULL OR a.subject_id = $2)
 		LIMIT 2`, teacherID, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("read marking assignment: %w", err)

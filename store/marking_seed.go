@@ -41,7 +41,7 @@ func SeedMarking(ctx context.Context, q TxOrPool, s MarkingSeed) (*SeededMarking
 	if err := q.QueryRow(ctx, `INSERT INTO exams (code, name, status) VALUES ($1, '阅卷测试', 'marking') RETURNING id`, s.ExamCode).Scan(&out.ExamID); err != nil {
 		return fail("exam", err)
 	}
-	if err := q.QueryRow(ctx, `INSERT INTO subjects (exam_id, code, name) VALUES ($1, $2, $2) RETURNING id`, out.ExamID, s.Subject).Scan(&out.SubjectID); err != nil {
+	if err := q.QueryRow(ctx, `INSERT INTO subjects (exam_id, code, name, marking_opened_at, marking_opened_by) VALUES ($1, $2, $2, now(), 'seed') RETURNING id`, out.ExamID, s.Subject).Scan(&out.SubjectID); err != nil {
 		return fail("subject", err)
 	}
 	for i, g := range s.Groups {

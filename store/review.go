@@ -70,12 +70,9 @@ func GetExamRelease(ctx context.Context, q TxOrPool, examID int64) (ExamRelease,
 	return r, nil
 }
 
-// SetExamReleaseStatus moves the exam to 'review' or 'final', remembers
-// who did it and when, and writes the audit log.
-func SetExamReleaseStatus(ctx context.Context, q TxOrPool, examID int64, from, to, actor string) error {
-	if _, err := q.Exec(ctx, `UPDATE exams SET status = $2 WHERE id = $1`, examID, to); err != nil {
-		return fmt.Errorf("set exam status: %w", err)
-	}
+// RecordExamRelease remembers who opened review or made the exam final,
+// and when. The stage itself is set by SetExamStage (grading.Advance).
+func RecordExamRelease(ctx context.Context, q TxOrPool, examID int64, to, actor string) error {
 	var err error
 	switch to {
 	case "review":
@@ -92,8 +89,7 @@ func SetExamReleaseStatus(ctx context.Context, q TxOrPool, examID int64, from, t
 	if err != nil {
 		return fmt.Errorf("record release: %w", err)
 	}
-	return writeReviewAudit(ctx, q, actor, "exam_status", "exam", fmt.Sprint(examID),
-		map[string]string{"status": from}, map[string]string{"status": to}, "", "")
+	return nil
 }
 
 // ItemScoreRef names one item score.

@@ -1,0 +1,63 @@
+package grading
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
+)
+
+// Marking happens only while the exam scans or marks and only once the
+// subject's marking has started (grading.Advance). From review on, scores
+// change only through the 查分 change path (ChangeScore).
+
+// markingRefusal says why the subject cannot be marked now; nil if it can.
+func markingRefusal(s store.SubjectMarkingState) error {
+	st := saoyue.Stage(s.ExamStatus)
+	switch {
+	case st.ScoresReleased():
+		return saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，阅卷已结束，分数只能通过查分改分流程修改", s.ExamCode, st.Name())
+	case st != saoyue.StageScanning && st != saoyue.StageMarking:
+		return saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，还没有开始阅卷", s.ExamCode, st.Name())
+	case !s.MarkingOpened:
+		return saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 的%s还没有开始阅卷", s.ExamCode, s.SubjectName)
+	}
+	return nil
+}
+
+// markingTx runs fn in one transaction after checking, under a shared lock
+// on the exam's row, that the marker's subject may be marked now: the exam
+// cannot change stage until fn's writes are in. A refused score-changing
+// action (action != "") on a released exam is written to the audit log in
+// a statement of its own, so the centre sees the attempt.
+func (e *Engine) markingTx(ctx context.Context, m *Marker, action string, taskID int64, fn func(tx pgx.Tx) error) error {
+	var refused error
+	var stage saoyue.Stage
+	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
+		s, err := store.LockSubjectMarking(ctx, tx, m.SubjectID)
+		if err != nil {
+			return storeErr(err)
+		}
+		if refused = markingRefusal(s); refused != nil {
+			stage = saoyue.Stage(s.ExamStatus)
+			return refused
+		}
+		return fn(tx)
+	})
+	if refused != nil && action != "" && stage.AtLeast(saoyue.StageFinal) {
+		if aerr := auditRefused(ctx, e.DB, m.Actor(), action, "marking_task", fmt.Sprint(taskID), refused); aerr != nil {
+			return errors.Join(refused, aerr)
+		}
+	}
+	return err
+}
+
+// auditRefused records an attempt the exam's stage refused.
+func auditRefused(ctx context.Context, db *store.DB, actor, action, entity, id string, refused error) error {
+	return store.Audit(ctx, db.Pool, actor, "refused", entity, id, nil,
+		map[string]any{"action": action}, saoyue.ErrorMessage(refused), "")
+}
