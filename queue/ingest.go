@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/store"
 )
@@ -45,6 +46,13 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 	if len(data) == 0 {
 		return nil, errors.New("empty image")
 	}
+	code, status, err := store.BatchExamStage(ctx, in.DB.Pool, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ScansAccepted(code, saoyue.Stage(status)); err != nil {
+		return nil, err
+	}
 	key := blob.PageKey(sum, imageExt(name, data))
 	// Store the blob before the row: a row never points at a missing image.
 	// The key is the content's digest, so putting the same image again
@@ -67,6 +75,18 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 		}
 	}
 	return &IngestResult{PageID: p.ID, SHA256: sum, Duplicate: !created}, nil
+}
+
+// ScansAccepted refuses an upload to an exam whose stage takes no scans:
+// before scanning has started, and from final on.
+func ScansAccepted(examCode string, st saoyue.Stage) error {
+	if st.AcceptsScans() {
+		return nil
+	}
+	if st.AtLeast(saoyue.StageFinal) {
+		return saoyue.Errorf(saoyue.ECONFLICT, "考试 %s 当前阶段为「%s」，不能再上传答题卡", examCode, st.Name())
+	}
+	return saoyue.Errorf(saoyue.ECONFLICT, "考试 %s 当前阶段为「%s」，还没有开始扫描，不能上传答题卡", examCode, st.Name())
 }
 
 func imageExt(name string, data []byte) string {

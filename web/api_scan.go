@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	saoyue "github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -107,6 +108,12 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 	case req.School != t.SchoolCode:
 		s.scanError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "This token belongs to school %s, not to school %s.", t.SchoolCode, req.School))
 		return
+	}
+	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
+		if err := queue.ScansAccepted(exam.Code, saoyue.Stage(exam.Status)); err != nil {
+			s.scanError(w, r, err)
+			return
+		}
 	}
 	b, created, err := s.DB.OpenScanBatch(r.Context(), store.ScanBag{
 		ExamCode: req.Exam, SubjectCode: req.Subject, SchoolCode: req.School, Room: req.Room,

@@ -21,7 +21,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/scanner"
 	"github.com/saoyue/saoyue/store"
@@ -94,6 +96,9 @@ func newScanEnv(t *testing.T) *scanEnv {
 		if _, err := store.UpsertRooms(ctx, db.Pool, e.ID, school, []int{30, 30, 30}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := grading.AdvanceTo(ctx, db, "21", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
+		t.Fatal(err)
 	}
 	token, _, err := db.CreateScanToken(ctx, "0101", "一中扫描站")
 	if err != nil {

@@ -18,7 +18,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -61,6 +63,9 @@ func TestImportCommandUploadsABag(t *testing.T) {
 	county, _ := store.UpsertCounty(ctx, db.Pool, "01", "示例县")
 	e := &store.Exam{Code: "22", Name: "监测", RoomCapacity: 30, Subjects: []store.Subject{{Code: "english", Name: "英语", Session: "pm", FullScore: 100}}}
 	if err := db.CreateExam(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grading.AdvanceTo(ctx, db, "22", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
 	school, _ := store.UpsertSchool(ctx, db.Pool, county, "0301", "三中")

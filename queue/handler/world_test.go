@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
@@ -84,6 +85,10 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 	}
 	w.key = makeKey(t, w.tmpl)
 	if _, err := grading.ImportKey(ctx, db, w.subject.ID, w.key, "test", "key of the test exam"); err != nil {
+		t.Fatal(err)
+	}
+	// Scans are taken from the scanning stage on; labels are not the point here.
+	if _, err := grading.AdvanceTo(ctx, db, "31", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
 	cands, err := db.Candidates(ctx, w.exam.ID)
