@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
@@ -154,6 +155,11 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	fmt.Fprintf(out, "Printed %d label/roster PDFs and the answer card into %s\n", len(files), printDir)
 
 	// 4. One bag per school: generated scans dropped into a hot folder.
+	// Scans are taken from the scanning stage on; the demo moves its exam
+	// there the product's way, forcing what a demo leaves open.
+	if _, err := grading.AdvanceTo(ctx, db, demoExam, saoyue.StageScanning, "demo", "演示：自动推进到扫描阶段"); err != nil {
+		return err
+	}
 	cands, err := db.Candidates(ctx, exam.ID)
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ Exam numbers are EE SSSS RR NN: exam code, school code, room, seat (docs/EXAM_NU
 	}
 	cmd.AddCommand(newExamCreateCmd(cfg), newExamImportCmd(cfg), newExamAllocateCmd(cfg),
 		newExamLabelsCmd(cfg), newExamShowCmd(cfg))
+	cmd.AddCommand(newExamStageCmds(cfg)...)
 	return cmd
 }
 
