@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/saoyue/saoyue"
 )
 
 // WriteXLSX writes the report as a workbook: a first sheet that explains
@@ -83,7 +85,10 @@ func writeCover(f *excelize.File, r *Report, tables []Table, st *styles) error {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
-	status := map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中（未发布）", "final": "已发布"}[r.Status]
+	status := saoyue.Stage(r.Status).Name()
+	if !saoyue.Stage(r.Status).AtLeast(saoyue.StageFinal) {
+		status += "（未发布）"
+	}
 	th := r.Settings
 	lines := [][2]string{
 		{"考试", r.Results.Name + "（" + r.Results.Code + "）"},

@@ -132,7 +132,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 		Schools, Subjects  []option
 		Tables             []report.Table
 	}{Code: code, Name: rep.Results.Name, Warnings: rep.Warnings, Tables: rep.AllTables()}
-	data.Status = map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[rep.Status]
+	data.Status = saoyue.Stage(rep.Status).Name()
 	seen := map[string]bool{}
 	for _, c := range rep.Results.Candidates {
 		if !seen[c.SchoolCode] {

@@ -20,4 +20,6 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /approvals/{id}", s.handleApprovalDecide)
 	mux.HandleFunc("GET /centre", s.handleDashboardPage)
 	mux.HandleFunc("GET /api/centre/dashboard", s.handleDashboardJSON)
+	mux.HandleFunc("GET /centre/stages", s.handleStagesPage)
+	mux.HandleFunc("POST /centre/stages/advance", s.handleStagesAdvance)
 }

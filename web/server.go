@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
@@ -95,7 +96,6 @@ var funcs = template.FuncMap{
 	"stateName": func(s string) string {
 		return map[string]string{"empty": "未涂", "marked": "已涂", "doubtful": "存疑"}[s]
 	},
-	"statusName": func(s string) string {
-		return map[string]string{"setup": "准备中", "scanning": "扫描中", "marking": "阅卷中", "review": "复核中", "final": "已发布"}[s]
-	},
+	"statusName": func(s string) string { return saoyue.Stage(s).Name() },
+	"stageName":  func(s string) string { return saoyue.Stage(s).Name() },
 }
