@@ -74,7 +74,7 @@ func ImportKey(ctx context.Context, db *store.DB, subjectID int64, key *Key, act
 		rows = append(rows, store.KeyRow{Form: key.Form, Item: k.Item, Kind: k.Kind, Answers: k.Answers,
 			Points: k.Points, PartialPoints: k.PartialPoints, Excluded: k.Excluded})
 	}
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = keyTx(ctx, db, subjectID, actor, "key.replace", func(tx pgx.Tx) error {
 		old, err := store.ReplaceKey(ctx, tx, subjectID, key.Form, rows)
 		if err != nil {
 			return err
@@ -94,7 +94,7 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 	if err != nil {
 		return 0, err
 	}
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = keyTx(ctx, db, subjectID, actor, "rescore", func(tx pgx.Tx) error {
 		keys, err := loadKeys(ctx, tx, subjectID)
 		if err != nil {
 			return err

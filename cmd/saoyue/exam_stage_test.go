@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -51,5 +53,29 @@ func TestExamStageCommands(t *testing.T) {
 				t.Errorf("exam %s: output\n%s\nwant it to contain %q", strings.Join(s.args, " "), out, w)
 			}
 		}
+	}
+}
+
+// TestKeyCommandsRefusedAfterFinal: `key rescore` works while the exam is
+// open and is refused, and audited, once it is final.
+func TestKeyCommandsRefusedAfterFinal(t *testing.T) {
+	t.Parallel()
+	db, url := storetest.NewWithURL(t)
+	reporttest.SeedSmallExam(t, db, "review")
+	cfg := &Config{DatabaseURL: url, DataDir: t.TempDir()}
+	args := []string{"rescore", "--exam", "21", "--subject", "math", "--by", "中心王", "--reason", "答案更正"}
+	if out, err := runCmd(t, newKeyCmd(cfg), args...); err != nil {
+		t.Fatalf("rescore in review: %v\n%s", err, out)
+	}
+	if out, err := runExam(t, cfg, "advance", "--exam", "21", "--by", "中心王"); err != nil {
+		t.Fatalf("advance to final: %v\n%s", err, out)
+	}
+	_, err := runCmd(t, newKeyCmd(cfg), args...)
+	if err == nil || !strings.Contains(err.Error(), "考试 21 当前阶段为「已发布」，数学的答案和客观题分数不能再修改") {
+		t.Fatalf("rescore after final: %v", err)
+	}
+	var refused int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'refused' AND actor = '中心王'`).Scan(&refused); err != nil || refused != 1 {
+		t.Errorf("refusal audited %d times, %v", refused, err)
 	}
 }

@@ -66,12 +66,14 @@ func TestReportAndReviewCommands(t *testing.T) {
 		want string
 		fail bool
 	}{
-		{[]string{"final", "--exam", "21", "--by", "中心王"}, "还没有经过学校复核", true},
+		{[]string{"final", "--exam", "21", "--by", "中心王"}, "不能跳到「已发布」", true},
 		{[]string{"open", "--exam", "21", "--by", "中心王"}, "is in review", false},
 		{[]string{"request", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--by", "一小", "--reason", "少给分"}, "logged request 1", false},
+		// An unanswered 查分 request holds the exam in review.
+		{[]string{"final", "--exam", "21", "--by", "中心王"}, "1 个查分申请还没有答复", true},
+		{[]string{"answer", "--id", "1", "--by", "组长", "--answer", "加 1 分", "--score", "2", "--approved-by", "中心李"}, "score changed to 2", false},
 		{[]string{"final", "--exam", "21", "--by", "中心王"}, "is final", false},
 		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--by", "中心王", "--reason", "r"}, "需要审核人批准", true},
-		{[]string{"answer", "--id", "1", "--by", "组长", "--answer", "加 1 分", "--score", "2", "--approved-by", "中心李"}, "score changed to 2", false},
 		{[]string{"list", "--exam", "21"}, "answered", false},
 		{[]string{"status", "--exam", "21"}, "0 open 查分 requests", false},
 	}
