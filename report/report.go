@@ -260,7 +260,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			warnings = append(warnings, fmt.Sprintf("%s：还有 %d 个小题没有分数（阅卷未完成？），按 0 分计", sub.Name, missing))
 		}
 	}
-	if exam.Status != "final" {
+	if !saoyue.Stage(exam.Status).AtLeast(saoyue.StageFinal) {
 		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
 	}
 	return res, settings, exam.Status, warnings, nil

@@ -176,7 +176,7 @@ func ActiveSubjects(ctx context.Context, q TxOrPool) ([]ActiveSubject, error) {
 	rows, err := q.Query(ctx, `
 		SELECT e.id, e.code, e.name, e.status, su.id, su.code, su.name
 		FROM exams e JOIN subjects su ON su.exam_id = e.id
-		WHERE e.status <> 'final' ORDER BY e.created_at DESC, e.id DESC, su.id`)
+		WHERE e.status NOT IN ('final','archived') ORDER BY e.created_at DESC, e.id DESC, su.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list active subjects: %w", err)
 	}

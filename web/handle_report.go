@@ -187,7 +187,7 @@ func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store
 		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 不存在", examCode))
 		return "", false
 	}
-	if exam.Status != "review" && exam.Status != "final" {
+	if !saoyue.Stage(exam.Status).ScoresReleased() {
 		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
 		return "", false
 	}
