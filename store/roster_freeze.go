@@ -50,19 +50,27 @@ func LockNumbersFrozenAt(ctx context.Context, tx pgx.Tx, examID int64) (*time.Ti
 	return at, nil
 }
 
-// RecordLabelPrint records that a school's labels were printed and freezes
-// the exam's numbers if they were not yet. froze says whether this print
-// froze them.
-func RecordLabelPrint(ctx context.Context, q TxOrPool, examID, schoolID int64, by string) (froze bool, err error) {
-	err = q.QueryRow(ctx, `
-		WITH p AS (INSERT INTO label_prints (exam_id, school_id, printed_by) VALUES ($1, $2, $3))
-		SELECT EXISTS (SELECT 1 FROM exams WHERE id = $1 AND numbers_frozen_at IS NULL)`,
-		examID, schoolID, by).Scan(&froze)
+// FreezeNumbers freezes the exam's numbers if they were not yet; froze
+// says whether this call froze them. Printing labels calls it before it
+// reads the candidates, so no import moves a number between the read and
+// the print.
+func FreezeNumbers(ctx context.Context, q TxOrPool, examID int64) (froze bool, err error) {
+	tag, err := q.Exec(ctx, `UPDATE exams SET numbers_frozen_at = now() WHERE id = $1 AND numbers_frozen_at IS NULL`, examID)
 	if err != nil {
-		return false, fmt.Errorf("record the label print of school %d: %w", schoolID, err)
-	}
-	if _, err := q.Exec(ctx, `UPDATE exams SET numbers_frozen_at = now() WHERE id = $1 AND numbers_frozen_at IS NULL`, examID); err != nil {
 		return false, fmt.Errorf("freeze the numbers of exam %d: %w", examID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RecordLabelPrint records that a school's labels were printed, and freezes
+// the exam's numbers if they were not yet (froze: this print froze them).
+func RecordLabelPrint(ctx context.Context, q TxOrPool, examID, schoolID int64, by string) (froze bool, err error) {
+	if froze, err = FreezeNumbers(ctx, q, examID); err != nil {
+		return false, err
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO label_prints (exam_id, school_id, printed_by) VALUES ($1, $2, $3)`,
+		examID, schoolID, by); err != nil {
+		return false, fmt.Errorf("record the label print of school %d: %w", schoolID, err)
 	}
 	return froze, nil
 }
