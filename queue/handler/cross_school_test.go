@@ -9,7 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading"
 
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/queue"
@@ -102,6 +106,16 @@ func TestCardOfAnotherSchoolIsAnExceptionNotScored(t *testing.T) {
 	}
 	if want := fmt.Sprintf("考号 %s 不是本校（0101）的考生", victim.ExamNo); !bytes.Contains([]byte(reason), []byte(want)) {
 		t.Errorf("reason %q, want it to say %q", reason, want)
+	}
+	// A technician typing the number in a correction is refused as well.
+	var excID int64
+	if err := w.db.Pool.QueryRow(ctx, `SELECT id FROM exceptions WHERE batch_id = $1 AND kind = $2`, bag0101, store.ExcWrongSchool).Scan(&excID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = grading.ResolveException(ctx, w.db, excID, "tech0101", grading.ExceptionResolution{
+		Action: grading.ActionExamNo, ExamNo: victim.ExamNo, Reason: "条形码看错了"})
+	if msg := saoyue.ErrorMessage(err); saoyue.ErrorCode(err) != saoyue.EINVALID || !strings.Contains(msg, "不是本校（0101）的考生") {
+		t.Errorf("correcting to another school's number: %v, want it refused", err)
 	}
 	if n := cards(); n != 0 {
 		t.Errorf("the 0101 bag's card made %d cards for 0102's candidate, want none", n)
