@@ -86,6 +86,11 @@ func ResolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		if res.Action == ActionExamNo && e.PageID == nil {
 			return saoyue.Errorf(saoyue.EINVALID, "这条异常不对应某一页，不能指定考号")
 		}
+		if res.Action == ActionExamNo {
+			if err := refuseExamNo(store.CheckPageExamNo(ctx, tx, *e.PageID, res.ExamNo), res.ExamNo); err != nil {
+				return err
+			}
+		}
 		body, _ := json.Marshal(res)
 		e.Resolution = body
 		e.RequestedBy = &actor
@@ -169,7 +174,10 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 			oldValue = map[string]string{"exam_no": value, "barcode": barcode, "grid": grid}
 			newValue = map[string]string{"exam_no": res.ExamNo}
 			cardID, err = store.AssignPageExamNo(ctx, tx, *e.PageID, res.ExamNo)
+			var refused *store.AttachRefusedError
 			switch {
+			case errors.As(err, &refused):
+				return saoyue.Errorf(saoyue.EINVALID, "%s，不能把这一页归到该考生", refused.Reason)
 			case errors.Is(err, store.ErrNotInRoster):
 				return saoyue.Errorf(saoyue.EINVALID, "考号 %s 不在本次考试的考生名单中", res.ExamNo)
 			case errors.Is(err, store.ErrDuplicatePage):
@@ -200,4 +208,19 @@ func noteSuffix(note string) string {
 		return ""
 	}
 	return "（审核意见：" + note + "）"
+}
+
+// refuseExamNo turns store.CheckPageExamNo's refusal of a typed exam number
+// into the technician's message: another school's candidate or a withdrawn
+// one is refused when the correction is asked for, not only at approval. A
+// number of nobody is left to the approval, as before.
+func refuseExamNo(err error, examNo string) error {
+	var refused *store.AttachRefusedError
+	switch {
+	case err == nil, errors.Is(err, store.ErrNotInRoster):
+		return nil
+	case errors.As(err, &refused):
+		return saoyue.Errorf(saoyue.EINVALID, "%s，不能把这一页归到该考生", refused.Reason)
+	}
+	return err
 }

@@ -211,13 +211,22 @@ type AllocationResult struct {
 
 // AllocateExam (re)allocates rooms, seats and exam numbers for every
 // school of the exam from the roster in the database, in one transaction.
-// It is idempotent: the same roster and seed give the same rows.
+// It is idempotent: the same roster and seed give the same rows. Once the
+// exam's numbers are frozen (labels printed) it is refused.
 func AllocateExam(ctx context.Context, db *store.DB, examCode string) (*AllocationResult, error) {
 	var res *AllocationResult
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		exam, err := store.GetExam(ctx, tx, examCode)
 		if err != nil {
 			return err
+		}
+		// Numbers never move once labels are printed.
+		frozenAt, err := store.LockNumbersFrozenAt(ctx, tx, exam.ID)
+		if err != nil {
+			return err
+		}
+		if frozenAt != nil {
+			return errNumbersFrozen(exam.Code)
 		}
 		res, err = allocate(ctx, tx, exam)
 		return err

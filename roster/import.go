@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -114,14 +115,35 @@ func Validate(r *Roster, known []store.School) error {
 type ImportResult struct {
 	Schools, Students, Teachers int // rows in the files
 	Allocation                  *AllocationResult
+	// Diff is set when the exam's numbers were frozen: what the import
+	// changes (or, not applied, would change).
+	Diff *RosterDiff
+	// Applied is false when a frozen exam's diff was shown but not
+	// confirmed: nothing was saved.
+	Applied bool
 }
 
-// Import validates the roster against the database and saves it in one
-// transaction: either every row is saved or none. With an exam code it
-// also adds the roster's schools to that exam and allocates rooms, seats
-// and exam numbers in the same transaction, so a failing allocation leaves
-// the roster untouched as well.
+// ImportOptions are the choices of one import.
+type ImportOptions struct {
+	// Confirm applies the diff of an exam whose numbers are frozen; without
+	// it a non-empty diff is only computed and nothing is saved.
+	Confirm bool
+	Actor   string // for the audit log
+}
+
+// Import is ImportWith without confirmation.
 func Import(ctx context.Context, db *store.DB, r *Roster, examCode string) (*ImportResult, error) {
+	return ImportWith(ctx, db, r, examCode, ImportOptions{})
+}
+
+// ImportWith validates the roster against the database and saves it in one
+// transaction: either every row is saved or none. With an exam code it
+// also adds the roster's schools to that exam and, before the exam's
+// numbers are frozen, allocates rooms, seats and exam numbers in the same
+// transaction, so a failing allocation leaves the roster untouched as well.
+// After the freeze the import is a diff (see planFrozen), applied only with
+// opts.Confirm unless it changes no candidate.
+func ImportWith(ctx context.Context, db *store.DB, r *Roster, examCode string, opts ImportOptions) (*ImportResult, error) {
 	var exam *store.Exam
 	if examCode != "" {
 		var err error
@@ -138,6 +160,22 @@ func Import(ctx context.Context, db *store.DB, r *Roster, examCode string) (*Imp
 	}
 	res := &ImportResult{Schools: len(r.Schools), Students: len(r.Students), Teachers: len(r.Teachers)}
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		res.Diff = nil
+		if exam != nil {
+			frozenAt, err := store.LockNumbersFrozenAt(ctx, tx, exam.ID)
+			if err != nil {
+				return err
+			}
+			if frozenAt != nil {
+				if res.Diff, err = planFrozen(ctx, tx, exam, r, known); err != nil {
+					return err
+				}
+				res.Diff.FrozenAt = frozenAt.Local().Format("2006-01-02 15:04")
+				if !res.Diff.Empty() && !opts.Confirm {
+					return errNotConfirmed
+				}
+			}
+		}
 		ids, err := saveRoster(ctx, tx, r)
 		if err != nil {
 			return err
@@ -148,12 +186,19 @@ func Import(ctx context.Context, db *store.DB, r *Roster, examCode string) (*Imp
 		if err := store.AddExamSchools(ctx, tx, exam.ID, rosterSchoolIDs(r, ids)); err != nil {
 			return err
 		}
+		if res.Diff != nil {
+			return applyFrozen(ctx, tx, exam, res.Diff, ids, opts.Actor)
+		}
 		res.Allocation, err = allocate(ctx, tx, exam)
 		return err
 	})
+	if errors.Is(err, errNotConfirmed) {
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import roster: %w", err)
 	}
+	res.Applied = true
 	return res, nil
 }
 

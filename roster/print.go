@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -273,6 +275,15 @@ func drawLabel(pdf *fpdf.Fpdf, l LabelLayout, i int, c store.Candidate, sub stor
 	return nil
 }
 
+// rosterName is a candidate's name on the room list: a withdrawn one keeps
+// their seat and number, marked 退出.
+func rosterName(c store.Candidate) string {
+	if c.Withdrawn {
+		return c.Name + "（退出）"
+	}
+	return c.Name
+}
+
 // WriteRoomLists writes one page per room: the room list (seat, exam
 // number, name, class) and the seating chart in S order (SeatPosition).
 func WriteRoomLists(w io.Writer, exam *store.Exam, rooms []store.Room, cands []store.Candidate) error {
@@ -300,8 +311,15 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetLineWidth(0.2)
-	textCentered(pdf, 105, 16, 15, fmt.Sprintf("%s  第%02d考场 考场名单", exam.Name, room.Number))
+	title := fmt.Sprintf("%s  第%02d考场 考场名单", exam.Name, room.Number)
+	if room.Supplementary {
+		title = fmt.Sprintf("%s  第%02d考场（补充考场）考场名单", exam.Name, room.Number)
+	}
+	textCentered(pdf, 105, 16, 15, title)
 	info := fmt.Sprintf("学校：%s %s    考场：%02d    人数：%d（座位 %d）", room.SchoolCode, room.SchoolName, room.Number, len(cands), room.Capacity)
+	if room.Withdrawn > 0 {
+		info = fmt.Sprintf("学校：%s %s    考场：%02d    人数：%d，其中退出 %d（座位 %d）", room.SchoolCode, room.SchoolName, room.Number, len(cands), room.Withdrawn, room.Capacity)
+	}
 	if len(cands) > 0 {
 		info += fmt.Sprintf("    考号 %s 至 %s", cands[0].ExamNo, cands[len(cands)-1].ExamNo)
 	}
@@ -335,7 +353,7 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 			var cells [4]string
 			if i < len(cands) {
 				c := cands[i]
-				cells = [4]string{fmt.Sprintf("%02d", c.Seat), c.ExamNo, c.Name, c.ClassName}
+				cells = [4]string{fmt.Sprintf("%02d", c.Seat), c.ExamNo, rosterName(c), c.ClassName}
 			}
 			x := 10.0 + float64(h)*100
 			for k, c := range cols {
@@ -391,7 +409,7 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 		pdf.Rect(x, y, deskW, deskH, "FD")
 		text(pdf, x+1.5, y+4.2, 10, fmt.Sprintf("%02d", s))
 		if taken {
-			textCentered(pdf, cx+2, y+deskH-2, 9, c.Name)
+			textCentered(pdf, cx+2, y+deskH-2, 9, rosterName(c))
 		}
 	}
 	pdf.SetDrawColor(0, 0, 0)
@@ -402,9 +420,27 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	text(pdf, 150, 291, 9, "监考员签字：____________")
 }
 
+// PrintOptions choose what WritePDFs prints.
+type PrintOptions struct {
+	School  string // one school's code; empty: every school of the exam
+	NewOnly bool   // labels of the candidates added after the freeze only
+	By      string // who printed, for label_prints and the audit log
+}
+
 // WriteExamPDFs writes every school's label sheets and room lists into dir
-// and returns the paths written.
+// and returns the paths written; printing freezes the exam's numbers.
 func WriteExamPDFs(ctx context.Context, db *store.DB, examCode, dir string) ([]string, error) {
+	return WritePDFs(ctx, db, examCode, dir, PrintOptions{})
+}
+
+// WritePDFs writes the label sheets and room lists of the schools chosen
+// into dir and returns the paths written. Labels printed are labels stuck
+// on cards: each school printed is recorded (label_prints) and the exam's
+// numbers are frozen from the first print on (store.RecordLabelPrint).
+// With NewOnly the labels are those of the late candidates alone, in
+// EE_SSSS_labels_new.pdf, and the room lists are printed again with them.
+// Withdrawn candidates get no label; room lists show them as 退出.
+func WritePDFs(ctx context.Context, db *store.DB, examCode, dir string, opts PrintOptions) ([]string, error) {
 	exam, err := db.Exam(ctx, examCode)
 	if err != nil {
 		return nil, err
@@ -416,26 +452,71 @@ func WriteExamPDFs(ctx context.Context, db *store.DB, examCode, dir string) ([]s
 	if err != nil {
 		return nil, err
 	}
+	if opts.School != "" {
+		schools = slices.DeleteFunc(schools, func(s store.School) bool { return pad4(s.Code) != pad4(opts.School) })
+	}
+	switch {
+	case len(schools) == 0 && opts.School != "":
+		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有学校 %s", examCode, opts.School)
+	case len(schools) == 0:
+		return nil, saoyue.Errorf(saoyue.EINVALID, "考试 %s 还没有学校，请先导入名单", examCode)
+	}
+	// Frozen before the candidates are read: an import waits for the
+	// exam's row and then sees the freeze, so what is printed stays true.
+	froze, err := store.FreezeNumbers(ctx, db.Pool, exam.ID)
+	if err != nil {
+		return nil, err
+	}
+	if froze {
+		if err := store.Audit(ctx, db.Pool, opts.By, "exam.numbers_frozen", "exam", exam.Code, nil,
+			map[string]string{"school": schools[0].Code}, "打印条形码，考号锁定", ""); err != nil {
+			return nil, err
+		}
+	}
 	var paths []string
 	for _, s := range schools {
-		rooms, err := store.ListRooms(ctx, db.Pool, exam.ID, s.ID)
+		written, err := writeSchoolPDFs(ctx, db, exam, s, dir, opts.NewOnly)
+		paths = append(paths, written...)
 		if err != nil {
-			return nil, err
+			return paths, fmt.Errorf("school %s: %w", s.Code, err)
 		}
-		cands, err := store.ListCandidates(ctx, db.Pool, exam.ID, s.ID)
-		if err != nil {
-			return nil, err
+		if _, err := store.RecordLabelPrint(ctx, db.Pool, exam.ID, s.ID, opts.By); err != nil {
+			return paths, err
 		}
-		for _, out := range []struct {
-			suffix string
-			write  func(io.Writer, *store.Exam, []store.Room, []store.Candidate) error
-		}{{"labels", WriteLabels}, {"rooms", WriteRoomLists}} {
-			path := filepath.Join(dir, fmt.Sprintf("%s_%s_%s.pdf", exam.Code, pad4(s.Code), out.suffix))
-			if err := writeFileAtomic(path, func(w io.Writer) error { return out.write(w, exam, rooms, cands) }); err != nil {
-				return paths, fmt.Errorf("school %s: %w", s.Code, err)
-			}
-			paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+func writeSchoolPDFs(ctx context.Context, db *store.DB, exam *store.Exam, s store.School, dir string, newOnly bool) ([]string, error) {
+	rooms, err := store.ListRooms(ctx, db.Pool, exam.ID, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	cands, err := store.ListCandidates(ctx, db.Pool, exam.ID, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	labelled := slices.DeleteFunc(slices.Clone(cands), func(c store.Candidate) bool {
+		return c.Withdrawn || (newOnly && !c.AddedAfterFreeze)
+	})
+	labels := "labels"
+	if newOnly {
+		labels = "labels_new"
+	}
+	var paths []string
+	for _, out := range []struct {
+		suffix string
+		cands  []store.Candidate
+		write  func(io.Writer, *store.Exam, []store.Room, []store.Candidate) error
+	}{{labels, labelled, WriteLabels}, {"rooms", cands, WriteRoomLists}} {
+		if newOnly && out.suffix == labels && len(labelled) == 0 {
+			continue // no late candidate: no sheet to print
 		}
+		path := filepath.Join(dir, fmt.Sprintf("%s_%s_%s.pdf", exam.Code, pad4(s.Code), out.suffix))
+		if err := writeFileAtomic(path, func(w io.Writer) error { return out.write(w, exam, rooms, out.cands) }); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
 	}
 	return paths, nil
 }

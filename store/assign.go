@@ -27,6 +27,11 @@ func AssignPageExamNo(ctx context.Context, tx pgx.Tx, pageID int64, examNo strin
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7301, $1::int)`, batchID); err != nil {
 		return 0, err
 	}
+	// A person's number obeys the reader's rule: not another school's
+	// candidate, nor a withdrawn one.
+	if err := CheckPageExamNo(ctx, tx, pageID, examNo); err != nil {
+		return 0, err
+	}
 	var candidateID int64
 	err = tx.QueryRow(ctx, `SELECT id FROM candidates WHERE exam_id = $1 AND exam_no = $2`, examID, examNo).Scan(&candidateID)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -26,6 +26,11 @@ type Candidate struct {
 	Name       string
 	Gender     string
 	ClassName  string
+	// Withdrawn (退出): taken off the roster after the freeze; the number
+	// stays theirs, and their cards are not scored.
+	Withdrawn bool
+	// AddedAfterFreeze: a late candidate, whose label is printed on its own.
+	AddedAfterFreeze bool
 }
 
 // Placement is where one student sits: the input of SavePlacements.
@@ -83,7 +88,8 @@ func SavePlacements(ctx context.Context, q TxOrPool, examID, schoolID int64, ps 
 func ListCandidates(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]Candidate, error) {
 	rows, err := q.Query(ctx, `
 		SELECT c.id, c.exam_id, c.student_id, c.exam_no, c.room_id, r.number, c.seat,
-		       s.id, s.code, s.name, st.student_no, st.name, st.gender, st.class_name
+		       s.id, s.code, s.name, st.student_no, st.name, st.gender, st.class_name,
+		       c.withdrawn_at IS NOT NULL, c.added_after_freeze
 		FROM candidates c
 		JOIN rooms r ON r.id = c.room_id
 		JOIN schools s ON s.id = r.school_id
@@ -96,7 +102,8 @@ func ListCandidates(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]
 	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Candidate, error) {
 		var c Candidate
 		err := row.Scan(&c.ID, &c.ExamID, &c.StudentID, &c.ExamNo, &c.RoomID, &c.RoomNumber, &c.Seat,
-			&c.SchoolID, &c.SchoolCode, &c.SchoolName, &c.StudentNo, &c.Name, &c.Gender, &c.ClassName)
+			&c.SchoolID, &c.SchoolCode, &c.SchoolName, &c.StudentNo, &c.Name, &c.Gender, &c.ClassName,
+			&c.Withdrawn, &c.AddedAfterFreeze)
 		return c, err
 	})
 	if err != nil {

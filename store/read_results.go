@@ -234,7 +234,7 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 		for i := range r.Exceptions {
 			e := &r.Exceptions[i]
 			e.BatchID, e.PageID = &r.BatchID, &r.PageID
-			if e.CardID == nil && e.Kind != "duplicate" {
+			if e.CardID == nil && e.Kind != ExcDuplicate {
 				e.CardID = out.CardID
 			}
 			queueException(b, e)
@@ -255,22 +255,47 @@ func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, 
 
 // attachCard finds the candidate and their card for an identity page.
 func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, error) {
-	// The candidate and their card in one statement: no row means the
-	// exam number is nobody's.
-	var cardID int64
+	// The candidate, the bag's school and the candidate's card in one
+	// statement: no row means the exam number is nobody's. The card is made
+	// only for a candidate AttachRefusal lets the page join; its SQL
+	// condition is that rule's, which the check below holds it to.
+	var cardID *int64
+	var owner CardOwner
+	var bagSchool int64
+	var bagCode string
 	err := tx.QueryRow(ctx, `
-		WITH cand AS (SELECT id FROM candidates WHERE exam_id = $1 AND exam_no = $2)
-		INSERT INTO cards (subject_id, candidate_id, batch_id, form, absent, violation)
-		SELECT $3, cand.id, $4, $5, $6, $7 FROM cand
-		ON CONFLICT (subject_id, candidate_id) DO UPDATE SET subject_id = cards.subject_id
-		RETURNING id`, r.ExamID, r.ExamNo, r.SubjectID, r.BatchID, r.Form, r.Absent, r.Violation).Scan(&cardID)
+		WITH cand AS (
+			SELECT c.id, r.school_id, s.code, c.withdrawn_at IS NOT NULL AS withdrawn
+			FROM candidates c JOIN rooms r ON r.id = c.room_id JOIN schools s ON s.id = r.school_id
+			WHERE c.exam_id = $1 AND c.exam_no = $2),
+		bag AS (SELECT b.school_id, s.code FROM batches b JOIN schools s ON s.id = b.school_id WHERE b.id = $4),
+		card AS (
+			INSERT INTO cards (subject_id, candidate_id, batch_id, form, absent, violation)
+			SELECT $3, cand.id, $4, $5, $6, $7 FROM cand, bag
+			WHERE cand.school_id = bag.school_id AND NOT cand.withdrawn
+			ON CONFLICT (subject_id, candidate_id) DO UPDATE SET subject_id = cards.subject_id
+			RETURNING id)
+		SELECT (SELECT id FROM card), cand.school_id, cand.code, cand.withdrawn, bag.school_id, bag.code
+		FROM cand, bag`, r.ExamID, r.ExamNo, r.SubjectID, r.BatchID, r.Form, r.Absent, r.Violation).
+		Scan(&cardID, &owner.SchoolID, &owner.SchoolCode, &owner.Withdrawn, &bagSchool, &bagCode)
 	if errors.Is(err, pgx.ErrNoRows) {
-		r.Exceptions = append(r.Exceptions, Exception{Kind: "exam_no_unknown",
+		r.Exceptions = append(r.Exceptions, Exception{Kind: ExcExamNoUnknown,
 			Reason: fmt.Sprintf("exam number %s is not in this exam's roster", r.ExamNo)})
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create card for %s: %w", r.ExamNo, err)
+	}
+	refusal := AttachRefusal(r.ExamNo, owner, bagSchool, bagCode)
+	if refusal != nil {
+		if cardID != nil {
+			return nil, fmt.Errorf("page %d: the card of %s was made although %s", r.PageID, r.ExamNo, refusal.Kind)
+		}
+		r.Exceptions = append(r.Exceptions, *refusal)
+		return nil, nil
+	}
+	if cardID == nil {
+		return nil, fmt.Errorf("page %d: no card made for %s", r.PageID, r.ExamNo)
 	}
 	// The page joins the card unless the card has this page already (the
 	// same candidate twice), in one statement: every part of a WITH runs,
@@ -283,16 +308,16 @@ func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, e
 		card AS (UPDATE cards SET form = $4, absent = $5, violation = $6, batch_id = $7
 		         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING id)
 		SELECT EXISTS (SELECT 1 FROM dup), coalesce((SELECT source_name FROM dup), '')`,
-		cardID, r.PageNo, r.PageID, r.Form, r.Absent, r.Violation, r.BatchID).Scan(&dup, &otherName)
+		*cardID, r.PageNo, r.PageID, r.Form, r.Absent, r.Violation, r.BatchID).Scan(&dup, &otherName)
 	if err != nil {
 		return nil, fmt.Errorf("attach page to card: %w", err)
 	}
 	if dup {
-		r.Exceptions = append(r.Exceptions, Exception{Kind: "duplicate",
+		r.Exceptions = append(r.Exceptions, Exception{Kind: ExcDuplicate,
 			Reason: fmt.Sprintf("exam number %s already has page %d (%s): the same candidate twice", r.ExamNo, r.PageNo, otherName)})
 		return nil, nil
 	}
-	return &cardID, nil
+	return cardID, nil
 }
 
 // linkBackSides gives each identified page without identity (the back of a

@@ -18,7 +18,10 @@ type Room struct {
 	SchoolName string
 	Number     int // 1.. within the school
 	Capacity   int
-	Candidates int // how many seats are taken
+	Candidates int // how many seats are taken (withdrawn candidates keep theirs)
+	Withdrawn  int // of them, withdrawn (退出)
+	// Supplementary: added after the freeze for late candidates.
+	Supplementary bool
 }
 
 // UpsertRooms makes sure the school has rooms 1..len(capacities) in the
@@ -61,7 +64,9 @@ func DeleteRoomsAfter(ctx context.Context, q TxOrPool, examID, schoolID int64, l
 func ListRooms(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]Room, error) {
 	rows, err := q.Query(ctx, `
 		SELECT r.id, r.exam_id, r.school_id, s.code, s.name, r.number, r.capacity,
-		       (SELECT count(*) FROM candidates c WHERE c.room_id = r.id)
+		       (SELECT count(*) FROM candidates c WHERE c.room_id = r.id),
+		       (SELECT count(*) FROM candidates c WHERE c.room_id = r.id AND c.withdrawn_at IS NOT NULL),
+		       r.supplementary
 		FROM rooms r JOIN schools s ON s.id = r.school_id
 		WHERE r.exam_id = $1 AND ($2 = 0 OR r.school_id = $2)
 		ORDER BY s.code, r.number`, examID, schoolID)
@@ -70,7 +75,8 @@ func ListRooms(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]Room,
 	}
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Room, error) {
 		var r Room
-		err := row.Scan(&r.ID, &r.ExamID, &r.SchoolID, &r.SchoolCode, &r.SchoolName, &r.Number, &r.Capacity, &r.Candidates)
+		err := row.Scan(&r.ID, &r.ExamID, &r.SchoolID, &r.SchoolCode, &r.SchoolName, &r.Number, &r.Capacity, &r.Candidates,
+			&r.Withdrawn, &r.Supplementary)
 		return r, err
 	})
 	if err != nil {

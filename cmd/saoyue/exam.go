@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -82,6 +84,7 @@ func newExamCreateCmd(cfg *Config) *cobra.Command {
 func newExamImportCmd(cfg *Config) *cobra.Command {
 	var files roster.Files
 	var exam string
+	var opts roster.ImportOptions
 	cmd := &cobra.Command{
 		Use:   "import",
 		Short: "Import schools, students and teachers, then allocate the exam's rooms, seats and exam numbers",
@@ -89,7 +92,12 @@ func newExamImportCmd(cfg *Config) *cobra.Command {
 Every file is checked first; if anything is wrong, all problems are listed and
 nothing is imported. With --exam, the schools of the files join the exam and
 rooms, seats and exam numbers are (re)allocated in the same transaction.
-Importing the same files again changes nothing.`,
+Importing the same files again changes nothing.
+
+Once labels are printed the exam numbers are frozen: the import is shown as a
+diff (新增, 退出, 恢复, 信息更正) and applied only with --confirm. Late students
+get new numbers (next free seat of the school's last room, or a supplementary
+room); withdrawn ones keep theirs, marked 退出; no number ever moves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(files.Schools)+len(files.Students)+len(files.Teachers) == 0 {
@@ -104,20 +112,37 @@ Importing the same files again changes nothing.`,
 				return err
 			}
 			defer db.Close()
-			res, err := roster.Import(cmd.Context(), db, r, exam)
+			res, err := roster.ImportWith(cmd.Context(), db, r, exam, opts)
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			out := cmd.OutOrStdout()
+			if res.Diff != nil {
+				res.Diff.Write(out)
+			}
+			if !res.Applied {
+				fmt.Fprintln(out, "未应用：确认无误后加 --confirm 重新运行")
+				return nil
+			}
 			fmt.Fprintf(out, "imported %d schools, %d students, %d teachers\n", res.Schools, res.Students, res.Teachers)
 			if res.Allocation != nil {
 				printAllocation(out, exam, res.Allocation)
+			}
+			if res.Diff != nil && !res.Diff.Empty() {
+				fmt.Fprintln(out, "已应用。")
+				for _, s := range res.Diff.Schools {
+					if len(s.Added) > 0 {
+						fmt.Fprintf(out, "新增考生的条形码：saoyue exam labels --exam %s --school %s --new\n", exam, s.Code)
+					}
+				}
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&exam, "exam", "", "exam code to allocate after the import (empty: only update the roster)")
+	f.BoolVar(&opts.Confirm, "confirm", false, "apply the diff of an exam whose numbers are frozen (labels printed)")
+	f.StringVar(&opts.Actor, "by", os.Getenv("USER"), "who imports (audit log)")
 	f.StringSliceVar(&files.Schools, "schools", nil, "schools file(s): 学校代码/school_code, 学校名称/school_name, 区县/county[, 区县代码/county_code]")
 	f.StringSliceVar(&files.Students, "students", nil, "students file(s): 学校代码, 学籍号/student_no, 姓名/name[, 性别, 年级, 班级]")
 	f.StringSliceVar(&files.Teachers, "teachers", nil, "teachers file(s): 学校代码, 教师编号/teacher_no, 姓名, 学科/subjects (数学;英语)[, 电话/phone]")
@@ -128,7 +153,7 @@ func newExamAllocateCmd(cfg *Config) *cobra.Command {
 	var exam string
 	cmd := &cobra.Command{
 		Use:   "allocate",
-		Short: "Re-run the room, seat and exam-number allocation from the roster in the database",
+		Short: "Re-run the room, seat and exam-number allocation from the roster in the database (refused once labels are printed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := openDB(cmd.Context(), cfg)
@@ -138,7 +163,7 @@ func newExamAllocateCmd(cfg *Config) *cobra.Command {
 			defer db.Close()
 			res, err := roster.AllocateExam(cmd.Context(), db, exam)
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			printAllocation(cmd.OutOrStdout(), exam, res)
 			return nil
@@ -182,9 +207,10 @@ func roomSizes(sizes []int) string {
 
 func newExamLabelsCmd(cfg *Config) *cobra.Command {
 	var exam, dir string
+	var opts roster.PrintOptions
 	cmd := &cobra.Command{
 		Use:   "labels",
-		Short: "Write the barcode label sheets and room lists (PDF, two per school)",
+		Short: "Write the barcode label sheets and room lists (PDF, two per school); printing freezes the exam numbers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
@@ -195,9 +221,9 @@ func newExamLabelsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			paths, err := roster.WriteExamPDFs(cmd.Context(), db, exam, dir)
+			paths, err := roster.WritePDFs(cmd.Context(), db, exam, dir, opts)
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			for _, p := range paths {
 				fmt.Fprintln(cmd.OutOrStdout(), p)
@@ -208,6 +234,9 @@ func newExamLabelsCmd(cfg *Config) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&exam, "exam", "", "exam code")
 	cmd.Flags().StringVar(&dir, "out", "", "output directory (default DATA_DIR/labels/EXAM)")
+	cmd.Flags().StringVar(&opts.School, "school", "", "only this school (code)")
+	cmd.Flags().BoolVar(&opts.NewOnly, "new", false, "labels of the candidates added after the freeze only (EE_SSSS_labels_new.pdf)")
+	cmd.Flags().StringVar(&opts.By, "by", os.Getenv("USER"), "who prints (recorded with the freeze)")
 	_ = cmd.MarkFlagRequired("exam")
 	return cmd
 }
@@ -274,10 +303,42 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Code, n, roomSizes(sizes), span)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return showFreeze(ctx, out, db, e.ID, rooms)
 		},
 	}
 	cmd.Flags().StringVar(&exam, "exam", "", "exam code")
 	_ = cmd.MarkFlagRequired("exam")
 	return cmd
+}
+
+// showFreeze tells whether the numbers are frozen and lists the candidates
+// the freeze's imports touched: the withdrawn (退出, number kept) and the
+// late ones, with supplementary rooms marked.
+func showFreeze(ctx context.Context, out io.Writer, db *store.DB, examID int64, rooms []store.Room) error {
+	at, err := store.NumbersFrozenAt(ctx, db.Pool, examID)
+	if err != nil || at == nil {
+		return err
+	}
+	fmt.Fprintf(out, "考号已锁定（%s 起，条形码已打印）\n", at.Local().Format("2006-01-02 15:04"))
+	for _, r := range rooms {
+		if r.Supplementary {
+			fmt.Fprintf(out, "  补充考场  %s 第%02d考场，%d 人\n", r.SchoolCode, r.Number, r.Candidates)
+		}
+	}
+	cands, err := db.Candidates(ctx, examID)
+	if err != nil {
+		return err
+	}
+	for _, c := range cands {
+		switch {
+		case c.Withdrawn:
+			fmt.Fprintf(out, "  退出  %s %s %s（%s，考号保留）\n", c.ExamNo, c.Name, c.ClassName, c.SchoolCode)
+		case c.AddedAfterFreeze:
+			fmt.Fprintf(out, "  新增  %s %s %s（%s 第%02d考场 %02d号座）\n", c.ExamNo, c.Name, c.ClassName, c.SchoolCode, c.RoomNumber, c.Seat)
+		}
+	}
+	return nil
 }
