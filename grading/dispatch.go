@@ -278,8 +278,8 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 			}
 		}
 		out = marked(mk)
-		// Every mark, first marks included, is in the audit trail; the
-		// row is written last, as the chain's lock lasts to the commit.
+		// Every mark, first marks included, is in the audit trail (the
+		// row joins the hash chain as the transaction commits).
 		return store.InsertAudit(ctx, tx, m.Actor(), "mark.submit", "marking_task", t.ID, nil,
 			map[string]any{"mark": mk.ID, "kind": mk.Kind, "scores": mk.Scores, "total": mk.Total}, "")
 	})

@@ -13,9 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The audit log (DOMAIN rule 3) is append-only and hash-chained: a trigger
-// of migration 0011 numbers each row (seq), stores the previous row's hash
-// and its own, and refuses UPDATE, DELETE and TRUNCATE. Every writer goes
+// The audit log (DOMAIN rule 3) is append-only and hash-chained: a
+// deferred trigger of migration 0011 seals rows as their transaction
+// commits (numbers them, stores the previous row's hash and their own),
+// without waiting when another transaction is sealing (then the next
+// writer, or SealAudit, seals them); triggers refuse UPDATE, DELETE and
+// TRUNCATE. Every writer goes
 // through WriteAudit; VerifyAudit recomputes the chain.
 
 // AuditEntry is one row to write. A nil value is stored as SQL NULL.
@@ -61,8 +64,7 @@ func (a AuditEntry) args() ([]any, error) {
 }
 
 // WriteAudit appends one entry to the audit log in the caller's
-// transaction. The chain's lock is held until that transaction ends, so
-// callers write their audit row as late as they can.
+// transaction; the row joins the chain when the transaction commits.
 func WriteAudit(ctx context.Context, q TxOrPool, a AuditEntry) error {
 	args, err := a.args()
 	if err != nil {
@@ -160,13 +162,28 @@ func (b *AuditBreak) Error() string {
 	return fmt.Sprintf("审计日志第 %d 条（id %d）被改动：%s", b.Seq, b.ID, b.What)
 }
 
+// SealAudit seals the rows still pending (committed while another
+// transaction was sealing), waiting for the chain's lock.
+func SealAudit(ctx context.Context, db *DB) (int64, error) {
+	var n int64
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT pg_advisory_xact_lock(7311, hashtext(current_schema())), audit_log_seal_pending()`).Scan(nil, &n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal audit log: %w", err)
+	}
+	return n, nil
+}
+
 // VerifyAudit walks the chain in seq order and recomputes every hash. It
 // returns how many rows it checked and the first break, nil when whole.
+// A row without seq (committed past the triggers) is a break; call
+// SealAudit first to seal the rows merely pending.
 func VerifyAudit(ctx context.Context, q TxOrPool) (int, *AuditBreak, error) {
 	rows, err := q.Query(ctx, `
-		SELECT seq, id, at, actor, action, entity, entity_id, old_value::text, new_value::text, reason, approved_by,
-		       actor_user_id, approver_user_id, prev_hash, hash
-		FROM audit_log ORDER BY seq`)
+		SELECT COALESCE(seq, 0), id, at, actor, action, entity, entity_id, old_value::text, new_value::text, reason, approved_by,
+		       actor_user_id, approver_user_id, COALESCE(prev_hash, ''), COALESCE(hash, '')
+		FROM audit_log ORDER BY seq NULLS FIRST, id`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read audit log: %w", err)
 	}
@@ -180,6 +197,8 @@ func VerifyAudit(ctx context.Context, q TxOrPool) (int, *AuditBreak, error) {
 		}
 		n++
 		switch {
+		case r.Seq == 0:
+			return n, &AuditBreak{r.Seq, r.ID, "没有序号和哈希（绕过了审计日志的触发器）"}, nil
 		case r.Seq != int64(n):
 			return n, &AuditBreak{r.Seq, r.ID, fmt.Sprintf("序号应为 %d（有条目缺失）", n)}, nil
 		case r.PrevHash != prev:

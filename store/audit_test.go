@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -31,13 +33,41 @@ func TestAuditChain(t *testing.T) {
 		Old: map[string]any{"score": 3}, New: map[string]any{"score": 5, "note": "引号\"与中文"}, Reason: "查分", ApprovedBy: "user:li", ApproverUserID: &uid}); err != nil {
 		t.Fatal(err)
 	}
+	// Rows of one transaction are sealed at its commit, in order; a forged
+	// seq or hash given on insert is ignored.
+	if err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id, seq, hash) VALUES ('x', 'a', 'e', '1', 99, 'forged')`); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, "x", "b", "e", "2", nil, nil, "", "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A row committed while another transaction seals does not wait: it
+	// stays pending until the next writer or SealAudit seals it.
+	holder, err := p.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_xact_lock(7311, hashtext(current_schema()))`); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Audit(ctx, p, "x", "c", "e", "3", nil, nil, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	p.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE seq IS NULL`).Scan(&pending)
+	holder.Rollback(ctx)
+	if sealed, err := store.SealAudit(ctx, db); pending != 1 || err != nil || sealed != 1 {
+		t.Fatalf("pending %d, sealed %d, %v", pending, sealed, err)
+	}
 	n, brk, err := store.VerifyAudit(ctx, p)
-	if err != nil || brk != nil || n != 3 {
+	if err != nil || brk != nil || n != 6 {
 		t.Fatalf("verify: %d rows, break %v, err %v", n, brk, err)
 	}
 	var seqs, firstPrev string
 	p.QueryRow(ctx, `SELECT string_agg(seq::text, ',' ORDER BY id), min(prev_hash) FROM audit_log`).Scan(&seqs, &firstPrev)
-	if seqs != "1,2,3" || firstPrev != store.AuditGenesis {
+	if seqs != "1,2,3,4,5,6" || firstPrev != store.AuditGenesis {
 		t.Errorf("seqs %s, first prev %s", seqs, firstPrev)
 	}
 

@@ -21,6 +21,9 @@ func newAuditCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if _, err := store.SealAudit(cmd.Context(), db); err != nil {
+				return err
+			}
 			n, brk, err := store.VerifyAudit(cmd.Context(), db.Pool)
 			if err != nil {
 				return err

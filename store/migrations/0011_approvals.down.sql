@@ -6,9 +6,12 @@ ALTER TABLE exceptions
     DROP COLUMN IF EXISTS rejected_by;
 DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
 DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log;
-DROP TRIGGER IF EXISTS audit_log_chain ON audit_log;
+DROP TRIGGER IF EXISTS audit_log_seal ON audit_log;
+DROP TRIGGER IF EXISTS audit_log_unsealed ON audit_log;
 DROP FUNCTION IF EXISTS audit_log_refuse();
-DROP FUNCTION IF EXISTS audit_log_chain();
+DROP FUNCTION IF EXISTS audit_log_seal();
+DROP FUNCTION IF EXISTS audit_log_seal_pending();
+DROP FUNCTION IF EXISTS audit_log_unsealed();
 DROP FUNCTION IF EXISTS audit_log_hash(text, audit_log);
 DROP FUNCTION IF EXISTS audit_log_canonical(audit_log);
 ALTER TABLE audit_log

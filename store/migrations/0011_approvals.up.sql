@@ -47,33 +47,68 @@ BEGIN
     END LOOP;
 END $$;
 
-ALTER TABLE audit_log
-    ALTER COLUMN seq SET NOT NULL,
-    ALTER COLUMN prev_hash SET NOT NULL,
-    ALTER COLUMN hash SET NOT NULL;
-
--- Every insert, from whichever writer, is chained: one at a time per
--- schema (the lock is held to the end of the inserting transaction, so
--- writers insert their audit row last).
-CREATE FUNCTION audit_log_chain() RETURNS trigger
+-- Every insert, from whichever writer, is chained: numbered, given the
+-- previous row's hash and its own ("sealed"). Rows are sealed as their
+-- transaction commits, by a deferred trigger that seals every committed or
+-- own row still pending. When another transaction is sealing at that very
+-- moment, the trigger does not wait for it (that would make every mark
+-- wait for every other mark's commit): the row is sealed by the next
+-- writer, or by `saoyue audit verify`, which seals what is pending first.
+CREATE FUNCTION audit_log_unsealed() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    last_seq bigint;
-    last_hash text;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7311, hashtext(TG_TABLE_SCHEMA));
-    SELECT seq, hash INTO last_seq, last_hash FROM audit_log ORDER BY seq DESC LIMIT 1;
-    NEW.seq := COALESCE(last_seq, 0) + 1;
-    NEW.prev_hash := COALESCE(last_hash, repeat('0', 64));
-    NEW.hash := audit_log_hash(NEW.prev_hash, NEW);
+    NEW.seq := NULL; NEW.prev_hash := NULL; NEW.hash := NULL;  -- only the seal sets them
     RETURN NEW;
 END $$;
-CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
+CREATE TRIGGER audit_log_unsealed BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_unsealed();
 
+-- audit_log_seal_pending seals the pending rows in id order; the caller
+-- holds the chain's lock. It returns how many it sealed.
+CREATE FUNCTION audit_log_seal_pending() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    r audit_log;
+    last_seq bigint;
+    last_hash text;
+    n bigint := 0;
+BEGIN
+    SELECT seq, hash INTO last_seq, last_hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
+    last_seq := COALESCE(last_seq, 0);
+    last_hash := COALESCE(last_hash, repeat('0', 64));
+    PERFORM set_config('saoyue.audit_sealing', 'on', true);
+    FOR r IN SELECT * FROM audit_log WHERE seq IS NULL ORDER BY id LOOP
+        last_seq := last_seq + 1;
+        r.seq := last_seq;
+        r.prev_hash := last_hash;
+        r.hash := audit_log_hash(last_hash, r);
+        UPDATE audit_log SET seq = r.seq, prev_hash = r.prev_hash, hash = r.hash WHERE id = r.id;
+        last_hash := r.hash;
+        n := n + 1;
+    END LOOP;
+    PERFORM set_config('saoyue.audit_sealing', 'off', true);
+    RETURN n;
+END $$;
+
+CREATE FUNCTION audit_log_seal() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_try_advisory_xact_lock(7311, hashtext(TG_TABLE_SCHEMA)) THEN
+        PERFORM audit_log_seal_pending();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER audit_log_seal AFTER INSERT ON audit_log
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_log_seal();
+
+-- A sealed row never changes or goes.
 CREATE FUNCTION audit_log_refuse() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND current_setting('saoyue.audit_sealing', true) = 'on' THEN
+        RETURN NEW;  -- the seal of a pending row
+    END IF;
     RAISE EXCEPTION '审计日志只能追加，不能修改或删除 (audit_log is append-only: % refused)', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END $$;
