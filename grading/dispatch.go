@@ -278,7 +278,10 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 			}
 		}
 		out = marked(mk)
-		return nil
+		// Every mark, first marks included, is in the audit trail (the
+		// row joins the hash chain as the transaction commits).
+		return store.InsertAudit(ctx, tx, m.Actor(), "mark.submit", "marking_task", t.ID, nil,
+			map[string]any{"mark": mk.ID, "kind": mk.Kind, "scores": mk.Scores, "total": mk.Total}, "")
 	})
 	return out, err
 }

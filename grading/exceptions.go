@@ -41,10 +41,24 @@ func (r ExceptionResolution) changesValue() bool {
 	return r.Action == ActionExamNo || r.Action == ActionAnswer || r.Action == ActionBlank
 }
 
-// ResolveException records a technician's decision. A decision that
-// changes a machine-read value waits for an approver; the others take
-// effect at once. Every decision is in the audit log.
+// ResolveException records a technician's decision under a name (a
+// scanning station's). Prefer ResolveExceptionBy, which names the account.
 func ResolveException(ctx context.Context, db *store.DB, id int64, actor string, res ExceptionResolution) (*store.Exception, error) {
+	return resolveException(ctx, db, id, actor, nil, res)
+}
+
+// ResolveExceptionBy records a signed-in technician's decision. A decision
+// that changes a machine-read value waits for a second account with the
+// approver role; the others take effect at once. Every decision is in the
+// audit log.
+func ResolveExceptionBy(ctx context.Context, db *store.DB, id int64, u *store.User, res ExceptionResolution) (*store.Exception, error) {
+	if u == nil {
+		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请先登录")
+	}
+	return resolveException(ctx, db, id, AccountActor(u), &u.ID, res)
+}
+
+func resolveException(ctx context.Context, db *store.DB, id int64, actor string, userID *int64, res ExceptionResolution) (*store.Exception, error) {
 	res.Reason = strings.TrimSpace(res.Reason)
 	switch res.Action {
 	case ActionExamNo:
@@ -93,7 +107,7 @@ func ResolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		}
 		body, _ := json.Marshal(res)
 		e.Resolution = body
-		e.RequestedBy = &actor
+		e.RequestedBy, e.RequestedByUserID = &actor, userID
 		if res.changesValue() {
 			e.Status = "pending_approval"
 		} else {
@@ -103,22 +117,30 @@ func ResolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		if err := store.SetExceptionState(ctx, tx, e); err != nil {
 			return err
 		}
-		if err := store.Audit(ctx, tx, actor, "exception."+res.Action, "exception", strconv.FormatInt(id, 10),
-			map[string]string{"kind": e.Kind, "reason": e.Reason}, res, res.Reason, ""); err != nil {
-			return err
-		}
 		out = e
-		return nil
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: "exception." + res.Action, Entity: "exception",
+			EntityID: strconv.FormatInt(id, 10), Old: map[string]string{"kind": e.Kind, "reason": e.Reason}, New: res,
+			Reason: res.Reason, ActorUserID: userID})
 	})
 	return out, err
 }
 
-// ApproveException is the approver's decision on a pending change. On
-// approval the change is applied (the corrected answer overrides the
-// reading, or the page joins the named candidate's card), the card is
-// scored again, and the audit log records who asked, who approved, the old
-// and the new value and why. Nobody approves their own request.
-func ApproveException(ctx context.Context, db *store.DB, id int64, approver string, approve bool, note string) error {
+// ApproveException is a signed-in approver's decision on a pending
+// change. On approval the change is applied (the corrected answer
+// overrides the reading, or the page joins the named candidate's card),
+// the card is scored again, and the audit log records who asked, who
+// approved (both accounts), the old and the new value and why. Nobody
+// approves their own request. A rejection needs a note; the exception is
+// open again and the technician sees the note.
+func ApproveException(ctx context.Context, db *store.DB, id int64, approver *store.User, approve bool, note string) error {
+	if err := checkApprover(approver); err != nil {
+		return err
+	}
+	note = strings.TrimSpace(note)
+	if !approve && note == "" {
+		return saoyue.Errorf(saoyue.EINVALID, "驳回时请写明理由，技术员会在异常页上看到")
+	}
+	me := AccountActor(approver)
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		e, err := store.GetException(ctx, tx, id, true)
 		if errors.Is(err, store.ErrExceptionNotFound) {
@@ -130,7 +152,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 		if e.Status != "pending_approval" {
 			return saoyue.Errorf(saoyue.ECONFLICT, "异常 %d 没有待审核的更改", id)
 		}
-		if e.RequestedBy != nil && *e.RequestedBy == approver {
+		if e.RequestedByUserID != nil && *e.RequestedByUserID == approver.ID || e.RequestedBy != nil && *e.RequestedBy == me {
 			return saoyue.Errorf(saoyue.EFORBIDDEN, "不能审核自己提交的更改，请由另一位审核人审核")
 		}
 		var res ExceptionResolution
@@ -142,65 +164,79 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver stri
 			requester = *e.RequestedBy
 		}
 		if !approve {
-			e.Status, e.Resolution, e.RequestedBy = "open", nil, nil
+			requesterID := e.RequestedByUserID
+			e.Status, e.Resolution, e.RequestedBy, e.RequestedByUserID = "open", nil, nil, nil
+			e.RejectNote, e.RejectedBy = note, &me
 			if err := store.SetExceptionState(ctx, tx, e); err != nil {
 				return err
 			}
-			return store.Audit(ctx, tx, approver, "exception.reject", "exception", strconv.FormatInt(id, 10), res, nil, note, approver)
+			return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: me, Action: "exception.reject", Entity: "exception",
+				EntityID: strconv.FormatInt(id, 10), Old: res, Reason: note, ApprovedBy: me,
+				ActorUserID: requesterID, ApproverUserID: &approver.ID})
 		}
-		var cardID int64
-		var oldValue, newValue any
-		switch res.Action {
-		case ActionAnswer, ActionBlank:
-			cardID = *e.CardID
-			resp, err := store.CardResponses(ctx, tx, cardID)
-			if err != nil {
-				return err
-			}
-			answer := res.Answer
-			if res.Action == ActionBlank {
-				answer = ""
-			}
-			oldValue = map[string]any{"item": res.Item, "read": resp[res.Item].Chosen, "status": resp[res.Item].Status}
-			newValue = map[string]any{"item": res.Item, "answer": answer}
-			if err := store.SetAnswerOverride(ctx, tx, cardID, res.Item, answer, requester, approver); err != nil {
-				return err
-			}
-		case ActionExamNo:
-			value, barcode, grid, err := store.PageExamNo(ctx, tx, *e.PageID)
-			if err != nil {
-				return err
-			}
-			oldValue = map[string]string{"exam_no": value, "barcode": barcode, "grid": grid}
-			newValue = map[string]string{"exam_no": res.ExamNo}
-			cardID, err = store.AssignPageExamNo(ctx, tx, *e.PageID, res.ExamNo)
-			var refused *store.AttachRefusedError
-			switch {
-			case errors.As(err, &refused):
-				return saoyue.Errorf(saoyue.EINVALID, "%s，不能把这一页归到该考生", refused.Reason)
-			case errors.Is(err, store.ErrNotInRoster):
-				return saoyue.Errorf(saoyue.EINVALID, "考号 %s 不在本次考试的考生名单中", res.ExamNo)
-			case errors.Is(err, store.ErrDuplicatePage):
-				return saoyue.Errorf(saoyue.ECONFLICT, "考号 %s 已有这一页答题卡，请先处理重复卡", res.ExamNo)
-			case err != nil:
-				return err
-			}
-		}
-		e.Status, e.ResolvedBy, e.ApprovedBy = "resolved", &requester, &approver
-		if err := store.SetExceptionState(ctx, tx, e); err != nil {
+		oldValue, newValue, cardID, err := applyException(ctx, tx, e, res, requester, me)
+		if err != nil {
 			return err
 		}
-		if err := store.Audit(ctx, tx, requester, "exception.apply."+res.Action, "exception", strconv.FormatInt(id, 10),
-			oldValue, newValue, res.Reason+noteSuffix(note), approver); err != nil {
+		e.Status, e.ResolvedBy, e.ApprovedBy, e.ApprovedByUserID = "resolved", &requester, &me, &approver.ID
+		e.RejectNote = ""
+		if err := store.SetExceptionState(ctx, tx, e); err != nil {
 			return err
 		}
 		in, err := store.ReadCardToScore(ctx, tx, cardID, true)
 		if err != nil {
 			return err
 		}
-		_, err = scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses)
-		return err
+		if _, err := scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses); err != nil {
+			return err
+		}
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: requester, Action: "exception.apply." + res.Action, Entity: "exception",
+			EntityID: strconv.FormatInt(id, 10), Old: oldValue, New: newValue, Reason: res.Reason + noteSuffix(note),
+			ApprovedBy: me, ActorUserID: e.RequestedByUserID, ApproverUserID: &approver.ID})
 	})
+}
+
+// applyException applies an approved change of a machine-read value and
+// returns the old and new value for the audit log, and the card to score.
+func applyException(ctx context.Context, tx pgx.Tx, e *store.Exception, res ExceptionResolution, requester, approver string) (oldValue, newValue any, cardID int64, err error) {
+	switch res.Action {
+	case ActionAnswer, ActionBlank:
+		cardID = *e.CardID
+		resp, err := store.CardResponses(ctx, tx, cardID)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		answer := res.Answer
+		if res.Action == ActionBlank {
+			answer = ""
+		}
+		oldValue = map[string]any{"item": res.Item, "read": resp[res.Item].Chosen, "status": resp[res.Item].Status}
+		newValue = map[string]any{"item": res.Item, "answer": answer}
+		return oldValue, newValue, cardID, store.SetAnswerOverride(ctx, tx, cardID, res.Item, answer, requester, approver)
+	case ActionExamNo:
+		value, barcode, grid, err := store.PageExamNo(ctx, tx, *e.PageID)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		oldValue = map[string]string{"exam_no": value, "barcode": barcode, "grid": grid}
+		newValue = map[string]string{"exam_no": res.ExamNo}
+		cardID, err = store.AssignPageExamNo(ctx, tx, *e.PageID, res.ExamNo)
+		var refused *store.AttachRefusedError
+		switch {
+		case errors.As(err, &refused):
+			return nil, nil, 0, saoyue.Errorf(saoyue.EINVALID, "%s，不能把这一页归到该考生", refused.Reason)
+		case errors.Is(err, store.ErrNotInRoster):
+			return nil, nil, 0, saoyue.Errorf(saoyue.EINVALID, "考号 %s 不在本次考试的考生名单中", res.ExamNo)
+		case errors.Is(err, store.ErrDuplicatePage):
+			return nil, nil, 0, saoyue.Errorf(saoyue.ECONFLICT, "考号 %s 已有这一页答题卡，请先处理重复卡", res.ExamNo)
+		case errors.Is(err, store.ErrPageUnknown):
+			return nil, nil, 0, saoyue.Errorf(saoyue.EINVALID, "这一页的页码（二维码）无法识别，答题卡有多页，无法确定是第几页，请重新扫描这一页")
+		case err != nil:
+			return nil, nil, 0, err
+		}
+		return oldValue, newValue, cardID, nil
+	}
+	return nil, nil, 0, saoyue.Errorf(saoyue.EINVALID, "处理方式 %q 不需要审核", res.Action)
 }
 
 func noteSuffix(note string) string {

@@ -53,32 +53,40 @@ func subjectOf(exam *store.Exam, code string) (store.Subject, error) {
 
 // ScoreChange asks to change one item score of one candidate.
 type ScoreChange struct {
-	Exam       string  // exam code
-	ExamNo     string  // candidate's exam number
-	Subject    string  // subject code
-	Item       string  // objective item number or question group code
-	Score      float64 // the new score
-	Actor      string  // who changes it
-	ApprovedBy string  // who approved it; required once the exam is final
-	Reason     string  // why; always required
-	ReviewID   int64   // the 查分 request that led to it, if any
+	Exam     string      // exam code
+	ExamNo   string      // candidate's exam number
+	Subject  string      // subject code
+	Item     string      // objective item number or question group code
+	Score    float64     // the new score
+	By       *store.User // the signed-in account asking; never a typed name
+	Reason   string      // why; always required
+	ReviewID int64       // the 查分 request that led to it, if any
 }
 
-// ChangeScore changes an item score by hand and writes the audit log, in
-// one transaction. After the exam is final it refuses a change without an
-// approver, or approved by the person making it. It returns the old score
-// (nil when the item had none).
-func ChangeScore(ctx context.Context, db *store.DB, c ScoreChange) (old *float64, err error) {
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
-		old, err = changeScore(ctx, tx, c)
+// ScoreChangeResult says what became of a change.
+type ScoreChangeResult struct {
+	Old      *float64 // the score before (nil when the item had none)
+	Pending  bool     // scores are released: the change waits for an approver
+	ChangeID int64    // the pending change's id (saoyue review approve ID)
+}
+
+// ChangeScore changes an item score by hand, audited, in one transaction.
+// From review on (saoyue.Stage.ScoresReleased) it only proposes the
+// change: a second signed-in account with the approver role applies it
+// through DecideScoreChange. An archived exam is read only.
+func ChangeScore(ctx context.Context, db *store.DB, c ScoreChange) (*ScoreChangeResult, error) {
+	var out *ScoreChangeResult
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = changeScore(ctx, tx, c)
 		return err
 	})
-	return old, err
+	return out, err
 }
 
-func changeScore(ctx context.Context, tx pgx.Tx, c ScoreChange) (*float64, error) {
-	if strings.TrimSpace(c.Actor) == "" {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "改分必须注明操作人")
+func changeScore(ctx context.Context, tx pgx.Tx, c ScoreChange) (*ScoreChangeResult, error) {
+	if c.By == nil {
+		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "改分必须由已登录的账号提出")
 	}
 	if strings.TrimSpace(c.Reason) == "" {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "改分必须说明原因")
@@ -91,65 +99,74 @@ func changeScore(ctx context.Context, tx pgx.Tx, c ScoreChange) (*float64, error
 	if err != nil {
 		return nil, err
 	}
-	// A shared lock: changes go on side by side, but the exam cannot turn
-	// final between this check and the write.
+	// A shared lock: changes go on side by side, but the exam cannot move
+	// on between this check and the write.
 	status, err := store.LockExamStatus(ctx, tx, exam.ID, false)
 	if err != nil {
 		return nil, err
 	}
-	if status == "final" {
-		if strings.TrimSpace(c.ApprovedBy) == "" {
-			return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 成绩已发布，改分需要审核人批准", c.Exam)
-		}
-		if c.ApprovedBy == c.Actor {
-			return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "改分的审核人不能是操作人本人")
-		}
+	stage := saoyue.Stage(status)
+	if stage.AtLeast(saoyue.StageArchived) {
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 已归档，成绩不能再更改", c.Exam)
 	}
-	candidateID, err := store.ReviewCandidateID(ctx, tx, exam.ID, c.ExamNo)
+	ref, err := scoreChangeTarget(ctx, tx, c, exam, subject)
 	if err != nil {
 		return nil, err
 	}
-	if candidateID == 0 {
-		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有考号 %s", c.Exam, c.ExamNo)
-	}
-	max, found, err := store.ItemMaxScore(ctx, tx, subject.ID, c.Item)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "%s 没有第 %s 题", subject.Name, c.Item)
-	}
-	if c.Score < 0 || c.Score > max+eps {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "第 %s 题的分数应在 0 到 %g 之间，不能是 %g", c.Item, max, c.Score)
-	}
-	if c.ReviewID != 0 {
-		r, err := store.GetReviewRequest(ctx, tx, c.ReviewID)
-		if errors.Is(err, store.ErrReviewRequestNotFound) {
-			return nil, saoyue.Errorf(saoyue.ENOTFOUND, "没有查分申请 %d", c.ReviewID)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if r.CandidateID != candidateID || r.SubjectID != subject.ID {
-			return nil, saoyue.Errorf(saoyue.EINVALID, "查分申请 %d 不是考号 %s %s 的", c.ReviewID, c.ExamNo, subject.Name)
-		}
-	}
-	ref := store.ItemScoreRef{CandidateID: candidateID, SubjectID: subject.ID, Item: c.Item}
 	cur, had, err := store.ItemScoreForUpdate(ctx, tx, ref)
 	if err != nil {
 		return nil, err
 	}
-	var old *float64
+	out := &ScoreChangeResult{}
 	if had {
-		old = &cur.Score
+		out.Old = &cur.Score
+	}
+	if stage.ScoresReleased() {
+		return out, proposeScoreChange(ctx, tx, c, ref, out)
 	}
 	err = store.SaveScoreChange(ctx, tx, store.ScoreChangeRecord{
-		Ref: ref, Old: old, New: c.Score, Actor: c.Actor, ApprovedBy: c.ApprovedBy, Reason: c.Reason, ReviewID: c.ReviewID,
+		Ref: ref, Old: out.Old, New: c.Score, Actor: AccountActor(c.By), Reason: c.Reason, ReviewID: c.ReviewID, ActorUserID: &c.By.ID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change score of %s item %s: %w", c.ExamNo, c.Item, err)
 	}
-	return old, nil
+	return out, nil
+}
+
+// scoreChangeTarget checks the candidate, the item, the score's range and
+// the 查分 request, and names the item score to change.
+func scoreChangeTarget(ctx context.Context, tx pgx.Tx, c ScoreChange, exam *store.Exam, subject store.Subject) (store.ItemScoreRef, error) {
+	var ref store.ItemScoreRef
+	candidateID, err := store.ReviewCandidateID(ctx, tx, exam.ID, c.ExamNo)
+	if err != nil {
+		return ref, err
+	}
+	if candidateID == 0 {
+		return ref, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有考号 %s", c.Exam, c.ExamNo)
+	}
+	max, found, err := store.ItemMaxScore(ctx, tx, subject.ID, c.Item)
+	if err != nil {
+		return ref, err
+	}
+	if !found {
+		return ref, saoyue.Errorf(saoyue.ENOTFOUND, "%s 没有第 %s 题", subject.Name, c.Item)
+	}
+	if c.Score < 0 || c.Score > max+eps {
+		return ref, saoyue.Errorf(saoyue.EINVALID, "第 %s 题的分数应在 0 到 %g 之间，不能是 %g", c.Item, max, c.Score)
+	}
+	if c.ReviewID != 0 {
+		r, err := store.GetReviewRequest(ctx, tx, c.ReviewID)
+		if errors.Is(err, store.ErrReviewRequestNotFound) {
+			return ref, saoyue.Errorf(saoyue.ENOTFOUND, "没有查分申请 %d", c.ReviewID)
+		}
+		if err != nil {
+			return ref, err
+		}
+		if r.CandidateID != candidateID || r.SubjectID != subject.ID {
+			return ref, saoyue.Errorf(saoyue.EINVALID, "查分申请 %d 不是考号 %s %s 的", c.ReviewID, c.ExamNo, subject.Name)
+		}
+	}
+	return store.ItemScoreRef{CandidateID: candidateID, SubjectID: subject.ID, Item: c.Item}, nil
 }
 
 // ReviewRequestInput is a 查分 request as a school or candidate makes it.
@@ -210,20 +227,24 @@ func RequestReview(ctx context.Context, db *store.DB, in ReviewRequestInput) (*s
 
 // ReviewAnswer answers a 查分 request, optionally with a new score.
 type ReviewAnswer struct {
-	ID         int64
-	Answer     string
-	AnsweredBy string
-	NewScore   *float64 // nil: the score stands
-	Item       string   // the item to change when the request named the whole subject
-	ApprovedBy string   // needed for a change once the exam is final
+	ID       int64
+	Answer   string
+	By       *store.User // the signed-in account answering
+	NewScore *float64    // nil: the score stands
+	Item     string      // the item to change when the request named the whole subject
 }
 
 // AnswerReview answers an open request. A new score goes through the same
-// audited, approved change as any other, in the same transaction, so a
-// refused change leaves the request open.
+// audited change as any other, in the same transaction, so a refused
+// change leaves the request open. Since requests exist only once scores
+// are released, the change waits for an approver: approved, it marks the
+// request's score changed; rejected, it reopens the request.
 func AnswerReview(ctx context.Context, db *store.DB, a ReviewAnswer) (*store.ReviewRequest, error) {
-	if strings.TrimSpace(a.Answer) == "" || strings.TrimSpace(a.AnsweredBy) == "" {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "答复查分申请要写明答复内容和答复人")
+	if strings.TrimSpace(a.Answer) == "" {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "答复查分申请要写明答复内容")
+	}
+	if a.By == nil {
+		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "答复查分申请必须由已登录的账号进行")
 	}
 	var out store.ReviewRequest
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
@@ -237,6 +258,7 @@ func AnswerReview(ctx context.Context, db *store.DB, a ReviewAnswer) (*store.Rev
 		if r.Status != "open" {
 			return saoyue.Errorf(saoyue.ECONFLICT, "查分申请 %d 已经答复过了", a.ID)
 		}
+		changed := false
 		if a.NewScore != nil {
 			item := r.Item
 			if item == "" {
@@ -245,15 +267,16 @@ func AnswerReview(ctx context.Context, db *store.DB, a ReviewAnswer) (*store.Rev
 			if item == "" {
 				return saoyue.Errorf(saoyue.EINVALID, "查分申请 %d 针对整科，改分时请指明题号", a.ID)
 			}
-			_, err = changeScore(ctx, tx, ScoreChange{
+			res, err := changeScore(ctx, tx, ScoreChange{
 				Exam: r.ExamCode, ExamNo: r.ExamNo, Subject: r.SubjectCode, Item: item, Score: *a.NewScore,
-				Actor: a.AnsweredBy, ApprovedBy: a.ApprovedBy, Reason: "查分: " + a.Answer, ReviewID: r.ID,
+				By: a.By, Reason: "查分: " + a.Answer, ReviewID: r.ID,
 			})
 			if err != nil {
 				return err
 			}
+			changed = !res.Pending
 		}
-		ok, err := store.AnswerReviewRequest(ctx, tx, a.ID, a.Answer, a.AnsweredBy, a.NewScore != nil)
+		ok, err := store.AnswerReviewRequest(ctx, tx, a.ID, a.Answer, AccountActor(a.By), changed)
 		if err != nil {
 			return err
 		}

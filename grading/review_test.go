@@ -7,7 +7,6 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
-	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -48,93 +47,6 @@ func TestReleaseSteps(t *testing.T) {
 	}
 }
 
-func TestChangeScoreRule(t *testing.T) {
-	t.Parallel()
-	db := storetest.New(t)
-	ctx := context.Background()
-	exam := reporttest.SeedSmallExam(t, db, "review")
-	c := grading.ScoreChange{Exam: "21", ExamNo: exam.ExamNos["E"], Subject: "math", Item: "4", Score: 2, Actor: "一小张老师", Reason: "复核发现漏加 1 分"}
-	ref := store.ItemScoreRef{CandidateID: exam.Candidates["E"], SubjectID: exam.Subjects["math"], Item: "4"}
-
-	// Every change needs who and why, and stays within the item.
-	bad := c
-	bad.Reason = ""
-	_, err := grading.ChangeScore(ctx, db, bad)
-	wantCode(t, "no reason", err, saoyue.EINVALID)
-	bad = c
-	bad.Score = 6
-	_, err = grading.ChangeScore(ctx, db, bad)
-	wantCode(t, "above max", err, saoyue.EINVALID)
-	bad = c
-	bad.Item = "9"
-	_, err = grading.ChangeScore(ctx, db, bad)
-	wantCode(t, "unknown item", err, saoyue.ENOTFOUND)
-	bad = c
-	bad.ExamNo = "2101019999"
-	_, err = grading.ChangeScore(ctx, db, bad)
-	wantCode(t, "unknown candidate", err, saoyue.ENOTFOUND)
-
-	// In review, no approver is needed, but the change is audited.
-	old, err := grading.ChangeScore(ctx, db, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if old == nil || *old != 1 {
-		t.Errorf("old score %v, want 1", old)
-	}
-
-	if err := grading.Finalize(ctx, db, "21", "中心李"); err != nil {
-		t.Fatal(err)
-	}
-	// Final: a change without an approver, or approved by oneself, is refused
-	// and changes nothing.
-	c.Score = 3
-	_, err = grading.ChangeScore(ctx, db, c)
-	wantCode(t, "final without approver", err, saoyue.EFORBIDDEN)
-	self := c
-	self.ApprovedBy = c.Actor
-	_, err = grading.ChangeScore(ctx, db, self)
-	wantCode(t, "final approved by oneself", err, saoyue.EFORBIDDEN)
-	res, _, _, _, err := report.Load(ctx, db, "21")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := res.Candidates[4].Subjects[0].Scores[3]; s != 2 {
-		t.Fatalf("after refused changes E's item 4 is %v, want 2", s)
-	}
-
-	c.ApprovedBy = "中心李"
-	if _, err := grading.ChangeScore(ctx, db, c); err != nil {
-		t.Fatal(err)
-	}
-	audit, err := store.ScoreAudit(ctx, db.Pool, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(audit) != 2 {
-		t.Fatalf("audit %+v", audit)
-	}
-	a := audit[1]
-	var oldV, newV map[string]float64
-	_ = json.Unmarshal(a.OldValue, &oldV)
-	_ = json.Unmarshal(a.NewValue, &newV)
-	if a.Actor != "一小张老师" || a.ApprovedBy != "中心李" || a.Reason != c.Reason || oldV["score"] != 2 || newV["score"] != 3 {
-		t.Errorf("audit entry %+v old %v new %v", a, oldV, newV)
-	}
-	if audit[0].ApprovedBy != "" {
-		t.Errorf("first change approved by %q", audit[0].ApprovedBy)
-	}
-
-	// The report sees the new score: E's math is now 0+2+0+3 = 5.
-	r, err := report.Generate(ctx, db, "21", report.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := r.Scores[4].Subjects[0].Total; got != 5 {
-		t.Errorf("E's math in the report %v, want 5", got)
-	}
-}
-
 func TestReviewRequests(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
@@ -171,24 +83,40 @@ func TestReviewRequests(t *testing.T) {
 	if _, err := grading.Advance(ctx, db, grading.AdvanceRequest{ExamCode: "21", Actor: "中心李", Force: true, Reason: "按时发布，查分随后答复"}); err != nil {
 		t.Fatal(err)
 	}
-	// A new score after final needs an approver; the refusal leaves the
-	// request open.
+	// A new score after final needs a signed-in account; it then waits
+	// for a second one with the approver role.
+	zhao := makeAccount(t, db, "zhao", store.RoleLeader)
+	li := makeAccount(t, db, "li", store.RoleApprover)
 	two := 2.0
-	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "复评后加 2 分", AnsweredBy: "题组长赵", NewScore: &two})
-	wantCode(t, "answer with change, no approver", err, saoyue.EFORBIDDEN)
+	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "复评后加 2 分", NewScore: &two})
+	wantCode(t, "answer with change, nobody signed in", err, saoyue.EUNAUTHORIZED)
 	open, err := store.ListReviewRequests(ctx, db.Pool, exam.ID, "open")
 	if err != nil || len(open) != 2 {
 		t.Fatalf("open requests %v %v", open, err)
 	}
-	ans, err := grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "复评后加 2 分", AnsweredBy: "题组长赵", NewScore: &two, ApprovedBy: "中心李"})
+	ans, err := grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "复评后加 2 分", By: zhao, NewScore: &two})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.Status != "answered" || !ans.ScoreChanged || ans.AnsweredBy != "题组长赵" || ans.AnsweredAt == nil {
+	if ans.Status != "answered" || ans.ScoreChanged || ans.AnsweredBy != "user:zhao" || ans.AnsweredAt == nil {
 		t.Errorf("answered %+v", ans)
 	}
+	pending, _ := store.ListScoreChanges(ctx, db.Pool, "pending")
+	if len(pending) != 1 || pending[0].ReviewID == nil || *pending[0].ReviewID != req.ID {
+		t.Fatalf("pending changes %+v", pending)
+	}
+	if err := grading.DecideScoreChange(ctx, db, pending[0].ID, li, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	ans, _ = func() (*store.ReviewRequest, error) {
+		r, err := store.GetReviewRequest(ctx, db.Pool, req.ID)
+		return &r, err
+	}()
+	if !ans.ScoreChanged {
+		t.Errorf("request after approval %+v", ans)
+	}
 	audit, _ := store.ScoreAudit(ctx, db.Pool, store.ItemScoreRef{CandidateID: exam.Candidates["G"], SubjectID: exam.Subjects["math"], Item: "4"})
-	if len(audit) != 1 || audit[0].ApprovedBy != "中心李" {
+	if len(audit) != 1 || audit[0].ApprovedBy != "user:li" || audit[0].Actor != "user:zhao" {
 		t.Fatalf("audit %+v", audit)
 	}
 	var nv map[string]float64
@@ -196,14 +124,14 @@ func TestReviewRequests(t *testing.T) {
 	if nv["score"] != 2 || nv["review_request"] != float64(req.ID) {
 		t.Errorf("audit new value %s", audit[0].NewValue)
 	}
-	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "again", AnsweredBy: "x"})
+	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "again", By: zhao})
 	wantCode(t, "answer twice", err, saoyue.ECONFLICT)
 
 	// A whole-subject request answered without a change; a change would
 	// need the item.
-	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req2.ID, Answer: "x", AnsweredBy: "题组长赵", NewScore: &two, ApprovedBy: "中心李"})
+	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req2.ID, Answer: "x", By: zhao, NewScore: &two})
 	wantCode(t, "whole subject change without item", err, saoyue.EINVALID)
-	ans, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req2.ID, Answer: "经复核，分数无误", AnsweredBy: "题组长赵"})
+	ans, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req2.ID, Answer: "经复核，分数无误", By: zhao})
 	if err != nil || ans.ScoreChanged {
 		t.Fatalf("answer without change: %+v %v", ans, err)
 	}
@@ -211,6 +139,6 @@ func TestReviewRequests(t *testing.T) {
 	if len(all) != 2 || all[0].Status != "answered" || all[1].Answer != "经复核，分数无误" {
 		t.Errorf("all requests %+v", all)
 	}
-	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: 9999, Answer: "x", AnsweredBy: "x"})
+	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: 9999, Answer: "x", By: zhao})
 	wantCode(t, "unknown request", err, saoyue.ENOTFOUND)
 }

@@ -14,15 +14,13 @@ import (
 // that page already), the back side and crops follow. It returns the card.
 func AssignPageExamNo(ctx context.Context, tx pgx.Tx, pageID int64, examNo string) (int64, error) {
 	var batchID, examID, subjectID int64
+	var seq int
 	var pageNo *int
 	err := tx.QueryRow(ctx, `
-		SELECT b.id, b.exam_id, b.subject_id, p.page_no FROM pages p JOIN batches b ON b.id = p.batch_id WHERE p.id = $1`,
-		pageID).Scan(&batchID, &examID, &subjectID, &pageNo)
+		SELECT b.id, b.exam_id, b.subject_id, p.seq, p.page_no FROM pages p JOIN batches b ON b.id = p.batch_id WHERE p.id = $1`,
+		pageID).Scan(&batchID, &examID, &subjectID, &seq, &pageNo)
 	if err != nil {
 		return 0, fmt.Errorf("read page %d: %w", pageID, err)
-	}
-	if pageNo == nil {
-		return 0, fmt.Errorf("page %d was not recognised as a page of a card; rescan it", pageID)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7301, $1::int)`, batchID); err != nil {
 		return 0, err
@@ -47,6 +45,13 @@ func AssignPageExamNo(ctx context.Context, tx pgx.Tx, pageID int64, examNo strin
 		RETURNING id`, subjectID, candidateID, batchID).Scan(&cardID); err != nil {
 		return 0, fmt.Errorf("card for %s: %w", examNo, err)
 	}
+	if pageNo == nil {
+		// The page code was unreadable: the person named the candidate,
+		// so the page is the side that carries the exam number.
+		if pageNo, err = identifyPage(ctx, tx, pageID, batchID, subjectID, seq, cardID); err != nil {
+			return 0, err
+		}
+	}
 	var other int64
 	err = tx.QueryRow(ctx, `SELECT id FROM pages WHERE card_id = $1 AND page_no = $2 AND id <> $3`, cardID, *pageNo, pageID).Scan(&other)
 	if err == nil {
@@ -70,10 +75,39 @@ func AssignPageExamNo(ctx context.Context, tx pgx.Tx, pageID int64, examNo strin
 	return cardID, nil
 }
 
+// identifyPage gives a page whose page code (QR) could not be read its
+// template and page number, so that it can join a card: the template of
+// the sides scanned next to it (or the subject's newest), and the first
+// side, which carries the exam number, unless the card has it already and
+// the next sheet is a later side of the same card.
+func identifyPage(ctx context.Context, tx pgx.Tx, pageID, batchID, subjectID int64, seq int, cardID int64) (*int, error) {
+	var templateID *int64
+	var pageNo *int
+	err := tx.QueryRow(ctx, `
+		SELECT COALESCE(
+			(SELECT template_id FROM pages WHERE batch_id = $1 AND template_id IS NOT NULL AND seq IN ($2 - 1, $2 + 1) ORDER BY seq DESC LIMIT 1),
+			(SELECT id FROM templates WHERE subject_id = $3 ORDER BY version DESC, id DESC LIMIT 1)),
+		CASE WHEN NOT EXISTS (SELECT 1 FROM pages WHERE card_id = $4 AND page_no = 1) THEN 1
+		     ELSE (SELECT n.page_no - 1 FROM pages n WHERE n.batch_id = $1 AND n.seq = $2 + 1 AND n.page_no > 1
+		           AND (n.card_id IS NULL OR n.card_id = $4)) END`,
+		batchID, seq, subjectID, cardID).Scan(&templateID, &pageNo)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("identify page %d: %w", pageID, err)
+	}
+	if templateID == nil || pageNo == nil {
+		return nil, fmt.Errorf("page %d: %w", pageID, ErrPageUnknown)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE pages SET template_id = $2, page_no = $3 WHERE id = $1`, pageID, *templateID, *pageNo); err != nil {
+		return nil, fmt.Errorf("identify page %d: %w", pageID, err)
+	}
+	return pageNo, nil
+}
+
 // Errors of AssignPageExamNo that a person can act on.
 var (
 	ErrNotInRoster   = errors.New("not in the roster")
 	ErrDuplicatePage = errors.New("candidate already has this page")
+	ErrPageUnknown   = errors.New("page code unreadable and the side cannot be told")
 )
 
 // SetAnswerOverride records an approved correction of an item's reading.

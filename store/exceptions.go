@@ -31,6 +31,11 @@ type Exception struct {
 	ApprovedBy  *string
 	CreatedAt   time.Time
 	ResolvedAt  *time.Time
+
+	RequestedByUserID *int64 // the signed-in account that asked for a change
+	ApprovedByUserID  *int64 // the signed-in account that approved it
+	RejectNote        string // the approver's note on the last rejection
+	RejectedBy        *string
 }
 
 // AddException records an exception once: the same problem found again
@@ -60,12 +65,14 @@ func exceptionArgs(e *Exception) []any {
 }
 
 const exceptionColumns = `id, batch_id, page_id, card_id, kind, item_no, reason, detail, status, resolution,
-	requested_by, resolved_by, approved_by, created_at, resolved_at`
+	requested_by, resolved_by, approved_by, created_at, resolved_at,
+	requested_by_user_id, approved_by_user_id, reject_note, rejected_by`
 
 func scanException(r pgx.Row) (*Exception, error) {
 	var e Exception
 	err := r.Scan(&e.ID, &e.BatchID, &e.PageID, &e.CardID, &e.Kind, &e.ItemNo, &e.Reason, &e.Detail, &e.Status,
-		&e.Resolution, &e.RequestedBy, &e.ResolvedBy, &e.ApprovedBy, &e.CreatedAt, &e.ResolvedAt)
+		&e.Resolution, &e.RequestedBy, &e.ResolvedBy, &e.ApprovedBy, &e.CreatedAt, &e.ResolvedAt,
+		&e.RequestedByUserID, &e.ApprovedByUserID, &e.RejectNote, &e.RejectedBy)
 	return &e, err
 }
 
@@ -113,33 +120,12 @@ func GetException(ctx context.Context, q TxOrPool, id int64, forUpdate bool) (*E
 func SetExceptionState(ctx context.Context, q TxOrPool, e *Exception) error {
 	_, err := q.Exec(ctx, `
 		UPDATE exceptions SET status = $2, resolution = $3, requested_by = $4, requested_at = CASE WHEN $4::text IS NULL THEN NULL ELSE COALESCE(requested_at, now()) END,
-			resolved_by = $5, approved_by = $6, resolved_at = CASE WHEN $2 = 'resolved' THEN now() END
-		WHERE id = $1`, e.ID, e.Status, e.Resolution, e.RequestedBy, e.ResolvedBy, e.ApprovedBy)
+			resolved_by = $5, approved_by = $6, resolved_at = CASE WHEN $2 = 'resolved' THEN now() END,
+			requested_by_user_id = $7, approved_by_user_id = $8, reject_note = $9, rejected_by = $10
+		WHERE id = $1`, e.ID, e.Status, e.Resolution, e.RequestedBy, e.ResolvedBy, e.ApprovedBy,
+		e.RequestedByUserID, e.ApprovedByUserID, e.RejectNote, e.RejectedBy)
 	if err != nil {
 		return fmt.Errorf("update exception %d: %w", e.ID, err)
-	}
-	return nil
-}
-
-// Audit writes one entry of the audit log: who, when, old, new, why.
-func Audit(ctx context.Context, q TxOrPool, actor, action, entity, entityID string, oldValue, newValue any, reason, approvedBy string) error {
-	o, err := json.Marshal(oldValue)
-	if err != nil {
-		return err
-	}
-	n, err := json.Marshal(newValue)
-	if err != nil {
-		return err
-	}
-	var appr *string
-	if approvedBy != "" {
-		appr = &approvedBy
-	}
-	_, err = q.Exec(ctx, `
-		INSERT INTO audit_log (actor, action, entity, entity_id, old_value, new_value, reason, approved_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, actor, action, entity, entityID, o, n, reason, appr)
-	if err != nil {
-		return fmt.Errorf("write audit log: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -161,27 +160,8 @@ func SetMarkedItemScore(ctx context.Context, q TxOrPool, cropID int64, final *fl
 // InsertAudit records a change to a score: who, what, old, new, why
 // (DOMAIN rule 3).
 func InsertAudit(ctx context.Context, q TxOrPool, actor, action, entity string, entityID int64, oldValue, newValue any, reason string) error {
-	enc := func(v any) ([]byte, error) {
-		if v == nil {
-			return nil, nil
-		}
-		return json.Marshal(v)
-	}
-	o, err := enc(oldValue)
-	if err != nil {
-		return err
-	}
-	n, err := enc(newValue)
-	if err != nil {
-		return err
-	}
-	_, err = q.Exec(ctx, `
-		INSERT INTO audit_log (actor, action, entity, entity_id, old_value, new_value, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, actor, action, entity, fmt.Sprint(entityID), o, n, reason)
-	if err != nil {
-		return fmt.Errorf("record audit: %w", err)
-	}
-	return nil
+	return WriteAudit(ctx, q, AuditEntry{Actor: actor, Action: action, Entity: entity, EntityID: fmt.Sprint(entityID),
+		Old: oldValue, New: newValue, Reason: reason})
 }
 
 // HistoryEntry is one of a marker's own marks with its task.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -147,6 +146,9 @@ type ScoreChangeRecord struct {
 	ApprovedBy string // required once the exam is final
 	Reason     string
 	ReviewID   int64 // the 查分 request that led to it, 0 if none
+	ChangeID   int64 // the approved pending change, 0 if none
+
+	ActorUserID, ApproverUserID *int64 // the signed-in accounts
 }
 
 // SaveScoreChange writes the new score as a manual one (the machine and
@@ -166,33 +168,19 @@ func SaveScoreChange(ctx context.Context, q TxOrPool, c ScoreChangeRecord) error
 	if c.ReviewID != 0 {
 		newValue["review_request"] = c.ReviewID
 	}
+	if c.ChangeID != 0 {
+		newValue["score_change"] = c.ChangeID
+	}
 	var oldValue any
 	if c.Old != nil {
 		oldValue = map[string]any{"score": *c.Old}
 	}
-	return writeReviewAudit(ctx, q, c.Actor, "change_score", "item_score", c.Ref.String(), oldValue, newValue, c.Reason, c.ApprovedBy)
+	return WriteAudit(ctx, q, AuditEntry{Actor: c.Actor, Action: "change_score", Entity: "item_score", EntityID: c.Ref.String(),
+		Old: oldValue, New: newValue, Reason: c.Reason, ApprovedBy: c.ApprovedBy, ActorUserID: c.ActorUserID, ApproverUserID: c.ApproverUserID})
 }
 
 func writeReviewAudit(ctx context.Context, q TxOrPool, actor, action, entity, entityID string, oldValue, newValue any, reason, approvedBy string) error {
-	o, err := json.Marshal(oldValue)
-	if err != nil {
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	n, err := json.Marshal(newValue)
-	if err != nil {
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	var appr *string
-	if approvedBy != "" {
-		appr = &approvedBy
-	}
-	_, err = q.Exec(ctx, `
-		INSERT INTO audit_log (actor, action, entity, entity_id, old_value, new_value, reason, approved_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, actor, action, entity, entityID, o, n, reason, appr)
-	if err != nil {
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	return nil
+	return Audit(ctx, q, actor, action, entity, entityID, oldValue, newValue, reason, approvedBy)
 }
 
 // ScoreAuditEntry is one line of the audit log.

@@ -161,7 +161,7 @@ func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) 
 		Answer: strings.TrimSpace(r.PostFormValue("answer")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason")),
 	}
-	if _, err := grading.ResolveException(r.Context(), s.DB, id, actorOf(sess.User), res); err != nil {
+	if _, err := grading.ResolveExceptionBy(r.Context(), s.DB, id, sess.User, res); err != nil {
 		if saoyue.ErrorCode(err) == saoyue.EINTERNAL {
 			s.pageError(w, r, err)
 			return

@@ -18,6 +18,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /pages/{id}/image", s.handlePageImage)
 	mux.HandleFunc("GET /approvals", s.handleApprovalsPage)
 	mux.HandleFunc("POST /approvals/{id}", s.handleApprovalDecide)
+	mux.HandleFunc("POST /approvals/scores/{id}", s.handleScoreChangeDecide)
 	mux.HandleFunc("GET /centre", s.handleDashboardPage)
 	mux.HandleFunc("GET /api/centre/dashboard", s.handleDashboardJSON)
 	mux.HandleFunc("GET /centre/stages", s.handleStagesPage)

@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newReportCmd(cfg),
 		newReviewCmd(cfg),
 		newUsersCmd(cfg),
+		newAuditCmd(cfg),
 	)
 	return root
 }

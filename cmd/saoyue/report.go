@@ -183,14 +183,17 @@ func newReviewCmd(cfg *Config) *cobra.Command {
   saoyue review status --exam 21
   saoyue review request --exam 21 --exam-no 2101010105 --subject math --item 26 --by 一小教务处 --reason "..."
   saoyue review list --exam 21 [--open]
-  saoyue review answer --id 3 --by 题组长赵 --answer "复评后加 2 分" --score 8 --approved-by 中心李
-  saoyue review change --exam 21 --exam-no 2101010105 --subject math --item 26 --score 8 --by 中心王 --reason "..." [--approved-by 中心李]
+  saoyue review answer --id 3 --login zhao --answer "复评后加 2 分" --score 8
+  saoyue review change --exam 21 --exam-no 2101010105 --subject math --item 26 --score 8 --login wang --reason "..."
+  saoyue review approve 5 --login li [--reject --note "..."]
 
-Every score change is audited (who, when, old, new, why); once the exam is
-final a change needs an approver other than the person making it.`,
+The acting account's password comes from $SAOYUE_PASSWORD or, with
+--password-stdin, from stdin. Every score change is audited (who, when,
+old, new, why); from review on a change is only proposed, and applied when
+a second account with the approver role approves it.`,
 	}
 	cmd.AddCommand(newReviewStepCmd(cfg, "open"), newReviewStepCmd(cfg, "final"), newReviewStatusCmd(cfg),
-		newReviewRequestCmd(cfg), newReviewListCmd(cfg), newReviewAnswerCmd(cfg), newReviewChangeCmd(cfg))
+		newReviewRequestCmd(cfg), newReviewListCmd(cfg), newReviewAnswerCmd(cfg), newReviewChangeCmd(cfg), newReviewApproveCmd(cfg))
 	return cmd
 }
 
@@ -356,9 +359,10 @@ func printReviewRequests(w io.Writer, rs []store.ReviewRequest) {
 func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 	var a grading.ReviewAnswer
 	var score float64
+	var lf loginFlags
 	cmd := &cobra.Command{
 		Use:   "answer",
-		Short: "Answer a 查分 request, optionally with a new item score",
+		Short: "Answer a 查分 request as a signed-in account; a new score waits for an approver",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("score") {
@@ -369,13 +373,19 @@ func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if a.By, err = lf.user(cmd, db); err != nil {
+				return err
+			}
 			r, err := grading.AnswerReview(cmd.Context(), db, a)
 			if err != nil {
 				return plainError(err)
 			}
 			changed := "score unchanged"
-			if r.ScoreChanged {
+			switch {
+			case r.ScoreChanged:
 				changed = fmt.Sprintf("score changed to %g", score)
+			case a.NewScore != nil:
+				changed = fmt.Sprintf("score change to %g waits for an approver (saoyue review approve)", score)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "answered request %d (%s %s): %s\n", r.ID, r.ExamNo, r.CandidateName, changed)
 			return nil
@@ -384,11 +394,10 @@ func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 	fl := cmd.Flags()
 	fl.Int64Var(&a.ID, "id", 0, "request id (saoyue review list)")
 	fl.StringVar(&a.Answer, "answer", "", "the answer")
-	fl.StringVar(&a.AnsweredBy, "by", "", "who answers")
 	fl.Float64Var(&score, "score", 0, "new score of the item, if the review changes it")
 	fl.StringVar(&a.Item, "item", "", "item to change when the request named the whole subject")
-	fl.StringVar(&a.ApprovedBy, "approved-by", "", "who approved the change (required once the exam is final)")
-	for _, n := range []string{"id", "answer", "by"} {
+	lf.bind(cmd)
+	for _, n := range []string{"id", "answer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
 	return cmd
@@ -396,9 +405,10 @@ func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 
 func newReviewChangeCmd(cfg *Config) *cobra.Command {
 	var c grading.ScoreChange
+	var lf loginFlags
 	cmd := &cobra.Command{
 		Use:   "change",
-		Short: "Change one item score by hand (audited; needs an approver once the exam is final)",
+		Short: "Change one item score as a signed-in account (from review on: a pending change for an approver)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := openDB(cmd.Context(), cfg)
@@ -406,13 +416,21 @@ func newReviewChangeCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			old, err := grading.ChangeScore(cmd.Context(), db, c)
+			if c.By, err = lf.user(cmd, db, store.RoleCentre, store.RoleApprover, store.RoleLeader); err != nil {
+				return err
+			}
+			res, err := grading.ChangeScore(cmd.Context(), db, c)
 			if err != nil {
 				return plainError(err)
 			}
 			was := "no score"
-			if old != nil {
-				was = fmt.Sprintf("%g", *old)
+			if res.Old != nil {
+				was = fmt.Sprintf("%g", *res.Old)
+			}
+			if res.Pending {
+				fmt.Fprintf(cmd.OutOrStdout(), "score change %d: %s %s item %s: %s → %g, waits for an approver (saoyue review approve %d)\n",
+					res.ChangeID, c.ExamNo, c.Subject, c.Item, was, c.Score, res.ChangeID)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s item %s: %s → %g (audited)\n", c.ExamNo, c.Subject, c.Item, was, c.Score)
 			return nil
@@ -424,11 +442,40 @@ func newReviewChangeCmd(cfg *Config) *cobra.Command {
 	fl.StringVar(&c.Subject, "subject", "", "subject code")
 	fl.StringVar(&c.Item, "item", "", "item number or question group")
 	fl.Float64Var(&c.Score, "score", 0, "the new score")
-	fl.StringVar(&c.Actor, "by", "", "who changes it")
 	fl.StringVar(&c.Reason, "reason", "", "why")
-	fl.StringVar(&c.ApprovedBy, "approved-by", "", "who approved it (required once the exam is final)")
-	for _, n := range []string{"exam", "exam-no", "subject", "item", "score", "by", "reason"} {
+	lf.bind(cmd)
+	for _, n := range []string{"exam", "exam-no", "subject", "item", "score", "reason"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	return cmd
+}
+
+func newReviewApproveCmd(cfg *Config) *cobra.Command {
+	var reject bool
+	var note string
+	var lf loginFlags
+	cmd := &cobra.Command{
+		Use:   "approve ID --login L [--reject --note TEXT]",
+		Short: "Approve (or reject) a pending score change as a second signed-in account with the approver role",
+		Args:  cobra.ExactArgs(1),
+		RunE: withID(cfg, "score change", func(cmd *cobra.Command, db *store.DB, id int64) error {
+			u, err := lf.user(cmd, db, store.RoleApprover)
+			if err != nil {
+				return err
+			}
+			if err := grading.DecideScoreChange(cmd.Context(), db, id, u, !reject, note); err != nil {
+				return plainError(err)
+			}
+			verdict := "approved and applied (audited)"
+			if reject {
+				verdict = "rejected; nothing changed"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "score change %d: %s\n", id, verdict)
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&reject, "reject", false, "reject the change")
+	cmd.Flags().StringVar(&note, "note", "", "the approver's note (required to reject)")
+	lf.bind(cmd)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saoyue/saoyue/report/reporttest"
+	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -61,6 +64,15 @@ func TestReportAndReviewCommands(t *testing.T) {
 		t.Errorf("settings: %v\n%s", err, out)
 	}
 
+	// Score changes are made by signed-in accounts, never typed names.
+	pw := "--password-stdin"
+	for _, login := range []string{"wang", "li"} {
+		hash, _ := bcrypt.GenerateFromPassword([]byte("Pass-1234"), bcrypt.MinCost)
+		if err := store.CreateUser(context.Background(), db.Pool, &store.User{Login: login, PasswordHash: string(hash),
+			Roles: []string{store.RoleCentre, store.RoleApprover}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	steps := []struct {
 		args []string
 		want string
@@ -71,14 +83,26 @@ func TestReportAndReviewCommands(t *testing.T) {
 		{[]string{"request", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--by", "一小", "--reason", "少给分"}, "logged request 1", false},
 		// An unanswered 查分 request holds the exam in review.
 		{[]string{"final", "--exam", "21", "--by", "中心王"}, "1 个查分申请还没有答复", true},
-		{[]string{"answer", "--id", "1", "--by", "组长", "--answer", "加 1 分", "--score", "2", "--approved-by", "中心李"}, "score changed to 2", false},
+		{[]string{"answer", "--id", "1", "--login", "wang", pw, "--answer", "加 1 分", "--score", "2"}, "waits for an approver", false},
+		{[]string{"approve", "1", "--login", "li", pw}, "approved and applied", false},
 		{[]string{"final", "--exam", "21", "--by", "中心王"}, "is final", false},
-		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--by", "中心王", "--reason", "r"}, "需要审核人批准", true},
+		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--by", "中心王", "--approved-by", "中心李", "--reason", "r"}, "unknown flag: --by", true},
+		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--login", "wang", "--reason", "r"}, "请提供账号和密码", true},
+		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--login", "wang", pw, "--reason", "r"}, "score change 2:", false},
+		{[]string{"approve", "2", "--login", "wang", pw}, "不能审核自己提交的更改", true},
+		{[]string{"approve", "2", "--login", "li", pw}, "approved and applied", false},
 		{[]string{"list", "--exam", "21"}, "answered", false},
 		{[]string{"status", "--exam", "21"}, "0 open 查分 requests", false},
 	}
+	wrong := newReviewCmd(cfg)
+	wrong.SetIn(strings.NewReader("wrong\n"))
+	if out, err := runCmd(t, wrong, "approve", "1", "--login", "li", pw); err == nil || !strings.Contains(err.Error(), "账号或密码不正确") {
+		t.Errorf("wrong password: %v\n%s", err, out)
+	}
 	for _, s := range steps {
-		out, err := runCmd(t, newReviewCmd(cfg), s.args...)
+		cmd := newReviewCmd(cfg)
+		cmd.SetIn(strings.NewReader("Pass-1234\n"))
+		out, err := runCmd(t, cmd, s.args...)
 		if s.fail {
 			if err == nil || !strings.Contains(err.Error(), s.want) {
 				t.Errorf("review %s: want failure %q, got %v\n%s", s.args[0], s.want, err, out)

@@ -180,13 +180,17 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 	list.Flags().StringVar(&status, "status", "unresolved", "status filter; empty for all")
 
 	var res grading.ExceptionResolution
-	var by string
+	var by loginFlags
 	resolve := &cobra.Command{
-		Use:   "resolve ID --action exam_no|answer|blank|accept|rescan|void [--exam-no X] [--item N --answer B] --reason WHY",
+		Use:   "resolve ID --login L --action exam_no|answer|blank|accept|rescan|void [--exam-no X] [--item N --answer B] --reason WHY",
 		Short: "Resolve an exception; changes of machine-read values wait for an approver",
 		Args:  cobra.ExactArgs(1),
 		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
-			e, err := grading.ResolveException(cmd.Context(), db, id, by, res)
+			u, err := by.user(cmd, db, store.RoleTechnician, store.RoleCentre)
+			if err != nil {
+				return err
+			}
+			e, err := grading.ResolveExceptionBy(cmd.Context(), db, id, u, res)
 			if err != nil {
 				return cliError(err)
 			}
@@ -199,16 +203,21 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 	resolve.Flags().IntVar(&res.Item, "item", 0, "item number (action answer/blank; default the exception's item)")
 	resolve.Flags().StringVar(&res.Answer, "answer", "", "the corrected answer, e.g. B or AC (action answer)")
 	resolve.Flags().StringVar(&res.Reason, "reason", "", "why (required for changes; audit log)")
-	resolve.Flags().StringVar(&by, "by", os.Getenv("USER"), "who resolves (audit log)")
+	by.bind(resolve)
 
 	var reject bool
 	var note string
+	var approver loginFlags
 	approve := &cobra.Command{
-		Use:   "approve ID [--reject] [--note TEXT]",
-		Short: "Approve (or reject) a pending change; the approver must not be the requester",
+		Use:   "approve ID --login L [--reject --note TEXT]",
+		Short: "Approve (or reject) a pending change as a signed-in approver other than the requester",
 		Args:  cobra.ExactArgs(1),
 		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
-			if err := grading.ApproveException(cmd.Context(), db, id, by, !reject, note); err != nil {
+			u, err := approver.user(cmd, db, store.RoleApprover)
+			if err != nil {
+				return err
+			}
+			if err := grading.ApproveException(cmd.Context(), db, id, u, !reject, note); err != nil {
 				return cliError(err)
 			}
 			verdict := "approved and applied"
@@ -220,8 +229,8 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		}),
 	}
 	approve.Flags().BoolVar(&reject, "reject", false, "reject the change")
-	approve.Flags().StringVar(&note, "note", "", "the approver's note")
-	approve.Flags().StringVar(&by, "by", os.Getenv("USER"), "who approves (audit log)")
+	approve.Flags().StringVar(&note, "note", "", "the approver's note (required to reject; the technician sees it)")
+	approver.bind(approve)
 
 	reconcile := &cobra.Command{
 		Use:   "reconcile BATCH",
