@@ -316,45 +316,65 @@ type GroupSettings struct {
 }
 
 // ConfigureGroup checks and saves a group's marking settings. The mode can
-// change only before the group's first mark: tasks are cut per mode.
+// change until the group's first mark; the group's tasks are then cut to
+// the new mode (second rounds added, or voided) in the same transaction.
 func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSettings) (*store.MarkingGroup, error) {
-	switch {
-	case s.Mode != "1+0" && s.Mode != "2+1":
-		return nil, saoyue.Errorf(saoyue.EINVALID, "Mode must be 1+0 or 2+1.")
-	case s.FinalRule != "mean" && s.FinalRule != "arbiter":
-		return nil, saoyue.Errorf(saoyue.EINVALID, "The final rule must be mean or arbiter.")
-	case s.Compare != "gt" && s.Compare != "ge":
-		return nil, saoyue.Errorf(saoyue.EINVALID, "The comparison must be gt (>) or ge (>=).")
-	case s.Arbiter != "marker" && s.Arbiter != "leader":
-		return nil, saoyue.Errorf(saoyue.EINVALID, "The arbiter must be marker or leader.")
-	case s.Tolerance < 0 || s.Compare == "ge" && s.Tolerance == 0:
-		return nil, saoyue.Errorf(saoyue.EINVALID, "The tolerance must be at least 0 (above 0 with >=).")
-	case s.RemarkShare < 0 || s.RemarkShare > 1 || s.ControlShare < 0 || s.ControlShare > 1:
-		return nil, saoyue.Errorf(saoyue.EINVALID, "Shares are fractions between 0 and 1.")
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	var g *store.MarkingGroup
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := store.LockMarkingGroup(ctx, tx, groupID); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组。")
+			}
+			return err
+		}
 		var err error
 		if g, err = store.GetMarkingGroup(ctx, tx, groupID); err != nil {
 			return storeErr(err)
 		}
-		if g.Mode != s.Mode {
-			p, err := store.ListGroupProgress(ctx, tx, g.SubjectID)
+		modeChanged := g.Mode != s.Mode
+		if modeChanged {
+			marked, err := store.GroupHasMarks(ctx, tx, g.ID)
 			if err != nil {
 				return err
 			}
-			for _, gp := range p {
-				if gp.GroupID == g.ID && gp.Tasks > 0 {
-					return saoyue.Errorf(saoyue.ECONFLICT, "Group %s already has marking tasks: its mode can no longer change.", g.Code)
-				}
+			if marked {
+				return saoyue.Errorf(saoyue.ECONFLICT, "该题组已有评分，不能再改评卷模式。")
 			}
 		}
 		g.Mode, g.Tolerance, g.FinalRule, g.Compare, g.Arbiter = s.Mode, s.Tolerance, s.FinalRule, s.Compare, s.Arbiter
 		g.RemarkShare, g.ControlShare = s.RemarkShare, s.ControlShare
-		return store.UpdateMarkingSettings(ctx, tx, g)
+		if err := store.UpdateMarkingSettings(ctx, tx, g); err != nil {
+			return err
+		}
+		if modeChanged {
+			_, _, err = store.SetGroupRounds(ctx, tx, g.ID, g.Mode)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return g, nil
+}
+
+// check validates the settings with the reasons in Chinese.
+func (s GroupSettings) check() error {
+	switch {
+	case s.Mode != "1+0" && s.Mode != "2+1":
+		return saoyue.Errorf(saoyue.EINVALID, "评卷模式只能是 1+0 或 2+1。")
+	case s.FinalRule != "mean" && s.FinalRule != "arbiter":
+		return saoyue.Errorf(saoyue.EINVALID, "最终分规则只能是取平均（mean）或以仲裁分为准（arbiter）。")
+	case s.Compare != "gt" && s.Compare != "ge":
+		return saoyue.Errorf(saoyue.EINVALID, "误差比较只能是大于（gt）或大于等于（ge）。")
+	case s.Arbiter != "marker" && s.Arbiter != "leader":
+		return saoyue.Errorf(saoyue.EINVALID, "仲裁人只能是第三位阅卷教师（marker）或题组长（leader）。")
+	case s.Tolerance < 0 || s.Compare == "ge" && s.Tolerance == 0:
+		return saoyue.Errorf(saoyue.EINVALID, "误差阈值不能小于 0（按大于等于比较时须大于 0）。")
+	case s.RemarkShare < 0 || s.RemarkShare > 1 || s.ControlShare < 0 || s.ControlShare > 1:
+		return saoyue.Errorf(saoyue.EINVALID, "回评和质控比例须在 0 到 1 之间。")
+	}
+	return nil
 }

@@ -83,10 +83,10 @@ func autoAssign(in planInput) (map[int64]int64, error) {
 	if len(in.teachers) < need {
 		var names []string
 		for _, s := range slots {
-			names = append(names, fmt.Sprintf("%s (%s: %d)", s.g.Code, s.g.Mode, s.size))
+			names = append(names, fmt.Sprintf("题组 %s（%s，%d 名）", s.g.Code, s.g.Mode, s.size))
 		}
-		return nil, saoyue.Errorf(saoyue.EINVALID, "%d teachers cannot staff %d groups, which need at least %d: %s.",
-			len(in.teachers), len(slots), need, strings.Join(names, ", "))
+		return nil, saoyue.Errorf(saoyue.EINVALID, "%d 名教师不够 %d 个题组使用，至少需要 %d 名：%s。",
+			len(in.teachers), len(slots), need, strings.Join(names, "，"))
 	}
 	for extra := len(in.teachers) - need; extra > 0; extra-- {
 		best := slots[0]
@@ -183,16 +183,16 @@ func checkGroup(g *store.MarkingGroup, answers map[int64]int, markers []store.Ma
 		}
 		switch {
 		case others == 0:
-			lacking = append(lacking, fmt.Sprintf("no marker from another school for the %d answers of school %s", answers[s], schoolCode[s]))
+			lacking = append(lacking, fmt.Sprintf("学校 %s 的 %d 份答案没有外校教师可评（现有阅卷教师都来自该校）", schoolCode[s], answers[s]))
 		case g.Mode == "2+1" && len(otherSchools) < 2:
-			lacking = append(lacking, fmt.Sprintf("2+1 needs markers of two other schools for school %s's answers", schoolCode[s]))
+			lacking = append(lacking, fmt.Sprintf("2+1 双评：学校 %s 的答案须由另外两所学校的教师各评一次，现只有 %d 所外校的教师", schoolCode[s], len(otherSchools)))
 		case g.Mode == "2+1" && g.Arbiter == "marker" && others < 3:
-			lacking = append(lacking, fmt.Sprintf("2+1 needs a third marker from another school to arbitrate school %s's answers", schoolCode[s]))
+			lacking = append(lacking, fmt.Sprintf("2+1 双评：学校 %s 的答案还需要第三位外校教师仲裁", schoolCode[s]))
 		case g.Mode == "2+1" && g.Arbiter == "leader" && leaders == 0:
-			lacking = append(lacking, fmt.Sprintf("no leader from another school to arbitrate school %s's answers", schoolCode[s]))
+			lacking = append(lacking, fmt.Sprintf("由题组长仲裁，但没有外校题组长可仲裁学校 %s 的答案", schoolCode[s]))
 		}
 		if leaders == 0 && others > 0 {
-			warnings = append(warnings, fmt.Sprintf("group %s: no leader from another school for school %s's problem answers", g.Code, schoolCode[s]))
+			warnings = append(warnings, fmt.Sprintf("题组 %s：没有外校题组长处理学校 %s 的问题卷", g.Code, schoolCode[s]))
 		}
 		// Markers pull work, so the load evens out as long as no school's
 		// share of the answers exceeds the others' share of the markers.
@@ -200,7 +200,7 @@ func checkGroup(g *store.MarkingGroup, answers map[int64]int, markers []store.Ma
 			ansShare := float64(answers[s]) / float64(total)
 			capShare := float64(others) / float64(len(markers))
 			if ansShare > capShare+0.1 {
-				warnings = append(warnings, fmt.Sprintf("group %s: school %s has %.0f%% of the answers but only %.0f%% of the markers are from other schools; they will finish last",
+				warnings = append(warnings, fmt.Sprintf("题组 %s：学校 %s 的答案占 %.0f%%，外校阅卷教师只占 %.0f%%，这些答案会最后评完",
 					g.Code, schoolCode[s], 100*ansShare, 100*capShare))
 			}
 		}
@@ -215,7 +215,7 @@ func loadPlanInput(ctx context.Context, q store.TxOrPool, subjectID int64) (plan
 		return in, nil, err
 	}
 	if len(in.groups) == 0 {
-		return in, nil, saoyue.Errorf(saoyue.EINVALID, "The subject has no question groups to mark yet: register its template first.")
+		return in, nil, saoyue.Errorf(saoyue.EINVALID, "该学科还没有可评的题组：请先登记答题卡模板。")
 	}
 	counts, err := store.CountGroupAnswers(ctx, q, subjectID)
 	if err != nil {
@@ -265,14 +265,15 @@ func buildPlan(subjectID int64, in planInput, as []store.MarkingAssignment, code
 		var warn []string
 		pg.Lacking, warn = checkGroup(g, in.answers[g.ID], pg.Markers, codes)
 		if len(pg.Markers) == 0 {
-			pg.Lacking = append(pg.Lacking, "no markers")
+			pg.Lacking = append(pg.Lacking, "没有阅卷教师")
 		}
 		for _, l := range pg.Lacking {
-			p.Problems = append(p.Problems, fmt.Sprintf("group %s lacks markers: %s", g.Code, l))
+			p.Problems = append(p.Problems, fmt.Sprintf("题组 %s：%s", g.Code, l))
 		}
 		p.Warnings = append(p.Warnings, warn...)
 		p.Groups = append(p.Groups, pg)
 	}
+	singleMarkerWarnings(p)
 	return p
 }
 
@@ -287,19 +288,25 @@ func GeneratePlan(ctx context.Context, db *store.DB, subjectID int64, by string)
 		if err != nil {
 			return err
 		}
-		assign, err := autoAssign(in)
-		if err != nil {
-			return err
-		}
 		var as []store.MarkingAssignment
-		for _, t := range in.teachers {
-			as = append(as, store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: assign[t.ID], Role: RoleMarker,
-				TeacherNo: t.TeacherNo, Name: t.Name, SchoolID: t.SchoolID, SchoolCode: t.SchoolCode})
+		if assign, err := autoAssign(in); err == nil {
+			for _, t := range in.teachers {
+				as = append(as, store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: assign[t.ID], Role: RoleMarker,
+					TeacherNo: t.TeacherNo, Name: t.Name, SchoolID: t.SchoolID, SchoolCode: t.SchoolCode})
+			}
+			pickLeaders(as)
+			plan = buildPlan(subjectID, in, as, codes)
 		}
-		pickLeaders(as)
-		plan = buildPlan(subjectID, in, as, codes)
+		if plan == nil || len(plan.Problems) > 0 {
+			// Too few teachers for the balanced plan: cover each group
+			// with as few as the rules allow.
+			if as, err = coverAssign(subjectID, in, codes); err != nil {
+				return err
+			}
+			plan = buildPlan(subjectID, in, as, codes)
+		}
 		if len(plan.Problems) > 0 {
-			return saoyue.Errorf(saoyue.EINVALID, "The roster cannot staff this subject under the rules: %s.", strings.Join(plan.Problems, "; "))
+			return saoyue.Errorf(saoyue.EINVALID, "按现有教师名单无法安排本学科的阅卷：%s。", strings.Join(plan.Problems, "；"))
 		}
 		return store.ReplaceMarkingAssignments(ctx, tx, subjectID, as, by)
 	})
@@ -329,7 +336,7 @@ func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int
 		role = RoleMarker
 	}
 	if role != RoleMarker && role != RoleLeader {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "The role must be marker or leader.")
+		return nil, saoyue.Errorf(saoyue.EINVALID, "角色只能是阅卷教师或题组长。")
 	}
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		g, err := store.GetMarkingGroup(ctx, tx, groupID)
@@ -337,7 +344,7 @@ func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int
 			return storeErr(err)
 		}
 		if g.SubjectID != subjectID {
-			return saoyue.Errorf(saoyue.EINVALID, "Group %s belongs to another subject.", g.Code)
+			return saoyue.Errorf(saoyue.EINVALID, "题组 %s 不属于本学科。", g.Code)
 		}
 		ts, err := store.ListSubjectTeachers(ctx, tx, subjectID)
 		if err != nil {
@@ -348,7 +355,7 @@ func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int
 			ok = ok || t.ID == teacherID
 		}
 		if !ok {
-			return saoyue.Errorf(saoyue.EINVALID, "Teacher %d does not teach this subject at a school taking part in the exam.", teacherID)
+			return saoyue.Errorf(saoyue.EINVALID, "该教师不在本学科参考学校的任课教师名单中。")
 		}
 		return store.UpsertMarkingAssignment(ctx, tx, subjectID, store.MarkingAssignment{TeacherID: teacherID, GroupID: groupID, Role: role}, by)
 	})
@@ -366,7 +373,7 @@ func Unassign(ctx context.Context, db *store.DB, subjectID, teacherID int64) (*P
 		return nil, err
 	}
 	if !ok {
-		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "Teacher %d is not in this subject's plan.", teacherID)
+		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "该教师不在本学科的阅卷安排中。")
 	}
 	return LoadPlan(ctx, db, subjectID)
 }
@@ -375,7 +382,7 @@ func Unassign(ctx context.Context, db *store.DB, subjectID, teacherID int64) (*P
 func SubjectID(ctx context.Context, db *store.DB, examCode, subjectCode string) (int64, error) {
 	_, id, err := store.SubjectByCode(ctx, db.Pool, examCode, subjectCode)
 	if errors.Is(err, store.ErrExamNotFound) {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "Exam %s has no subject %s.", examCode, subjectCode)
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有学科 %s。", examCode, subjectCode)
 	}
 	return id, err
 }

@@ -32,13 +32,14 @@ func TestPageRoles(t *testing.T) {
 	s.user("r_approver", false, []string{store.RoleApprover}, nil, nil)
 	image := fmt.Sprintf("/pages/%d/image", *e.PageID)
 
-	pages := []string{"/mark", "/leader", "/tech", "/tech/exceptions", "/approvals", "/centre", "/exams", "/centre/stages", image, "/api/centre/dashboard"}
+	pages := []string{"/mark", "/leader", "/tech", "/tech/exceptions", "/approvals", "/centre", "/exams", image, "/api/centre/dashboard",
+		"/centre/plan", "/centre/exceptions", "/centre/exceptions.csv", "/centre/accounts", "/centre/stages"}
 	allowed := map[string][]string{
 		"r_marker":   {"/mark"},
 		"r_leader":   {"/mark", "/leader"},
 		"r_tech":     {"/tech", "/tech/exceptions", image},
 		"r_tech2":    {"/tech", "/tech/exceptions"},
-		"r_centre":   {"/centre", "/exams", "/centre/stages", "/tech/exceptions", image, "/api/centre/dashboard"},
+		"r_centre":   {"/centre", "/exams", "/tech/exceptions", image, "/api/centre/dashboard", "/centre/plan", "/centre/exceptions", "/centre/exceptions.csv", "/centre/accounts", "/centre/stages"},
 		"r_approver": {"/approvals", image},
 	}
 	for login, ok := range allowed {

@@ -23,4 +23,13 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/centre/dashboard", s.handleDashboardJSON)
 	mux.HandleFunc("GET /centre/stages", s.handleStagesPage)
 	mux.HandleFunc("POST /centre/stages/advance", s.handleStagesAdvance)
+	mux.HandleFunc("GET /centre/plan", s.handlePlanPage)
+	mux.HandleFunc("POST /centre/plan/assign", s.handlePlanAssign)
+	mux.HandleFunc("POST /centre/plan/remove", s.handlePlanRemove)
+	mux.HandleFunc("POST /centre/plan/settings", s.handlePlanSettings)
+	mux.HandleFunc("POST /centre/plan/auto", s.handlePlanAuto)
+	mux.HandleFunc("GET /centre/exceptions", s.handleRegisterPage)
+	mux.HandleFunc("GET /centre/exceptions.csv", s.handleRegisterCSV)
+	mux.HandleFunc("GET /centre/accounts", s.handleAccountsPage)
+	mux.HandleFunc("POST /centre/accounts/{id}/{action}", s.handleAccountAction)
 }

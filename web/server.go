@@ -86,6 +86,26 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
+	"add":   func(a, b int) int { return a + b },
+	"roleName": func(r string) string {
+		if n := roleNames[r]; n != "" {
+			return n
+		}
+		return r
+	},
+	// accountActions are the buttons of an account on 账号管理: nobody
+	// is offered to disable their own account.
+	"accountActions": func(disabled, self bool) [][2]string {
+		var out [][2]string
+		switch {
+		case disabled:
+			out = append(out, [2]string{"enable", "启用"})
+		case !self:
+			out = append(out, [2]string{"disable", "停用"})
+		}
+		return append(out, [2]string{"reset", "重置密码"}, [2]string{"unlock", "解锁"}, [2]string{"signout", "全部退出"})
+	},
+	"sub": func(a, b int) int { return a - b },
 	"deref": func(p *string) string {
 		if p == nil {
 			return ""

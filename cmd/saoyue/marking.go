@@ -66,7 +66,7 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 					}
 					return cliError(err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "plan saved for exam %s subject %s\n", exam, subject)
+				fmt.Fprintf(cmd.OutOrStdout(), "已保存考试 %s 学科 %s 的阅卷安排\n", exam, subject)
 			} else {
 				if plan, err = grading.LoadPlan(ctx, db, subjectID); err != nil {
 					return cliError(err)
@@ -76,7 +76,7 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 				printPlan(cmd.OutOrStdout(), plan)
 			}
 			if len(plan.Problems) > 0 {
-				return fmt.Errorf("the plan cannot be used as it is: %s", strings.Join(plan.Problems, "; "))
+				return fmt.Errorf("阅卷安排还不能使用：%s", strings.Join(plan.Problems, "；"))
 			}
 			return nil
 		},
@@ -93,7 +93,7 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 
 func printPlan(out io.Writer, p *grading.Plan) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "group\tmode\tanswers\tmarks/marker\tmarkers (★ leader)")
+	fmt.Fprintln(tw, "题组\t模式\t答案数\t人均评次\t阅卷教师（★ 题组长）")
 	for _, g := range p.Groups {
 		var names []string
 		for _, a := range g.Markers {
@@ -107,10 +107,10 @@ func printPlan(out io.Writer, p *grading.Plan) {
 	}
 	_ = tw.Flush()
 	for _, w := range p.Warnings {
-		fmt.Fprintln(out, "warning:", w)
+		fmt.Fprintln(out, "警告：", w)
 	}
 	for _, pr := range p.Problems {
-		fmt.Fprintln(out, "problem:", pr)
+		fmt.Fprintln(out, "问题：", pr)
 	}
 }
 
