@@ -140,7 +140,11 @@ func (d *demo) results(ctx context.Context) error {
 			fmt.Fprintf(d.out, "  …… 另有 %d 个\n", len(exc)-i)
 			break
 		}
-		fmt.Fprintf(d.out, "  #%d %-18s 第 %-3s 题 %s\n", e.ID, e.Kind, e.ItemNo, e.Reason)
+		item := ""
+		if e.ItemNo != "" {
+			item = "第 " + e.ItemNo + " 题"
+		}
+		fmt.Fprintf(d.out, "  #%d %-18s %-8s %s\n", e.ID, e.Kind, item, e.Reason)
 	}
 	if tasks, err := d.db.SubjectTaskCount(ctx, d.subject.ID); err == nil {
 		fmt.Fprintf(d.out, "主观题切块生成的阅卷任务：%d 个\n", tasks)
