@@ -5,24 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
-	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
-	"github.com/saoyue/saoyue/queue"
-	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/roster"
-	"github.com/saoyue/saoyue/scanner"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -31,6 +25,7 @@ const (
 	demoExam     = "90"
 	demoTemplate = "fixtures/templates/math-a4.yaml"
 	demoKey      = "fixtures/keys/math-a4.csv"
+	demoActor    = "demo"
 )
 
 func newDemoCmd(cfg *Config) *cobra.Command {
@@ -41,9 +36,11 @@ func newDemoCmd(cfg *Config) *cobra.Command {
 		Short: "Run the whole pipeline on fixture cards and show the results",
 		Long: `Sets up a demo exam from the fixture roster, prints its labels and answer card,
 generates one bag of scanned cards per school, feeds them through a hot folder into
-the pipeline (reader, scoring, exceptions, crops and marking tasks), and prints a
-summary per school. Then it serves the results until Ctrl-C (unless --no-serve).
-Running it again reuses what is there: the same scans are the same pages.`,
+the pipeline (reader, scoring, exceptions, crops and marking tasks), plans the
+marking, and prints a summary per school and the accounts to sign in with (centre,
+approver, technician, a teacher and a group leader). Then it serves the results until
+Ctrl-C (unless --no-serve). If the HTTP address is busy it serves on a free port of
+the same host. Running it again reuses what is there: the same scans are the same pages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -53,25 +50,39 @@ Running it again reuses what is there: the same scans are the same pages.`,
 				// The demo is the embedded pipeline: with a Redis queue its
 				// tasks would wait for a `saoyue worker` nobody started, and
 				// the summary would show every card missing.
-				fmt.Fprintf(out, "The demo runs its tasks in-process; the Redis at %s is not used.\n", cfg.RedisAddr)
+				fmt.Fprintf(out, "演示在本进程内处理任务，不使用 %s 的 Redis。\n", cfg.RedisAddr)
 				c := *cfg
 				c.RedisAddr = ""
 				cfg = &c
+			}
+			// The port is taken before the pipeline runs: a busy port found
+			// only after minutes of reading would waste them all.
+			var ln net.Listener
+			if !noServe {
+				var err error
+				if ln, err = demoListen(cfg.HTTPAddr, out); err != nil {
+					return err
+				}
+				defer ln.Close()
 			}
 			a, err := openApp(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if err := runDemo(ctx, a, cfg, out, strings.Split(schools, ","), level); err != nil {
+			d := &demo{a: a, cfg: cfg, db: a.db, out: out, schools: strings.Split(schools, ","), level: level}
+			if ln != nil {
+				d.url = "http://" + ln.Addr().String() + "/"
+			}
+			if err := d.run(ctx); err != nil {
 				return err
 			}
 			if noServe {
 				return nil
 			}
-			return a.serve(ctx, cfg.HTTPAddr, func(url string) {
-				fmt.Fprintf(out, "\nOpen %s to look at the results (Ctrl-C to stop).\n", url)
-				fmt.Fprintf(out, "Report download: %sexams/%s/report\n", url, demoExam)
+			return a.serveOn(ctx, ln, func(url string) {
+				fmt.Fprintf(out, "\n打开 %s 查看结果（Ctrl-C 停止）。\n", url)
+				fmt.Fprintf(out, "成绩报告下载：%sexams/%s/report\n", url, demoExam)
 			})
 		},
 	}
@@ -81,48 +92,136 @@ Running it again reuses what is there: the same scans are the same pages.`,
 	return cmd
 }
 
-func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []string, level string) error {
+// demoListen binds addr, or a free port of the same host when addr is
+// taken (another demo, another server on 8080).
+func demoListen(addr string, out io.Writer) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	host, _, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	ln, err2 := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err2 != nil {
+		return nil, fmt.Errorf("listen on %s: %w (and on a free port: %v)", addr, err, err2)
+	}
+	fmt.Fprintf(out, "%s 无法使用（%v），演示改用 %s。\n", addr, err, ln.Addr())
+	return ln, nil
+}
+
+// demo is one run of `saoyue demo`: what its steps share.
+type demo struct {
+	a       *app
+	cfg     *Config
+	db      *store.DB
+	out     io.Writer
+	schools []string
+	level   string
+	url     string // where it will serve, "" with --no-serve
+
+	exam    *store.Exam
+	created bool // the exam is new: import its rosters
+	subject store.Subject
+	tmpl    *card.Template
+	batches []*store.Batch
+	school  map[int64]store.School
+	team    demoTeam
+}
+
+// demoStep is one step of the exam's life as the demo plays it.
+type demoStep struct {
+	name string
+	run  func(context.Context) error
+}
+
+// run plays an exam through its stages, one named step after another,
+// in the order a county runs them (docs/OPERATIONS.md). The stage steps
+// sit where the centre would advance the exam.
+func (d *demo) run(ctx context.Context) error {
 	start := time.Now()
-	db := a.db
-	// 1. The exam, from the fixture roster.
-	exam, err := db.Exam(ctx, demoExam)
+	steps := []demoStep{
+		{"create exam", d.createExam},
+		{"rosters", d.importRosters},
+		{"templates and keys", d.templatesAndKeys},
+		{"labels", d.printLabels},
+		{"stage rosters_frozen", d.stage(saoyue.StageRostersFrozen, "")},
+		{"stage scanning", d.stage(saoyue.StageScanning, "")},
+		{"scan", d.scan},
+		{"results", d.results},
+		{"stage marking", d.stage(saoyue.StageMarking, "演示：留给技术员的异常不影响阅卷")},
+		{"plan", d.plan},
+		{"mark", d.mark},
+		{"accounts", d.accounts},
+	}
+	for _, s := range steps {
+		if err := s.run(ctx); err != nil {
+			return fmt.Errorf("demo step %s: %w", s.name, err)
+		}
+	}
+	fmt.Fprintf(d.out, "完成，用时 %s。\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// createExam makes the demo exam, or finds it from an earlier run.
+func (d *demo) createExam(ctx context.Context) error {
+	exam, err := d.db.Exam(ctx, demoExam)
 	if errors.Is(err, store.ErrExamNotFound) {
-		subjects, _ := roster.ParseSubjects("math:数学")
-		if _, err := roster.CreateExam(ctx, db, roster.ExamSpec{Code: demoExam, Name: "2024年秋季五年级学业质量监测（演示）",
+		subjects, _ := roster.ParseSubjects("math:数学:am:100")
+		if _, err := roster.CreateExam(ctx, d.db, roster.ExamSpec{Code: demoExam, Name: "2024年秋季五年级学业质量监测（演示）",
 			Subjects: subjects, Capacity: 30}); err != nil {
 			return err
 		}
+		d.created = true
+		exam, err = d.db.Exam(ctx, demoExam)
+	}
+	if err != nil {
+		return err
+	}
+	d.exam, d.subject = exam, exam.Subjects[0]
+	fmt.Fprintf(d.out, "考试 %s %s，学科 %s（满分 %g）\n", exam.Code, exam.Name, d.subject.Name, d.subject.FullScore)
+	return nil
+}
+
+// importRosters imports the fixture schools, students and teachers into a
+// new exam; an exam of an earlier run has them.
+func (d *demo) importRosters(ctx context.Context) error {
+	if d.created {
 		r, err := roster.ReadFiles(roster.Files{Schools: []string{fixturePath("fixtures/roster/schools.csv")},
 			Students: []string{fixturePath("fixtures/roster/students.xlsx")}, Teachers: []string{fixturePath("fixtures/roster/teachers.csv")}})
 		if err != nil {
 			return err
 		}
-		if _, err := roster.Import(ctx, db, r, demoExam); err != nil {
+		if _, err := roster.Import(ctx, d.db, r, demoExam); err != nil {
 			return err
 		}
-		exam, err = db.Exam(ctx, demoExam)
-		if err != nil {
-			return err
-		}
-	} else if err != nil {
+	}
+	schools, err := d.db.Schools(ctx)
+	if err != nil {
 		return err
 	}
-	subject := exam.Subjects[0]
-	fmt.Fprintf(out, "Exam %s %s, subject %s\n", exam.Code, exam.Name, subject.Name)
+	d.school = map[int64]store.School{}
+	for _, s := range schools {
+		d.school[s.ID] = s
+	}
+	return nil
+}
 
-	// 2. The card and its key.
+// templatesAndKeys registers the card and imports its key, and says
+// whether they add up to the subject's full score.
+func (d *demo) templatesAndKeys(ctx context.Context) error {
 	body, err := os.ReadFile(fixturePath(demoTemplate))
 	if err != nil {
 		return fmt.Errorf("demo template: %w", err)
 	}
-	tmpl, err := card.Parse(body)
-	if err != nil {
+	if d.tmpl, err = card.Parse(body); err != nil {
 		return err
 	}
-	if _, err := grading.RegisterTemplate(ctx, db, subject.ID, body); err != nil {
+	if _, err := grading.RegisterTemplate(ctx, d.db, d.subject.ID, body); err != nil {
 		return err
 	}
-	doc, err := card.Layout(tmpl, 25.4)
+	doc, err := card.Layout(d.tmpl, 25.4)
 	if err != nil {
 		return err
 	}
@@ -134,243 +233,48 @@ func runDemo(ctx context.Context, a *app, cfg *Config, out io.Writer, schools []
 	if err != nil {
 		return err
 	}
-	if _, err := grading.ImportKey(ctx, db, subject.ID, key, "demo", "demo answer key"); err != nil {
+	if _, err := grading.ImportKey(ctx, d.db, d.subject.ID, key, demoActor, "demo answer key"); err != nil {
 		return err
 	}
-
-	// 3. What the centre prints: labels, room rosters, the card.
-	printDir := filepath.Join(cfg.DataDir, "demo", "print")
-	files, err := roster.WriteExamPDFs(ctx, db, demoExam, printDir)
-	if err != nil {
-		return err
-	}
-	cardPDF := filepath.Join(printDir, "math-card.pdf")
-	if f, err := os.Create(cardPDF); err == nil {
-		err = card.RenderPDF(tmpl, f)
-		f.Close()
-		if err != nil {
-			return err
+	objective, written := 0.0, 0.0
+	for _, k := range key.Items {
+		if !k.Excluded {
+			objective += k.Points
 		}
 	}
-	fmt.Fprintf(out, "Printed %d label/roster PDFs and the answer card into %s\n", len(files), printDir)
-
-	// 4. One bag per school: generated scans dropped into a hot folder.
-	// Scans are taken from the scanning stage on; the demo moves its exam
-	// there the product's way, forcing what a demo leaves open.
-	if _, err := grading.AdvanceTo(ctx, db, demoExam, saoyue.StageScanning, "demo", "演示：自动推进到扫描阶段"); err != nil {
-		return err
-	}
-	cands, err := db.Candidates(ctx, exam.ID)
-	if err != nil {
-		return err
-	}
-	rooms, err := db.Rooms(ctx, exam.ID)
-	if err != nil {
-		return err
-	}
-	schoolList, err := db.Schools(ctx)
-	if err != nil {
-		return err
-	}
-	schoolName, schoolCode := map[int64]string{}, map[int64]string{}
-	for _, s := range schoolList {
-		schoolName[s.ID], schoolCode[s.ID] = s.Name, s.Code
-	}
-	in := &queue.Ingester{DB: db, Blobs: a.blobs, Queue: a.queue}
-	var batches []*store.Batch
-	for _, code := range schools {
-		var room *store.Room
-		for i := range rooms {
-			if schoolCode[rooms[i].SchoolID] == code && (room == nil || rooms[i].Number < room.Number) {
-				room = &rooms[i]
-			}
-		}
-		if room == nil {
-			return fmt.Errorf("school %s has no room in the demo exam", code)
-		}
-		var roomCands []store.Candidate
-		for _, c := range cands {
-			if c.RoomID == room.ID {
-				roomCands = append(roomCands, c)
-			}
-		}
-		b, err := demoBatch(ctx, db, exam.ID, subject.ID, room, len(roomCands))
-		if err != nil {
-			return err
-		}
-		batches = append(batches, b)
-		n, err := scanBag(ctx, cfg, in, b.ID, tmpl, roomCands, level, fmt.Sprintf("%s-%02d", code, room.Number))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "Scanned %s room %02d: %d pages through the hot folder\n", schoolName[room.SchoolID], room.Number, n)
-	}
-	if a.inproc != nil {
-		a.inproc.Wait()
-		// A card whose other side never came (a sheet fed once, a side
-		// missing) is left due for scoring: the sweep scores what there is.
-		sw := &handler.Sweep{DB: db, Queue: a.inproc}
-		for i := 0; i < 3; i++ {
-			if _, cards, err := sw.Once(ctx); err != nil || cards == 0 {
-				break
-			}
-			a.inproc.Wait()
+	for _, p := range d.tmpl.Pages {
+		for _, s := range p.Subjective {
+			written += s.MaxScore
 		}
 	}
-
-	// 5. Results per school.
-	fmt.Fprintf(out, "\n%-24s %6s %6s %6s %6s %9s %9s %11s\n", "school", "cards", "absent", "missed", "extra", "mean obj.", "max obj.", "exceptions")
-	for _, b := range batches {
-		rec, err := grading.Reconcile(ctx, db, b.ID)
-		if err != nil {
-			return err
-		}
-		mean, top, err := db.BatchObjectiveTotals(ctx, b.ID, subject.ID)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s %6d %6d %6d %6d %9.1f %9.1f %11d\n", pad(schoolName[b.SchoolID], 24), rec.Scanned, rec.Absent,
-			len(rec.Missing), len(rec.Extra), mean, top, rec.OpenExc)
+	note := "与学科满分一致"
+	if objective+written != d.subject.FullScore {
+		note = fmt.Sprintf("与学科满分 %g 不符！", d.subject.FullScore)
 	}
-	exc, err := store.Exceptions(ctx, db.Pool, store.ExceptionFilter{ExamID: exam.ID, Status: "unresolved"})
-	if err != nil {
-		return err
-	}
-	kinds := map[string]int{}
-	for _, e := range exc {
-		kinds[e.Kind]++
-	}
-	var ks []string
-	for k, n := range kinds {
-		ks = append(ks, fmt.Sprintf("%s %d", k, n))
-	}
-	sort.Strings(ks)
-	fmt.Fprintf(out, "\nExceptions waiting for a technician: %d (%s)\n", len(exc), strings.Join(ks, ", "))
-	for i, e := range exc {
-		if i == 8 {
-			fmt.Fprintf(out, "  … and %d more\n", len(exc)-i)
-			break
-		}
-		fmt.Fprintf(out, "  #%d %-18s item %-3s %s\n", e.ID, e.Kind, e.ItemNo, e.Reason)
-	}
-	if tasks, err := db.SubjectTaskCount(ctx, subject.ID); err == nil {
-		fmt.Fprintf(out, "Marking tasks created from cropped answers: %d\n", tasks)
-	}
-	if err := demoAccounts(ctx, db, out, batches); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Done in %s.\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(d.out, "答题卡 %s：客观题 %g 分 + 主观题 %g 分 = %g 分，%s\n", d.tmpl.ID, objective, written, objective+written, note)
 	return nil
 }
 
-// demoPassword is the password of the demo's accounts: a demo is for
-// looking around, on loopback, with data that is not real.
-const demoPassword = "saoyue-demo"
-
-// demoAccounts makes (or resets) the accounts a person needs to look at
-// the results: the centre, an approver, and the technician of the first
-// school, all with the demo password.
-func demoAccounts(ctx context.Context, db *store.DB, out io.Writer, batches []*store.Batch) error {
-	hash, err := bcrypt.GenerateFromPassword([]byte(demoPassword), bcrypt.DefaultCost)
+// printLabels writes what the centre prints: labels, room rosters, the card.
+func (d *demo) printLabels(ctx context.Context) error {
+	printDir := filepath.Join(d.cfg.DataDir, "demo", "print")
+	files, err := roster.WriteExamPDFs(ctx, d.db, demoExam, printDir)
 	if err != nil {
 		return err
 	}
-	type account struct {
-		login, name string
-		roles       []string
-		school      *int64
-	}
-	accounts := []account{
-		{"centre", "县监测中心", []string{store.RoleCentre}, nil},
-		{"approver", "审核人", []string{store.RoleApprover}, nil},
-	}
-	if len(batches) > 0 {
-		school := batches[0].SchoolID
-		accounts = append(accounts, account{"tech", "学校考务技术员", []string{store.RoleTechnician}, &school})
-	}
-	fmt.Fprintf(out, "\nSign in with password %q as:", demoPassword)
-	for _, a := range accounts {
-		u, err := store.UserByLogin(ctx, db.Pool, a.login)
-		switch {
-		case errors.Is(err, store.ErrUserNotFound):
-			u = &store.User{Login: a.login, Name: a.name, PasswordHash: string(hash), Roles: a.roles, SchoolID: a.school}
-			if err := store.CreateUser(ctx, db.Pool, u); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			if err := store.SetUserPassword(ctx, db.Pool, u.ID, string(hash), false); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(out, " %s (%s)", a.login, a.name)
-	}
-	fmt.Fprintln(out)
-	return nil
-}
-
-// demoBatch opens (or reopens) the bag of a room.
-func demoBatch(ctx context.Context, db *store.DB, examID, subjectID int64, room *store.Room, expected int) (*store.Batch, error) {
-	b, err := db.RoomBatch(ctx, examID, subjectID, room.ID)
-	if err != nil || b != nil {
-		return b, err
-	}
-	b = &store.Batch{ExamID: examID, SubjectID: subjectID, SchoolID: room.SchoolID, RoomID: &room.ID, ExpectedCards: expected, CreatedBy: "demo"}
-	return b, db.CreateBatch(ctx, b)
-}
-
-// scanBag plays the scanner: it writes the bag's pages into a hot folder
-// while the hot-folder driver takes them, in scan order, into the pipeline.
-func scanBag(ctx context.Context, cfg *Config, in *queue.Ingester, batchID int64, tmpl *card.Template, cands []store.Candidate, level, name string) (int, error) {
-	dir := filepath.Join(cfg.DataDir, "demo", "scans", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	g, err := fixtures.NewGenerator(tmpl, fixtures.Options{Level: level, Seed: uint64(batchID),
-		ExamNumbers: func(i int) string { return cands[i%len(cands)].ExamNo }})
+	f, err := os.Create(filepath.Join(printDir, "math-card.pdf"))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	total := len(cands) * len(tmpl.Pages)
-	taken := 0
-	hf := &scanner.HotFolder{Dir: dir, Settle: 150 * time.Millisecond, Poll: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	done := make(chan error, 1)
-	go func() {
-		done <- hf.Run(ctx, func(ctx context.Context, f scanner.File) error {
-			taken++
-			if _, err := in.AddPage(ctx, batchID, taken, f.Name, f.Data); err != nil {
-				return err
-			}
-			if taken == total {
-				cancel()
-			}
-			return nil
-		})
-	}()
-	for i := range cands {
-		scans, err := g.Card(i)
-		if err != nil {
-			return taken, err
-		}
-		for _, s := range scans {
-			// Written under a temporary name and renamed, as scanner software does.
-			tmp := filepath.Join(dir, s.Name+".part")
-			if err := os.WriteFile(tmp, s.Image, 0o644); err != nil {
-				return taken, err
-			}
-			if err := os.Rename(tmp, filepath.Join(dir, fmt.Sprintf("%05d-%s", i*len(tmpl.Pages)+s.Truth.Page, s.Name))); err != nil {
-				return taken, err
-			}
-		}
+	err = card.RenderPDF(d.tmpl, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		return taken, err
+	if err != nil {
+		return err
 	}
-	return taken, nil
+	fmt.Fprintf(d.out, "已打印 %d 个条形码/考场名单 PDF 和答题卡，在 %s\n", len(files), printDir)
+	return nil
 }
 
 // pad left-aligns s in a column of width terminal cells (a CJK

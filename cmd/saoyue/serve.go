@@ -81,6 +81,12 @@ func (a *app) serve(ctx context.Context, addr string, ready func(url string)) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return a.serveOn(ctx, ln, ready)
+}
+
+// serveOn is serve on a listener bound already (the demo binds its port
+// before its long pipeline run, so a busy port cannot fail it at the end).
+func (a *app) serveOn(ctx context.Context, ln net.Listener, ready func(url string)) error {
 	if a.inproc != nil {
 		// With Redis, `saoyue worker` sweeps; in-process, the server does.
 		go (&handler.Sweep{DB: a.db, Queue: a.inproc}).Run(ctx, sweepEvery)
