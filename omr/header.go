@@ -14,17 +14,20 @@ import (
 // The largest real scans: an A3 card (the English card) at 600 dpi colour
 // is 7016 x 9921 = 69.6 MP x 3 bytes = 209 MB of samples; an A4 card at 600
 // dpi in 48-bit colour is 35 MP x 6 = 210 MB. Both pass maxSampleBytes
-// (256 MiB), and their whole decode (cost below: 348 and 384 MB) passes
-// maxDecodeCost. Nothing a document scanner writes for an answer card comes
-// near either; an image over them is a mistake (a photo stitched, a wrong
-// setting) or an attack, and is refused with the reason.
+// (256 MiB). Their whole reading (decodeCost) holds 487 MB (the A3 page,
+// 696 MB as a progressive JPEG) and 244 MB: under maxDecodeCost (768 MiB).
+// An A4 page at 300 dpi grey (8.7 MP) costs 35 MB. Nothing a document
+// scanner writes for an answer card comes near the limits; an image over
+// them is a mistake (a stitched photo, a wrong setting) or an attack, and
+// is refused with the reason. The worker's default memory budget (1 GiB)
+// holds the largest page the limits let through.
 const (
 	// maxSampleBytes bounds the image as the file describes it: width x
 	// height x samples per pixel x bytes per sample.
 	maxSampleBytes = 256 << 20
 	// maxDecodeCost bounds what decoding and reading it holds at once
 	// (decodeCost).
-	maxDecodeCost = 512 << 20
+	maxDecodeCost = 768 << 20
 )
 
 // header is what a page image's header says about its decoded size.
@@ -32,10 +35,11 @@ type header struct {
 	png         bool
 	width       int
 	height      int
-	channels    int  // samples per pixel in the file (a palette index counts as 3 or 4: it is expanded)
-	bitDepth    int  // bits per sample
-	multiScan   bool // a JPEG of several scans (progressive): libjpeg keeps every coefficient of the image
-	paletteOrGA bool // a PNG that OpenCV expands (palette, grey with alpha)
+	channels    int     // samples per pixel in the file (a palette index counts as 3 or 4: it is expanded)
+	bitDepth    int     // bits per sample
+	multiScan   bool    // a JPEG of several scans (progressive): libjpeg keeps every coefficient of the image
+	coefSamples float64 // a JPEG's coefficients per pixel, all components (1.5 for colour at 4:2:0)
+	paletteOrGA bool    // a PNG that OpenCV expands (palette, grey with alpha)
 }
 
 // pixels is width x height, in int64 so a forged header cannot overflow.
@@ -71,13 +75,40 @@ func (h header) decodeCost() int64 {
 		mat = int64(h.channels) * px
 	}
 	if h.multiScan {
-		mat += 2 * int64(h.channels) * px
+		mat += int64(2 * h.coefSamples * float64(px))
 	}
-	planes := px // the grey plane is the decoded Mat itself
-	if mat > px || h.channels > 1 {
+	var planes int64 // a grey image's decoded Mat is its grey plane
+	if mat > px {
 		planes = 2 * px
 	}
-	return mat + planes + 2*px
+	return mat + planes + readOverhead*px
+}
+
+// readOverhead is what reading holds beyond the planes, in bytes a pixel of
+// the page (see decodeCost).
+const readOverhead = 2
+
+// Cost is how many bytes reading the image will hold at its peak, from its
+// header alone: what a worker reserves from its memory budget before
+// reading a page. err is set for an image Read refuses from its header
+// (the same reason Read gives).
+func Cost(data []byte) (int64, error) {
+	hdr, err := readHeader(data)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkSize(hdr); err != nil {
+		return 0, err
+	}
+	return hdr.decodeCost(), nil
+}
+
+// Refused is the reading of a page refused before it was read: an
+// unreadable_image exception with the reason.
+func Refused(name, reason string) *Result {
+	res := &Result{File: name, Items: []Item{}}
+	res.except(ExcUnreadable, reason, 0)
+	return res
 }
 
 var pngMagic = []byte("\x89PNG\r\n\x1a\n")
@@ -145,12 +176,31 @@ func jpegHeader(data []byte) (header, error) {
 				return header{}, badInput("JPEG 文件头损坏：%d×%d 像素，%d 个分量", h.width, h.height, h.channels)
 			}
 			h.bitDepth = 8 // libjpeg's output: 8-bit samples whatever the precision
+			h.coefSamples = coefSamples(seg[6:], h.channels)
 			h.multiScan = scans(data[i+2+n:]) > 1 || marker&3 == 2
 			return h, nil
 		}
 		i += 2 + n
 	}
 	return header{}, badInput("JPEG 文件头损坏：找不到图像尺寸（SOF）")
+}
+
+// coefSamples is how many DCT coefficients a JPEG has per pixel, from its
+// components' sampling factors (3 bytes each after the SOF's size):
+// subsampled chroma has fewer. Unknown: as many as components.
+func coefSamples(comps []byte, n int) float64 {
+	if len(comps) < 3*n {
+		return float64(n)
+	}
+	hmax, vmax := 1, 1
+	for i := 0; i < n; i++ {
+		hmax, vmax = max(hmax, int(comps[3*i+1]>>4)), max(vmax, int(comps[3*i+1]&15))
+	}
+	var s float64
+	for i := 0; i < n; i++ {
+		s += float64(int(comps[3*i+1]>>4)*int(comps[3*i+1]&15)) / float64(hmax*vmax)
+	}
+	return s
 }
 
 // scans counts the start-of-scan markers in JPEG data. In entropy-coded
