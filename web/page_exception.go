@@ -58,6 +58,7 @@ var exceptionKinds = map[string]string{
 	"registration": "定位失败", "wrong_template": "非本科目答题卡", "blank_page": "空白页", "exam_no": "考号无法识别或不一致",
 	"duplicate": "重复扫描", "form_mismatch": "题本类型不符", "doubtful": "填涂不清", "multi": "多选（单选题）",
 	"missing_page": "缺页", "quality": "图像质量差",
+	"unreadable_image": "图像无法读取", "damaged_image": "图像文件损坏",
 }
 
 // mayHandle reports whether the account may see and resolve exceptions of
