@@ -98,7 +98,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: e.Kind, ItemNo: item, Reason: e.Reason})
 		switch e.Kind {
-		case omr.ExcUnreadable, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
+		case omr.ExcUnreadable, omr.ExcDamaged, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
 			pr.Failed = true
 		}
 	}
