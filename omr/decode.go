@@ -104,12 +104,16 @@ type planes struct {
 	gray    gocv.Mat
 	dropout gocv.Mat
 	color   bool
+	cost    int64 // what reading the page holds (decodeCost)
 }
 
 func (p *planes) Close() {
 	p.gray.Close()
 	if p.color {
 		p.dropout.Close()
+	}
+	if p.cost > trimAbove {
+		releaseFreedMemory()
 	}
 }
 
@@ -127,7 +131,7 @@ func decode(data []byte, alone bool) (*planes, error) {
 				return nil, err
 			}
 			if ok {
-				return &planes{gray: m}, nil
+				return &planes{gray: m, cost: hdr.decodeCost()}, nil
 			}
 		}
 		// OpenCV decodes around damaged data silently: libjpeg runs
@@ -159,9 +163,9 @@ func decode(data []byte, alone bool) (*planes, error) {
 	}
 	switch m.Channels() {
 	case 1:
-		return &planes{gray: m}, nil
+		return &planes{gray: m, cost: hdr.decodeCost()}, nil
 	case 3, 4:
-		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true}
+		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true, cost: hdr.decodeCost()}
 		code := gocv.ColorBGRToGray
 		if m.Channels() == 4 {
 			code = gocv.ColorBGRAToGray
