@@ -1,6 +1,7 @@
 package omr
 
 import (
+	"bytes"
 	"math"
 	"syscall"
 	"testing"
@@ -102,5 +103,42 @@ func BenchmarkRead(b *testing.B) {
 				r.Read("p.jpg", data)
 			}
 		})
+	})
+}
+
+// BenchmarkColourCheck is what checking a colour JPEG for damage costs
+// (libjpeg through every scan at 1/8 scale, jpeg.go) beside OpenCV's
+// decode of the same page, which follows it: the check is added to every
+// colour or progressive JPEG's read.
+func BenchmarkColourCheck(b *testing.B) {
+	g, err := fixtures.NewGenerator(loadTemplate(b, "math-a4.yaml"), fixtures.Options{Level: "typical", Seed: 9})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var data []byte
+	for i := 0; data == nil && i < 200; i++ {
+		scans, err := g.Card(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s := scans[0]; s.Truth.Color && bytes.HasPrefix(s.Image, []byte{0xFF, 0xD8}) {
+			data = s.Image
+		}
+	}
+	if data == nil {
+		b.Fatal("no colour JPEG generated")
+	}
+	b.Run("decode", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			m, _ := gocv.IMDecode(data, gocv.IMReadUnchanged)
+			m.Close()
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := checkJPEG(data); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

@@ -2,11 +2,8 @@ package omr
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	_ "image/jpeg" // DecodeConfig: size check before OpenCV allocates
-	_ "image/png"
 
 	"gocv.io/x/gocv"
 )
@@ -20,8 +17,13 @@ const (
 )
 
 // inputError is a problem with the file itself: it becomes an exception on
-// the page, never a failure of the batch.
-type inputError struct{ reason string }
+// the page, never a failure of the batch. damaged says the file is an
+// image whose data was corrupted (a flipped byte, a cut transfer): it
+// becomes a damaged_image exception, the rest unreadable_image.
+type inputError struct {
+	reason  string
+	damaged bool
+}
 
 func (e *inputError) Error() string { return e.reason }
 
@@ -29,44 +31,70 @@ func badInput(format string, args ...any) error {
 	return &inputError{reason: fmt.Sprintf(format, args...)}
 }
 
+func damaged(format string, args ...any) error {
+	return &inputError{reason: fmt.Sprintf(format, args...), damaged: true}
+}
+
+// exceptionKind is the exception a decode error becomes.
+func exceptionKind(err error) string {
+	var ie *inputError
+	if errors.As(err, &ie) && ie.damaged {
+		return ExcDamaged
+	}
+	return ExcUnreadable
+}
+
 // checkInput refuses, with a reason a technician understands, what is not a
 // complete single-page JPEG or PNG, before OpenCV sees it. OpenCV decodes a
 // truncated JPEG into a grey-bottomed image and a multi-page TIFF into its
 // first page; both would lose answers silently. It returns the header it
-// read, so the decoder need not read it again.
-func checkInput(data []byte) (image.Config, error) {
+// read, so the decoder need not read it again. An image is refused from its
+// header when decoding it would cost more than any real scan (checkSize),
+// and when its data is damaged (a PNG chunk's CRC).
+func checkInput(data []byte) (header, error) {
 	switch {
 	case len(data) == 0:
-		return image.Config{}, badInput("empty file (0 bytes): the scan was not written completely")
+		return header{}, badInput("empty file (0 bytes): the scan was not written completely")
 	case len(data) > maxFileLen:
-		return image.Config{}, badInput("file is %d MB, larger than any scanned page", len(data)>>20)
+		return header{}, badInput("file is %d MB, larger than any scanned page", len(data)>>20)
 	case bytes.HasPrefix(data, []byte("%PDF")):
-		return image.Config{}, badInput("this is a PDF, not a page image: import it with `saoyue-scan import`, which splits it into pages")
+		return header{}, badInput("this is a PDF, not a page image: import it with `saoyue-scan import`, which splits it into pages")
 	case bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")):
-		return image.Config{}, badInput("this is a TIFF file: import it with `saoyue-scan import`, which splits multi-page TIFFs into pages")
+		return header{}, badInput("this is a TIFF file: import it with `saoyue-scan import`, which splits multi-page TIFFs into pages")
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
 		tail := bytes.TrimRight(data[max(0, len(data)-4096):], "\x00\r\n ")
 		if !bytes.HasSuffix(tail, []byte{0xFF, 0xD9}) {
-			return image.Config{}, badInput("truncated JPEG: the file ends before the image does (interrupted transfer?)")
+			return header{}, badInput("truncated JPEG: the file ends before the image does (interrupted transfer?)")
 		}
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
 		if !bytes.Contains(data[max(0, len(data)-64):], []byte("IEND")) {
-			return image.Config{}, badInput("truncated PNG: the file ends before the image does (interrupted transfer?)")
+			return header{}, badInput("truncated PNG: the file ends before the image does (interrupted transfer?)")
 		}
 	default:
-		return image.Config{}, badInput("not a JPEG or PNG image")
+		return header{}, badInput("not a JPEG or PNG image")
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	hdr, err := readHeader(data)
 	if err != nil {
-		return image.Config{}, badInput("corrupt image header: %v", err)
+		return header{}, err
 	}
-	if cfg.Width*cfg.Height > maxPixels {
-		return image.Config{}, badInput("image is %dx%d pixels, too large for a scanned page", cfg.Width, cfg.Height)
+	if hdr.pixels() > maxPixels {
+		return header{}, badInput("image is %dx%d pixels, too large for a scanned page", hdr.width, hdr.height)
 	}
-	if cfg.Width < minSidePx || cfg.Height < minSidePx {
-		return image.Config{}, badInput("image is %dx%d pixels, too small to be a scanned page", cfg.Width, cfg.Height)
+	if hdr.width < minSidePx || hdr.height < minSidePx {
+		return header{}, badInput("image is %dx%d pixels, too small to be a scanned page", hdr.width, hdr.height)
 	}
-	return cfg, nil
+	if err := checkSize(hdr); err != nil {
+		return header{}, err
+	}
+	if hdr.png {
+		// libpng checks the CRC of the chunks it needs as it goes, and
+		// OpenCV does not say when it stopped early; every chunk is checked
+		// here first (a few ms for a page).
+		if why := pngCRCError(data); why != "" {
+			return header{}, damaged("PNG 图像数据损坏：%s", why)
+		}
+	}
+	return hdr, nil
 }
 
 // planes are the 8-bit images reading works on. gray always exists; dropout
@@ -76,6 +104,7 @@ type planes struct {
 	gray    gocv.Mat
 	dropout gocv.Mat
 	color   bool
+	cost    int64 // what reading the page holds (decodeCost)
 }
 
 func (p *planes) Close() {
@@ -83,27 +112,48 @@ func (p *planes) Close() {
 	if p.color {
 		p.dropout.Close()
 	}
+	if p.cost > trimAbove {
+		releaseFreedMemory()
+	}
 }
 
 // decode checks and decodes a page image. alone says no other page is
 // being read in the process, so a grey JPEG may take both cores to decode.
 func decode(data []byte, alone bool) (*planes, error) {
-	cfg, err := checkInput(data)
+	hdr, err := checkInput(data)
 	if err != nil {
 		return nil, err
 	}
-	if bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) && cfg.ColorModel == color.GrayModel {
-		if m, ok := decodeGraySplit(data, cfg.Width, cfg.Height, alone); ok {
-			return &planes{gray: m}, nil
+	if !hdr.png {
+		if hdr.channels == 1 && !hdr.multiScan {
+			m, ok, err := decodeGraySplit(data, hdr.width, hdr.height, alone)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return &planes{gray: m, cost: hdr.decodeCost()}, nil
+			}
+		}
+		// OpenCV decodes around damaged data silently: libjpeg runs
+		// through the file first.
+		if err := checkJPEG(data); err != nil {
+			return nil, err
 		}
 	}
-	m, err := gocv.IMDecode(data, gocv.IMReadUnchanged)
+	// A 16-bit PNG is decoded straight to 8-bit colour, as it always read
+	// (decoded unchanged, then again as colour): the unchanged 16-bit
+	// decode cost 8 bytes a pixel for nothing.
+	flags := gocv.IMReadUnchanged
+	if hdr.png && hdr.bitDepth > 8 {
+		flags = gocv.IMReadColor
+	}
+	m, err := gocv.IMDecode(data, flags)
 	if err != nil || m.Empty() {
 		m.Close()
 		return nil, badInput("the image data is corrupt and cannot be decoded")
 	}
 	if m.Type() != gocv.MatTypeCV8U && m.Type() != gocv.MatTypeCV8UC3 && m.Type() != gocv.MatTypeCV8UC4 {
-		// 16-bit or other exotic PNGs: let OpenCV convert to 8-bit colour.
+		// Other exotic images: let OpenCV convert to 8-bit colour.
 		m.Close()
 		m, err = gocv.IMDecode(data, gocv.IMReadColor)
 		if err != nil || m.Empty() {
@@ -113,9 +163,9 @@ func decode(data []byte, alone bool) (*planes, error) {
 	}
 	switch m.Channels() {
 	case 1:
-		return &planes{gray: m}, nil
+		return &planes{gray: m, cost: hdr.decodeCost()}, nil
 	case 3, 4:
-		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true}
+		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true, cost: hdr.decodeCost()}
 		code := gocv.ColorBGRToGray
 		if m.Channels() == 4 {
 			code = gocv.ColorBGRAToGray

@@ -140,7 +140,8 @@ func TestDecodeGraySplitEqualsIMDecode(t *testing.T) {
 // decode gives it (none for what has no readable header).
 func splitDecode(data []byte, alone bool) (gocv.Mat, bool) {
 	cfg, _, _ := image.DecodeConfig(bytes.NewReader(data))
-	return decodeGraySplit(data, cfg.Width, cfg.Height, alone)
+	m, ok, _ := decodeGraySplit(data, cfg.Width, cfg.Height, alone)
+	return m, ok
 }
 
 func sameMat(t *testing.T, got, want gocv.Mat) {

@@ -127,7 +127,7 @@ func (r *Reader) Read(name string, data []byte) *Result {
 	defer readsRunning.Add(-1)
 	pl, err := decode(data, alone)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.except(exceptionKind(err), err.Error(), 0)
 		return res
 	}
 	defer pl.Close()

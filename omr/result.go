@@ -85,7 +85,11 @@ type ExamNo struct {
 
 // Exception kinds.
 const (
-	ExcUnreadable    = "unreadable_image"
+	ExcUnreadable = "unreadable_image"
+	// ExcDamaged: the file is an image, but its data was corrupted on the
+	// way (libjpeg warned, a PNG chunk's CRC is wrong): it decodes, into
+	// pixels that are not the scan's, so nothing read from it is trusted.
+	ExcDamaged       = "damaged_image"
 	ExcBlankPage     = "blank_page"
 	ExcRegistration  = "registration"
 	ExcPageIdentity  = "page_identity"

@@ -59,6 +59,7 @@ var exceptionKinds = map[string]string{
 	"duplicate": "重复扫描", "form_mismatch": "题本类型不符", "doubtful": "填涂不清", "multi": "多选（单选题）",
 	"missing_page": "缺页", "quality": "图像质量差",
 	"exam_no_unknown": "考号不在考生名单中", "wrong_school": "非本校考生", "withdrawn": "考生已退出",
+	"unreadable_image": "图像无法读取", "damaged_image": "图像文件损坏",
 }
 
 // mayHandle reports whether the account may see and resolve exceptions of

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/pflag"
 )
 
@@ -17,6 +19,22 @@ type Config struct {
 	DataDir     string // SAOYUE_DATA_DIR: local blobs, exports
 	HTTPAddr    string // SAOYUE_HTTP_ADDR
 	Debug       bool   // SAOYUE_DEBUG
+	// ReadMemory is the memory budget of the pages a worker (or serve's
+	// in-process queue) reads at once; SAOYUE_READ_MEMORY, bytes or "1GiB".
+	ReadMemory string
+}
+
+// ReadMemoryBytes is ReadMemory in bytes: what handler.Deps takes (0, the
+// handler's default, when unset).
+func (c *Config) ReadMemoryBytes() (int64, error) {
+	if c.ReadMemory == "" {
+		return 0, nil
+	}
+	n, err := parseBytes(c.ReadMemory)
+	if err != nil {
+		return 0, fmt.Errorf("SAOYUE_READ_MEMORY / --read-memory: %w", err)
+	}
+	return n, nil
 }
 
 // BindFlags registers the flags with defaults taken from the environment,
@@ -36,5 +54,6 @@ func (c *Config) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.S3Bucket, "s3-bucket", env("SAOYUE_S3_BUCKET", "saoyue"), "S3 bucket (env SAOYUE_S3_BUCKET)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SAOYUE_DATA_DIR", "var/data"), "directory for local blobs and exports (env SAOYUE_DATA_DIR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("SAOYUE_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SAOYUE_HTTP_ADDR)")
+	fs.StringVar(&c.ReadMemory, "read-memory", env("SAOYUE_READ_MEMORY", "1GiB"), "memory budget of the pages read at once; a page larger than it is refused (env SAOYUE_READ_MEMORY)")
 	fs.BoolVar(&c.Debug, "debug", getenv("SAOYUE_DEBUG") != "", "debug logging (env SAOYUE_DEBUG)")
 }

@@ -64,7 +64,12 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 		slog.Info("no Redis configured; running background tasks in-process")
 		a.inproc = queue.NewInProcess(nil, queue.DefaultConcurrency(), slog.Default())
 		a.queue = a.inproc
-		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc}))
+		readMemory, err := cfg.ReadMemoryBytes()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc, ReadMemory: readMemory}))
 	}
 	return a, nil
 }

@@ -20,6 +20,10 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			if cfg.RedisAddr == "" {
 				return fmt.Errorf("no Redis configured (SAOYUE_REDIS_ADDR or --redis-addr): without it `saoyue serve` runs the tasks in-process and no separate worker is needed")
 			}
+			readMemory, err := cfg.ReadMemoryBytes()
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			db, err := openDB(ctx, cfg)
 			if err != nil {
@@ -32,12 +36,12 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			}
 			follow := queue.NewRedis(cfg.RedisAddr)
 			defer follow.Close()
-			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: follow})
+			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: follow, ReadMemory: readMemory})
 			srv := queue.NewServer(cfg.RedisAddr, concurrency, slog.Default())
 			if err := srv.Start(mux); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
-			slog.Info("worker running", "redis", cfg.RedisAddr, "blobs", blobs.String(), "concurrency", concurrency)
+			slog.Info("worker running", "redis", cfg.RedisAddr, "blobs", blobs.String(), "concurrency", concurrency, "read_memory", readMemory)
 			go (&handler.Sweep{DB: db, Queue: follow}).Run(ctx, sweepEvery)
 			<-ctx.Done()
 			srv.Shutdown()

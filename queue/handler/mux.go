@@ -23,7 +23,18 @@ type Deps struct {
 	// ReadSlots is how many pages are read at once, whatever the worker's
 	// concurrency; 0 means one per core.
 	ReadSlots int
+	// ReadMemory is the memory budget, in bytes, of the pages being read
+	// at once (SAOYUE_READ_MEMORY): each page reserves what its header
+	// says reading it will hold (omr.Cost) before it is decoded. 0 means
+	// DefaultReadMemory.
+	ReadMemory int64
 }
+
+// DefaultReadMemory holds two of the largest pages the reader accepts (an
+// A3 card at 600 dpi colour, 487 MB) or dozens of ordinary ones (an A4
+// page at 200 dpi grey holds 12 MB): a worker's reading never needs more
+// than a gigabyte beyond its resident base (about 350 MB).
+const DefaultReadMemory = 1 << 30
 
 // NewMux routes every task type to its handler; the same mux serves the
 // asynq worker and the in-process queue.
@@ -34,7 +45,12 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if slots <= 0 {
 		slots = runtime.NumCPU()
 	}
-	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers, Reading: make(chan struct{}, slots)})
+	budget := d.ReadMemory
+	if budget <= 0 {
+		budget = DefaultReadMemory
+	}
+	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers,
+		Reading: make(chan struct{}, slots), Memory: NewMemoryBudget(budget)})
 	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
 	mux.Handle(queue.TypeBatchReconcile, &BatchReconcile{DB: d.DB})
 	return mux

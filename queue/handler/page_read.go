@@ -38,6 +38,10 @@ type PageRead struct {
 	// already fetched, and a task waiting on storage never leaves a core
 	// idle. Nil: no limit.
 	Reading chan struct{}
+	// Memory bounds the memory of the pages being read at once: a page
+	// reserves its cost from its header before it is decoded. Nil: no
+	// limit.
+	Memory *MemoryBudget
 
 	packOnce sync.Once
 	packer   *cropPacker
@@ -72,16 +76,9 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("fetch page image: %w", err)
 	}
-	if h.Reading != nil {
-		select {
-		case h.Reading <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	res := reader.Read(page.SourceName, data)
-	if h.Reading != nil {
-		<-h.Reading
+	res, err := h.read(ctx, reader, page.SourceName, data)
+	if err != nil {
+		return err
 	}
 
 	pr := &store.PageRead{
@@ -101,7 +98,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: e.Kind, ItemNo: item, Reason: e.Reason})
 		switch e.Kind {
-		case omr.ExcUnreadable, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
+		case omr.ExcUnreadable, omr.ExcDamaged, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
 			pr.Failed = true
 		}
 	}
@@ -189,6 +186,30 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	return nil
+}
+
+// read reads the page within the worker's memory budget and reading
+// slots. The memory is reserved first, for the page's cost from its header
+// (a page too large for the whole budget is refused); a slot is then
+// taken, so a page waiting for memory never holds a core's slot.
+func (h *PageRead) read(ctx context.Context, reader *omr.Reader, name string, data []byte) (*omr.Result, error) {
+	release, refused, err := h.Memory.reserve(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	if refused != "" {
+		return omr.Refused(name, refused), nil
+	}
+	defer release()
+	if h.Reading != nil {
+		select {
+		case h.Reading <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-h.Reading }()
+	}
+	return reader.Read(name, data), nil
 }
 
 // readingID names one completed reading: a page read again (a retry after
