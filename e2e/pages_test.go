@@ -77,15 +77,24 @@ func navigated(err error) bool {
 		strings.Contains(msg, "Cannot find context")
 }
 
-// clearExceptionsOnPage: each school's technician clears the bag's
-// exceptions on /tech/exceptions by keyboard. An exam-number exception
+// clearExceptionsOnPage: each school's technician looks at the bag's
+// reconciliation on /tech (which registers a card's missing side as an
+// exception), then clears the bag's exceptions on /tech/exceptions by
+// keyboard. An exam-number exception
 // gets the right number from the room list (E, the number, Tab, the
 // reason, Enter), which waits for the approver; anything else the
 // technician checks on the paper and accepts (A).
 func (c *county) clearExceptionsOnPage() {
 	for _, s := range c.schools {
-		ctx := c.signInFirst(s.tech, "/tech/exceptions")
+		ctx := c.signInFirst(s.tech, "/tech")
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("reconcile"))); err != nil {
+			c.shootFail(ctx, "tech-"+s.code)
+			c.t.Fatalf("school %s: no reconciliation on /tech: %v", s.code, err)
+		}
 		webtest.Shoot(c.t, ctx, "e2e-03-tech-"+s.code)
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.base+"/tech/exceptions")); err != nil {
+			c.t.Fatal(err)
+		}
 		for i := 0; ; i++ {
 			if i > 60 {
 				c.t.Fatalf("school %s: the exception queue does not empty", s.code)
@@ -193,8 +202,8 @@ func (c *county) markEverything() {
 }
 
 // markAll marks on one teacher's page until it says there is nothing to
-// mark: each part gets "1" (a one-digit score moves to the next part by
-// itself), Enter submits.
+// mark: each part gets "1" and Enter, which moves to the next part or,
+// on the last, submits.
 func (c *county) markAll(ctx context.Context, login string) int {
 	state := `document.querySelector("#crop .empty") || document.querySelector("main.narrow h1") ? "empty" :
 		(document.querySelector("#crop img") && document.getElementById("crop").dataset.task) || ""`
@@ -212,7 +221,9 @@ func (c *county) markAll(ctx context.Context, login string) int {
 		if err != nil || parts == 0 {
 			c.t.Fatalf("%s: no score fields (%v)", login, err)
 		}
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(strings.Repeat("1", parts)), chromedp.KeyEvent(kb.Enter)); err != nil {
+		// "1" could begin "1.5" where the step is half a point: Enter
+		// after each part moves on, the last one submits.
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(strings.Repeat("1"+kb.Enter, parts))); err != nil {
 			c.t.Fatal(err)
 		}
 		if _, err := pollString(ctx, fmt.Sprintf(`(() => { const s = (%s); return s && s !== %q ? s : "" })()`, state, id)); err != nil {
