@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/saoyue/saoyue/web/webtest"
 )
 
 // TestBrowserMarking: a teacher signs in with a one-time password, changes
@@ -19,14 +21,14 @@ import (
 func TestBrowserMarking(t *testing.T) {
 	s := newSite(t, "31")
 	u, _ := s.teacherUser("t_mark", "marker", true)
-	ctx := newTab(t)
+	ctx := webtest.NewTab(t)
 	base := s.srv.URL
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/mark"), chromedp.WaitVisible(chromedp.ID("login"))); err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, ctx, "01-signin")
-	signIn(t, ctx, base, "/mark", u.Login, testPassword)
+	webtest.Shoot(t, ctx, "01-signin")
+	webtest.SignIn(t, ctx, base, "/mark", u.Login, testPassword)
 	const newPassword = "my-own-secret-1"
 	err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("new")),
@@ -34,7 +36,7 @@ func TestBrowserMarking(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first sign-in did not ask for a new password: %v", err)
 	}
-	shoot(t, ctx, "02-password")
+	webtest.Shoot(t, ctx, "02-password")
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("old"), testPassword),
 		chromedp.SendKeys(chromedp.ID("new"), newPassword),
@@ -42,12 +44,12 @@ func TestBrowserMarking(t *testing.T) {
 		chromedp.Click(chromedp.ID("save")),
 		chromedp.WaitVisible(chromedp.CSS("#crop img")),
 		// The page keeps four answers ready before we start timing.
-		discard(chromedp.Poll[bool](`!!(window.saoyueMark && window.saoyueMark.queue.length >= 2)`, chromedp.WithPollingTimeout(45*time.Second))),
+		webtest.Discard(chromedp.Poll[bool](`!!(window.saoyueMark && window.saoyueMark.queue.length >= 2)`, chromedp.WithPollingTimeout(45*time.Second))),
 	)
 	if err != nil {
 		t.Fatalf("marking page did not show an answer: %v", err)
 	}
-	shoot(t, ctx, "03-mark")
+	webtest.Shoot(t, ctx, "03-mark")
 
 	current := func() string {
 		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("crop").dataset.task || ""`))
@@ -61,7 +63,7 @@ func TestBrowserMarking(t *testing.T) {
 		id, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const id = document.getElementById("crop").dataset.task; return id && id !== %q && document.querySelector("#crop img") ? id : false })()`, prev),
 			chromedp.WithPollingInterval(2*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second)))
 		if err != nil {
-			shoot(t, ctx, "fail")
+			webtest.Shoot(t, ctx, "fail")
 			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({banner: document.getElementById("banner").textContent, queue: window.saoyueMark.queue.length, inputs: Array.from(document.querySelectorAll("#parts input")).map(x => x.value), active: document.activeElement.id, log: window.saoyueMark.log})`))
 			t.Fatalf("the next answer did not come after %s: %v; page: %s", prev, err, state)
 		}
@@ -101,7 +103,7 @@ func TestBrowserMarking(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.KeyEvent("2")); err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, ctx, "04-flag")
+	webtest.Shoot(t, ctx, "04-flag")
 	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestBrowserMarking(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("mode-label"))); err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, ctx, "05-revise")
+	webtest.Shoot(t, ctx, "05-revise")
 	if err := chromedp.Do(ctx, chromedp.KeyEvent("52"), chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitNotVisible(chromedp.ID("mode-label"))); err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func TestBrowserMarking(t *testing.T) {
 	waitFor(t, func() bool {
 		return s.count(`SELECT count(*) FROM marks WHERE marker_id = $1`, *u.TeacherID) == 100
 	}, "a hundred marks")
-	shoot(t, ctx, "06-mark-after-100")
+	webtest.Shoot(t, ctx, "06-mark-after-100")
 
 	lat, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`window.saoyueMark.latencies`))
 	if err != nil {
@@ -146,7 +148,7 @@ func TestBrowserMarking(t *testing.T) {
 	p := func(q float64) float64 { return lat[int(q*float64(len(lat)-1))] }
 	report := fmt.Sprintf("next answer after Enter, %d answers: median %.1f ms, p95 %.1f ms, max %.1f ms\n", len(lat), p(0.5), p(0.95), lat[len(lat)-1])
 	t.Log(report)
-	_ = os.WriteFile(filepath.Join(screenshotDir(t), "latency.txt"), []byte(report), 0o644)
+	_ = os.WriteFile(filepath.Join(webtest.ScreenshotDir(t), "latency.txt"), []byte(report), 0o644)
 	// The 100 ms goal is a benchmark figure (BENCHMARKS.md), not an
 	// assertion: a test run shares the machine with the rest of the suite.
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/web/webtest"
 )
 
 // seedExceptions puts a scanned bag of the first school with two doubtful
@@ -109,24 +110,24 @@ func TestBrowserTechnician(t *testing.T) {
 	school := s.seed.Schools[0]
 	tech := s.user("tech01", false, []string{store.RoleTechnician}, nil, &school)
 	s.user("approver", false, []string{store.RoleApprover}, nil, nil)
-	ctx := newTab(t)
+	ctx := webtest.NewTab(t)
 	base := s.srv.URL
 
-	signIn(t, ctx, base, "/tech", tech.Login, testPassword)
+	webtest.SignIn(t, ctx, base, "/tech", tech.Login, testPassword)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("reconcile"))); err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, ctx, "07-tech-batches")
+	webtest.Shoot(t, ctx, "07-tech-batches")
 
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/tech/exceptions"),
 		chromedp.WaitVisible(chromedp.ID("exception")),
-		discard(chromedp.Poll[bool](`document.getElementById("page-img").complete && document.getElementById("page-img").naturalWidth > 0`, chromedp.WithPollingTimeout(45*time.Second))),
+		webtest.Discard(chromedp.Poll[bool](`document.getElementById("page-img").complete && document.getElementById("page-img").naturalWidth > 0`, chromedp.WithPollingTimeout(45*time.Second))),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, ctx, "08-tech-exception")
+	webtest.Shoot(t, ctx, "08-tech-exception")
 	// The item the exception is about is outlined on the page image.
 	box, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const h=document.getElementById("highlight");if(!h)return "";return h.style.left+" "+h.style.top})()`))
 	if err != nil || box == "" {
@@ -137,12 +138,12 @@ func TestBrowserTechnician(t *testing.T) {
 		t.Fatalf("first exception shown: %q %v, want %d", id, err, excs[0])
 	}
 	// A: the machine read it right.
-	if err := chromedp.Do(ctx, ready(), chromedp.KeyEvent("a"),
+	if err := chromedp.Do(ctx, webtest.Ready(), chromedp.KeyEvent("a"),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#exception[data-id="%d"]`, excs[1])))); err != nil {
 		t.Fatal(err)
 	}
 	// C, the answer, Tab to the reason, Enter: a change, so it waits for approval.
-	if err := chromedp.Do(ctx, ready(), chromedp.KeyEvent("c"), chromedp.KeyEvent("A"), chromedp.KeyEvent(kb.Tab),
+	if err := chromedp.Do(ctx, webtest.Ready(), chromedp.KeyEvent("c"), chromedp.KeyEvent("A"), chromedp.KeyEvent(kb.Tab),
 		chromedp.KeyEvent("核对原卷，C 为擦除不净"), chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.ID("no-exceptions"))); err != nil {
 		t.Fatal(err)
@@ -156,12 +157,12 @@ func TestBrowserTechnician(t *testing.T) {
 		t.Errorf("%d pending approval with answer A, want 1", n)
 	}
 
-	actx := newTab(t)
-	signIn(t, actx, base, "/approvals", "approver", testPassword)
+	actx := webtest.NewTab(t)
+	webtest.SignIn(t, actx, base, "/approvals", "approver", testPassword)
 	if err := chromedp.Do(actx, chromedp.WaitVisible(chromedp.ID(fmt.Sprintf("approve-%d", excs[1])))); err != nil {
 		t.Fatal(err)
 	}
-	shoot(t, actx, "09-approvals")
+	webtest.Shoot(t, actx, "09-approvals")
 }
 
 // TestBrowserDashboard: the centre's numbers move while teachers mark,
@@ -171,8 +172,8 @@ func TestBrowserDashboard(t *testing.T) {
 	s.server.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	s.seedExceptions()
 	s.user("centre", false, []string{store.RoleCentre}, nil, nil)
-	ctx := newTab(t)
-	signIn(t, ctx, s.srv.URL, "/centre", "centre", testPassword)
+	ctx := webtest.NewTab(t)
+	webtest.SignIn(t, ctx, s.srv.URL, "/centre", "centre", testPassword)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("groups"))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
 		t.Fatal(err, html)
@@ -199,9 +200,9 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 	}
-	if err := chromedp.Do(ctx, discard(chromedp.Poll[bool](`document.getElementById("k-marked").textContent === "6"`, chromedp.WithPollingTimeout(45*time.Second)))); err != nil {
+	if err := chromedp.Do(ctx, webtest.Discard(chromedp.Poll[bool](`document.getElementById("k-marked").textContent === "6"`, chromedp.WithPollingTimeout(45*time.Second)))); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("k-marked").textContent`))
 		t.Fatalf("the dashboard did not move: marked %q", got)
 	}
-	shoot(t, ctx, "10-dashboard")
+	webtest.Shoot(t, ctx, "10-dashboard")
 }
