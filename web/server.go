@@ -65,7 +65,7 @@ func (s *Server) Handler() http.Handler {
 	s.pageRoutes(mux)
 	// Browsers say where a request comes from; a cross-site POST is refused
 	// before any handler runs, in addition to the CSRF tokens.
-	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
+	return s.logRequests(s.securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
