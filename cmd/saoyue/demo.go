@@ -68,7 +68,7 @@ Running it again reuses what is there: the same scans are the same pages.`,
 			if noServe {
 				return nil
 			}
-			return a.serve(ctx, cfg.HTTPAddr, func(url string) {
+			return a.serve(ctx, cfg, func(url string) {
 				fmt.Fprintf(out, "\nOpen %s to look at the results (Ctrl-C to stop).\n", url)
 				fmt.Fprintf(out, "Report download: %sexams/%s/report\n", url, demoExam)
 			})
