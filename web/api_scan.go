@@ -90,8 +90,8 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		Room     int    `json:"room"`
 		Expected int    `json:"expected"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The batch is not valid JSON: %v.", err))
+	if err := decodeJSON(r, &req); err != nil {
+		s.scanError(w, r, err)
 		return
 	}
 	switch {

@@ -2,13 +2,16 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -129,4 +132,55 @@ func TestSignInAnswersRevealNothing(t *testing.T) {
 	if unknownSt != http.StatusUnauthorized || lockedSt != unknownSt || lockedMsg != unknownMsg || unknownMsg == "" {
 		t.Errorf("unknown login: %d %q; locked account: %d %q; want the same 401 answer", unknownSt, unknownMsg, lockedSt, lockedMsg)
 	}
+}
+
+// TestMarkingJSONIsStrict: a null score, data after the JSON, a key given
+// twice and an unknown field are all refused with 400 and a Chinese
+// message, and no mark is stored; the well-formed body is then accepted.
+func TestMarkingJSONIsStrict(t *testing.T) {
+	t.Parallel()
+	a := newMarkingAPI(t, store.MarkingSeed{ExamCode: "39", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 2,
+		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}}, grading.MarkingOptions{})
+	a.setUp("39")
+	m := a.seed.Teachers[0][0]
+	var next nextResp
+	a.must(m, "GET", "/api/marking/next?n=1", nil, &next)
+	if len(next.Tasks) != 1 {
+		t.Fatal("no task")
+	}
+	path := "/api/marking/tasks/" + next.Tasks[0].ID + "/mark"
+	send := func(body string) (int, string) {
+		req, _ := http.NewRequest("POST", a.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Saoyue-Marker", strconv.FormatInt(m, 10))
+		resp, err := a.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e apiError
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Error.Message
+	}
+	for _, body := range []string{`{"scores":[null]}`, `{"scores":null}`, `{"scores":[3]}garbage`, `{"scores":[3]} {"scores":[1]}`,
+		`{"scores":[1],"scores":[3]}`, `{"scores":[3],"score":[3]}`, `{"scores":["3"]}`, `{"scores":[3]`} {
+		st, msg := send(body)
+		if st != http.StatusBadRequest || !hasCJK(msg) {
+			t.Errorf("%s: %d %q, want 400 with a Chinese message", body, st, msg)
+		}
+	}
+	if n := a.count(`SELECT count(*) FROM marks`); n != 0 {
+		t.Fatalf("%d marks stored from refused bodies", n)
+	}
+	if st, msg := send(`{"scores":[3],"duration_ms":1200}`); st != http.StatusOK {
+		t.Errorf("well-formed mark: %d %q", st, msg)
+	}
+}
+
+func hasCJK(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
 }
