@@ -121,6 +121,7 @@ func TestInvalidTemplatesAreRefused(t *testing.T) {
 		{"duplicate item numbers", "start: 11,", "start: 8,", "pages[0].objective[1]: item 8 is already numbered in pages[0].objective[0]"},
 		{"duplicate question id", `group: "22"`, `group: "21"`, "pages[0].subjective[1]: question 21 is already defined"},
 		{"max score not multiple of step", "max_score: 6, step: 0.5", "max_score: 6.3, step: 0.5", "pages[0].subjective[1].max_score: 6.3 is not a multiple of step 0.5"},
+		{"step rounded away", "max_score: 6, step: 0.5", "max_score: 6, step: 0.0000001", "pages[0].subjective[1].step: 分值最多保留一位小数"},
 		{"negative max score", "max_score: 6}", "max_score: -2}", "pages[0].subjective[0].max_score: must be greater than 0"},
 		{"blocks overlap", "{x: 20, y: 150,", "{x: 30, y: 115,", "pages[0].objective[1]: overlaps pages[0].objective[0]"},
 		{"no digits", "digits: 8", "digits: 0", "pages[0].exam_number.digits: must be 1-20"},

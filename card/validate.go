@@ -66,6 +66,15 @@ func (c *checker) positive(path string, v float64) bool {
 	return true
 }
 
+// tenths reports whether v has at most one decimal, saying so if not.
+func (c *checker) tenths(path string, v float64) bool {
+	if t := v * 10; math.Abs(t-math.Round(t)) > 1e-9 {
+		c.add(path, "分值最多保留一位小数（0.1 分），%v 不行", v)
+		return false
+	}
+	return true
+}
+
 func (c *checker) box(path string, b Box) {
 	c.num(path+".x", b.X)
 	c.num(path+".y", b.Y)
@@ -265,6 +274,14 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		okStep := c.positive(sp+".step", s.Step)
 		if okMax && s.MaxScore > 1000 {
 			c.add(sp+".max_score", "%v is more than 1000", s.MaxScore)
+		}
+		// Scores are kept to one decimal (0.5 points is the finest step a
+		// marker gives): a finer value would be rounded by the database,
+		// and a step rounded to 0 would be refused there in its own words.
+		okMax = okMax && c.tenths(sp+".max_score", s.MaxScore)
+		okStep = okStep && c.tenths(sp+".step", s.Step)
+		if okMax && okStep && s.Step > s.MaxScore {
+			c.add(sp+".step", "步长 %v 大于满分 %v", s.Step, s.MaxScore)
 		}
 		if okMax && okStep {
 			n := s.MaxScore / s.Step

@@ -11,42 +11,36 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-// Sign-in limits for accounts checked outside the browser (the CLI): the
-// same as the sign-in page's, so a password cannot be guessed faster here.
-const (
-	accountMaxFailures = 5
-	accountLockFor     = 10 * time.Minute
-)
+// AccountLimits are the sign-in limits of accounts checked outside the
+// browser (the CLI): the same as the sign-in page's, so a password cannot
+// be guessed faster here.
+var AccountLimits = store.SignInLimits{MaxFailures: 5, LockFor: 10 * time.Minute, IPWindow: 15 * time.Minute, IPMaxFailures: 30}
 
 // Authenticate checks an account's login and password the way the sign-in
-// page does (bcrypt, disabled and locked accounts refused, failures
-// counted towards the lock) and that it holds one of the roles. It is how
-// the CLI names a real, signed-in person: a typed name is not enough.
+// page does (the attempt counted first, bcrypt, disabled and locked
+// accounts refused with the same answer as a wrong password) and that it
+// holds one of the roles. It is how the CLI names a real, signed-in
+// person: a typed name is not enough.
 func Authenticate(ctx context.Context, db *store.DB, login, password, from string, roles ...string) (*store.User, error) {
 	if login == "" || password == "" {
 		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请提供账号和密码")
 	}
-	u, err := store.UserByLogin(ctx, db.Pool, login)
-	if errors.Is(err, store.ErrUserNotFound) {
-		_ = store.RecordSignIn(ctx, db.Pool, login, from, false, accountMaxFailures, accountLockFor)
-		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "账号或密码不正确")
-	}
+	attempt, verdict, err := db.ReserveSignIn(ctx, login, from, AccountLimits)
 	if err != nil {
 		return nil, err
 	}
-	if u.LockedUntil != nil && u.LockedUntil.After(time.Now()) {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "账号 %s 已暂时锁定，请稍后再试或联系监测中心", login)
+	if verdict == store.SignInIPLimited {
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "登录失败次数过多，请 15 分钟后再试")
 	}
-	if u.Disabled {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "账号 %s 已停用", login)
+	u, err := store.UserByLogin(ctx, db.Pool, login)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		if err := store.RecordSignIn(ctx, db.Pool, login, from, false, accountMaxFailures, accountLockFor); err != nil {
-			return nil, err
-		}
-		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "账号或密码不正确")
+	if u == nil || verdict == store.SignInLocked || u.Disabled ||
+		bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "账号或密码不正确；多次输错后账号会暂时锁定，请稍后再试或联系监测中心")
 	}
-	if err := store.RecordSignIn(ctx, db.Pool, login, from, true, accountMaxFailures, accountLockFor); err != nil {
+	if err := db.ConfirmSignIn(ctx, attempt, login); err != nil {
 		return nil, err
 	}
 	if u.MustChangePassword {

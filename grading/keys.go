@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -219,6 +220,9 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 		if k.Points < 0 || k.PartialPoints < 0 || k.PartialPoints > k.Points {
 			return nil, fmt.Errorf("%s: item %d: points must be ≥ 0 and partial points at most the points", at, k.Item)
 		}
+		if err := keyPoints(k.Points, k.PartialPoints); err != nil {
+			return nil, fmt.Errorf("%s：第 %d 题%w", at, k.Item, err)
+		}
 		if k.PartialPoints > 0 && k.Kind != KindMulti {
 			return nil, fmt.Errorf("%s: item %d: partial points only apply to multiple choice", at, k.Item)
 		}
@@ -344,4 +348,22 @@ func (k *Key) Sorted() []KeyItem {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Item < out[j].Item })
 	return out
+}
+
+// maxItemPoints is the most one item can be worth: answer_keys keeps
+// points as numeric(5,1).
+const maxItemPoints = 999.9
+
+// keyPoints checks what the database would refuse or round, in the key
+// author's terms: at most 999.9 points, to one decimal.
+func keyPoints(values ...float64) error {
+	for _, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v > maxItemPoints {
+			return fmt.Errorf("的分值 %v 超出范围（每题最多 %.1f 分）", v, maxItemPoints)
+		}
+		if t := v * 10; math.Abs(t-math.Round(t)) > 1e-9 {
+			return fmt.Errorf("的分值 %v 最多保留一位小数", v)
+		}
+	}
+	return nil
 }

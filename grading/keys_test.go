@@ -81,6 +81,8 @@ func TestParseKeyErrors(t *testing.T) {
 		{"single with two", "item,answer,points\n1,AB,2\n2,A,2\n3,T,1\n4,A,3\n", "single choice but the answer"},
 		{"duplicate", "item,answer,points\n1,A,2\n1,B,2\n", "item 1 appears twice"},
 		{"partial on single", "item,answer,points,partial\n1,A,2,1\n", "partial points only apply"},
+		{"huge points", "item,answer,points\n1,A,1e308\n2,A,2\n3,T,1\n4,A,3\n", "第 1 题的分值 1e+308 超出范围"},
+		{"too fine points", "item,answer,points\n1,A,2.05\n2,A,2\n3,T,1\n4,A,3\n", "第 1 题的分值 2.05 最多保留一位小数"},
 	}
 	for _, c := range cases {
 		_, err := ParseKey("key.csv", []byte(c.body), testItems)

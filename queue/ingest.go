@@ -27,6 +27,9 @@ type IngestResult struct {
 	PageID    int64  `json:"page_id"`
 	SHA256    string `json:"sha256"`
 	Duplicate bool   `json:"duplicate"` // the same image was already a page
+	// BatchID is the batch the page belongs to: another one than the
+	// upload's for a duplicate; never sent to the scan station.
+	BatchID int64 `json:"-"`
 }
 
 // AddPage stores and records one image of a batch. seq is its position in
@@ -74,7 +77,11 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 			return nil, fmt.Errorf("queue page %s for reading: %w", name, err)
 		}
 	}
-	return &IngestResult{PageID: p.ID, SHA256: sum, Duplicate: !created}, nil
+	res := &IngestResult{PageID: p.ID, SHA256: sum, Duplicate: !created}
+	if p.BatchID != nil {
+		res.BatchID = *p.BatchID
+	}
+	return res, nil
 }
 
 // ScansAccepted refuses an upload to an exam whose stage takes no scans:

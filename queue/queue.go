@@ -62,6 +62,14 @@ func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Opt
 
 func (r *Redis) Close() error { return r.client.Close() }
 
+// Ping reports whether Redis answers: the readiness check calls it.
+func (r *Redis) Ping(context.Context) error {
+	if err := r.client.Ping(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
 // DefaultConcurrency is how many tasks a worker runs at once: thirty-two
 // per core. Only reading a page keeps a core busy, and the page handler
 // reads no more pages at once than there are cores (handler.Deps.ReadSlots);

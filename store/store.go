@@ -29,12 +29,22 @@ type DB struct {
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	return OpenMax(ctx, databaseURL, 0)
+}
+
+// OpenMax is Open with at most maxConns connections in the pool; 0 keeps
+// the URL's pool_max_conns or pgx's default (4, or the number of cores if
+// more).
+func OpenMax(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) {
 	if databaseURL == "" {
 		return nil, errors.New("no database configured: set SAOYUE_DATABASE_URL or --database-url (make demo and make test start a private PostgreSQL)")
 	}
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -103,38 +103,6 @@ func SetUserPassword(ctx context.Context, q TxOrPool, id int64, hash string, mus
 	return nil
 }
 
-// RecordSignIn keeps one attempt for rate limiting and updates the
-// account's failure count; after maxFailures in a row the account is
-// locked for lockFor.
-func RecordSignIn(ctx context.Context, q TxOrPool, login, ip string, ok bool, maxFailures int, lockFor time.Duration) error {
-	if _, err := q.Exec(ctx, `INSERT INTO sign_in_attempts (login, ip, ok) VALUES ($1, $2, $3)`, login, ip, ok); err != nil {
-		return fmt.Errorf("record sign-in: %w", err)
-	}
-	var err error
-	if ok {
-		_, err = q.Exec(ctx, `UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = now() WHERE login = $1`, login)
-	} else {
-		_, err = q.Exec(ctx, `
-			UPDATE users SET failed_attempts = failed_attempts + 1,
-				locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + $3 * interval '1 second' ELSE locked_until END
-			WHERE login = $1`, login, maxFailures, lockFor.Seconds())
-	}
-	if err != nil {
-		return fmt.Errorf("record sign-in: %w", err)
-	}
-	return nil
-}
-
-// FailedSignIns counts the failed attempts from an address since a time.
-func FailedSignIns(ctx context.Context, q TxOrPool, ip string, since time.Time) (int, error) {
-	var n int
-	err := q.QueryRow(ctx, `SELECT count(*) FROM sign_in_attempts WHERE ip = $1 AND NOT ok AND at >= $2`, ip, since).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count sign-in attempts: %w", err)
-	}
-	return n, nil
-}
-
 // RosterTeacher is a teacher of an exam's schools without an account yet.
 type RosterTeacher struct {
 	TeacherID  int64

@@ -91,8 +91,8 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		Room     int    `json:"room"`
 		Expected int    `json:"expected"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The batch is not valid JSON: %v.", err))
+	if err := decodeJSON(r, &req); err != nil {
+		s.scanError(w, r, err)
 		return
 	}
 	switch {
@@ -258,8 +258,29 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusCreated
 	if res.Duplicate {
 		status = http.StatusOK
+		if err := s.ownDuplicate(r, b, res); err != nil {
+			s.scanError(w, r, err)
+			return
+		}
 	}
 	scanJSON(w, status, res)
+}
+
+// ownDuplicate refuses a duplicate of another school's page the way any
+// other school's page is refused: the station learns neither its id nor
+// that it exists in a bag it cannot see.
+func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.IngestResult) error {
+	if res.BatchID == b.ID {
+		return nil
+	}
+	other, err := s.DB.Batch(r.Context(), res.BatchID)
+	if err != nil && !errors.Is(err, store.ErrBatchNotFound) {
+		return err
+	}
+	if other == nil || other.SchoolID != b.SchoolID {
+		return saoyue.Errorf(saoyue.EFORBIDDEN, "这张图像已在其他卡袋中上传过，不能再上传到本卡袋")
+	}
+	return nil
 }
 
 func isJPEGOrPNG(b []byte) bool {

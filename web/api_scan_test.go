@@ -286,6 +286,13 @@ func TestScanAPIUploadOnceAndRefuseTruncated(t *testing.T) {
 	if code, out := e.do(t, "GET", path, e.token, nil, nil); code != http.StatusOK || out["pages"] != float64(1) {
 		t.Errorf("batch after upload: %d %v", code, out)
 	}
+	// The same image into another school's bag: refused like any other
+	// school's page, without its id or the word duplicate.
+	_, ob := e.openBatch(t, e.other, "0102", 1)
+	code, res = e.do(t, "POST", fmt.Sprintf("/api/v1/batches/%d/pages", int64(ob["id"].(float64))), e.other, data, hdr)
+	if code != http.StatusForbidden || res["page_id"] != nil || res["duplicate"] != nil {
+		t.Errorf("another school uploads the same image: %d %v, want 403 without the page", code, res)
+	}
 }
 
 // flaky passes requests to the server, or, while down, drops the

@@ -239,9 +239,21 @@ type pageData struct {
 	Data    any
 }
 
-// safeNext keeps a sign-in redirect on this site.
+// safeNext keeps a sign-in redirect on this site: only a relative path of
+// this origin passes. Browsers drop tabs and newlines from URLs and read a
+// backslash as a slash, so "/\t/evil.example" would leave the site: any
+// control character or backslash sends the user home instead.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/web/webtest"
 )
 
 // TestBrowserCentrePlan: the centre opens 阅卷安排 from its dashboard and
@@ -21,8 +22,8 @@ func TestBrowserCentrePlan(t *testing.T) {
 	s := newSite(t, "44")
 	s.user("plan_centre", false, []string{store.RoleCentre}, nil, nil)
 	g := s.seed.Groups[0]
-	ctx := newTab(t)
-	signIn(t, ctx, s.srv.URL, "/centre", "plan_centre", testPassword)
+	ctx := webtest.NewTab(t)
+	webtest.SignIn(t, ctx, s.srv.URL, "/centre", "plan_centre", testPassword)
 	wait := func(what string, acts ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, acts...); err != nil {
@@ -45,9 +46,9 @@ func TestBrowserCentrePlan(t *testing.T) {
 			}
 		}
 	}
-	wait("dashboard link", chromedp.WaitVisible(chromedp.ID("link-plan")), ready(),
+	wait("dashboard link", chromedp.WaitVisible(chromedp.ID("link-plan")), webtest.Ready(),
 		chromedp.Focus(chromedp.ID("link-plan")), chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.ID("auto-plan")), ready())
+		chromedp.WaitVisible(chromedp.ID("auto-plan")), webtest.Ready())
 
 	wait("auto plan", chromedp.Focus(chromedp.ID("auto-plan")), chromedp.KeyEvent(kb.Enter))
 	waitOK("自动生成")
@@ -84,5 +85,5 @@ func TestBrowserCentrePlan(t *testing.T) {
 	if !strings.Contains(head, "2+1") {
 		t.Errorf("group heading after the change: %q", head)
 	}
-	shoot(t, ctx, "10-centre-plan")
+	webtest.Shoot(t, ctx, "10-centre-plan")
 }

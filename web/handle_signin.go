@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,16 +14,7 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-const (
-	signInCSRFCookie = "saoyue_signin"
-	// Per account: five wrong passwords in a row lock it for ten minutes.
-	maxFailures = 5
-	lockFor     = 10 * time.Minute
-	// Per address: a school's PCs share one address behind NAT, so the limit
-	// is generous; it stops guessing, not a room of teachers mistyping.
-	ipWindow      = 15 * time.Minute
-	ipMaxFailures = 30
-)
+const signInCSRFCookie = "saoyue_signin"
 
 // dummyHash makes a sign-in for an unknown login cost as much as a wrong
 // password, so timing does not tell which logins exist.
@@ -54,8 +47,18 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, d signInDa
 	}
 }
 
+// signInLimits: per account, five wrong passwords in a row lock it for ten
+// minutes; per address, a school's PCs share one address behind NAT, so the
+// limit is generous: it stops guessing, not a room of teachers mistyping.
+var signInLimits = store.SignInLimits{MaxFailures: 5, LockFor: 10 * time.Minute, IPWindow: 15 * time.Minute, IPMaxFailures: 30}
+
+// signInRefused is the one answer to every refused sign-in of an account:
+// an unknown login, a wrong password, a disabled or a locked account look
+// the same, so the answer does not tell which logins exist.
+const signInRefused = "账号或密码不正确；多次输错后账号会暂时锁定，请稍后再试或联系监测中心"
+
 // handleSignIn: POST /signin checks the password, limited per address and
-// per account.
+// per account (store.ReserveSignIn counts the attempt before the check).
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := signInData{Login: strings.TrimSpace(r.PostFormValue("login")), Next: r.PostFormValue("next")}
@@ -65,44 +68,27 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, d, http.StatusForbidden)
 		return
 	}
-	ip := clientIP(r)
-	n, err := store.FailedSignIns(ctx, s.DB.Pool, ip, time.Now().Add(-ipWindow))
+	attempt, verdict, err := s.DB.ReserveSignIn(ctx, d.Login, clientIP(r), signInLimits)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if n >= ipMaxFailures {
-		d.Error = "登录失败次数过多，请 15 分钟后再试"
+	if verdict == store.SignInIPLimited {
+		d.Error = "这台电脑登录失败次数过多，请 15 分钟后再试"
 		s.renderSignIn(w, r, d, http.StatusTooManyRequests)
 		return
 	}
-	password := r.PostFormValue("password")
-	u, err := store.UserByLogin(ctx, s.DB.Pool, d.Login)
-	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+	u, ok, err := s.checkPassword(ctx, d.Login, r.PostFormValue("password"), verdict == store.SignInLocked)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if u == nil {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		_ = store.RecordSignIn(ctx, s.DB.Pool, d.Login, ip, false, maxFailures, lockFor)
-		d.Error = "账号或密码不正确"
+	if !ok {
+		d.Error = signInRefused
 		s.renderSignIn(w, r, d, http.StatusUnauthorized)
 		return
 	}
-	if u.LockedUntil != nil && u.LockedUntil.After(time.Now()) {
-		d.Error = "密码连续输错次数过多，账号已暂时锁定，请 10 分钟后再试或联系监测中心"
-		s.renderSignIn(w, r, d, http.StatusTooManyRequests)
-		return
-	}
-	if u.Disabled || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		if err := store.RecordSignIn(ctx, s.DB.Pool, d.Login, ip, false, maxFailures, lockFor); err != nil {
-			s.Logger.Error("record sign-in", "err", err)
-		}
-		d.Error = "账号或密码不正确"
-		s.renderSignIn(w, r, d, http.StatusUnauthorized)
-		return
-	}
-	if err := store.RecordSignIn(ctx, s.DB.Pool, d.Login, ip, true, maxFailures, lockFor); err != nil {
+	if err := s.DB.ConfirmSignIn(ctx, attempt, d.Login); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -111,8 +97,26 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.MustChangePassword {
-		http.Redirect(w, r, "/password?next="+safeNext(d.Next), http.StatusSeeOther)
+		http.Redirect(w, r, "/password?next="+url.QueryEscape(safeNext(d.Next)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, safeNext(d.Next), http.StatusSeeOther)
+}
+
+// checkPassword runs one bcrypt comparison whatever the account's state
+// (unknown, locked, disabled), so the time taken tells nothing either.
+func (s *Server) checkPassword(ctx context.Context, login, password string, locked bool) (*store.User, bool, error) {
+	u, err := store.UserByLogin(ctx, s.DB.Pool, login)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, false, err
+	}
+	hash := dummyHash
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	if u == nil || locked || u.Disabled || !match {
+		return nil, false, nil
+	}
+	return u, true, nil
 }

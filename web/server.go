@@ -34,6 +34,9 @@ type Server struct {
 	// Marking is the marking engine; nil uses the defaults.
 	Marking *grading.Engine
 	marking markingState
+	// Ready are the dependencies /readyz asks; nil asks the database and
+	// the blob store.
+	Ready []Check
 	// SecureCookies marks session cookies Secure even on plain HTTP, for a
 	// server behind a TLS-terminating proxy.
 	SecureCookies bool
@@ -58,6 +61,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleHome)
 	mux.HandleFunc("GET /exams", s.centreOnly(s.handleIndex))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
 	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
 	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
@@ -66,7 +70,7 @@ func (s *Server) Handler() http.Handler {
 	s.pageRoutes(mux)
 	// Browsers say where a request comes from; a cross-site POST is refused
 	// before any handler runs, in addition to the CSRF tokens.
-	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
+	return s.logRequests(s.securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {

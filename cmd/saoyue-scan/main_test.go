@@ -114,7 +114,7 @@ func TestImportCommandUploadsABag(t *testing.T) {
 	}
 	out := run()
 	// 2 cards at 2 pages each are 4 pages; 3 were scanned.
-	for _, want := range []string{"scanned   3 pages", "uploaded  3 pages", "MISSING   1 pages"} {
+	for _, want := range []string{"已扫描  3 页", "已上传  3 页", "缺少    1 页"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
@@ -131,6 +131,23 @@ func TestImportCommandUploadsABag(t *testing.T) {
 		t.Errorf("pages %v, want p1 p2 p10 in scan order", names)
 	}
 	run() // again: nothing new
+	// A bag with a file that is no scan: the rest is uploaded, the summary
+	// names the file, and the command fails so a script notices.
+	if err := os.WriteFile(filepath.Join(dir, "p11.jpg"), []byte("not a JPEG at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out2 bytes.Buffer
+	cmd := newRootCmd(func(string) string { return "" })
+	cmd.SetOut(&out2)
+	cmd.SetErr(&out2)
+	cmd.SetArgs([]string{"import", dir, "--exam", "22", "--subject", "english", "--school", "0301", "--room", "1",
+		"--expected", "2", "--server", srv.URL, "--token", token, "--spool", spool, "-q"})
+	if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), "1 个文件无法读取") {
+		t.Errorf("import with an unreadable file: err %v, want 1 个文件无法读取\n%s", err, out2.String())
+	}
+	if !strings.Contains(out2.String(), "p11.jpg") {
+		t.Errorf("summary does not name the unreadable file:\n%s", out2.String())
+	}
 	var n int
 	db.Pool.QueryRow(ctx, `SELECT count(*) FROM pages`).Scan(&n)
 	if n != 3 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -76,7 +77,7 @@ func runBag(cmd *cobra.Command, o *options, drive driver) error {
 	}
 	wg.Wait()
 	prog.finish()
-	printSummary(cmd.OutOrStdout(), o, sp, bad)
+	unfinished := printSummary(cmd.OutOrStdout(), o, sp, bad)
 	switch {
 	case sendErr != nil && !errors.Is(sendErr, context.Canceled):
 		return sendErr
@@ -85,43 +86,54 @@ func runBag(cmd *cobra.Command, o *options, drive driver) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return nil
+	return unfinished
 }
 
-func printSummary(w io.Writer, o *options, sp *scanner.Spool, bad []string) {
+// printSummary tells the technician, in Chinese, what became of the bag,
+// and returns what still needs them: files that were not scans, pages the
+// server refused, pages not yet uploaded.
+func printSummary(w io.Writer, o *options, sp *scanner.Spool, bad []string) error {
 	pages, sent, failed := sp.Counts()
 	meta := sp.Meta()
 	b := meta.Batch
-	fmt.Fprintf(w, "\n%s (batch %d)\n", b, meta.BatchID)
+	fmt.Fprintf(w, "\n%s（批次 %d）\n", b, meta.BatchID)
 	if b.Expected > 0 {
 		want := b.Expected * o.pagesPerCard
-		fmt.Fprintf(w, "  expected  %d cards = %d pages (应到 %d 份, %d pages per card)\n", b.Expected, want, b.Expected, o.pagesPerCard)
-		fmt.Fprintf(w, "  scanned   %d pages = %.1f cards\n", pages, float64(pages)/float64(o.pagesPerCard))
+		fmt.Fprintf(w, "  应到    %d 份 = %d 页（每份 %d 页）\n", b.Expected, want, o.pagesPerCard)
+		fmt.Fprintf(w, "  已扫描  %d 页 = %.1f 份\n", pages, float64(pages)/float64(o.pagesPerCard))
 		switch {
 		case pages < want:
-			fmt.Fprintf(w, "  MISSING   %d pages: check the feeder, the scanner's output folder and the bag; absent candidates' cards are scanned too\n", want-pages)
+			fmt.Fprintf(w, "  缺少    %d 页：请检查进纸器、扫描软件的输出文件夹和卡袋；缺考考生的答题卡也要扫描\n", want-pages)
 		case pages > want:
-			fmt.Fprintf(w, "  EXTRA     %d pages: a card fed twice, or a card from another bag\n", pages-want)
+			fmt.Fprintf(w, "  多出    %d 页：可能有答题卡扫了两次，或混入了其他卡袋的答题卡\n", pages-want)
 		}
 	} else {
-		fmt.Fprintf(w, "  scanned   %d pages (no --expected card count to check against)\n", pages)
+		fmt.Fprintf(w, "  已扫描  %d 页（未给出 --expected 应到份数，无法核对）\n", pages)
 	}
-	fmt.Fprintf(w, "  uploaded  %d pages\n", sent)
+	fmt.Fprintf(w, "  已上传  %d 页\n", sent)
+	var problems []string
 	if failed > 0 {
-		fmt.Fprintf(w, "  REFUSED   %d pages by the server:\n", failed)
+		fmt.Fprintf(w, "  被拒收  %d 页：\n", failed)
 		for _, p := range sp.Pages() {
 			if p.State == scanner.PageFailed {
-				fmt.Fprintf(w, "            %s: %s\n", p.Name, p.Reason)
+				fmt.Fprintf(w, "          %s：%s\n", p.Name, p.Reason)
 			}
 		}
+		problems = append(problems, fmt.Sprintf("%d 页被服务器拒收", failed))
 	}
 	if left := pages - sent - failed; left > 0 {
-		fmt.Fprintf(w, "  WAITING   %d pages are kept in %s: run `saoyue-scan resume` with the same bag flags when the county server can be reached\n", left, sp.Dir())
+		fmt.Fprintf(w, "  待上传  %d 页保存在 %s：能连上县里的服务器后，用相同的卡袋参数运行 saoyue-scan resume\n", left, sp.Dir())
+		problems = append(problems, fmt.Sprintf("%d 页尚未上传", left))
 	}
 	if len(bad) > 0 {
-		fmt.Fprintf(w, "  UNREADABLE %d files:\n", len(bad))
+		fmt.Fprintf(w, "  无法读取 %d 个文件：\n", len(bad))
 		for _, s := range bad {
-			fmt.Fprintf(w, "            %s\n", s)
+			fmt.Fprintf(w, "          %s\n", s)
 		}
+		problems = append(problems, fmt.Sprintf("%d 个文件无法读取", len(bad)))
 	}
+	if len(problems) > 0 {
+		return fmt.Errorf("卡袋未全部完成：%s", strings.Join(problems, "，"))
+	}
+	return nil
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -19,6 +22,14 @@ type Config struct {
 	DataDir     string // SAOYUE_DATA_DIR: local blobs, exports
 	HTTPAddr    string // SAOYUE_HTTP_ADDR
 	Debug       bool   // SAOYUE_DEBUG
+	S3Secure    bool   // SAOYUE_S3_SECURE: talk HTTPS to the object store
+	DBMaxConns  int    // SAOYUE_DB_MAX_CONNS: connections per process
+	TLSCert     string // SAOYUE_TLS_CERT: serve HTTPS with this certificate
+	TLSKey      string // SAOYUE_TLS_KEY
+	// SecureCookies (SAOYUE_SECURE_COOKIES=1) marks cookies Secure on
+	// plain HTTP too: the server is behind a proxy that terminates TLS.
+	SecureCookies bool
+	HealthAddr    string // SAOYUE_HEALTH_ADDR: the worker's /healthz and /readyz; empty = none
 	// ReadMemory is the memory budget of the pages a worker (or serve's
 	// in-process queue) reads at once; SAOYUE_READ_MEMORY, bytes or "1GiB".
 	ReadMemory string
@@ -56,4 +67,23 @@ func (c *Config) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("SAOYUE_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SAOYUE_HTTP_ADDR)")
 	fs.StringVar(&c.ReadMemory, "read-memory", env("SAOYUE_READ_MEMORY", "1GiB"), "memory budget of the pages read at once; a page larger than it is refused (env SAOYUE_READ_MEMORY)")
 	fs.BoolVar(&c.Debug, "debug", getenv("SAOYUE_DEBUG") != "", "debug logging (env SAOYUE_DEBUG)")
+	fs.BoolVar(&c.S3Secure, "s3-secure", truthy(getenv("SAOYUE_S3_SECURE")), "use HTTPS for the S3 endpoint (env SAOYUE_S3_SECURE=1)")
+	maxConns, err := strconv.Atoi(env("SAOYUE_DB_MAX_CONNS", "0"))
+	if err != nil || maxConns <= 0 {
+		maxConns = 4 * runtime.NumCPU()
+	}
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "PostgreSQL connections per process (env SAOYUE_DB_MAX_CONNS; default 4 per core)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("SAOYUE_TLS_CERT", ""), "serve HTTPS with this certificate (PEM; env SAOYUE_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("SAOYUE_TLS_KEY", ""), "the certificate's private key (PEM; env SAOYUE_TLS_KEY)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", truthy(getenv("SAOYUE_SECURE_COOKIES")), "mark cookies Secure on plain HTTP, behind a TLS proxy (env SAOYUE_SECURE_COOKIES=1)")
+	fs.StringVar(&c.HealthAddr, "health-addr", env("SAOYUE_HEALTH_ADDR", ""), "the worker's /healthz and /readyz listen address; empty = none (env SAOYUE_HEALTH_ADDR)")
+}
+
+// truthy reads a boolean environment variable: 1, true, yes, on.
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }

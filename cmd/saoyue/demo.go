@@ -80,7 +80,7 @@ the same host. Running it again reuses what is there: the same scans are the sam
 			if noServe {
 				return nil
 			}
-			return a.serveOn(ctx, ln, func(url string) {
+			return a.serveOn(ctx, cfg, ln, func(url string) {
 				fmt.Fprintf(out, "\n打开 %s 查看结果（Ctrl-C 停止）。\n", url)
 				fmt.Fprintf(out, "成绩报告下载：%sexams/%s/report\n", url, demoExam)
 			})

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,20 +92,14 @@ as the pipeline does with the exam's candidates.`,
 			}()
 			<-done
 			enc := json.NewEncoder(cmd.OutOrStdout())
-			var failed []string
 			for i, res := range results {
-				if errs[i] != nil {
-					failed = append(failed, errs[i].Error())
-					continue
-				}
-				if err := enc.Encode(res); err != nil {
-					return err
+				if errs[i] == nil {
+					if err := enc.Encode(res); err != nil {
+						return err
+					}
 				}
 			}
-			if len(failed) > 0 {
-				return fmt.Errorf("%d file(s) could not be processed:\n  %s", len(failed), strings.Join(failed, "\n  "))
-			}
-			return nil
+			return readSummary(cmd.ErrOrStderr(), files, results, errs)
 		},
 	}
 	read.Flags().StringArrayVar(&templates, "template", nil, "template YAML (repeatable)")
@@ -157,4 +152,38 @@ func sanitize(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// unread are the exceptions that mean a file was not read as a card page.
+var unread = map[string]bool{omr.ExcUnreadable: true, omr.ExcRegistration: true, omr.ExcWrongTemplate: true, omr.ExcBlankPage: true}
+
+// readSummary prints a line per file that was not read, and the counts; it
+// fails when any file was not read, so a script notices.
+func readSummary(w io.Writer, files []string, results []*omr.Result, errs []error) error {
+	var failed, doubtful int
+	for i, res := range results {
+		reason := ""
+		if errs[i] != nil {
+			reason = errs[i].Error()
+		} else {
+			for _, e := range res.Exceptions {
+				if unread[e.Kind] {
+					reason = e.Reason
+					break
+				}
+			}
+		}
+		if reason != "" {
+			failed++
+			fmt.Fprintf(w, "未能识别 %s：%s\n", files[i], reason)
+		} else if len(res.Exceptions) > 0 {
+			doubtful++
+		}
+	}
+	fmt.Fprintf(w, "共 %d 个文件：识别 %d 个（其中 %d 个需人工核对），未能识别 %d 个\n",
+		len(files), len(files)-failed, doubtful, failed)
+	if failed > 0 {
+		return fmt.Errorf("%d 个文件未能识别", failed)
+	}
+	return nil
 }

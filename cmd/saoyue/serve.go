@@ -30,7 +30,7 @@ func newServeCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer app.Close()
-			return app.serve(ctx, cfg.HTTPAddr, nil)
+			return app.serve(ctx, cfg, nil)
 		},
 	}
 }
@@ -74,6 +74,16 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 	return a, nil
 }
 
+// readyChecks are what /readyz asks: PostgreSQL, Redis when the queue is
+// there, and the object store.
+func (a *app) readyChecks() []web.Check {
+	checks := []web.Check{web.DatabaseCheck(a.db), web.BlobCheck(a.blobs)}
+	if r, ok := a.queue.(*queue.Redis); ok {
+		checks = append(checks, web.Check{Name: "redis", Ping: r.Ping})
+	}
+	return checks
+}
+
 func (a *app) Close() {
 	_ = a.queue.Close()
 	a.db.Close()
@@ -81,31 +91,46 @@ func (a *app) Close() {
 
 // serve runs the HTTP server until ctx ends. ready, if not nil, receives the
 // URL once the listener is open.
-func (a *app) serve(ctx context.Context, addr string, ready func(url string)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+func (a *app) serve(ctx context.Context, cfg *Config, ready func(url string)) error {
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return fmt.Errorf("HTTPS needs both --tls-cert and --tls-key (SAOYUE_TLS_CERT, SAOYUE_TLS_KEY)")
 	}
-	return a.serveOn(ctx, ln, ready)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	return a.serveOn(ctx, cfg, ln, ready)
 }
 
 // serveOn is serve on a listener bound already (the demo binds its port
 // before its long pipeline run, so a busy port cannot fail it at the end).
-func (a *app) serveOn(ctx context.Context, ln net.Listener, ready func(url string)) error {
+func (a *app) serveOn(ctx context.Context, cfg *Config, ln net.Listener, ready func(url string)) error {
 	if a.inproc != nil {
 		// With Redis, `saoyue worker` sweeps; in-process, the server does.
 		go (&handler.Sweep{DB: a.db, Queue: a.inproc}).Run(ctx, sweepEvery)
 	}
 	ws := web.NewServer(a.db, a.blobs, slog.Default())
 	ws.Ingester = &queue.Ingester{DB: a.db, Blobs: a.blobs, Queue: a.queue}
+	ws.SecureCookies = cfg.SecureCookies
+	ws.Ready = a.readyChecks()
 	srv := &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	url := "http://" + ln.Addr().String() + "/"
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String() + "/"
 	slog.Info("serving", "url", url)
 	if ready != nil {
 		ready(url)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -19,7 +19,7 @@ func openDB(ctx context.Context, cfg *Config) (*store.DB, error) {
 	if _, err := store.Migrate(cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, cfg.DatabaseURL)
+	return store.OpenMax(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
 }
 
 // openBlobs returns MinIO when an endpoint is configured, else a directory
@@ -31,6 +31,7 @@ func openBlobs(ctx context.Context, cfg *Config) (blob.Store, error) {
 			AccessKey: cfg.S3AccessKey,
 			SecretKey: cfg.S3SecretKey,
 			Bucket:    cfg.S3Bucket,
+			Secure:    cfg.S3Secure,
 		})
 	}
 	dir := filepath.Join(cfg.DataDir, "blobs")

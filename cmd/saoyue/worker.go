@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
+	"github.com/saoyue/saoyue/web"
 )
 
 func newWorkerCmd(cfg *Config) *cobra.Command {
@@ -43,6 +48,13 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			}
 			slog.Info("worker running", "redis", cfg.RedisAddr, "blobs", blobs.String(), "concurrency", concurrency, "read_memory", readMemory)
 			go (&handler.Sweep{DB: db, Queue: follow}).Run(ctx, sweepEvery)
+			if cfg.HealthAddr != "" {
+				checks := []web.Check{web.DatabaseCheck(db), web.BlobCheck(blobs), {Name: "redis", Ping: follow.Ping}}
+				if err := serveHealth(ctx, cfg.HealthAddr, web.ReadyHandler(checks)); err != nil {
+					srv.Shutdown()
+					return err
+				}
+			}
 			<-ctx.Done()
 			srv.Shutdown()
 			return nil
@@ -50,4 +62,21 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", queue.DefaultConcurrency(), "tasks run at once (32 per core; pages are read one per core at a time, the other tasks fetch and store meanwhile)")
 	return cmd
+}
+
+// serveHealth answers /healthz and /readyz on addr until ctx ends, so an
+// orchestrator can tell a stuck worker from a live one.
+func serveHealth(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("health listener on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	slog.Info("worker health", "url", "http://"+ln.Addr().String()+"/readyz")
+	return nil
 }
