@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/saoyue/saoyue"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,7 @@ import (
 // approvals, the centre's pages). While it is false those steps run a
 // stand-in (or nothing) so the rest of the walk passes; the lead flips it
 // once the pieces are merged into main.
-const lifecycleBuilt = false
+const lifecycleBuilt = true
 
 const (
 	examCode    = "27"
@@ -270,7 +271,7 @@ func (c *county) addLateStudent() {
 	before := append([]string(nil), s.examNos...)
 	body, _ := os.ReadFile(filepath.Join(c.dir, "students.csv"))
 	late := c.writeFile("students-late.csv", string(body)+s.code+",G"+s.code+"999,迟来生,男,五年级,1班\n")
-	preview := c.saoyueFails("exam", "import", "--exam", examCode, "--students", late)
+	preview := c.saoyue("exam", "import", "--exam", examCode, "--students", late)
 	if !strings.Contains(preview, "--confirm") {
 		c.t.Fatalf("a late import after the labels was not shown as a diff asking for --confirm: %s", preview)
 	}
@@ -294,7 +295,7 @@ func (c *county) advanceStage(to string) {
 		} else {
 			c.saoyue("exam", "advance", "--exam", examCode, "--to", to, "--by", centreLogin)
 		}
-		if out := c.saoyue("exam", "stage", "--exam", examCode); !strings.Contains(out, to) {
+		if out := c.saoyue("exam", "stage", "--exam", examCode); !strings.Contains(out, "当前阶段："+saoyue.Stage(to).Name()) {
 			c.t.Fatalf("exam stage after advancing to %s: %s", to, out)
 		}
 		return
@@ -453,7 +454,8 @@ func (c *county) queryAndChangeScore() {
 			c.t.Fatalf("review change said: %s", out)
 		}
 		c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[approver]}, "review", "approve", change[1], "--login", approver)
-		c.saoyue("review", "answer", "--id", id[1], "--by", centreLogin, "--answer", "复评后第31题改为 9 分")
+		c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "answer", "--id", id[1], "--login", centreLogin,
+			"--answer", "复评后第31题改为 9 分")
 	} else {
 		c.saoyue("review", "answer", "--id", id[1], "--by", centreLogin, "--answer", "复评后第31题改为 9 分",
 			"--score", "9", "--approved-by", approver)
@@ -482,10 +484,24 @@ func (c *county) finalAndAssertFrozen() {
 	}
 	s := c.schools[0]
 	before := c.count(`SELECT count(*) FROM audit_log`)
-	msg := c.saoyueFails("review", "change", "--login", centreLogin, "--exam", examCode, "--exam-no", s.examNos[0],
-		"--subject", subjectCode, "--item", "26", "--score", "1", "--reason", "发布后改分")
-	if !strings.Contains(msg, "发布") {
-		c.t.Errorf("a score change after final was refused without saying why: %s", msg)
+	// The one path left: a 查分 change waits for a second signed-in
+	// person and changes nothing until then; here the approver rejects it.
+	score := func() int {
+		return c.count(`SELECT count(*) FROM item_scores sc JOIN candidates ca ON ca.id = sc.candidate_id
+			WHERE ca.exam_no = $1 AND sc.item = '26' AND sc.score = 1`, s.examNos[0])
+	}
+	was := score()
+	out := c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "change", "--login", centreLogin,
+		"--exam", examCode, "--exam-no", s.examNos[0], "--subject", subjectCode, "--item", "26", "--score", "1", "--reason", "发布后改分")
+	change := regexp.MustCompile(`(?i)change (\d+)`).FindStringSubmatch(out)
+	if change == nil || score() != was {
+		c.t.Fatalf("a score change after final did not wait for a second person: %s", out)
+	}
+	c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "approve", change[1], "--login", centreLogin)
+	c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[approver]}, "review", "approve", change[1], "--login", approver,
+		"--reject", "--note", "发布后不改")
+	if score() != was {
+		c.t.Errorf("a rejected change after final changed the score")
 	}
 	c.saoyueFails("key", "import", "--exam", examCode, "--subject", subjectCode, "--by", centreLogin, "--reason", "发布后改答案",
 		filepath.Join(moduleRoot(c.t), "fixtures/keys/math-a4.csv"))

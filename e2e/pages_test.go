@@ -277,7 +277,7 @@ func (c *county) centrePage(path, shot string) context.Context {
 func (c *county) advanceOnPage(to string) {
 	ctx := c.centrePage("/centre/stages?exam="+examCode, "e2e-02-stages-"+to)
 	form := `form[action="/centre/stages/advance"]`
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(form+` button`)), webtest.Ready()); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(form+` #advance`)), webtest.Ready()); err != nil {
 		c.shootFail(ctx, "stages")
 		c.t.Fatalf("advance to %s on the stages page: %v", to, err)
 	}
@@ -288,11 +288,15 @@ func (c *county) advanceOnPage(to string) {
 // page as specified; match them to it after merging.
 func (c *county) planOnPage() {
 	ctx := c.centrePage(fmt.Sprintf("/centre/plan?exam=%s&subject=%s", examCode, subjectCode), "e2e-09-plan")
+	group := c.count(`SELECT g.id FROM question_groups g JOIN subjects s ON s.id = g.subject_id JOIN exams e ON e.id = s.exam_id
+		WHERE e.code = $1 AND s.code = $2 AND g.code = '31'`, examCode, subjectCode)
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("auto-plan")), webtest.Ready(),
-		chromedp.SetValue(chromedp.CSS(`[name="mode-31"]`), "2+1"),
-		chromedp.SetValue(chromedp.CSS(`[name="tolerance-31"]`), "2"),
-		chromedp.Click(chromedp.ID("save-plan")), webtest.Ready(),
+		chromedp.WaitVisible(chromedp.ID("no-problems")),
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("mode-%d", group)), "2+1"),
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("tol-%d", group)), "2"),
+		chromedp.Click(chromedp.ID(fmt.Sprintf("save-%d", group))), webtest.Ready(),
+		chromedp.WaitVisible(chromedp.ID("plan-ok")),
 	)
 	if err != nil {
 		c.shootFail(ctx, "plan")
@@ -318,7 +322,7 @@ func (c *county) markAfterFinalRefused() {
 	var task int64
 	_ = c.db.Pool.QueryRow(context.Background(), `SELECT id FROM marking_tasks WHERE status = 'marked' LIMIT 1`).Scan(&task)
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`(async () => {
-		const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+		const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 		const r = await fetch("/api/marking/tasks/%d/mark", {method: "PUT", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
 			body: JSON.stringify({scores: [0], duration_ms: 5000})});
 		return r.status })()`, task), chromedp.EvalAwaitPromise))

@@ -130,6 +130,7 @@ func openItems(from, to saoyue.Stage, ec store.ExamStageCounts, sc []store.Subje
 		add("exceptions", sum(func(s store.SubjectStageCounts) int { return s.OpenExceptions }), "%d 个扫描异常未处理", sum(func(s store.SubjectStageCounts) int { return s.OpenExceptions }))
 	case from == saoyue.StageReview && to == saoyue.StageFinal:
 		add("reviews", ec.OpenReviews, "%d 个查分申请还没有答复", ec.OpenReviews)
+		add("score_changes", ec.PendingScoreChanges, "%d 个改分等待审核人批准", ec.PendingScoreChanges)
 		add("approvals", sum(func(s store.SubjectStageCounts) int { return s.PendingApprovals }), "%d 个异常处理等待审核", sum(func(s store.SubjectStageCounts) int { return s.PendingApprovals }))
 	}
 	return out

@@ -133,9 +133,10 @@ func BatchExamStage(ctx context.Context, q TxOrPool, batchID int64) (code, statu
 
 // ExamStageCounts are the exam-wide counts the transitions check.
 type ExamStageCounts struct {
-	Candidates       int
-	UnprintedSchools []string // codes of participating schools with no label print
-	OpenReviews      int      // 查分 requests not answered
+	Candidates          int
+	UnprintedSchools    []string // codes of participating schools with no label print
+	OpenReviews         int      // 查分 requests not answered
+	PendingScoreChanges int      // 查分 changes waiting for an approver
 }
 
 // SubjectStageCounts are one subject's counts.
@@ -166,8 +167,10 @@ func GetExamStageCounts(ctx context.Context, q TxOrPool, examID int64) (ExamStag
 					SELECT 1 FROM label_prints lp WHERE lp.exam_id = $1 AND lp.school_id = es.school_id)
 				ORDER BY s.code),
 			(SELECT count(*) FROM review_requests r JOIN subjects su ON su.id = r.subject_id
-				WHERE su.exam_id = $1 AND r.status = 'open')`, examID).
-		Scan(&c.Candidates, &c.UnprintedSchools, &c.OpenReviews)
+				WHERE su.exam_id = $1 AND r.status = 'open'),
+			(SELECT count(*) FROM score_changes sc JOIN subjects su ON su.id = sc.subject_id
+				WHERE su.exam_id = $1 AND sc.status = 'pending')`, examID).
+		Scan(&c.Candidates, &c.UnprintedSchools, &c.OpenReviews, &c.PendingScoreChanges)
 	if err != nil {
 		return c, fmt.Errorf("count exam %d for its stage: %w", examID, err)
 	}
