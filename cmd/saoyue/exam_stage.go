@@ -43,7 +43,7 @@ A transition whose preconditions fail is refused and lists what is open.`,
 			defer db.Close()
 			v, err := grading.Advance(cmd.Context(), db, req)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			out := cmd.OutOrStdout()
 			if req.Subject != "" {
@@ -80,7 +80,7 @@ func newExamStageCmd(cfg *Config) *cobra.Command {
 			defer db.Close()
 			v, err := grading.ExamStage(cmd.Context(), db, exam)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			printStage(cmd.OutOrStdout(), v)
 			return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,20 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
-
-// plainError shows a domain error by its message: the CLI's user wants
-// "考试 21 已在复核中", not the code the HTTP layer maps to a status.
-func plainError(err error) error {
-	if err == nil || saoyue.ErrorCode(err) == saoyue.EINTERNAL {
-		return err
-	}
-	return errors.New(saoyue.ErrorMessage(err))
-}
 
 func newReportCmd(cfg *Config) *cobra.Command {
 	var exam, out, csvDir string
@@ -55,7 +44,7 @@ docs/STATISTICS.md.`,
 			defer db.Close()
 			r, err := report.Generate(cmd.Context(), db, exam, f)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			w := cmd.OutOrStdout()
 			for _, warn := range r.Warnings {
@@ -216,7 +205,7 @@ func newReviewStepCmd(cfg *Config, step string) *cobra.Command {
 				err = grading.Finalize(cmd.Context(), db, exam, by)
 			}
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			msg := map[string]string{"open": "exam %s is in review: schools can check their results\n", "final": "exam %s is final: score changes now need an approver\n"}[step]
 			fmt.Fprintf(cmd.OutOrStdout(), msg, exam)
@@ -285,7 +274,7 @@ func newReviewRequestCmd(cfg *Config) *cobra.Command {
 			defer db.Close()
 			r, err := grading.RequestReview(cmd.Context(), db, in)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "logged request %d: %s %s %s %s\n", r.ID, r.ExamNo, r.CandidateName, r.SubjectName, itemText(r.Item))
 			return nil
@@ -378,7 +367,7 @@ func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 			}
 			r, err := grading.AnswerReview(cmd.Context(), db, a)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			changed := "score unchanged"
 			switch {
@@ -421,7 +410,7 @@ func newReviewChangeCmd(cfg *Config) *cobra.Command {
 			}
 			res, err := grading.ChangeScore(cmd.Context(), db, c)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			was := "no score"
 			if res.Old != nil {
@@ -464,7 +453,7 @@ func newReviewApproveCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			if err := grading.DecideScoreChange(cmd.Context(), db, id, u, !reject, note); err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			verdict := "approved and applied (audited)"
 			if reject {

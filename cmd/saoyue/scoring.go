@@ -77,7 +77,7 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 			key.Form = form
 			n, err := grading.ImportKey(ctx, db, subjectID, key, actor, reason)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "key of %s %s form %q: %d items; %d scores changed\n", exam, subject, form, len(key.Items), n)
 			return nil
@@ -96,7 +96,7 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 			defer db.Close()
 			n, err := grading.Rescore(ctx, db, subjectID, actor, reason)
 			if err != nil {
-				return plainError(err)
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d scores changed\n", n)
 			return nil
