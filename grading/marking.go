@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -318,46 +319,84 @@ type GroupSettings struct {
 // ConfigureGroup checks and saves a group's marking settings. The mode can
 // change until the group's first mark; the group's tasks are then cut to
 // the new mode (second rounds added, or voided) in the same transaction.
-func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSettings) (*store.MarkingGroup, error) {
+// Once the exam is final nothing may change how a score is made: the
+// change is refused and the attempt audited. A saved change is audited
+// with the old and new settings.
+func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSettings, actor string) (*store.MarkingGroup, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	found, err := store.GetMarkingGroup(ctx, db.Pool, groupID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
 	var g *store.MarkingGroup
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	var refused error
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		// The exam's row first, as marking does, then the group's.
+		st, err := store.LockSubjectMarking(ctx, tx, found.SubjectID)
+		if err != nil {
+			return storeErr(err)
+		}
+		if stage := saoyue.Stage(st.ExamStatus); stage.AtLeast(saoyue.StageFinal) {
+			refused = saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，题组 %s 的评卷设置不能再修改", st.ExamCode, stage.Name(), found.Code)
+			return refused
+		}
 		if err := store.LockMarkingGroup(ctx, tx, groupID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组。")
 			}
 			return err
 		}
-		var err error
 		if g, err = store.GetMarkingGroup(ctx, tx, groupID); err != nil {
 			return storeErr(err)
 		}
-		modeChanged := g.Mode != s.Mode
-		if modeChanged {
-			marked, err := store.GroupHasMarks(ctx, tx, g.ID)
-			if err != nil {
-				return err
-			}
-			if marked {
-				return saoyue.Errorf(saoyue.ECONFLICT, "该题组已有评分，不能再改评卷模式。")
-			}
-		}
-		g.Mode, g.Tolerance, g.FinalRule, g.Compare, g.Arbiter = s.Mode, s.Tolerance, s.FinalRule, s.Compare, s.Arbiter
-		g.RemarkShare, g.ControlShare = s.RemarkShare, s.ControlShare
-		if err := store.UpdateMarkingSettings(ctx, tx, g); err != nil {
+		old := settingsOf(g)
+		if err := applySettings(ctx, tx, g, s); err != nil {
 			return err
 		}
-		if modeChanged {
-			_, _, err = store.SetGroupRounds(ctx, tx, g.ID, g.Mode)
-		}
-		return err
+		return store.Audit(ctx, tx, actor, "group_settings", "question_group", strconv.FormatInt(groupID, 10), old, s, "修改题组评卷设置", "")
 	})
+	if refused != nil {
+		if aerr := auditRefused(ctx, db, actor, "group_settings", "question_group", strconv.FormatInt(groupID, 10), refused); aerr != nil {
+			return nil, errors.Join(refused, aerr)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return g, nil
+}
+
+// settingsOf returns a group's settings as the centre sets them.
+func settingsOf(g *store.MarkingGroup) GroupSettings {
+	return GroupSettings{Mode: g.Mode, Tolerance: g.Tolerance, FinalRule: g.FinalRule, Compare: g.Compare, Arbiter: g.Arbiter,
+		RemarkShare: g.RemarkShare, ControlShare: g.ControlShare}
+}
+
+// applySettings saves the settings on the locked group; a mode change,
+// allowed only before the group's first mark, regenerates its tasks.
+func applySettings(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, s GroupSettings) error {
+	modeChanged := g.Mode != s.Mode
+	if modeChanged {
+		marked, err := store.GroupHasMarks(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		if marked {
+			return saoyue.Errorf(saoyue.ECONFLICT, "该题组已有评分，不能再改评卷模式。")
+		}
+	}
+	g.Mode, g.Tolerance, g.FinalRule, g.Compare, g.Arbiter = s.Mode, s.Tolerance, s.FinalRule, s.Compare, s.Arbiter
+	g.RemarkShare, g.ControlShare = s.RemarkShare, s.ControlShare
+	if err := store.UpdateMarkingSettings(ctx, tx, g); err != nil {
+		return err
+	}
+	if modeChanged {
+		_, _, err := store.SetGroupRounds(ctx, tx, g.ID, g.Mode)
+		return err
+	}
+	return nil
 }
 
 // check validates the settings with the reasons in Chinese.

@@ -43,12 +43,22 @@ func marksPerAnswer(mode string) float64 {
 }
 
 // minMarkers is the fewest markers a group needs for the cross-school rule
-// to be satisfiable at all: two schools for 1+0, three for 2+1.
-func minMarkers(mode string) int {
-	if mode == "2+1" {
+// to be satisfiable at all when the markers come from the given number of
+// schools. 1+0: two schools. 2+1: every answer needs markers of two other
+// schools, so three schools at least; a third marker to arbitrate makes it
+// four markers, or five when there are only three schools (an answer of
+// the school with one marker leaves two schools' markers, and two of them
+// must come from one school).
+func minMarkers(g *store.MarkingGroup, schools int) int {
+	switch {
+	case g.Mode != "2+1":
+		return 2
+	case g.Arbiter == "leader":
 		return 3
+	case schools > 3:
+		return 4
 	}
-	return 2
+	return 5
 }
 
 type planInput struct {
@@ -57,27 +67,71 @@ type planInput struct {
 	teachers []store.Teacher
 }
 
+// autoSlot is one group being filled by autoAssign.
+type autoSlot struct {
+	g       *store.MarkingGroup
+	answers map[int64]int
+	work    float64
+	size    int
+	per     map[int64]int // school -> markers
+	markers []store.MarkingAssignment
+}
+
+// gain is how much a teacher of the school would lower the group's
+// deficit (deficit in plan_few.go): positive while the group still lacks
+// a school or a marker the rules need.
+func (s *autoSlot) gain(t store.Teacher) int {
+	if len(s.markers) >= s.size {
+		return -1
+	}
+	before := deficit(s.g, s.answers, s.markers)
+	if before == 0 {
+		return 0
+	}
+	return before - deficit(s.g, s.answers, append(s.markers[:len(s.markers):len(s.markers)], store.MarkingAssignment{SchoolID: t.SchoolID}))
+}
+
 // autoAssign puts every teacher on one group: groups get markers in
 // proportion to their workload (each new marker goes to the group with the
 // most work per marker, the D'Hondt rule), and each school's teachers are
 // spread over the groups so every group has markers of several schools.
+// A teacher goes first where they make up a school or a marker the rules
+// still lack: a 2+1 group gets markers of three schools where the roster
+// has them.
 func autoAssign(in planInput) (map[int64]int64, error) {
-	type slot struct {
-		g    *store.MarkingGroup
-		work float64
-		size int
-		per  map[int64]int // school -> markers
-		n    int
+	slots, err := autoSizes(in)
+	if err != nil {
+		return nil, err
 	}
-	slots := make([]*slot, len(in.groups))
-	need := 0
+	out := map[int64]int64{}
+	for _, t := range interleaveSchools(in.teachers) {
+		var best *autoSlot
+		bestGain := -1
+		for _, s := range slots {
+			gain := s.gain(t)
+			if gain < 0 {
+				continue
+			}
+			if best == nil || gain > bestGain || gain == bestGain && (s.per[t.SchoolID] < best.per[t.SchoolID] ||
+				s.per[t.SchoolID] == best.per[t.SchoolID] && float64(len(s.markers))/float64(s.size) < float64(len(best.markers))/float64(best.size)) {
+				best, bestGain = s, gain
+			}
+		}
+		best.markers = append(best.markers, store.MarkingAssignment{TeacherID: t.ID, SchoolID: t.SchoolID, Role: RoleMarker})
+		best.per[t.SchoolID]++
+		out[t.ID] = best.g.ID
+	}
+	return out, nil
+}
+
+// autoSizes gives each group its number of markers: the rules' minimum,
+// then the rest by workload (D'Hondt).
+func autoSizes(in planInput) ([]*autoSlot, error) {
+	slots := make([]*autoSlot, len(in.groups))
+	need, schools := 0, len(schoolsOf(in.teachers))
 	for i := range in.groups {
 		g := &in.groups[i]
-		total := 0
-		for _, n := range in.answers[g.ID] {
-			total += n
-		}
-		slots[i] = &slot{g: g, work: float64(max(total, 1)) * marksPerAnswer(g.Mode), size: minMarkers(g.Mode), per: map[int64]int{}}
+		slots[i] = &autoSlot{g: g, answers: in.answers[g.ID], work: groupWork(g, in.answers[g.ID]), size: minMarkers(g, schools), per: map[int64]int{}}
 		need += slots[i].size
 	}
 	if len(in.teachers) < need {
@@ -97,42 +151,41 @@ func autoAssign(in planInput) (map[int64]int64, error) {
 		}
 		best.size++
 	}
-	// Interleave the schools (largest first) so each school's teachers are
-	// handed out across all groups instead of filling one.
-	bySchool := map[int64][]store.Teacher{}
-	var schools []int64
-	for _, t := range in.teachers {
-		if bySchool[t.SchoolID] == nil {
-			schools = append(schools, t.SchoolID)
+	return slots, nil
+}
+
+// schoolsOf lists the teachers' schools in order of first appearance.
+func schoolsOf(ts []store.Teacher) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, t := range ts {
+		if !seen[t.SchoolID] {
+			seen[t.SchoolID] = true
+			out = append(out, t.SchoolID)
 		}
+	}
+	return out
+}
+
+// interleaveSchools orders the teachers one of each school in turn (the
+// largest school first), so each school's teachers are handed out across
+// all groups instead of filling one.
+func interleaveSchools(ts []store.Teacher) []store.Teacher {
+	bySchool := map[int64][]store.Teacher{}
+	schools := schoolsOf(ts)
+	for _, t := range ts {
 		bySchool[t.SchoolID] = append(bySchool[t.SchoolID], t)
 	}
 	sort.SliceStable(schools, func(i, j int) bool { return len(bySchool[schools[i]]) > len(bySchool[schools[j]]) })
 	var order []store.Teacher
-	for k := 0; len(order) < len(in.teachers); k++ {
+	for k := 0; len(order) < len(ts); k++ {
 		for _, s := range schools {
 			if k < len(bySchool[s]) {
 				order = append(order, bySchool[s][k])
 			}
 		}
 	}
-	out := map[int64]int64{}
-	for _, t := range order {
-		var best *slot
-		for _, s := range slots {
-			if s.n >= s.size {
-				continue
-			}
-			if best == nil || s.per[t.SchoolID] < best.per[t.SchoolID] ||
-				s.per[t.SchoolID] == best.per[t.SchoolID] && float64(s.n)/float64(s.size) < float64(best.n)/float64(best.size) {
-				best = s
-			}
-		}
-		best.n++
-		best.per[t.SchoolID]++
-		out[t.ID] = best.g.ID
-	}
-	return out, nil
+	return order
 }
 
 // pickLeaders names up to two leaders per group, of different schools, so

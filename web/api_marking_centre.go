@@ -202,7 +202,8 @@ func (s *Server) handleCentreQuality(w http.ResponseWriter, r *http.Request) {
 // handleCentreGroupSettings: PUT /api/centre/groups/{group}/settings with
 // grading.GroupSettings as JSON.
 func (s *Server) handleCentreGroupSettings(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.centre(w, r); !ok {
+	actor, ok := s.centre(w, r)
+	if !ok {
 		return
 	}
 	id, err := pathInt(r, "group")
@@ -215,7 +216,7 @@ func (s *Server) handleCentreGroupSettings(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	g, err := grading.ConfigureGroup(r.Context(), s.DB, id, body)
+	g, err := grading.ConfigureGroup(r.Context(), s.DB, id, body, actor)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -211,12 +211,7 @@ func (s *Server) handlePlanSettings(w http.ResponseWriter, r *http.Request) {
 		}
 		set := grading.GroupSettings{Mode: r.PostFormValue("mode"), Tolerance: tol, FinalRule: r.PostFormValue("final_rule"),
 			Compare: g.Compare, Arbiter: r.PostFormValue("arbiter"), RemarkShare: g.RemarkShare, ControlShare: g.ControlShare}
-		if _, err := grading.ConfigureGroup(r.Context(), s.DB, id, set); err != nil {
-			return "", err
-		}
-		if err := store.Audit(r.Context(), s.DB.Pool, actor, "group_settings", "question_group", strconv.FormatInt(id, 10),
-			grading.GroupSettings{Mode: g.Mode, Tolerance: g.Tolerance, FinalRule: g.FinalRule, Compare: g.Compare, Arbiter: g.Arbiter,
-				RemarkShare: g.RemarkShare, ControlShare: g.ControlShare}, set, "阅卷安排页修改题组设置", ""); err != nil {
+		if _, err := grading.ConfigureGroup(r.Context(), s.DB, id, set, actor); err != nil {
 			return "", err
 		}
 		return "题组 " + g.Code + " 的设置已保存", nil
