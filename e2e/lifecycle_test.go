@@ -15,6 +15,7 @@ import (
 
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
+	"github.com/saoyue/saoyue/grading"
 )
 
 // lifecycleBuilt switches on the steps whose commands and pages are being
@@ -35,13 +36,16 @@ const (
 // accounts and their passwords (one-time, then their own).
 type county struct {
 	*harness
-	schools   []*school
-	passwords map[string]string // login → current password
-	teachers  []string          // teacher logins, from create-from-roster
-	tmpl      *card.Template
-	accepted  int             // exceptions the technicians accepted
-	corrected int             // corrections that waited for the approver
-	centre    context.Context // the centre's signed-in tab
+	schools    []*school
+	passwords  map[string]string // login → current password
+	teachers   []string          // teacher logins, from create-from-roster
+	tmpl       *card.Template
+	accepted   int              // exceptions the technicians accepted
+	corrected  int              // corrections that waited for the approver
+	centre     context.Context  // the centre's signed-in tab
+	ids        *grading.TaskIDs // reads the marking page's opaque task ids
+	disagreed  int64            // the group 31 answer marked 2 against 1
+	arbitrated []int64          // the answers arbitrated (marked 2 in round 3)
 }
 
 // school is one school of the county with its bag of cards.
@@ -89,6 +93,7 @@ func TestLifecycle(t *testing.T) {
 	step("planMarkingOnPage", c.planMarkingOnPage)
 	step("advance marking", func() { c.advanceStage("marking") })
 	step("markEverything", c.markEverything)
+	step("arbitration", c.arbitration)
 	step("watchCentre", c.watchCentre)
 	// 复核 review, 发布 final
 	step("advance review", func() { c.advanceStage("review") })
@@ -115,13 +120,14 @@ func (c *county) writeFile(name, body string) string {
 func (c *county) createExam() {
 	out := c.saoyue("exam", "create", "--code", examCode, "--name", "2026年秋季五年级学业质量监测（全流程测试）",
 		"--subjects", subjectCode+":数学", "--capacity", "30")
-	if !strings.Contains(out, "created exam "+examCode) {
+	if !strings.Contains(out, "已创建考试 "+examCode) {
 		c.t.Fatalf("exam create said: %s", out)
 	}
 }
 
-// importRoster writes three schools, eight students and four mathematics
-// teachers each, and imports them into the exam, which allocates rooms,
+// importRoster writes three schools, eight students and five mathematics
+// teachers each (a 2+1 group arbitrated by a third marker needs five
+// markers of the three schools, the other five groups two each), and imports them into the exam, which allocates rooms,
 // seats and exam numbers.
 func (c *county) importRoster() {
 	var schools, students, teachers strings.Builder
@@ -139,7 +145,7 @@ func (c *county) importRoster() {
 			fmt.Fprintf(&students, "%s,G%s%03d,%c%s,%s,五年级,%d班\n", code, code, i,
 				surnames[(s*3+i)%len(surnames)], given[i%len(given)], []string{"男", "女"}[i%2], 1+i%2)
 		}
-		for i := 1; i <= 4; i++ {
+		for i := 1; i <= 5; i++ {
 			fmt.Fprintf(&teachers, "%s,T%s%02d,%c老师%d,数学\n", code, code, i, surnames[(s+i)%len(surnames)], i)
 		}
 	}
@@ -147,7 +153,7 @@ func (c *county) importRoster() {
 		"--schools", c.writeFile("schools.csv", schools.String()),
 		"--students", c.writeFile("students.csv", students.String()),
 		"--teachers", c.writeFile("teachers.csv", teachers.String()))
-	if !strings.Contains(out, "imported 3 schools, 24 students, 12 teachers") || !strings.Contains(out, "24 candidates in 3 rooms") {
+	if !strings.Contains(out, "已导入 3 所学校、24 名学生、15 名教师") || !strings.Contains(out, "3 所学校 3 个考场，共 24 名考生") {
 		c.t.Fatalf("exam import said: %s", out)
 	}
 	c.readRoomLists()
@@ -192,7 +198,7 @@ func (c *county) registerCardAndKey() {
 	c.saoyue("template", "add", "--exam", examCode, "--subject", subjectCode, tmplPath)
 	out := c.saoyue("key", "import", "--exam", examCode, "--subject", subjectCode, "--by", centreLogin, "--reason", "标准答案",
 		filepath.Join(root, "fixtures/keys/math-a4.csv"))
-	if !strings.Contains(out, "25 items") {
+	if !strings.Contains(out, "25 题") {
 		c.t.Fatalf("key import said: %s", out)
 	}
 }
@@ -232,15 +238,15 @@ func (c *county) issueTokensAndAccounts() {
 		c.passwords[r[3]] = r[4]
 		c.teachers = append(c.teachers, r[3])
 	}
-	if len(c.teachers) != 12 {
-		c.t.Fatalf("%d teacher accounts, want 12", len(c.teachers))
+	if len(c.teachers) != 15 {
+		c.t.Fatalf("%d teacher accounts, want 15", len(c.teachers))
 	}
 }
 
 func (c *county) addUser(login, role, name string, more ...string) {
 	c.t.Helper()
 	out := c.saoyue(append([]string{"users", "add", "--login", login, "--role", role, "--name", name}, more...)...)
-	m := regexp.MustCompile(`(?s)one-time password\s+(\S+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?s)一次性密码：\s+(\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		c.t.Fatalf("no one-time password in: %s", out)
 	}
@@ -251,7 +257,7 @@ func (c *county) addUser(login, role, name string, more ...string) {
 // this freezes the exam numbers (考号锁定).
 func (c *county) printLabels() {
 	out := c.saoyue("exam", "labels", "--exam", examCode, "--out", filepath.Join(c.dir, "labels"))
-	if !strings.Contains(out, "wrote 6 PDFs") {
+	if !strings.Contains(out, "已生成 6 个 PDF 文件") {
 		c.t.Fatalf("exam labels said: %s", out)
 	}
 	if lifecycleBuilt {
@@ -429,6 +435,13 @@ func (c *county) planMarkingOnPage() {
 	if n := c.count(`SELECT count(*) FROM crops WHERE card_id IS NULL`); n != 0 {
 		c.t.Fatalf("%d answer crops have no card", n)
 	}
+	if lifecycleBuilt {
+		g := c.group31()
+		crops := c.count(`SELECT count(*) FROM crops WHERE group_id = $1`, g)
+		if n := c.count(`SELECT count(*) FROM marking_tasks WHERE group_id = $1 AND round = 2 AND status = 'open'`, g); n != crops {
+			c.t.Fatalf("group 31 in 2+1: %d second rounds for %d answers", n, crops)
+		}
+	}
 }
 
 // queryAndChangeScore: a school asks for a 查分 on a candidate's item in
@@ -439,7 +452,7 @@ func (c *county) queryAndChangeScore() {
 	examNo := s.examNos[2]
 	out := c.saoyue("review", "request", "--exam", examCode, "--exam-no", examNo, "--subject", subjectCode,
 		"--item", "31", "--by", s.name+"教务处", "--reason", "家长认为第31题漏评")
-	id := regexp.MustCompile(`logged request (\d+)`).FindStringSubmatch(out)
+	id := regexp.MustCompile(`已登记查分申请 (\d+)`).FindStringSubmatch(out)
 	if id == nil {
 		c.t.Fatalf("review request said: %s", out)
 	}
@@ -449,7 +462,7 @@ func (c *county) queryAndChangeScore() {
 		out := c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "change", "--login", centreLogin,
 			"--exam", examCode, "--exam-no", examNo, "--subject", subjectCode, "--item", "31", "--score", "9",
 			"--reason", "复评：第31题第二步漏评")
-		change := regexp.MustCompile(`(?i)change (\d+)`).FindStringSubmatch(out)
+		change := regexp.MustCompile(`改分申请 (\d+)`).FindStringSubmatch(out)
 		if change == nil {
 			c.t.Fatalf("review change said: %s", out)
 		}
@@ -468,7 +481,7 @@ func (c *county) queryAndChangeScore() {
 func (c *county) report() {
 	file := filepath.Join(c.dir, "report.xlsx")
 	out := c.saoyue("report", "--exam", examCode, "--out", file)
-	if !strings.Contains(out, "25 candidates") { // 24 of the roster and the late one
+	if !strings.Contains(out, "25 名考生") { // 24 of the roster and the late one
 		c.t.Fatalf("report said: %s", out)
 	}
 	if st, err := os.Stat(file); err != nil || st.Size() < 10000 {
@@ -493,7 +506,7 @@ func (c *county) finalAndAssertFrozen() {
 	was := score()
 	out := c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "change", "--login", centreLogin,
 		"--exam", examCode, "--exam-no", s.examNos[0], "--subject", subjectCode, "--item", "26", "--score", "1", "--reason", "发布后改分")
-	change := regexp.MustCompile(`(?i)change (\d+)`).FindStringSubmatch(out)
+	change := regexp.MustCompile(`改分申请 (\d+)`).FindStringSubmatch(out)
 	if change == nil || score() != was {
 		c.t.Fatalf("a score change after final did not wait for a second person: %s", out)
 	}

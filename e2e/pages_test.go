@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/web/webtest"
 )
 
@@ -173,7 +174,9 @@ func (c *county) approveOnPage() {
 		if i == 0 {
 			webtest.Shoot(c.t, ctx, "e2e-06-approvals")
 		}
-		if err := chromedp.Do(ctx, chromedp.Click(button), chromedp.WaitNotPresent(button)); err != nil {
+		// By keyboard: Tab to 批准 and Enter.
+		c.fitsAndTabsTo(ctx, "更正审核", fmt.Sprintf("approve-%d", id))
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(button)); err != nil {
 			c.shootFail(ctx, "approvals")
 			c.t.Fatalf("approve %d: %v", id, err)
 		}
@@ -181,6 +184,37 @@ func (c *county) approveOnPage() {
 	if n := c.count(`SELECT count(*) FROM exceptions WHERE status = 'resolved' AND approved_by IS NOT NULL`); n != len(ids) {
 		c.t.Fatalf("%d exceptions approved, want %d", n, len(ids))
 	}
+}
+
+// fitsAndTabsTo checks that the page, fresh from loading, has no
+// horizontal scroll at 1366×768 and that Tab from its top reaches the
+// button: the page is usable without a mouse. The button keeps the focus
+// for the caller's Enter.
+func (c *county) fitsAndTabsTo(ctx context.Context, page, button string) {
+	c.t.Helper()
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if width > 1366 {
+		c.shootFail(ctx, "wide-"+button)
+		c.t.Errorf("%s is %d px wide: it scrolls sideways at 1366×768", page, width)
+	}
+	for tabs := 1; tabs <= 80; tabs++ {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			c.t.Fatal(err)
+		}
+		focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.activeElement || {}).id || ""`))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if focused == button {
+			c.t.Logf("%s: %d px wide, #%s after %d Tab", page, width, button, tabs)
+			return
+		}
+	}
+	c.shootFail(ctx, "tab-"+button)
+	c.t.Fatalf("%s: 80 presses of Tab never reach #%s", page, button)
 }
 
 // markEverything: every teacher signs in on /mark and marks what the page
@@ -198,7 +232,7 @@ func (c *county) markEverything() {
 			} else if err := chromedp.Do(tabs[login], chromedp.Navigate(c.base+"/mark"), webtest.Ready()); err != nil {
 				c.t.Fatal(err)
 			}
-			total += c.markAll(tabs[login], login, "1")
+			total += c.markAll(tabs[login], login)
 			if i == 0 && pass == 0 {
 				webtest.Shoot(c.t, tabs[login], "e2e-07-mark")
 			}
@@ -223,9 +257,9 @@ func (c *county) markEverything() {
 }
 
 // markAll marks on one teacher's page until it says there is nothing to
-// mark: each part gets "1" and Enter, which moves to the next part or,
-// on the last, submits.
-func (c *county) markAll(ctx context.Context, login, digit string) int {
+// mark: each part gets a digit (digitFor) and Enter, which moves to the
+// next part or, on the last, submits.
+func (c *county) markAll(ctx context.Context, login string) int {
 	state := `document.querySelector("#crop .empty") || document.querySelector("main.narrow h1") ? "empty" :
 		(document.querySelector("#crop img") && document.getElementById("crop").dataset.task) || ""`
 	marked := 0
@@ -244,6 +278,7 @@ func (c *county) markAll(ctx context.Context, login, digit string) int {
 		}
 		// "1" could begin "1.5" where the step is half a point: Enter
 		// after each part moves on, the last one submits.
+		digit := c.digitFor(id)
 		if err := chromedp.Do(ctx, chromedp.KeyEvent(strings.Repeat(digit+kb.Enter, parts))); err != nil {
 			c.t.Fatal(err)
 		}
@@ -293,12 +328,12 @@ func (c *county) centrePage(path, shot string) context.Context {
 	return ctx
 }
 
-// advanceOnPage: the centre moves the exam on its 考试进程 page. The
-// selectors follow the page as specified; match them to it after merging.
+// advanceOnPage: the centre moves the exam on its 考试进程 page, which fits
+// 1366 px, by keyboard: Tab to the advance button and Enter.
 func (c *county) advanceOnPage(to string) {
 	ctx := c.centrePage("/centre/stages?exam="+examCode, "e2e-02-stages-"+to)
-	form := `form[action="/centre/stages/advance"]`
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(form+` #advance`))); err != nil {
+	c.fitsAndTabsTo(ctx, "考试进程", "advance")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
 		c.shootFail(ctx, "stages")
 		c.t.Fatalf("advance to %s on the stages page: %v", to, err)
 	}
@@ -312,39 +347,129 @@ func (c *county) advanceOnPage(to string) {
 }
 
 // planOnPage: on 阅卷安排 the centre makes the plan, sets group 31 to 2+1
-// with a tolerance of 2 points, and saves it. The selectors follow the
-// page as specified; match them to it after merging.
+// with a tolerance of half a point, and reads the plan's problem: the
+// markers the 1+0 plan gave the group cannot give every answer two marks
+// from two other schools and a third to arbitrate. The automatic plan made
+// again gives the group markers of all three schools, and no problem is
+// left.
 func (c *county) planOnPage() {
 	ctx := c.centrePage(fmt.Sprintf("/centre/plan?exam=%s&subject=%s", examCode, subjectCode), "e2e-09-plan")
-	group := c.count(`SELECT g.id FROM question_groups g JOIN subjects s ON s.id = g.subject_id JOIN exams e ON e.id = s.exam_id
-		WHERE e.code = $1 AND s.code = $2 AND g.code = '31'`, examCode, subjectCode)
+	group := c.group31()
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("auto-plan")),
 		chromedp.WaitVisible(chromedp.ID("no-problems")),
-		// 2+1 and back: the group's second-round tasks are made and voided
-		// again. Left in 2+1, the automatic plan's two schools per group
-		// cannot give answers of one of them a second mark (see the
-		// closing note of issue 20's session): the walk marks in 1+0.
 		chromedp.SetValue(chromedp.ID(fmt.Sprintf("mode-%d", group)), "2+1"),
-		chromedp.SetValue(chromedp.ID(fmt.Sprintf("tol-%d", group)), "2"),
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("tol-%d", group)), "0.5"),
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("arb-%d", group)), "marker"),
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("rule-%d", group)), "mean"),
 		chromedp.Click(chromedp.ID(fmt.Sprintf("save-%d", group))),
 	)
-	open2 := func() int { return c.count(`SELECT count(*) FROM marking_tasks WHERE round = 2 AND status = 'open'`) }
-	if err == nil {
-		c.waitFor("second-round tasks of group 31 in 2+1", 30*time.Second, func() bool { return open2() > 0 })
-		err = chromedp.Do(ctx, webtest.Ready(), chromedp.WaitVisible(chromedp.ID(fmt.Sprintf("mode-%d", group))),
-			chromedp.SetValue(chromedp.ID(fmt.Sprintf("mode-%d", group)), "1+0"),
-			chromedp.Click(chromedp.ID(fmt.Sprintf("save-%d", group))))
-	}
-	if err == nil {
-		c.waitFor("group 31 back in 1+0", 30*time.Second, func() bool { return open2() == 0 })
-	}
 	if err != nil {
 		c.shootFail(ctx, "plan")
 		c.t.Fatalf("plan on the page: %v", err)
 	}
-	if n := c.count(`SELECT count(*) FROM marking_tasks WHERE round = 2 AND status <> 'void'`); n != 0 {
-		c.t.Fatalf("%d second-round tasks left after group 31 went back to 1+0", n)
+	// Every answer with a task gets its second round (the card named by an
+	// approved correction gets both with the tasks command, below).
+	firsts := c.count(`SELECT count(*) FROM marking_tasks WHERE group_id = $1 AND round = 1`, group)
+	c.waitFor("second-round tasks of group 31 in 2+1", 30*time.Second, func() bool {
+		return c.count(`SELECT count(*) FROM marking_tasks WHERE group_id = $1 AND round = 2 AND status = 'open'`, group) == firsts
+	})
+	problem, err := pollString(ctx, `(() => { const p = document.getElementById("problems"); return p && p.textContent.includes("题组 31：2+1 双评") ? p.textContent : "" })()`)
+	if err != nil {
+		c.shootFail(ctx, "plan-2+1")
+		c.t.Fatalf("the plan page does not say the 1+0 plan's markers cannot mark group 31 in 2+1: %v", err)
+	}
+	c.t.Logf("the plan's problem in 2+1: %s", strings.Join(strings.Fields(problem), " "))
+	webtest.Shoot(c.t, ctx, "e2e-09-plan-problem")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("auto-plan")), chromedp.WaitVisible(chromedp.ID("no-problems"))); err != nil {
+		c.shootFail(ctx, "plan-auto-2+1")
+		c.t.Fatalf("the automatic plan with group 31 in 2+1: %v", err)
+	}
+	webtest.Shoot(c.t, ctx, "e2e-10-plan-2+1")
+	schools := c.count(`SELECT count(DISTINCT t.school_id) FROM marking_assignments a JOIN teachers t ON t.id = a.teacher_id WHERE a.group_id = $1`, group)
+	markers := c.count(`SELECT count(*) FROM marking_assignments WHERE group_id = $1`, group)
+	if schools != 3 || markers < 5 {
+		c.t.Fatalf("the automatic plan gave group 31 (2+1) %d markers of %d schools, want at least 5 of 3", markers, schools)
+	}
+	if n := c.count(`SELECT count(*) FROM question_groups WHERE id = $1 AND mode = '2+1' AND tolerance = 0.5`, group); n != 1 {
+		c.t.Fatalf("group 31 is not in 2+1 with a tolerance of 0.5 after the plan")
+	}
+}
+
+// group31 is the id of question group 31 of the exam's subject.
+func (c *county) group31() int {
+	return c.count(`SELECT g.id FROM question_groups g JOIN subjects s ON s.id = g.subject_id JOIN exams e ON e.id = s.exam_id
+		WHERE e.code = $1 AND s.code = $2 AND g.code = '31'`, examCode, subjectCode)
+}
+
+// digitFor is what a teacher types for the answer on their page: 1 for
+// every part, but for two answers of group 31 (2+1, tolerance 0.5). The
+// first group 31 answer anyone marks gets 2, so its two marks differ by
+// 1 and it goes to arbitration; the arbitrating teacher gives 2 as well.
+// The final score of that answer is then the mean of the two close marks,
+// 2 (the mean of the first two would be 1.5, of any other answer 1). The
+// test reads the task's round from the store, as a teacher would see the
+// answer's history on paper.
+func (c *county) digitFor(opaque string) string {
+	c.t.Helper()
+	ctx := context.Background()
+	if c.ids == nil {
+		ids, err := grading.LoadTaskIDs(ctx, c.db)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.ids = ids
+	}
+	id, err := c.ids.Decode(opaque)
+	if err != nil {
+		c.t.Fatalf("task %s: %v", opaque, err)
+	}
+	var round int
+	var crop int64
+	var code, kind string
+	if err := c.db.Pool.QueryRow(ctx, `SELECT t.round, t.kind, g.code, t.crop_id FROM marking_tasks t JOIN question_groups g ON g.id = t.group_id
+		WHERE t.id = $1`, id).Scan(&round, &kind, &code, &crop); err != nil {
+		c.t.Fatal(err)
+	}
+	switch {
+	case code != "31" || kind != "normal":
+		return "1"
+	case round == 3:
+		c.arbitrated = append(c.arbitrated, crop)
+		return "2"
+	case c.disagreed == 0:
+		c.disagreed = crop
+		return "2"
+	}
+	return "1"
+}
+
+// arbitration: the answer whose two marks differ went to a third teacher,
+// who is neither of the first two nor of the answer's school, and the
+// candidate's score is what the group's rule makes of the three marks.
+func (c *county) arbitration() {
+	if c.disagreed == 0 || len(c.arbitrated) != 1 || c.arbitrated[0] != c.disagreed {
+		c.t.Fatalf("answer %d was marked 2 against 1; arbitrations typed: %v", c.disagreed, c.arbitrated)
+	}
+	crop := c.disagreed
+	if n := c.count(`SELECT count(*) FROM marking_tasks WHERE round = 3`); n != 1 {
+		c.t.Fatalf("%d arbitration tasks, want 1", n)
+	}
+	third := c.count(`SELECT count(*) FROM marks m JOIN marking_tasks t ON t.id = m.task_id JOIN teachers te ON te.id = m.marker_id
+		JOIN crops cr ON cr.id = t.crop_id JOIN cards cd ON cd.id = cr.card_id JOIN candidates ca ON ca.id = cd.candidate_id
+		WHERE t.crop_id = $1 AND t.round = 3 AND m.kind = 'arbitration' AND m.total = 2 AND te.school_id <> ca.school_id
+		  AND m.marker_id NOT IN (SELECT m2.marker_id FROM marks m2 JOIN marking_tasks t2 ON t2.id = m2.task_id WHERE t2.crop_id = $1 AND t2.round < 3)`, crop)
+	if third != 1 {
+		c.t.Fatalf("the arbitration of answer %d was not marked 2 by a third teacher of another school", crop)
+	}
+	final := c.count(`SELECT (s.score * 10)::int FROM item_scores s JOIN cards cd ON cd.candidate_id = s.candidate_id AND cd.subject_id = s.subject_id
+		JOIN crops cr ON cr.card_id = cd.id WHERE cr.id = $1 AND s.item = '31'`, crop)
+	if final != 20 {
+		c.t.Fatalf("the arbitrated answer's item 31 scores %.1f, want 2 (the mean of the two close marks 2 and 2)", float64(final)/10)
+	}
+	if n := c.count(`SELECT count(*) FROM item_scores s JOIN cards cd ON cd.candidate_id = s.candidate_id AND cd.subject_id = s.subject_id
+		JOIN crops cr ON cr.card_id = cd.id AND cr.group_id = $1 WHERE s.item = '31' AND s.score <> 1`, c.group31()); n != 1 {
+		c.t.Fatalf("%d candidates' item 31 is not 1, want only the arbitrated one", n)
 	}
 }
 

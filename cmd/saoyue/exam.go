@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/saoyue/saoyue"
 	"io"
 	"os"
 	"path/filepath"
@@ -59,11 +60,11 @@ func newExamCreateCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "created exam %s %q: %d subjects, %d seats per room", e.Code, e.Name, len(e.Subjects), e.RoomCapacity)
+			fmt.Fprintf(out, "已创建考试 %s「%s」：%d 个学科，每考场 %d 座", e.Code, e.Name, len(e.Subjects), e.RoomCapacity)
 			if e.SampleSize > 0 {
-				fmt.Fprintf(out, ", sample %d students per school (seed %d)", e.SampleSize, e.SampleSeed)
+				fmt.Fprintf(out, "，每校抽样 %d 名学生（随机种子 %d）", e.SampleSize, e.SampleSeed)
 			}
-			fmt.Fprintf(out, "\nnext: saoyue exam import --exam %s --schools ... --students ... --teachers ...\n", e.Code)
+			fmt.Fprintf(out, "\n下一步：saoyue exam import --exam %s --schools ... --students ... --teachers ...\n", e.Code)
 			return nil
 		},
 	}
@@ -124,7 +125,7 @@ room); withdrawn ones keep theirs, marked 退出; no number ever moves.`,
 				fmt.Fprintln(out, "未应用：确认无误后加 --confirm 重新运行")
 				return nil
 			}
-			fmt.Fprintf(out, "imported %d schools, %d students, %d teachers\n", res.Schools, res.Students, res.Teachers)
+			fmt.Fprintf(out, "已导入 %d 所学校、%d 名学生、%d 名教师\n", res.Schools, res.Students, res.Teachers)
 			if res.Allocation != nil {
 				printAllocation(out, exam, res.Allocation)
 			}
@@ -180,14 +181,14 @@ func printAllocation(out io.Writer, exam string, res *roster.AllocationResult) {
 		total += s.Candidates
 		rooms += len(s.RoomSizes)
 	}
-	fmt.Fprintf(out, "exam %s: %d candidates in %d rooms at %d schools", exam, total, rooms, len(res.Schools))
+	fmt.Fprintf(out, "考试 %s：%d 所学校 %d 个考场，共 %d 名考生", exam, len(res.Schools), rooms, total)
 	if res.Removed == 0 && res.Added == 0 {
-		fmt.Fprintf(out, " (unchanged)\n")
+		fmt.Fprintf(out, "（无变化）\n")
 	} else {
-		fmt.Fprintf(out, " (%d placements added, %d removed)\n", res.Added, res.Removed)
+		fmt.Fprintf(out, "（新增 %d 个座位安排，删除 %d 个）\n", res.Added, res.Removed)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCHOOL\tROSTER\tCANDIDATES\tROOMS")
+	fmt.Fprintln(tw, "学校\t名单人数\t考生\t考场")
 	for _, s := range res.Schools {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", s.Code, s.Roster, s.Candidates, roomSizes(s.RoomSizes))
 	}
@@ -228,7 +229,7 @@ func newExamLabelsCmd(cfg *Config) *cobra.Command {
 			for _, p := range paths {
 				fmt.Fprintln(cmd.OutOrStdout(), p)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d PDFs; print the labels on %s sheets at 100%% scale (no \"fit to page\")\n", len(paths), roster.LabelSheet.Name)
+			fmt.Fprintf(cmd.OutOrStdout(), "已生成 %d 个 PDF 文件；条形码标签请用 %s 标签纸按 100%% 比例打印（不要选“适合页面”）\n", len(paths), roster.LabelSheet.Name)
 			return nil
 		},
 	}
@@ -267,16 +268,16 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "exam %s %q, status %s, %d seats per room", e.Code, e.Name, e.Status, e.RoomCapacity)
+			fmt.Fprintf(out, "考试 %s「%s」，当前阶段：%s，每考场 %d 座", e.Code, e.Name, saoyue.Stage(e.Status).Name(), e.RoomCapacity)
 			if e.Grade != "" {
-				fmt.Fprintf(out, ", grade %s", e.Grade)
+				fmt.Fprintf(out, "，年级 %s", e.Grade)
 			}
 			if e.SampleSize > 0 {
-				fmt.Fprintf(out, ", sample %d per school (seed %d)", e.SampleSize, e.SampleSeed)
+				fmt.Fprintf(out, "，每校抽样 %d 人（随机种子 %d）", e.SampleSize, e.SampleSeed)
 			}
 			fmt.Fprintln(out)
 			for _, s := range e.Subjects {
-				fmt.Fprintf(out, "  subject %s %s, %s, full score %g\n", s.Code, s.Name, s.Session, s.FullScore)
+				fmt.Fprintf(out, "  学科 %s %s，%s，满分 %g\n", s.Code, s.Name, s.Session, s.FullScore)
 			}
 			bySchool := make(map[int64][]store.Room)
 			total := 0
@@ -284,9 +285,9 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				bySchool[r.SchoolID] = append(bySchool[r.SchoolID], r)
 				total += r.Candidates
 			}
-			fmt.Fprintf(out, "%d schools, %d candidates, %d rooms\n", len(schools), total, len(rooms))
+			fmt.Fprintf(out, "%d 所学校，%d 名考生，%d 个考场\n", len(schools), total, len(rooms))
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SCHOOL\tCANDIDATES\tROOMS\tEXAM NUMBERS")
+			fmt.Fprintln(tw, "学校\t考生\t考场\t考号范围")
 			for _, s := range schools {
 				rs := bySchool[s.ID]
 				n, sizes := 0, make([]int, len(rs))

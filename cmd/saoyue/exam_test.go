@@ -35,15 +35,15 @@ func TestExamCommands(t *testing.T) {
 		want []string
 	}{
 		{[]string{"create", "--code", "21", "--name", "2026年秋季五年级监测", "--subjects", "math:数学,english:英语", "--capacity", "42"},
-			[]string{`created exam 21`, "2 subjects, 42 seats per room"}},
+			[]string{`已创建考试 21`, "2 个学科，每考场 42 座"}},
 		{[]string{"import", "--exam", "21", "--schools", fx("schools.csv"), "--students", fx("students.xlsx"), "--teachers", fx("teachers.csv")},
-			[]string{"imported 5 schools, 307 students, 20 teachers", "307 candidates in 10 rooms at 5 schools", "0203    43      43          2 (22+21)"}},
+			[]string{"已导入 5 所学校、307 名学生、20 名教师", "5 所学校 10 个考场，共 307 名考生", "0203  43    43  2 (22+21)"}},
 		{[]string{"import", "--exam", "21", "--schools", fx("schools.csv"), "--students", fx("students.xlsx")},
-			[]string{"(unchanged)"}},
-		{[]string{"allocate", "--exam", "21"}, []string{"(unchanged)"}},
+			[]string{"（无变化）"}},
+		{[]string{"allocate", "--exam", "21"}, []string{"（无变化）"}},
 		{[]string{"show", "--exam", "21"},
-			[]string{"5 schools, 307 candidates, 10 rooms", "0101    95          3 (32+32+31)  2101010101-2101010331"}},
-		{[]string{"labels", "--exam", "21"}, []string{"21_0305_rooms.pdf", "wrote 10 PDFs"}},
+			[]string{"5 所学校，307 名考生，10 个考场", "0101  95  3 (32+32+31)  2101010101-2101010331"}},
+		{[]string{"labels", "--exam", "21"}, []string{"21_0305_rooms.pdf", "已生成 10 个 PDF 文件"}},
 	}
 	for _, s := range steps {
 		out, err := runExam(t, cfg, s.args...)

@@ -175,9 +175,9 @@ func newMarkingTasksCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d tasks created\n", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "已生成 %d 个阅卷任务\n", n)
 			if len(unplaced) > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d crops wait for their card to be identified (school unknown)\n", len(unplaced))
+				fmt.Fprintf(cmd.OutOrStdout(), "%d 份答案的答题卡还未确认考生（学校未知），确认后再生成任务\n", len(unplaced))
 			}
 			return nil
 		},

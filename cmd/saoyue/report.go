@@ -54,14 +54,14 @@ docs/STATISTICS.md.`,
 				if err := writeReportFile(out, r); err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "wrote %s: %d candidates, %d sheets\n", out, countShown(r), len(r.AllTables())+1)
+				fmt.Fprintf(w, "已生成 %s：%d 名考生，%d 张工作表\n", out, countShown(r), len(r.AllTables())+1)
 			}
 			if csvDir != "" {
 				names, err := report.WriteCSVDir(csvDir, r)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "wrote %d CSV files to %s\n", len(names), csvDir)
+				fmt.Fprintf(w, "已在 %[2]s 生成 %[1]d 个 CSV 文件\n", len(names), csvDir)
 			}
 			return nil
 		},
@@ -207,7 +207,7 @@ func newReviewStepCmd(cfg *Config, step string) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			msg := map[string]string{"open": "exam %s is in review: schools can check their results\n", "final": "exam %s is final: score changes now need an approver\n"}[step]
+			msg := map[string]string{"open": "考试 %s 已进入复核：各校可以核对成绩\n", "final": "考试 %s 成绩已发布：此后改分须经审核人批准\n"}[step]
 			fmt.Fprintf(cmd.OutOrStdout(), msg, exam)
 			return nil
 		},
@@ -276,7 +276,7 @@ func newReviewRequestCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "logged request %d: %s %s %s %s\n", r.ID, r.ExamNo, r.CandidateName, r.SubjectName, itemText(r.Item))
+			fmt.Fprintf(cmd.OutOrStdout(), "已登记查分申请 %d：%s %s %s %s\n", r.ID, r.ExamNo, r.CandidateName, r.SubjectName, itemText(r.Item))
 			return nil
 		},
 	}
@@ -369,14 +369,14 @@ func newReviewAnswerCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			changed := "score unchanged"
+			changed := "分数不变"
 			switch {
 			case r.ScoreChanged:
-				changed = fmt.Sprintf("score changed to %g", score)
+				changed = fmt.Sprintf("分数已改为 %g", score)
 			case a.NewScore != nil:
-				changed = fmt.Sprintf("score change to %g waits for an approver (saoyue review approve)", score)
+				changed = fmt.Sprintf("改为 %g 分的申请等待审核人批准（saoyue review approve）", score)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "answered request %d (%s %s): %s\n", r.ID, r.ExamNo, r.CandidateName, changed)
+			fmt.Fprintf(cmd.OutOrStdout(), "已答复查分申请 %d（%s %s）：%s\n", r.ID, r.ExamNo, r.CandidateName, changed)
 			return nil
 		},
 	}
@@ -412,16 +412,16 @@ func newReviewChangeCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			was := "no score"
+			was := "无分数"
 			if res.Old != nil {
 				was = fmt.Sprintf("%g", *res.Old)
 			}
 			if res.Pending {
-				fmt.Fprintf(cmd.OutOrStdout(), "score change %d: %s %s item %s: %s → %g, waits for an approver (saoyue review approve %d)\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "改分申请 %d：%s %s 第 %s 题 %s → %g，等待审核人批准（saoyue review approve %d）\n",
 					res.ChangeID, c.ExamNo, c.Subject, c.Item, was, c.Score, res.ChangeID)
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s item %s: %s → %g (audited)\n", c.ExamNo, c.Subject, c.Item, was, c.Score)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s 第 %s 题：%s → %g（已记入审计日志）\n", c.ExamNo, c.Subject, c.Item, was, c.Score)
 			return nil
 		},
 	}
@@ -455,11 +455,11 @@ func newReviewApproveCmd(cfg *Config) *cobra.Command {
 			if err := grading.DecideScoreChange(cmd.Context(), db, id, u, !reject, note); err != nil {
 				return cliError(err)
 			}
-			verdict := "approved and applied (audited)"
+			verdict := "已批准并生效（已记入审计日志）"
 			if reject {
-				verdict = "rejected; nothing changed"
+				verdict = "已驳回，分数未变"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "score change %d: %s\n", id, verdict)
+			fmt.Fprintf(cmd.OutOrStdout(), "改分申请 %d：%s\n", id, verdict)
 			return nil
 		}),
 	}

@@ -39,7 +39,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "wrote "+xlsx+": 9 candidates") || !strings.Contains(out, "尚未发布") {
+	if !strings.Contains(out, "已生成 "+xlsx+"：9 名考生") || !strings.Contains(out, "尚未发布") {
 		t.Errorf("report output:\n%s", out)
 	}
 	f, err := excelize.OpenFile(xlsx)
@@ -79,18 +79,18 @@ func TestReportAndReviewCommands(t *testing.T) {
 		fail bool
 	}{
 		{[]string{"final", "--exam", "21", "--by", "中心王"}, "不能跳到「已发布」", true},
-		{[]string{"open", "--exam", "21", "--by", "中心王"}, "is in review", false},
-		{[]string{"request", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--by", "一小", "--reason", "少给分"}, "logged request 1", false},
+		{[]string{"open", "--exam", "21", "--by", "中心王"}, "已进入复核", false},
+		{[]string{"request", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--by", "一小", "--reason", "少给分"}, "已登记查分申请 1", false},
 		// An unanswered 查分 request holds the exam in review.
 		{[]string{"final", "--exam", "21", "--by", "中心王"}, "1 个查分申请还没有答复", true},
-		{[]string{"answer", "--id", "1", "--login", "wang", pw, "--answer", "加 1 分", "--score", "2"}, "waits for an approver", false},
-		{[]string{"approve", "1", "--login", "li", pw}, "approved and applied", false},
-		{[]string{"final", "--exam", "21", "--by", "中心王"}, "is final", false},
+		{[]string{"answer", "--id", "1", "--login", "wang", pw, "--answer", "加 1 分", "--score", "2"}, "等待审核人批准", false},
+		{[]string{"approve", "1", "--login", "li", pw}, "已批准并生效", false},
+		{[]string{"final", "--exam", "21", "--by", "中心王"}, "成绩已发布", false},
 		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--by", "中心王", "--approved-by", "中心李", "--reason", "r"}, "unknown flag: --by", true},
 		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--login", "wang", "--reason", "r"}, "请提供账号和密码", true},
-		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--login", "wang", pw, "--reason", "r"}, "score change 2:", false},
+		{[]string{"change", "--exam", "21", "--exam-no", exam.ExamNos["E"], "--subject", "math", "--item", "4", "--score", "3", "--login", "wang", pw, "--reason", "r"}, "改分申请 2：", false},
 		{[]string{"approve", "2", "--login", "wang", pw}, "不能审核自己提交的更改", true},
-		{[]string{"approve", "2", "--login", "li", pw}, "approved and applied", false},
+		{[]string{"approve", "2", "--login", "li", pw}, "已批准并生效", false},
 		{[]string{"list", "--exam", "21"}, "answered", false},
 		{[]string{"status", "--exam", "21"}, "0 open 查分 requests", false},
 	}

@@ -37,7 +37,7 @@ func newTemplateCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "template %s version %d registered for %s %s\n", t.Code, t.Version, exam, subject)
+			fmt.Fprintf(cmd.OutOrStdout(), "答题卡模板 %s 第 %d 版已登记到考试 %s 学科 %s\n", t.Code, t.Version, exam, subject)
 			return nil
 		},
 	}
@@ -79,7 +79,7 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "key of %s %s form %q: %d items; %d scores changed\n", exam, subject, form, len(key.Items), n)
+			fmt.Fprintf(cmd.OutOrStdout(), "考试 %s 学科 %s 题本「%s」的答案：%d 题；%d 个分数随之改变\n", exam, subject, form, len(key.Items), n)
 			return nil
 		},
 	}
@@ -98,7 +98,7 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return cliError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d scores changed\n", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d 个分数随之改变\n", n)
 			return nil
 		},
 	}

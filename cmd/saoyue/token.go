@@ -46,8 +46,8 @@ func newTokenCreateCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "token %d for school %s %s (%s):\n\n  %s\n\n", t.ID, t.SchoolCode, t.SchoolName, t.Label, token)
-			fmt.Fprintln(out, "Give it to the school's technician (saoyue-scan --token, or SAOYUE_SCAN_TOKEN). It is not shown again.")
+			fmt.Fprintf(out, "学校 %s %s 的扫描令牌 %d（%s）：\n\n  %s\n\n", t.SchoolCode, t.SchoolName, t.ID, t.Label, token)
+			fmt.Fprintln(out, "请交给该校技术员（saoyue-scan --token 或环境变量 SAOYUE_SCAN_TOKEN）。令牌不再显示。")
 			return nil
 		},
 	}

@@ -87,7 +87,7 @@ func newUsersFromRosterCmd(cfg *Config) *cobra.Command {
 			if err := writeIssued(cmd.OutOrStdout(), out, rows); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d accounts created; the one-time passwords are not stored and cannot be shown again\n", len(rows))
+			fmt.Fprintf(cmd.ErrOrStderr(), "已创建 %d 个账号；一次性密码不保存，无法再次查看\n", len(rows))
 			return nil
 		},
 	}
@@ -167,7 +167,7 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 			if err := store.CreateUser(ctx, db.Pool, u); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "account %s (%s): one-time password\n\n  %s\n\nIt is changed at the first sign-in and not shown again.\n", login, roles, pw)
+			fmt.Fprintf(cmd.OutOrStdout(), "账号 %s（%s）的一次性密码：\n\n  %s\n\n首次登录时须修改，此密码不再显示。\n", login, roles, pw)
 			return nil
 		},
 	}
