@@ -518,6 +518,7 @@ func (c *county) finalAndAssertFrozen() {
 	c.saoyueFails("key", "import", "--exam", examCode, "--subject", subjectCode, "--by", centreLogin, "--reason", "发布后改答案",
 		filepath.Join(moduleRoot(c.t), "fixtures/keys/math-a4.csv"))
 	c.markAfterFinalRefused()
+	c.planSettingsAfterFinalRefused()
 	if after := c.count(`SELECT count(*) FROM audit_log`); after <= before {
 		c.t.Errorf("refused changes after final left no audit rows (%d before, %d after)", before, after)
 	}

@@ -456,9 +456,14 @@ func (c *county) arbitration() {
 		c.t.Fatalf("%d arbitration tasks, want 1", n)
 	}
 	third := c.count(`SELECT count(*) FROM marks m JOIN marking_tasks t ON t.id = m.task_id JOIN teachers te ON te.id = m.marker_id
-		JOIN crops cr ON cr.id = t.crop_id JOIN cards cd ON cd.id = cr.card_id JOIN candidates ca ON ca.id = cd.candidate_id
-		WHERE t.crop_id = $1 AND t.round = 3 AND m.kind = 'arbitration' AND m.total = 2 AND te.school_id <> ca.school_id
-		  AND m.marker_id NOT IN (SELECT m2.marker_id FROM marks m2 JOIN marking_tasks t2 ON t2.id = m2.task_id WHERE t2.crop_id = $1 AND t2.round < 3)`, crop)
+		WHERE t.crop_id = $1 AND t.round = 3 AND m.kind = 'arbitration' AND m.total = 2 AND te.school_id <> t.school_id
+		  AND m.marker_id NOT IN (SELECT m2.marker_id FROM marks m2 JOIN marking_tasks t2 ON t2.id = m2.task_id
+			WHERE t2.crop_id = $1 AND t2.round < 3 AND t2.kind = 'normal')`, crop)
+	firsts := c.count(`SELECT count(DISTINCT m.total) FROM marks m JOIN marking_tasks t ON t.id = m.task_id
+		WHERE t.crop_id = $1 AND t.round < 3 AND t.kind = 'normal' AND m.total IN (1, 2)`, crop)
+	if firsts != 2 {
+		c.t.Fatalf("the arbitrated answer's first two marks are not 1 and 2")
+	}
 	if third != 1 {
 		c.t.Fatalf("the arbitration of answer %d was not marked 2 by a third teacher of another school", crop)
 	}
@@ -470,6 +475,27 @@ func (c *county) arbitration() {
 	if n := c.count(`SELECT count(*) FROM item_scores s JOIN cards cd ON cd.candidate_id = s.candidate_id AND cd.subject_id = s.subject_id
 		JOIN crops cr ON cr.card_id = cd.id AND cr.group_id = $1 WHERE s.item = '31' AND s.score <> 1`, c.group31()); n != 1 {
 		c.t.Fatalf("%d candidates' item 31 is not 1, want only the arbitrated one", n)
+	}
+}
+
+// planSettingsAfterFinalRefused: on 阅卷安排 the centre tries to widen
+// group 31's tolerance after final; the page answers with the Chinese
+// refusal and the group keeps its settings.
+func (c *county) planSettingsAfterFinalRefused() {
+	ctx := c.centrePage(fmt.Sprintf("/centre/plan?exam=%s&subject=%s", examCode, subjectCode), "e2e-12-plan-after-final")
+	group := c.group31()
+	err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID(fmt.Sprintf("tol-%d", group)), "3"),
+		chromedp.Click(chromedp.ID(fmt.Sprintf("save-%d", group))))
+	if err == nil {
+		_, err = pollString(ctx, `((document.getElementById("plan-error") || {}).textContent || "").includes("不能再修改") ? "refused" : ""`)
+	}
+	if err != nil {
+		c.shootFail(ctx, "plan-after-final")
+		c.t.Errorf("a group setting after final was not refused on the plan page: %v", err)
+	}
+	if n := c.count(`SELECT count(*) FROM question_groups WHERE id = $1 AND tolerance = 0.5`, group); n != 1 {
+		c.t.Errorf("group 31's tolerance changed after final")
 	}
 }
 
