@@ -499,13 +499,13 @@ func (c *county) planSettingsAfterFinalRefused() {
 	}
 }
 
-// markAfterFinalRefused: a teacher's page offers nothing after final, and
-// a submit through the marking API is refused.
+// markAfterFinalRefused: a teacher's page offers nothing after final and
+// says marking is over, and a submit through the marking API is refused.
 func (c *county) markAfterFinalRefused() {
 	login := c.teachers[0]
 	ctx := webtest.NewTab(c.t)
 	webtest.SignIn(c.t, ctx, c.base, "/mark", login, c.passwords[login])
-	if _, err := pollString(ctx, `document.querySelector("main.narrow h1") || document.querySelector("#crop .empty") ? "none" : ""`); err != nil {
+	if _, err := pollString(ctx, `((document.querySelector("main.narrow") || {}).textContent || "").includes("已经结束") ? "none" : ""`); err != nil {
 		c.shootFail(ctx, "mark-after-final")
 		c.t.Fatalf("the marking page still offers answers after final")
 	}

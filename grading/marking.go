@@ -90,6 +90,9 @@ func NewEngine(db *store.DB, opts MarkingOptions) *Engine {
 // the teacher's only assignment in an exam that is marking now.
 func (e *Engine) Marker(ctx context.Context, teacherID, subjectID int64) (*Marker, error) {
 	a, err := store.GetMarkingAssignment(ctx, e.DB.Pool, teacherID, subjectID)
+	if errors.Is(err, store.ErrNotAssigned) && subjectID == 0 {
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "现在没有您可评阅的学科：阅卷尚未开始或已经结束，或您不在阅卷安排中。")
+	}
 	if errors.Is(err, store.ErrNotAssigned) {
 		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "您没有被安排评阅这个学科。")
 	}

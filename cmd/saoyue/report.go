@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/saoyue/saoyue"
 	"io"
 	"os"
 	"text/tabwriter"
@@ -146,7 +147,7 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "exam %s: pass ≥ %g%%, excellent ≥ %g%%, low < %g%% of the full score; bands of %g points\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "考试 %s：及格 ≥ 满分的 %g%%，优秀 ≥ %g%%，低分 < %g%%；分数段宽 %g 分\n",
 				e.Code, cur.Pass*100, cur.Excellent*100, cur.Low*100, cur.BandWidth)
 			return nil
 		},
@@ -240,18 +241,18 @@ func newReviewStatusCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "exam %s %s: %s\n", e.Code, e.Name, rel.Status)
+			fmt.Fprintf(w, "考试 %s %s：%s\n", e.Code, e.Name, saoyue.Stage(rel.Status).Name())
 			if rel.ReviewOpenedAt != nil {
-				fmt.Fprintf(w, "review opened %s by %s\n", rel.ReviewOpenedAt.Format("2006-01-02 15:04"), rel.ReviewOpenedBy)
+				fmt.Fprintf(w, "复核开始于 %s，操作人 %s\n", rel.ReviewOpenedAt.Format("2006-01-02 15:04"), rel.ReviewOpenedBy)
 			}
 			if rel.FinalAt != nil {
-				fmt.Fprintf(w, "final since %s, by %s\n", rel.FinalAt.Format("2006-01-02 15:04"), rel.FinalBy)
+				fmt.Fprintf(w, "成绩发布于 %s，操作人 %s\n", rel.FinalAt.Format("2006-01-02 15:04"), rel.FinalBy)
 			}
 			open, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, "open")
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "%d open 查分 requests\n", len(open))
+			fmt.Fprintf(w, "%d 个查分申请尚未答复\n", len(open))
 			return nil
 		},
 	}

@@ -60,7 +60,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 	}
 
 	out, err = runCmd(t, newReportCmd(cfg), "settings", "--exam", "21", "--pass", "0.7")
-	if err != nil || !strings.Contains(out, "pass ≥ 70%, excellent ≥ 85%") {
+	if err != nil || !strings.Contains(out, "及格 ≥ 满分的 70%，优秀 ≥ 85%") {
 		t.Errorf("settings: %v\n%s", err, out)
 	}
 

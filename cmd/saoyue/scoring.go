@@ -241,8 +241,8 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "batch %d: expected %d, scanned %d, absent %d, violation %d, missing %v, extra %v, open exceptions %d, balanced %v\n",
-				r.BatchID, r.Expected, r.Scanned, r.Absent, r.Violation, r.Missing, r.Extra, r.OpenExc, r.Balanced)
+			fmt.Fprintf(cmd.OutOrStdout(), "批次 %d：应到 %d，已扫描 %d，缺考 %d，违纪 %d，缺少 %v，多出 %v，未处理异常 %d，%s\n",
+				r.BatchID, r.Expected, r.Scanned, r.Absent, r.Violation, r.Missing, r.Extra, r.OpenExc, map[bool]string{true: "已对齐", false: "未对齐"}[r.Balanced])
 			return nil
 		}),
 	}
