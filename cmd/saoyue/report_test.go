@@ -92,7 +92,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 		{[]string{"approve", "2", "--login", "wang", pw}, "不能审核自己提交的更改", true},
 		{[]string{"approve", "2", "--login", "li", pw}, "已批准并生效", false},
 		{[]string{"list", "--exam", "21"}, "answered", false},
-		{[]string{"status", "--exam", "21"}, "0 open 查分 requests", false},
+		{[]string{"status", "--exam", "21"}, "0 个查分申请尚未答复", false},
 	}
 	wrong := newReviewCmd(cfg)
 	wrong.SetIn(strings.NewReader("wrong\n"))
