@@ -39,13 +39,13 @@ func SplitRooms(n, capacity int) []int {
 func ExamNo(examCode, schoolCode string, room, seat int) (string, error) {
 	switch {
 	case !examCodeRE.MatchString(examCode):
-		return "", fmt.Errorf("exam code %q is not two digits", examCode)
+		return "", fmt.Errorf("考试代码 %q 不是两位数字", examCode)
 	case !schoolCodeRE.MatchString(schoolCode):
-		return "", fmt.Errorf("school code %q is not 2 to 4 digits, so it does not fit an exam number", schoolCode)
+		return "", fmt.Errorf("学校代码 %q 不是 2 到 4 位数字，放不进考号", schoolCode)
 	case room < 1 || room > 99:
-		return "", fmt.Errorf("school %s: room %d does not fit the 2 digits of an exam number", schoolCode, room)
+		return "", fmt.Errorf("学校 %s：考场号 %d 超出考号中的两位", schoolCode, room)
 	case seat < 1 || seat > 99:
-		return "", fmt.Errorf("school %s room %d: seat %d does not fit 2 digits", schoolCode, room, seat)
+		return "", fmt.Errorf("学校 %s 第 %d 考场：座位号 %d 超出两位", schoolCode, room, seat)
 	}
 	return fmt.Sprintf("%s%s%02d%02d", examCode, pad4(schoolCode), room, seat), nil
 }

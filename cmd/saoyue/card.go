@@ -110,7 +110,7 @@ func newCardCheckCmd() *cobra.Command {
 					groups[r.Group] = true
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s, %s %s, %d page(s), %d objective item(s), %d question group(s): OK\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "%s：%s %s，%s %s，%d 页，%d 道客观题，%d 个题组：检查通过\n",
 				t.ID, t.Title, t.Subject, t.Paper, t.Orientation, len(doc.Pages), len(doc.Items), len(groups))
 			return nil
 		},

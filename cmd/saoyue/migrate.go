@@ -18,7 +18,7 @@ func newMigrateCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "database schema at version %d\n", v)
+			fmt.Fprintf(cmd.OutOrStdout(), "数据库结构已是第 %d 版\n", v)
 			return nil
 		},
 	}
