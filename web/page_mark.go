@@ -25,7 +25,7 @@ func (s *Server) handleMarkPage(w http.ResponseWriter, r *http.Request) {
 	m, err := s.markerOf(r, sess)
 	switch {
 	case saoyue.ErrorCode(err) == saoyue.EFORBIDDEN:
-		d.Error = "您目前没有分配到正在阅卷的题组。如有疑问请联系监测中心。"
+		d.Error = "您目前没有正在阅卷的题组：阅卷尚未开始或已经结束，或您不在阅卷安排中。如有疑问请联系监测中心。"
 	case err != nil:
 		s.pageError(w, r, err)
 		return
