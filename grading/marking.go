@@ -90,11 +90,8 @@ func NewEngine(db *store.DB, opts MarkingOptions) *Engine {
 // the teacher's only assignment in an exam that is marking now.
 func (e *Engine) Marker(ctx context.Context, teacherID, subjectID int64) (*Marker, error) {
 	a, err := store.GetMarkingAssignment(ctx, e.DB.Pool, teacherID, subjectID)
-	if errors.Is(err, store.ErrNotAssigned) && subjectID == 0 {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "现在没有您可评阅的学科：阅卷尚未开始或已经结束，或您不在阅卷安排中。")
-	}
 	if errors.Is(err, store.ErrNotAssigned) {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "您没有被安排评阅这个学科。")
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "You are not assigned to mark this subject.")
 	}
 	if err != nil {
 		return nil, err
@@ -140,7 +137,7 @@ func tenths(v float64) (int64, bool) {
 // steps, and returns the total.
 func ValidateScores(parts []Part, scores []float64) (float64, error) {
 	if len(scores) != len(parts) {
-		return 0, saoyue.Errorf(saoyue.EINVALID, "本题有 %d 个小题：请给 %d 个分数，而不是 %d 个。", len(parts), len(parts), len(scores))
+		return 0, saoyue.Errorf(saoyue.EINVALID, "This question has %d part(s): give %d score(s), not %d.", len(parts), len(parts), len(scores))
 	}
 	var total int64
 	for i, p := range parts {
@@ -236,13 +233,13 @@ func storeErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrTaskNotFound), errors.Is(err, store.ErrMarkNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份答案。")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "No such answer.")
 	case errors.Is(err, store.ErrProblemNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份问题卷，或已经处理过了。")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "No such problem answer, or it is already resolved.")
 	case errors.Is(err, store.ErrGroupNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组。")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "No such question group.")
 	case errors.Is(err, store.ErrExamNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个考试或学科。")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "No such exam or subject.")
 	}
 	return err
 }
@@ -251,7 +248,7 @@ func storeErr(err error) error {
 // touch: it says nothing about the task (another group's, the caller's own
 // school's, or nonexistent look the same from outside).
 func forbidden() error {
-	return saoyue.Errorf(saoyue.EFORBIDDEN, "这份答案不归您评阅。")
+	return saoyue.Errorf(saoyue.EFORBIDDEN, "This answer is not yours to mark.")
 }
 
 // inScope checks the cross-school rule and the group: the two things no
@@ -347,7 +344,7 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 		}
 		if err := store.LockMarkingGroup(ctx, tx, groupID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
-				return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组。")
+				return saoyue.Errorf(saoyue.ENOTFOUND, "No such question group.")
 			}
 			return err
 		}

@@ -117,7 +117,7 @@ func autoAssign(in planInput) (map[int64]int64, error) {
 				best, bestGain = s, gain
 			}
 		}
-		best.markers = append(best.markers, store.MarkingAssignment{TeacherID: t.ID, SchoolID: t.SchoolID, Role: RoleMarker})
+		best.markers = append(best.markers, store.MarkingAssignment{TeacherID: t.ID, SchoolID: t.SchoolID})
 		best.per[t.SchoolID]++
 		out[t.ID] = best.g.ID
 	}

@@ -123,14 +123,11 @@ func (s *Server) pathTask(r *http.Request) (int64, error) {
 	return ids.Decode(r.PathValue("task"))
 }
 
-// pathNames names the path values in a user's words.
-var pathNames = map[string]string{"group": "题组", "id": "记录", "problem": "问题卷", "teacher": "教师"}
-
 // pathInt reads a numeric path value.
 func pathInt(r *http.Request, name string) (int64, error) {
 	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || v <= 0 {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "没有这个%s。", pathNames[name])
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "No such %s.", name)
 	}
 	return v, nil
 }

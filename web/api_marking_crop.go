@@ -28,7 +28,7 @@ func (s *Server) handleMarkingCrop(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := blob.Open(r.Context(), s.Blobs, ref)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.writeError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "这份答案的图像缺失，请标为切割错误（wrong_region）。"))
+		s.writeError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "The image of this answer is missing; flag it as wrong_region."))
 		return
 	}
 	if err != nil {

@@ -139,7 +139,7 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if login == "" || roles == "" {
-				return errors.New("请给出 --login 账号 和 --role centre|approver|technician|leader（多个角色用逗号分隔）")
+				return errors.New("say --login NAME and --role centre|approver|technician|leader (comma-separated for several)")
 			}
 			ctx := cmd.Context()
 			db, err := openDB(ctx, cfg)
@@ -156,7 +156,7 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 				u.SchoolID = &id
 			}
 			if u.Has(store.RoleTechnician) && u.SchoolID == nil {
-				return errors.New("扫描技术员属于一所学校：请加 --school 学校代码")
+				return errors.New("a technician works for one school: add --school CODE")
 			}
 			pw := oneTimePassword()
 			hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
