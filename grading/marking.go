@@ -20,12 +20,6 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-// Marking roles.
-const (
-	RoleMarker = "marker"
-	RoleLeader = "leader" // also marks; handles problems, arbitration (if so set), quality control
-)
-
 // Marker is a teacher at work on one question group of one subject.
 type Marker struct {
 	TeacherID  int64
@@ -36,11 +30,11 @@ type Marker struct {
 	SubjectID  int64
 	GroupID    int64
 	GroupCode  string
-	Role       string
+	Role       saoyue.Role
 }
 
 // Leader reports whether the marker leads their group.
-func (m *Marker) Leader() bool { return m.Role == RoleLeader }
+func (m *Marker) Leader() bool { return m.Role == saoyue.RoleLeader }
 
 // Actor names the marker in the audit log.
 func (m *Marker) Actor() string { return fmt.Sprintf("teacher:%d %s", m.TeacherID, m.Name) }

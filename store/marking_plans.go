@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrNotAssigned is returned for a teacher with no marking assignment.
@@ -17,7 +18,7 @@ type MarkingAssignment struct {
 	SubjectID  int64
 	TeacherID  int64
 	GroupID    int64
-	Role       string // marker or leader
+	Role       saoyue.Role // marker or leader
 	TeacherNo  string
 	Name       string
 	SchoolID   int64

@@ -8,17 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-)
-
-// Account roles. A teacher account is a marker; whether they lead a group
-// is decided by the marking plan, the "leader" role only lets an account
-// without a plan entry (a subject head) reach the leader page's figures.
-const (
-	RoleMarker     = "marker"
-	RoleLeader     = "leader"
-	RoleTechnician = "technician"
-	RoleCentre     = "centre"
-	RoleApprover   = "approver"
+	"github.com/saoyue/saoyue"
 )
 
 var (
@@ -34,7 +24,7 @@ type User struct {
 	Login              string
 	Name               string
 	PasswordHash       string
-	Roles              []string
+	Roles              []saoyue.Role
 	TeacherID          *int64
 	SchoolID           *int64
 	SchoolName         string
@@ -45,7 +35,7 @@ type User struct {
 }
 
 // Has reports whether the user holds the role.
-func (u *User) Has(role string) bool {
+func (u *User) Has(role saoyue.Role) bool {
 	for _, r := range u.Roles {
 		if r == role {
 			return true

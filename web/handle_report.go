@@ -2,10 +2,11 @@ package web
 
 import (
 	"fmt"
-	"github.com/saoyue/saoyue/store"
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/saoyue/saoyue/store"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/report"
@@ -33,7 +34,7 @@ func (s *Server) reportFailed(w http.ResponseWriter, r *http.Request, err error)
 		s.Logger.Error("report", "path", r.URL.Path, "err", err)
 		msg = "生成报告时出错，请稍后重试"
 	}
-	http.Error(w, msg, saoyue.HTTPStatus(code))
+	http.Error(w, msg, httpStatus(code))
 }
 
 // reportFileName is ASCII so every browser keeps it: report-21-0101-math.
@@ -156,11 +157,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 // centre has opened the exam for review (DOMAIN rule 8).
 func (s *Server) reportRequest(w http.ResponseWriter, r *http.Request) (string, report.Filter, bool) {
 	code := r.PathValue("code")
-	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
-	if sess == nil {
-		return "", report.Filter{}, false
-	}
-	own, ok := s.reportScope(w, r, sess, code)
+	own, ok := s.reportScope(w, r, sessionOf(r), code)
 	if !ok {
 		return "", report.Filter{}, false
 	}
@@ -175,25 +172,25 @@ func (s *Server) reportRequest(w http.ResponseWriter, r *http.Request) (string, 
 // the whole exam), or answers the request itself and returns false.
 func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store.Session, examCode string) (string, bool) {
 	u := sess.User
-	if u.Has(store.RoleCentre) || u.Has(store.RoleApprover) {
+	if u.Has(saoyue.RoleCentre) || u.Has(saoyue.RoleApprover) {
 		return "", true
 	}
 	if u.SchoolID == nil {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
 		return "", false
 	}
 	exam, err := s.DB.Exam(r.Context(), examCode)
 	if err != nil {
-		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 不存在", examCode))
+		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 不存在", examCode))
 		return "", false
 	}
 	if !saoyue.Stage(exam.Status).ScoresReleased() {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
 		return "", false
 	}
 	schools, err := s.DB.Schools(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return "", false
 	}
 	for _, sc := range schools {
@@ -201,6 +198,6 @@ func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store
 			return sc.Code, true
 		}
 	}
-	s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "找不到您的学校"))
+	s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "找不到您的学校"))
 	return "", false
 }
