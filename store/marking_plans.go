@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -10,7 +9,7 @@ import (
 )
 
 // ErrNotAssigned is returned for a teacher with no marking assignment.
-var ErrNotAssigned = errors.New("teacher has no marking assignment")
+var ErrNotAssigned = &saoyue.Error{Code: saoyue.EFORBIDDEN, Message: "您没有分配到阅卷任务"}
 
 // MarkingAssignment puts one teacher on one question group of a subject,
 // as a marker or as the group's leader.

@@ -13,9 +13,9 @@ import (
 
 var (
 	// ErrUserNotFound is returned for an unknown login or id.
-	ErrUserNotFound = errors.New("user not found")
+	ErrUserNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个账号"}
 	// ErrLoginTaken is returned when the login is someone else's already.
-	ErrLoginTaken = errors.New("login taken")
+	ErrLoginTaken = &saoyue.Error{Code: saoyue.ECONFLICT, Message: "登录名已被他人使用"}
 )
 
 // User is a browser account.

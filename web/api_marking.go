@@ -63,11 +63,16 @@ func (s *Server) pathTask(r *http.Request) (int64, error) {
 	return ids.Decode(r.PathValue("task"))
 }
 
+// pathNames name the numeric path values in the user's terms.
+var pathNames = map[string]string{
+	"id": "记录", "problem": "问题卷", "teacher": "阅卷教师", "group": "题组",
+}
+
 // pathInt reads a numeric path value.
 func pathInt(r *http.Request, name string) (int64, error) {
 	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || v <= 0 {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "No such %s.", name)
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "没有这个%s", pathNames[name])
 	}
 	return v, nil
 }
@@ -80,7 +85,7 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, saoyue.Errorf(saoyue.EINVALID, "%s must be a whole number.", name)
+		return 0, saoyue.Errorf(saoyue.EINVALID, "参数 %s 必须是整数", name)
 	}
 	return v, nil
 }

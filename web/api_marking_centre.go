@@ -8,7 +8,7 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-var errLeaderOnly = saoyue.Errorf(saoyue.EFORBIDDEN, "Only the group leader can do this.")
+var errLeaderOnly = saoyue.Errorf(saoyue.EFORBIDDEN, "只有题组长可以进行此操作")
 
 type planMarkerJSON struct {
 	TeacherID  int64  `json:"teacher_id"`

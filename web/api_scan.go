@@ -35,14 +35,10 @@ func (s *Server) scanAuth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
-			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "No technician token: run saoyue-scan with --token (saoyue token create issues one)."))
+			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "缺少技术员令牌：请用 --token 运行 saoyue-scan（令牌由 saoyue token create 签发）"))
 			return
 		}
 		t, err := s.DB.ScanTokenBySecret(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, store.ErrScanTokenNotFound) {
-			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "The technician token is unknown or has been revoked."))
-			return
-		}
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -89,16 +85,16 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case req.Exam == "" || req.Subject == "" || req.School == "":
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "A batch needs the exam, subject and school codes."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "开卷袋批次需要考试、学科和学校代码"))
 		return
 	case req.Room < 0 || req.Room > 99:
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Room %d does not exist: rooms are numbered 1 to 99.", req.Room))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "考场 %d 不存在：考场编号为 1 到 99", req.Room))
 		return
 	case req.Expected < 0 || req.Expected > 1000:
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Expected card count %d is not a bag's.", req.Expected))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "应有答题卡数 %d 不合理：一袋在 0 到 1000 张之间", req.Expected))
 		return
 	case req.School != t.SchoolCode:
-		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "This token belongs to school %s, not to school %s.", t.SchoolCode, req.School))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "此令牌属于学校 %s，不能为学校 %s 扫描", t.SchoolCode, req.School))
 		return
 	}
 	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
@@ -111,10 +107,6 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		ExamCode: req.Exam, SubjectCode: req.Subject, SchoolCode: req.School, Room: req.Room,
 		Expected: req.Expected, CreatedBy: fmt.Sprintf("scan token %d %s", t.ID, t.Label),
 	})
-	if errors.Is(err, store.ErrUnknownBag) {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "%s.", strings.TrimSuffix(err.Error(), ": "+store.ErrUnknownBag.Error())))
-		return
-	}
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -131,17 +123,14 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "Batch %q is not a batch number.", r.PathValue("id"))
+		return nil, saoyue.Errorf(saoyue.EINVALID, "%q 不是卡袋批次号", r.PathValue("id"))
 	}
 	b, err := s.DB.ScanBatchByID(r.Context(), id)
-	if errors.Is(err, store.ErrBatchNotFound) {
-		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "There is no batch %d.", id)
-	}
 	if err != nil {
 		return nil, err
 	}
 	if t := scanToken(r); b.SchoolID != t.SchoolID {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "Batch %d belongs to another school than this token's (%s).", id, t.SchoolCode)
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "批次 %d 不属于本令牌的学校（%s）", id, t.SchoolCode)
 	}
 	return b, nil
 }
@@ -161,10 +150,10 @@ func (s *Server) handleScanBatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
 	if !sha256Hex.MatchString(sum) {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "%q is not a SHA-256 in lower-case hex.", sum))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "%q 不是小写十六进制的 SHA-256", sum))
 		return
 	}
-	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "No page has the image %s.", sum[:12])
+	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "没有图像为 %s 的页", sum[:12])
 	p, err := s.DB.PageBySHA256(r.Context(), sum)
 	if errors.Is(err, store.ErrPageNotFound) {
 		s.error(w, r, notFound)
@@ -202,17 +191,17 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Status != "open" {
-		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "Batch %d is %s: it takes no more pages.", b.ID, b.Status))
+		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, batchStatusName(b.Status)))
 		return
 	}
 	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Saoyue-SHA256")))
 	if !sha256Hex.MatchString(want) {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-SHA256 header."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "上传缺少有效的 X-Saoyue-SHA256 头"))
 		return
 	}
 	seq, err := strconv.Atoi(r.Header.Get("X-Saoyue-Seq"))
 	if err != nil || seq < 1 {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-Seq header (the page's position in the scan, from 1)."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "上传缺少有效的 X-Saoyue-Seq 头（该页在扫描中的序号，从 1 开始）"))
 		return
 	}
 	name, err := url.PathUnescape(r.Header.Get("X-Saoyue-Name"))
@@ -225,21 +214,21 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPageBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is larger than %d MB: not a scanned page.", name, maxPageBytes>>20))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 超过 %d MB，不是扫描页", name, maxPageBytes>>20))
 		return
 	}
 	if err != nil {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived incomplete (%v): send it again.", name, err))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 传输不完整（%v），请重新发送", name, err))
 		return
 	}
 	sum := sha256.Sum256(data)
 	got := hex.EncodeToString(sum[:])
 	if got != want {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived damaged or incomplete (%d bytes, SHA-256 %s, expected %s): send it again.", name, len(data), got[:12], want[:12]))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 传输损坏或不完整（%d 字节，SHA-256 %s，应为 %s），请重新发送", name, len(data), got[:12], want[:12]))
 		return
 	}
 	if !isJPEGOrPNG(data) {
-		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is not a JPEG or PNG image.", name))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 不是 JPEG 或 PNG 图像", name))
 		return
 	}
 	res, err := s.Ingester.AddHashedPage(r.Context(), b.ID, seq, name, got, data)
@@ -277,4 +266,17 @@ func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.In
 
 func isJPEGOrPNG(b []byte) bool {
 	return strings.HasPrefix(string(b[:min(len(b), 8)]), "\xFF\xD8\xFF") || strings.HasPrefix(string(b[:min(len(b), 8)]), "\x89PNG\r\n\x1a\n")
+}
+
+// batchStatusName is a closed batch's state as the station is told it.
+func batchStatusName(status string) string {
+	switch status {
+	case "closed":
+		return "关闭"
+	case "reconciled":
+		return "清点完毕"
+	case "uploaded":
+		return "上传完毕"
+	}
+	return status
 }

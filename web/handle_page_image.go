@@ -25,10 +25,6 @@ func (s *Server) handlePageImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := store.GetPageView(r.Context(), s.DB.Pool, id)
-	if errors.Is(err, store.ErrPageNotFound) {
-		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有这一页"))
-		return
-	}
 	if err != nil {
 		s.error(w, r, err)
 		return

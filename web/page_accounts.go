@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,9 +102,6 @@ func (s *Server) handleAccountAction(w http.ResponseWriter, r *http.Request) {
 	err = s.DB.InTx(r.Context(), func(tx pgx.Tx) error {
 		var err error
 		if u, err = store.UserByID(r.Context(), tx, id); err != nil {
-			if errors.Is(err, store.ErrUserNotFound) {
-				return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个账号。")
-			}
 			return err
 		}
 		password, msg, err = s.accountAction(r, tx, sess, u, action)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,10 +135,6 @@ func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	school, err := store.ExceptionSchool(r.Context(), s.DB.Pool, id)
-	if errors.Is(err, store.ErrExceptionNotFound) {
-		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有这条异常"))
-		return
-	}
 	if err != nil {
 		s.error(w, r, err)
 		return
