@@ -226,3 +226,16 @@ func newSession(t *testing.T, db *store.DB, u *store.User) (string, string) {
 	}
 	return tok, csrf
 }
+
+// TestUndeclaredRouteCannotBeRegistered: a route whose access is not
+// declared stops the server at start rather than being served unguarded.
+func TestUndeclaredRouteCannotBeRegistered(t *testing.T) {
+	t.Parallel()
+	s := &Server{}
+	defer func() {
+		if recover() == nil {
+			t.Error("a route without a declared access was registered")
+		}
+	}()
+	s.mux([]route{{pattern: "GET /nobody-said", handler: func(http.ResponseWriter, *http.Request) {}}})
+}
