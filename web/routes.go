@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/saoyue/saoyue"
 )
@@ -67,10 +68,14 @@ const (
 	leader     = saoyue.RoleLeader
 )
 
-// routes is the table.
+// routes is the table, in sections by who calls them.
 func (s *Server) routes() []route {
+	return slices.Concat(s.commonRoutes(), s.markingRoutes(), s.schoolRoutes(), s.centreRoutes(), s.opsRoutes(), s.scanRoutes())
+}
+
+// commonRoutes are for anyone or for every account.
+func (s *Server) commonRoutes() []route {
 	return []route{
-		// Anyone.
 		{"GET /static/", public(), staticHandler().ServeHTTP},
 		{"GET /healthz", public(), s.handleHealth},
 		{"GET /readyz", public(), s.handleReady},
@@ -82,8 +87,12 @@ func (s *Server) routes() []route {
 		{"GET /{$}", page(), s.handleHome},
 		{"GET /password", account(), s.handlePasswordPage},
 		{"POST /password", account(), s.handlePassword},
+	}
+}
 
-		// Markers and leaders.
+// markingRoutes are the markers' and leaders' pages and API.
+func (s *Server) markingRoutes() []route {
+	return []route{
 		{"GET /mark", page(marker, leader), s.handleMarkPage},
 		{"GET /leader", page(marker, leader), s.handleLeaderPage},
 		{"GET /api/marking/next", api(marker, leader), s.handleMarkingNext},
@@ -101,8 +110,13 @@ func (s *Server) routes() []route {
 		{"POST /api/leader/tasks/{task}/return", api(marker, leader), s.handleLeaderReturn},
 		{"POST /api/leader/tasks/{task}/control", api(marker, leader), s.handleLeaderControl},
 		{"GET /api/leader/quality", api(marker, leader), s.handleLeaderQuality},
+	}
+}
 
-		// Technicians of a school (their school's pages only), and the centre.
+// schoolRoutes are the technicians' (their school's only), the approvers'
+// and the reports.
+func (s *Server) schoolRoutes() []route {
+	return []route{
 		{"GET /tech", page(technician), s.handleTechPage},
 		{"GET /tech/exceptions", page(technician, centre), s.handleExceptionPage},
 		{"POST /tech/exceptions/{id}/resolve", page(technician, centre), s.handleExceptionResolve},
@@ -116,8 +130,12 @@ func (s *Server) routes() []route {
 		{"GET /approvals", page(approver), s.handleApprovalsPage},
 		{"POST /approvals/{id}", page(approver), s.handleApprovalDecide},
 		{"POST /approvals/scores/{id}", page(approver), s.handleScoreChangeDecide},
+	}
+}
 
-		// The county centre.
+// centreRoutes are the county centre's pages and API.
+func (s *Server) centreRoutes() []route {
+	return []route{
 		{"GET /exams", page(centre), s.handleIndex},
 		{"GET /centre", page(centre), s.handleDashboardPage},
 		{"GET /api/centre/dashboard", api(centre), s.handleDashboardJSON},
@@ -140,12 +158,19 @@ func (s *Server) routes() []route {
 		{"GET /api/centre/exams/{exam}/subjects/{subject}/progress", api(centre), s.handleCentreProgress},
 		{"GET /api/centre/groups/{group}/quality", api(centre), s.handleCentreQuality},
 		{"PUT /api/centre/groups/{group}/settings", api(centre), s.handleCentreGroupSettings},
+	}
+}
 
-		// Operations (metrics, the queue monitor under /centre/queue/ for
-		// the centre) are declared here like any other route, with their
-		// entry in routes_test.go.
+// opsRoutes are for operations: metrics, and the queue monitor under
+// /centre/queue/ as page(centre). They are declared here like any other
+// route, each with its row in routes_test.go.
+func (s *Server) opsRoutes() []route {
+	return nil
+}
 
-		// Scan stations.
+// scanRoutes are the scan stations' API.
+func (s *Server) scanRoutes() []route {
+	return []route{
 		{"POST /api/v1/batches", scan(), s.handleScanOpenBatch},
 		{"GET /api/v1/batches/{id}", scan(), s.handleScanBatch},
 		{"POST /api/v1/batches/{id}/pages", scan(), s.handleScanUpload},
