@@ -6,7 +6,6 @@ package saoyue
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error codes, one per way a request can fail from the user's side.
@@ -55,25 +54,5 @@ func ErrorMessage(err error) string {
 	} else if errors.As(err, &e) {
 		return e.Message
 	}
-	return "Internal error."
-}
-
-// HTTPStatus is the one place codes become HTTP statuses.
-func HTTPStatus(code string) int {
-	switch code {
-	case ECONFLICT:
-		return http.StatusConflict
-	case EINVALID:
-		return http.StatusBadRequest
-	case ENOTFOUND:
-		return http.StatusNotFound
-	case EFORBIDDEN:
-		return http.StatusForbidden
-	case EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case "":
-		return http.StatusOK
-	default:
-		return http.StatusInternalServerError
-	}
+	return "服务器内部错误，请稍后重试"
 }

@@ -162,7 +162,7 @@ func (o *OptionSet) UnmarshalYAML(n *yaml.Node) error {
 		*o = expandOptions(n.Value)
 		return nil
 	}
-	return fmt.Errorf("line %d: options must be a string like A-D or a list", n.Line)
+	return fmt.Errorf("第 %d 行：options 应写成 A-D 这样的字符串或列表", n.Line)
 }
 
 func expandOptions(s string) OptionSet {
@@ -201,7 +201,7 @@ var paperSizes = map[string][2]float64{
 func (t *Template) PaperSize() (w, h float64, err error) {
 	s, ok := paperSizes[strings.ToUpper(t.Paper)]
 	if !ok {
-		return 0, 0, fmt.Errorf("unknown paper size %q (want one of A4, A3, B5, B4, 8K, 16K)", t.Paper)
+		return 0, 0, fmt.Errorf("纸张 %q 未知（可用 A4、A3、B5、B4、8K、16K）", t.Paper)
 	}
 	w, h = s[0], s[1]
 	if t.Orientation == "landscape" {
@@ -214,11 +214,11 @@ func (t *Template) PaperSize() (w, h float64, err error) {
 func Load(path string) (*Template, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read card template: %w", err)
+		return nil, fmt.Errorf("读取答题卡模板失败：%w", err)
 	}
 	t, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("card template %s: %w", path, err)
+		return nil, fmt.Errorf("答题卡模板 %s：%w", path, err)
 	}
 	return t, nil
 }
@@ -242,16 +242,16 @@ func decodeStrict(data []byte, t *Template) (err error) {
 	// must be an error, not a crashed server.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("template is not valid YAML: %v", r)
+			err = fmt.Errorf("模板不是有效的 YAML：%v", r)
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(t); err != nil {
 		if errors.Is(err, io.EOF) {
-			return errors.New("template is empty")
+			return errors.New("模板是空的")
 		}
-		return fmt.Errorf("template is not valid YAML: %w", err)
+		return fmt.Errorf("模板不是有效的 YAML：%w", err)
 	}
 	return nil
 }

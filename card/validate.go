@@ -33,9 +33,9 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
-		return "invalid card template: " + e.Problems[0]
+		return "答题卡模板有误：" + e.Problems[0]
 	}
-	return "invalid card template:\n  " + strings.Join(e.Problems, "\n  ")
+	return "答题卡模板有误：\n  " + strings.Join(e.Problems, "\n  ")
 }
 
 type checker struct{ problems []string }
@@ -49,7 +49,7 @@ func (c *checker) add(path, f string, a ...any) {
 
 func (c *checker) num(path string, v float64) bool {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		c.add(path, "not a finite number")
+		c.add(path, "不是有效的数字")
 		return false
 	}
 	return true
@@ -60,7 +60,7 @@ func (c *checker) positive(path string, v float64) bool {
 		return false
 	}
 	if v <= 0 {
-		c.add(path, "must be greater than 0 (got %v)", v)
+		c.add(path, "必须大于 0（现为 %v）", v)
 		return false
 	}
 	return true
@@ -102,42 +102,42 @@ func (t *Template) Validate() error {
 
 func (t *Template) checkFields(c *checker) {
 	if t.ID == "" {
-		c.add("id", "missing")
+		c.add("id", "缺少")
 	} else if !validID(t.ID) {
-		c.add("id", "%q must be 1-64 characters of letters, digits, '.', '_' or '-'", t.ID)
+		c.add("id", "%q 应为 1-64 个字母、数字、'.'、'_' 或 '-'", t.ID)
 	}
 	if strings.TrimSpace(t.Title) == "" {
-		c.add("title", "missing")
+		c.add("title", "缺少")
 	}
 	if strings.TrimSpace(t.Subject) == "" {
-		c.add("subject", "missing")
+		c.add("subject", "缺少")
 	}
 	if _, _, err := t.PaperSize(); err != nil {
 		c.add("paper", "%v", err)
 	}
 	if t.Orientation != "portrait" && t.Orientation != "landscape" {
-		c.add("orientation", "%q is not portrait or landscape", t.Orientation)
+		c.add("orientation", "%q 不是 portrait（纵向）或 landscape（横向）", t.Orientation)
 	}
 	if t.Color != "black" && t.Color != "red" {
-		c.add("color", "%q is not black or red", t.Color)
+		c.add("color", "%q 不是 black（黑）或 red（红）", t.Color)
 	}
 	if t.BubbleStyle != "bracket" && t.BubbleStyle != "ellipse" {
-		c.add("bubble_style", "%q is not bracket or ellipse", t.BubbleStyle)
+		c.add("bubble_style", "%q 不是 bracket（方括号）或 ellipse（椭圆）", t.BubbleStyle)
 	}
 	if c.positive("bubble.w", t.Bubble.W) && (t.Bubble.W < 2.5 || t.Bubble.W > 12) {
-		c.add("bubble.w", "%v mm is outside 2.5-12 mm", t.Bubble.W)
+		c.add("bubble.w", "%v mm 超出 2.5-12 mm", t.Bubble.W)
 	}
 	if c.positive("bubble.h", t.Bubble.H) && (t.Bubble.H < 2 || t.Bubble.H > 8) {
-		c.add("bubble.h", "%v mm is outside 2-8 mm", t.Bubble.H)
+		c.add("bubble.h", "%v mm 超出 2-8 mm", t.Bubble.H)
 	}
 	if t.PrintedForm != "" && t.PrintedForm != "A" && t.PrintedForm != "B" {
-		c.add("printed_form", "%q is not A, B or empty", t.PrintedForm)
+		c.add("printed_form", "%q 不是 A、B 或空", t.PrintedForm)
 	}
 	if len(t.Pages) == 0 {
-		c.add("pages", "missing: a card needs at least one page")
+		c.add("pages", "缺少：答题卡至少要有一页")
 	}
 	if len(t.Pages) > MaxPages {
-		c.add("pages", "%d pages is more than %d", len(t.Pages), MaxPages)
+		c.add("pages", "%d 页超过上限 %d 页", len(t.Pages), MaxPages)
 		return
 	}
 	for i := range t.Pages {
@@ -150,24 +150,24 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 	at := func(f string, a ...any) string { return fmt.Sprintf("pages[%d].", pi) + fmt.Sprintf(f, a...) }
 	switch {
 	case len(p.Fiducials) == 0:
-		c.add(at("fiducials"), "missing: four corner squares are required for registration")
+		c.add(at("fiducials"), "缺少：定位需要四角的四个定位方块")
 	case len(p.Fiducials) != 4:
-		c.add(at("fiducials"), "need exactly 4 corner squares, got %d", len(p.Fiducials))
+		c.add(at("fiducials"), "需要正好 4 个角上的定位方块，现有 %d 个", len(p.Fiducials))
 	}
 	for i, f := range p.Fiducials {
 		c.num(at("fiducials[%d].x", i), f.X)
 		c.num(at("fiducials[%d].y", i), f.Y)
 		if c.positive(at("fiducials[%d].size", i), f.Size) && (f.Size < minFiducial || f.Size > 15) {
-			c.add(at("fiducials[%d].size", i), "%v mm is outside %v-15 mm", f.Size, minFiducial)
+			c.add(at("fiducials[%d].size", i), "%v mm 超出 %v-15 mm", f.Size, minFiducial)
 		}
 	}
 	if p.QR == nil {
-		c.add(at("qr"), "missing: every page carries its identity code")
+		c.add(at("qr"), "缺少：每页都要印识别码")
 	} else {
 		c.num(at("qr.x"), p.QR.X)
 		c.num(at("qr.y"), p.QR.Y)
 		if c.positive(at("qr.size"), p.QR.Size) && (p.QR.Size < minQR || p.QR.Size > 60) {
-			c.add(at("qr.size"), "%v mm is outside %v-60 mm", p.QR.Size, minQR)
+			c.add(at("qr.size"), "%v mm 超出 %v-60 mm", p.QR.Size, minQR)
 		}
 	}
 	for _, nb := range []struct {
@@ -179,25 +179,25 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		}
 	}
 	if p.Barcode != nil && p.Barcode.W > 0 && (p.Barcode.W < 35 || p.Barcode.H < 15) {
-		c.add(at("barcode"), "%vx%v mm is too small for an exam-number sticker (at least 35x15)", p.Barcode.W, p.Barcode.H)
+		c.add(at("barcode"), "%vx%v mm 太小，贴不下考号条形码（至少 35x15）", p.Barcode.W, p.Barcode.H)
 	}
 	if s := p.StudentInfo; s != nil {
 		c.box(at("student_info"), s.Box)
 		if len(s.Fields) > 6 {
-			c.add(at("student_info.fields"), "more than 6 fields")
+			c.add(at("student_info.fields"), "超过 6 个栏目")
 		}
 	}
 	if e := p.ExamNumber; e != nil {
 		c.num(at("exam_number.x"), e.X)
 		c.num(at("exam_number.y"), e.Y)
 		if e.Digits < 1 || e.Digits > maxDigits {
-			c.add(at("exam_number.digits"), "must be 1-%d (got %d)", maxDigits, e.Digits)
+			c.add(at("exam_number.digits"), "应为 1-%d（现为 %d）", maxDigits, e.Digits)
 		}
 		if c.positive(at("exam_number.col_pitch"), e.ColPitch) && e.ColPitch < t.Bubble.W+0.5 {
-			c.add(at("exam_number.col_pitch"), "%v mm leaves no gap between %v mm bubbles", e.ColPitch, t.Bubble.W)
+			c.add(at("exam_number.col_pitch"), "%v mm 的间距容不下 %v mm 的填涂点", e.ColPitch, t.Bubble.W)
 		}
 		if c.positive(at("exam_number.row_pitch"), e.RowPitch) && e.RowPitch < t.Bubble.H+0.5 {
-			c.add(at("exam_number.row_pitch"), "%v mm leaves no gap between %v mm bubbles", e.RowPitch, t.Bubble.H)
+			c.add(at("exam_number.row_pitch"), "%v mm 的间距容不下 %v mm 的填涂点", e.RowPitch, t.Bubble.H)
 		}
 	}
 	for _, nm := range []struct {
@@ -208,7 +208,7 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 			c.num(at("%s.x", name), m.X)
 			c.num(at("%s.y", name), m.Y)
 			if runeLen(m.Label) > 12 {
-				c.add(at("%s.label", name), "longer than 12 characters")
+				c.add(at("%s.label", name), "超过 12 个字")
 			}
 		}
 	}
@@ -217,15 +217,15 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		c.num(at("form.y"), f.Y)
 		c.positive(at("form.pitch"), f.Pitch)
 		if len(f.Forms) < 2 || len(f.Forms) > 4 {
-			c.add(at("form.forms"), "need 2-4 forms (got %d)", len(f.Forms))
+			c.add(at("form.forms"), "需要 2-4 种题本（现为 %d 种）", len(f.Forms))
 		}
 		checkOptionNames(c, at("form.forms"), f.Forms)
 		if runeLen(f.Label) > 12 {
-			c.add(at("form.label"), "longer than 12 characters")
+			c.add(at("form.label"), "超过 12 个字")
 		}
 	}
 	if len(p.Objective) > maxBlocks {
-		c.add(at("objective"), "%d blocks is more than %d", len(p.Objective), maxBlocks)
+		c.add(at("objective"), "%d 个题块超过上限 %d 个", len(p.Objective), maxBlocks)
 		return
 	}
 	for i := range p.Objective {
@@ -234,20 +234,20 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		c.num(bp+".x", b.X)
 		c.num(bp+".y", b.Y)
 		if b.Start < 1 || b.Start > 9999 {
-			c.add(bp+".start", "item numbers start at 1-9999 (got %d)", b.Start)
+			c.add(bp+".start", "起始题号应为 1-9999（现为 %d）", b.Start)
 		}
 		if b.Count < 1 || b.Count > maxItemsPerBlock {
-			c.add(bp+".count", "must be 1-%d (got %d)", maxItemsPerBlock, b.Count)
+			c.add(bp+".count", "应为 1-%d（现为 %d）", maxItemsPerBlock, b.Count)
 		}
 		switch {
 		case len(b.Options) < 2:
-			c.add(bp+".options", "need at least 2 options (got %d)", len(b.Options))
+			c.add(bp+".options", "至少需要 2 个选项（现为 %d 个）", len(b.Options))
 		case len(b.Options) > maxOptions:
-			c.add(bp+".options", "more than %d options (got %d)", maxOptions, len(b.Options))
+			c.add(bp+".options", "超过 %d 个选项（现为 %d 个）", maxOptions, len(b.Options))
 		}
 		checkOptionNames(c, bp+".options", b.Options)
 		if b.Rows < 1 || b.Rows > maxItemsPerBlock {
-			c.add(bp+".rows", "must be 1-%d (got %d)", maxItemsPerBlock, b.Rows)
+			c.add(bp+".rows", "应为 1-%d（现为 %d）", maxItemsPerBlock, b.Rows)
 		}
 		c.positive(bp+".col_pitch", b.ColPitch)
 		c.positive(bp+".row_pitch", b.RowPitch)
@@ -255,7 +255,7 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		c.positive(bp+".number_width", b.NumberWidth)
 	}
 	if len(p.Subjective) > maxSubjective {
-		c.add(at("subjective"), "%d boxes is more than %d", len(p.Subjective), maxSubjective)
+		c.add(at("subjective"), "%d 个答题框超过上限 %d 个", len(p.Subjective), maxSubjective)
 		return
 	}
 	for i := range p.Subjective {
@@ -263,17 +263,17 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		sp := at("subjective[%d]", i)
 		c.box(sp, s.Box)
 		if strings.TrimSpace(s.Group) == "" {
-			c.add(sp+".group", "missing question group id")
+			c.add(sp+".group", "缺少题组编号")
 		} else if runeLen(s.Group) > 16 || strings.ContainsAny(s.Group, "|/\\") {
-			c.add(sp+".group", "%q must be at most 16 characters without | / \\", s.Group)
+			c.add(sp+".group", "%q 最多 16 个字符，且不能含 | / \\", s.Group)
 		}
 		if runeLen(s.Sub) > 16 {
-			c.add(sp+".sub", "longer than 16 characters")
+			c.add(sp+".sub", "超过 16 个字符")
 		}
 		okMax := c.positive(sp+".max_score", s.MaxScore)
 		okStep := c.positive(sp+".step", s.Step)
 		if okMax && s.MaxScore > 1000 {
-			c.add(sp+".max_score", "%v is more than 1000", s.MaxScore)
+			c.add(sp+".max_score", "%v 超过 1000 分", s.MaxScore)
 		}
 		// Scores are kept to one decimal (0.5 points is the finest step a
 		// marker gives): a finer value would be rounded by the database,
@@ -286,29 +286,29 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		if okMax && okStep {
 			n := s.MaxScore / s.Step
 			if math.Abs(n-math.Round(n)) > 1e-6 {
-				c.add(sp+".max_score", "%v is not a multiple of step %v", s.MaxScore, s.Step)
+				c.add(sp+".max_score", "%v 不是步长 %v 的整数倍", s.MaxScore, s.Step)
 			}
 		}
 		if s.Lines < 0 || s.Lines > 60 {
-			c.add(sp+".lines", "must be 0-60 (got %d)", s.Lines)
+			c.add(sp+".lines", "应为 0-60（现为 %d）", s.Lines)
 		}
 	}
 	if len(p.Labels) > maxLabels {
-		c.add(at("labels"), "%d labels is more than %d", len(p.Labels), maxLabels)
+		c.add(at("labels"), "%d 个文字超过上限 %d 个", len(p.Labels), maxLabels)
 		return
 	}
 	for i, l := range p.Labels {
 		c.num(at("labels[%d].x", i), l.X)
 		c.num(at("labels[%d].y", i), l.Y)
 		if c.positive(at("labels[%d].size", i), l.Size) && (l.Size < 5 || l.Size > 36) {
-			c.add(at("labels[%d].size", i), "%v pt is outside 5-36 pt", l.Size)
+			c.add(at("labels[%d].size", i), "%v pt 超出 5-36 pt", l.Size)
 		}
 		if strings.TrimSpace(l.Text) == "" {
-			c.add(at("labels[%d].text", i), "missing")
+			c.add(at("labels[%d].text", i), "缺少")
 		}
 	}
 	if len(p.Frames) > maxLabels {
-		c.add(at("frames"), "%d frames is more than %d", len(p.Frames), maxLabels)
+		c.add(at("frames"), "%d 个框超过上限 %d 个", len(p.Frames), maxLabels)
 		return
 	}
 	for i, f := range p.Frames {
@@ -320,10 +320,10 @@ func checkOptionNames(c *checker, path string, opts []string) {
 	seen := map[string]bool{}
 	for i, o := range opts {
 		if runeLen(o) != 1 {
-			c.add(fmt.Sprintf("%s[%d]", path, i), "%q must be a single character printed in the bubble", o)
+			c.add(fmt.Sprintf("%s[%d]", path, i), "%q 应为印在填涂点里的单个字符", o)
 		}
 		if seen[o] {
-			c.add(fmt.Sprintf("%s[%d]", path, i), "duplicate option %q", o)
+			c.add(fmt.Sprintf("%s[%d]", path, i), "选项 %q 重复", o)
 		}
 		seen[o] = true
 	}
@@ -342,7 +342,7 @@ func (t *Template) checkGeometry(c *checker) {
 			for k := 0; k < b.Count; k++ {
 				n := b.Start + k
 				if prev, ok := items[n]; ok {
-					c.add(at("objective[%d]", bi), "item %d is already numbered in %s", n, prev)
+					c.add(at("objective[%d]", bi), "题号 %d 已在 %s 中使用", n, prev)
 					break
 				}
 				items[n] = at("objective[%d]", bi)
@@ -351,7 +351,7 @@ func (t *Template) checkGeometry(c *checker) {
 		for si, s := range p.Subjective {
 			key := s.Group + "\x00" + s.Sub
 			if prev, ok := groups[key]; ok {
-				c.add(at("subjective[%d]", si), "question %s%s is already defined in %s", s.Group, s.Sub, prev)
+				c.add(at("subjective[%d]", si), "题 %s%s 已在 %s 中定义", s.Group, s.Sub, prev)
 				continue
 			}
 			groups[key] = at("subjective[%d]", si)
@@ -365,7 +365,7 @@ func (t *Template) checkGeometry(c *checker) {
 			bubbles += b.Count * len(b.Options)
 		}
 		if bubbles > maxBubblesPage {
-			c.add(at("objective"), "%d bubbles on one page is more than %d", bubbles, maxBubblesPage)
+			c.add(at("objective"), "一页 %d 个填涂点超过上限 %d 个", bubbles, maxBubblesPage)
 			continue
 		}
 
@@ -373,7 +373,7 @@ func (t *Template) checkGeometry(c *checker) {
 		paper := rectMM{printMargin, printMargin, g.w - 2*printMargin, g.h - 2*printMargin}
 		inside := func(path string, r rectMM) {
 			if r.x < paper.x-1e-9 || r.y < paper.y-1e-9 || r.right() > paper.right()+1e-9 || r.bottom() > paper.bottom()+1e-9 {
-				c.add(path, "off the paper: spans x %.1f-%.1f, y %.1f-%.1f mm but the printable area of %vx%v mm paper is x %.0f-%.0f, y %.0f-%.0f",
+				c.add(path, "超出纸张：占 x %.1f-%.1f、y %.1f-%.1f mm，而 %vx%v mm 纸的可打印区域为 x %.0f-%.0f、y %.0f-%.0f",
 					r.x, r.right(), r.y, r.bottom(), g.w, g.h, paper.x, paper.right(), paper.y, paper.bottom())
 			}
 		}
@@ -390,7 +390,7 @@ func (t *Template) checkGeometry(c *checker) {
 		for i, f := range p.Fiducials {
 			name := cornerName(rectMM{f.X, f.Y, f.Size, f.Size}, g.w, g.h)
 			if corners[name] {
-				c.add(at("fiducials[%d]", i), "a second square in the %s corner; need one square in each corner", name)
+				c.add(at("fiducials[%d]", i), "%s角上有第二个定位方块；每个角只能有一个", cornerNames[name])
 			}
 			corners[name] = true
 		}
@@ -410,7 +410,7 @@ func (t *Template) checkGeometry(c *checker) {
 					continue
 				}
 				if k.rect.overlaps(e.rect) {
-					c.add(e.path, "overlaps %s or its clear margin", k.path)
+					c.add(e.path, "与 %s 或其留白重叠", k.path)
 				}
 			}
 		}
@@ -424,14 +424,14 @@ func (t *Template) checkGeometry(c *checker) {
 					continue
 				}
 				if a.rect.overlaps(b.rect) {
-					c.add(b.path, "overlaps %s", a.path)
+					c.add(b.path, "与 %s 重叠", a.path)
 				}
 			}
 		}
 
 		// Bubbles must be apart so a mark in one cannot be read in another.
 		if a, b, ok := firstBubbleOverlap(g.bubbles); ok {
-			c.add(b.path, "bubble %s overlaps bubble %s of %s", bubbleName(b), bubbleName(a), a.path)
+			c.add(b.path, "填涂点 %s 与 %s 的填涂点 %s 重叠", bubbleName(b), a.path, bubbleName(a))
 		}
 	}
 }
@@ -465,6 +465,9 @@ func firstBubbleOverlap(bubbles []bubbleMM) (a, b bubbleMM, ok bool) {
 	return bubbles[bestA], bubbles[bestB], true
 }
 
+// cornerNames are the corners as the template's author reads them.
+var cornerNames = map[string]string{"tl": "左上", "tr": "右上", "br": "右下", "bl": "左下"}
+
 func isKeepClear(path string) bool {
 	return strings.HasSuffix(path, ".qr") || strings.Contains(path, ".fiducials[")
 }
@@ -474,7 +477,7 @@ func bubbleName(b bubbleMM) string {
 	case BubbleOption:
 		return fmt.Sprintf("%d%s", b.item, b.option)
 	case BubbleGrid:
-		return fmt.Sprintf("digit %d of column %d", b.index, b.column+1)
+		return fmt.Sprintf("第 %d 列的数字 %d", b.column+1, b.index)
 	}
 	return string(b.kind) + b.option
 }

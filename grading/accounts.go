@@ -21,7 +21,7 @@ var AccountLimits = store.SignInLimits{MaxFailures: 5, LockFor: 10 * time.Minute
 // accounts refused with the same answer as a wrong password) and that it
 // holds one of the roles. It is how the CLI names a real, signed-in
 // person: a typed name is not enough.
-func Authenticate(ctx context.Context, db *store.DB, login, password, from string, roles ...string) (*store.User, error) {
+func Authenticate(ctx context.Context, db *store.DB, login, password, from string, roles ...saoyue.Role) (*store.User, error) {
 	if login == "" || password == "" {
 		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请提供账号和密码")
 	}
@@ -52,7 +52,7 @@ func Authenticate(ctx context.Context, db *store.DB, login, password, from strin
 	return u, nil
 }
 
-func hasAnyRole(u *store.User, roles []string) bool {
+func hasAnyRole(u *store.User, roles []saoyue.Role) bool {
 	for _, r := range roles {
 		if u.Has(r) {
 			return true

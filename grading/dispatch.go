@@ -230,7 +230,7 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 			return forbidden()
 		}
 		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID {
-			return saoyue.Errorf(saoyue.ECONFLICT, "This answer is not held by you: your hold expired and it went to another marker. Ask for the next answer.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷已超时，分给了其他老师，请取下一份")
 		}
 		g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)
 		if err != nil {
@@ -251,11 +251,11 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 				out = marked(prev)
 				return nil
 			}
-			return saoyue.Errorf(saoyue.ECONFLICT, "You have already marked this answer; to change the score, revise it.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "您已评过这份答卷；如需改分，请使用修改")
 		case "problem":
-			return saoyue.Errorf(saoyue.ECONFLICT, "This answer is flagged as a problem and waits for the group leader.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷已标为问题卷，等待题组长处理")
 		default:
-			return saoyue.Errorf(saoyue.ECONFLICT, "This answer no longer needs marking.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷已不需要评分")
 		}
 		mk := &store.Mark{TaskID: t.ID, MarkerID: m.TeacherID, Scores: s.Scores, Total: total,
 			Kind: markKind(t), DurationMS: max(0, s.DurationMS)}
@@ -335,7 +335,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 			return forbidden()
 		}
 		if t.Status != "marked" {
-			return saoyue.Errorf(saoyue.ECONFLICT, "This answer has no mark of yours to change.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷没有您的评分可以修改")
 		}
 		mk, err := store.TaskMark(ctx, tx, t.ID)
 		if err != nil {
@@ -345,7 +345,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 			return forbidden()
 		}
 		if mk.ReturnedAt == nil && time.Since(mk.CreatedAt) > e.Opts.ReviseWindow {
-			return saoyue.Errorf(saoyue.ECONFLICT, "Marks older than %s can no longer be changed; ask your group leader.", e.Opts.ReviseWindow)
+			return saoyue.Errorf(saoyue.ECONFLICT, "超过 %s 的评分不能再修改，请联系题组长", e.Opts.ReviseWindow)
 		}
 		marks, err := store.ListCropMarks(ctx, tx, t.CropID)
 		if err != nil {
@@ -353,7 +353,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 		}
 		for _, cm := range marks {
 			if cm.Kind == "leader" {
-				return saoyue.Errorf(saoyue.ECONFLICT, "The group leader has set this answer's score; it can no longer be changed here.")
+				return saoyue.Errorf(saoyue.ECONFLICT, "题组长已给定这份答卷的分数，这里不能再修改")
 			}
 		}
 		g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)
@@ -401,13 +401,13 @@ var ProblemReasons = []string{"blank", "illegible", "wrong_region", "copying", "
 // Flag sends a held answer the marker cannot mark to the group leader.
 func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note string) error {
 	if !slices.Contains(ProblemReasons, reason) {
-		return saoyue.Errorf(saoyue.EINVALID, "Say why the answer cannot be marked: blank, illegible, wrong_region, copying or other.")
+		return saoyue.Errorf(saoyue.EINVALID, "请说明无法评分的原因：空白（blank）、字迹不清（illegible）、区域错误（wrong_region）、抄袭（copying）或其他（other）")
 	}
 	if reason == "other" && note == "" {
-		return saoyue.Errorf(saoyue.EINVALID, "Describe the problem in a note.")
+		return saoyue.Errorf(saoyue.EINVALID, "请在备注中说明问题")
 	}
 	if len(note) > 1000 {
-		return saoyue.Errorf(saoyue.EINVALID, "The note is too long (1000 characters at most).")
+		return saoyue.Errorf(saoyue.EINVALID, "备注太长（最多 1000 个字）")
 	}
 	return e.markingTx(ctx, m, "", taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
@@ -422,7 +422,7 @@ func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note
 			return forbidden()
 		}
 		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID || t.Status != "leased" {
-			return saoyue.Errorf(saoyue.ECONFLICT, "Only an answer you hold can be flagged.")
+			return saoyue.Errorf(saoyue.ECONFLICT, "只能标记您正在评的答卷")
 		}
 		if t.Kind != "normal" {
 			// A quality-control copy: the original answer is dealt with on

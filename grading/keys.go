@@ -87,7 +87,7 @@ func ParseKey(name string, data []byte, items []card.Item) (*Key, error) {
 	case ".csv", ".txt":
 		rows, lines, err = keyFromCSV(name, data)
 	default:
-		return nil, fmt.Errorf("%s: answer keys are CSV, XLSX or YAML files", name)
+		return nil, fmt.Errorf("%s：答案文件应为 CSV、XLSX 或 YAML", name)
 	}
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func keyFromCSV(name string, data []byte) ([]KeyItem, []int, error) {
 	if !utf8.Valid(data) {
 		dec, err := simplifiedchinese.GBK.NewDecoder().Bytes(data)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: not UTF-8 or GBK text", name)
+			return nil, nil, fmt.Errorf("%s：不是 UTF-8 或 GBK 编码的文本", name)
 		}
 		data = dec
 	}
@@ -123,7 +123,7 @@ func keyFromCSV(name string, data []byte) ([]KeyItem, []int, error) {
 func keyFromXLSX(name string, data []byte) ([]KeyItem, []int, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a readable XLSX file: %w", name, err)
+		return nil, nil, fmt.Errorf("%s：不是可读的 XLSX 文件：%w", name, err)
 	}
 	defer f.Close()
 	records, err := f.GetRows(f.GetSheetName(0))
@@ -135,7 +135,7 @@ func keyFromXLSX(name string, data []byte) ([]KeyItem, []int, error) {
 
 func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 	if len(records) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty file", name)
+		return nil, nil, fmt.Errorf("%s：文件是空的", name)
 	}
 	col := map[string]int{}
 	for i, h := range records[0] {
@@ -145,7 +145,7 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 	}
 	for _, need := range []string{"item", "answer", "points"} {
 		if _, ok := col[need]; !ok {
-			return nil, nil, fmt.Errorf("%s line 1: missing column %q (题号/item, 答案/answer, 分值/points)", name, need)
+			return nil, nil, fmt.Errorf("%s 第 1 行：缺少 %q 列（题号/item、答案/answer、分值/points）", name, need)
 		}
 	}
 	get := func(rec []string, c string) string {
@@ -163,16 +163,16 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 		}
 		item, err := strconv.Atoi(get(rec, "item"))
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s line %d: item number %q is not a number", name, line, get(rec, "item"))
+			return nil, nil, fmt.Errorf("%s 第 %d 行：题号 %q 不是数字", name, line, get(rec, "item"))
 		}
 		points, err := strconv.ParseFloat(get(rec, "points"), 64)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s line %d: points %q is not a number", name, line, get(rec, "points"))
+			return nil, nil, fmt.Errorf("%s 第 %d 行：分值 %q 不是数字", name, line, get(rec, "points"))
 		}
 		var partial float64
 		if s := get(rec, "partial"); s != "" {
 			if partial, err = strconv.ParseFloat(s, 64); err != nil {
-				return nil, nil, fmt.Errorf("%s line %d: partial points %q is not a number", name, line, s)
+				return nil, nil, fmt.Errorf("%s 第 %d 行：部分得分 %q 不是数字", name, line, s)
 			}
 		}
 		ans := get(rec, "answer")
@@ -197,13 +197,13 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 	}
 	key := &Key{Items: map[int]KeyItem{}}
 	for i, k := range rows {
-		at := fmt.Sprintf("%s line %d", name, lines[i])
+		at := fmt.Sprintf("%s 第 %d 行", name, lines[i])
 		it, ok := byNo[k.Item]
 		if !ok {
-			return nil, fmt.Errorf("%s: item %d is not on the card", at, k.Item)
+			return nil, fmt.Errorf("%s：第 %d 题不在答题卡上", at, k.Item)
 		}
 		if _, dup := key.Items[k.Item]; dup {
-			return nil, fmt.Errorf("%s: item %d appears twice", at, k.Item)
+			return nil, fmt.Errorf("%s：第 %d 题出现了两次", at, k.Item)
 		}
 		want := KindSingle
 		if it.Multiple {
@@ -215,27 +215,27 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 			k.Kind = want
 		}
 		if k.Kind != want && !(k.Kind == KindSingle && want == KindTF) {
-			return nil, fmt.Errorf("%s: item %d is %s on the card, the key says %s", at, k.Item, want, k.Kind)
+			return nil, fmt.Errorf("%s：第 %d 题在答题卡上是%s，答案文件却写%s", at, k.Item, kindName(want), kindName(k.Kind))
 		}
 		if k.Points < 0 || k.PartialPoints < 0 || k.PartialPoints > k.Points {
-			return nil, fmt.Errorf("%s: item %d: points must be ≥ 0 and partial points at most the points", at, k.Item)
+			return nil, fmt.Errorf("%s：第 %d 题：分值不能为负，部分得分不能超过分值", at, k.Item)
 		}
 		if err := keyPoints(k.Points, k.PartialPoints); err != nil {
 			return nil, fmt.Errorf("%s：第 %d 题%w", at, k.Item, err)
 		}
 		if k.PartialPoints > 0 && k.Kind != KindMulti {
-			return nil, fmt.Errorf("%s: item %d: partial points only apply to multiple choice", at, k.Item)
+			return nil, fmt.Errorf("%s：第 %d 题：只有多选题才有部分得分", at, k.Item)
 		}
 		if !k.Excluded && len(k.Answers) == 0 {
-			return nil, fmt.Errorf("%s: item %d has no answer", at, k.Item)
+			return nil, fmt.Errorf("%s：第 %d 题没有答案", at, k.Item)
 		}
 		for j, a := range k.Answers {
 			norm, err := normaliseAnswer(a, it.Options)
 			if err != nil {
-				return nil, fmt.Errorf("%s: item %d: %w", at, k.Item, err)
+				return nil, fmt.Errorf("%s：第 %d 题：%w", at, k.Item, err)
 			}
 			if k.Kind != KindMulti && utf8.RuneCountInString(norm) != 1 && len(optionsOf(norm, it.Options)) != 1 {
-				return nil, fmt.Errorf("%s: item %d is single choice but the answer %q has several options", at, k.Item, a)
+				return nil, fmt.Errorf("%s：第 %d 题是单选题，答案 %q 却有多个选项", at, k.Item, a)
 			}
 			k.Answers[j] = norm
 		}
@@ -248,9 +248,22 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: no key for item(s) %s", name, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%s：缺少第 %s 题的答案", name, strings.Join(missing, "、"))
 	}
 	return key, nil
+}
+
+// kindName is an item kind as the centre calls it.
+func kindName(kind string) string {
+	switch kind {
+	case KindSingle:
+		return "单选题"
+	case KindMulti:
+		return "多选题"
+	case KindTF:
+		return "判断题"
+	}
+	return kind
 }
 
 func isTF(opts []string) bool {
@@ -273,7 +286,7 @@ func normaliseAnswer(a string, opts []string) (string, error) {
 	}
 	chosen := optionsOf(a, opts)
 	if chosen == nil {
-		return "", fmt.Errorf("answer %q uses options the card does not have (%s)", a, strings.Join(opts, ""))
+		return "", fmt.Errorf("答案 %q 用了答题卡上没有的选项（可选 %s）", a, strings.Join(opts, ""))
 	}
 	return strings.Join(chosen, ""), nil
 }

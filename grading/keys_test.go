@@ -73,14 +73,14 @@ func TestParseKeyErrors(t *testing.T) {
 	cases := []struct {
 		name, body, want string
 	}{
-		{"missing column", "题号,答案\n1,B\n", `missing column "points"`},
-		{"bad number", "item,answer,points\nx,B,2\n", "line 2: item number"},
-		{"unknown option", "item,answer,points\n1,F,2\n2,A,2\n3,T,1\n4,A,3\n", "line 2: item 1: answer \"F\""},
-		{"not on card", "item,answer,points\n9,A,2\n", "item 9 is not on the card"},
-		{"missing item", "item,answer,points\n1,A,2\n", "no key for item(s) 2, 3, 4"},
-		{"single with two", "item,answer,points\n1,AB,2\n2,A,2\n3,T,1\n4,A,3\n", "single choice but the answer"},
-		{"duplicate", "item,answer,points\n1,A,2\n1,B,2\n", "item 1 appears twice"},
-		{"partial on single", "item,answer,points,partial\n1,A,2,1\n", "partial points only apply"},
+		{"missing column", "题号,答案\n1,B\n", `缺少 "points" 列`},
+		{"bad number", "item,answer,points\nx,B,2\n", "第 2 行：题号"},
+		{"unknown option", "item,answer,points\n1,F,2\n2,A,2\n3,T,1\n4,A,3\n", "第 2 行：第 1 题：答案 \"F\""},
+		{"not on card", "item,answer,points\n9,A,2\n", "第 9 题不在答题卡上"},
+		{"missing item", "item,answer,points\n1,A,2\n", "缺少第 2、3、4 题的答案"},
+		{"single with two", "item,answer,points\n1,AB,2\n2,A,2\n3,T,1\n4,A,3\n", "是单选题，答案"},
+		{"duplicate", "item,answer,points\n1,A,2\n1,B,2\n", "第 1 题出现了两次"},
+		{"partial on single", "item,answer,points,partial\n1,A,2,1\n", "只有多选题才有部分得分"},
 		{"huge points", "item,answer,points\n1,A,1e308\n2,A,2\n3,T,1\n4,A,3\n", "第 1 题的分值 1e+308 超出范围"},
 		{"too fine points", "item,answer,points\n1,A,2.05\n2,A,2\n3,T,1\n4,A,3\n", "第 1 题的分值 2.05 最多保留一位小数"},
 	}

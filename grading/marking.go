@@ -21,12 +21,6 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-// Marking roles.
-const (
-	RoleMarker = "marker"
-	RoleLeader = "leader" // also marks; handles problems, arbitration (if so set), quality control
-)
-
 // Marker is a teacher at work on one question group of one subject.
 type Marker struct {
 	TeacherID  int64
@@ -37,11 +31,11 @@ type Marker struct {
 	SubjectID  int64
 	GroupID    int64
 	GroupCode  string
-	Role       string
+	Role       saoyue.Role
 }
 
 // Leader reports whether the marker leads their group.
-func (m *Marker) Leader() bool { return m.Role == RoleLeader }
+func (m *Marker) Leader() bool { return m.Role == saoyue.RoleLeader }
 
 // Actor names the marker in the audit log.
 func (m *Marker) Actor() string { return fmt.Sprintf("teacher:%d %s", m.TeacherID, m.Name) }
@@ -91,7 +85,7 @@ func NewEngine(db *store.DB, opts MarkingOptions) *Engine {
 func (e *Engine) Marker(ctx context.Context, teacherID, subjectID int64) (*Marker, error) {
 	a, err := store.GetMarkingAssignment(ctx, e.DB.Pool, teacherID, subjectID)
 	if errors.Is(err, store.ErrNotAssigned) {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "You are not assigned to mark this subject.")
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "您没有被分配这一学科的阅卷任务")
 	}
 	if err != nil {
 		return nil, err
@@ -137,22 +131,22 @@ func tenths(v float64) (int64, bool) {
 // steps, and returns the total.
 func ValidateScores(parts []Part, scores []float64) (float64, error) {
 	if len(scores) != len(parts) {
-		return 0, saoyue.Errorf(saoyue.EINVALID, "This question has %d part(s): give %d score(s), not %d.", len(parts), len(parts), len(scores))
+		return 0, saoyue.Errorf(saoyue.EINVALID, "本题有 %d 个小题：应给 %d 个分数，而不是 %d 个", len(parts), len(parts), len(scores))
 	}
 	var total int64
 	for i, p := range parts {
 		s := scores[i]
-		name := "The score"
+		name := "分数"
 		if p.Label != "" {
-			name = "The score of " + p.Label
+			name = p.Label + " 的分数"
 		}
 		if math.IsNaN(s) || s < 0 || s > p.Max+1e-9 {
-			return 0, saoyue.Errorf(saoyue.EINVALID, "%s must be between 0 and %g, not %g.", name, p.Max, s)
+			return 0, saoyue.Errorf(saoyue.EINVALID, "%s应在 0 到 %g 之间，不能是 %g", name, p.Max, s)
 		}
 		st, ok1 := tenths(s)
 		step, ok2 := tenths(p.Step)
 		if !ok1 || !ok2 || step <= 0 || st%step != 0 {
-			return 0, saoyue.Errorf(saoyue.EINVALID, "%s must be a multiple of %g, not %g.", name, p.Step, s)
+			return 0, saoyue.Errorf(saoyue.EINVALID, "%s必须是 %g 的整数倍，不能是 %g", name, p.Step, s)
 		}
 		total += st
 	}
@@ -233,13 +227,13 @@ func storeErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrTaskNotFound), errors.Is(err, store.ErrMarkNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "No such answer.")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份答卷")
 	case errors.Is(err, store.ErrProblemNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "No such problem answer, or it is already resolved.")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份问题卷，或已处理")
 	case errors.Is(err, store.ErrGroupNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "No such question group.")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组")
 	case errors.Is(err, store.ErrExamNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "No such exam or subject.")
+		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这场考试或这一学科")
 	}
 	return err
 }
@@ -248,7 +242,7 @@ func storeErr(err error) error {
 // touch: it says nothing about the task (another group's, the caller's own
 // school's, or nonexistent look the same from outside).
 func forbidden() error {
-	return saoyue.Errorf(saoyue.EFORBIDDEN, "This answer is not yours to mark.")
+	return saoyue.Errorf(saoyue.EFORBIDDEN, "这份答卷不在您的阅卷范围内")
 }
 
 // inScope checks the cross-school rule and the group: the two things no

@@ -56,11 +56,11 @@ func (c *TaskIDs) Encode(id int64) string {
 func (c *TaskIDs) Decode(s string) (int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(raw) != 16 {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "No such answer.")
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "没有这份答卷")
 	}
 	c.block.Decrypt(raw, raw)
 	if !bytes.Equal(raw[8:], taskIDTag) {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "No such answer.")
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "没有这份答卷")
 	}
 	return int64(binary.BigEndian.Uint64(raw[:8])), nil
 }

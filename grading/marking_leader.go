@@ -13,7 +13,7 @@ import (
 
 func requireLeader(m *Marker) error {
 	if !m.Leader() {
-		return saoyue.Errorf(saoyue.EFORBIDDEN, "Only the group leader can do this.")
+		return saoyue.Errorf(saoyue.EFORBIDDEN, "只有题组长可以进行此操作")
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 		return err
 	}
 	if r.Action != "score" && r.Action != "reopen" {
-		return saoyue.Errorf(saoyue.EINVALID, "Resolve a problem answer by score or reopen.")
+		return saoyue.Errorf(saoyue.EINVALID, "处理问题卷只能给分（score）或退回重评（reopen）")
 	}
 	return e.markingTx(ctx, m, "problem."+r.Action, problemID, func(tx pgx.Tx) error {
 		p, err := store.LockOpenProblem(ctx, tx, problemID)
@@ -170,7 +170,7 @@ func leaderTask(ctx context.Context, tx pgx.Tx, m *Marker, taskID int64) ([]stor
 		return nil, forbidden()
 	}
 	if t.Status != "marked" {
-		return nil, saoyue.Errorf(saoyue.ECONFLICT, "This answer has not been marked yet.")
+		return nil, saoyue.Errorf(saoyue.ECONFLICT, "这份答卷还没有评分")
 	}
 	return tasks, nil
 }
@@ -178,7 +178,7 @@ func leaderTask(ctx context.Context, tx pgx.Tx, m *Marker, taskID int64) ([]stor
 // LeaderRemark replaces the score of a marked answer with the leader's.
 func (e *Engine) LeaderRemark(ctx context.Context, m *Marker, taskID int64, scores []float64, reason string) error {
 	if reason == "" {
-		return saoyue.Errorf(saoyue.EINVALID, "Say why the score changes.")
+		return saoyue.Errorf(saoyue.EINVALID, "请说明改分的原因")
 	}
 	return e.markingTx(ctx, m, "mark.leader", taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)
@@ -192,7 +192,7 @@ func (e *Engine) LeaderRemark(ctx context.Context, m *Marker, taskID int64, scor
 // ReturnMark sends a mark back to its marker, who must mark it again.
 func (e *Engine) ReturnMark(ctx context.Context, m *Marker, taskID int64, reason string) error {
 	if reason == "" {
-		return saoyue.Errorf(saoyue.EINVALID, "Tell the marker why the mark comes back.")
+		return saoyue.Errorf(saoyue.EINVALID, "请告诉阅卷教师退回的原因")
 	}
 	return e.markingTx(ctx, m, "mark.return", taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)

@@ -144,7 +144,7 @@ func TestPlanCrossSchoolAndBalance(t *testing.T) {
 		schools, leaders := map[int64]bool{}, 0
 		for _, a := range g.Markers {
 			schools[a.SchoolID] = true
-			if a.Role == RoleLeader {
+			if a.Role == saoyue.RoleLeader {
 				leaders++
 			}
 		}

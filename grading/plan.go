@@ -200,7 +200,7 @@ func pickLeaders(as []store.MarkingAssignment) {
 		n := 0
 		for _, i := range idx {
 			if n == 0 || n == 1 && as[i].SchoolID != first {
-				as[i].Role = RoleLeader
+				as[i].Role = saoyue.RoleLeader
 				first = as[i].SchoolID
 				n++
 			}
@@ -229,7 +229,7 @@ func checkGroup(g *store.MarkingGroup, answers map[int64]int, markers []store.Ma
 			if a.SchoolID != s {
 				others++
 				otherSchools[a.SchoolID] = true
-				if a.Role == RoleLeader {
+				if a.Role == saoyue.RoleLeader {
 					leaders++
 				}
 			}
@@ -310,7 +310,7 @@ func buildPlan(subjectID int64, in planInput, as []store.MarkingAssignment, code
 			}
 		}
 		sort.SliceStable(pg.Markers, func(i, j int) bool {
-			return pg.Markers[i].Role == RoleLeader && pg.Markers[j].Role != RoleLeader
+			return pg.Markers[i].Role == saoyue.RoleLeader && pg.Markers[j].Role != saoyue.RoleLeader
 		})
 		if len(pg.Markers) > 0 {
 			pg.PerMarker = pg.Workload / float64(len(pg.Markers))
@@ -344,7 +344,7 @@ func GeneratePlan(ctx context.Context, db *store.DB, subjectID int64, by string)
 		var as []store.MarkingAssignment
 		if assign, err := autoAssign(in); err == nil {
 			for _, t := range in.teachers {
-				as = append(as, store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: assign[t.ID], Role: RoleMarker,
+				as = append(as, store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: assign[t.ID], Role: saoyue.RoleMarker,
 					TeacherNo: t.TeacherNo, Name: t.Name, SchoolID: t.SchoolID, SchoolCode: t.SchoolCode})
 			}
 			pickLeaders(as)
@@ -384,11 +384,11 @@ func LoadPlan(ctx context.Context, db *store.DB, subjectID int64) (*Plan, error)
 
 // Assign puts (or moves) a subject teacher on a group with a role: the
 // centre's edit of a plan. It returns the plan as it now stands.
-func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int64, role, by string) (*Plan, error) {
+func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int64, role saoyue.Role, by string) (*Plan, error) {
 	if role == "" {
-		role = RoleMarker
+		role = saoyue.RoleMarker
 	}
-	if role != RoleMarker && role != RoleLeader {
+	if role != saoyue.RoleMarker && role != saoyue.RoleLeader {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "角色只能是阅卷教师或题组长。")
 	}
 	err := db.InTx(ctx, func(tx pgx.Tx) error {

@@ -24,7 +24,7 @@ func deficit(g *store.MarkingGroup, answers map[int64]int, markers []store.Marki
 	trial := make([]store.MarkingAssignment, len(markers))
 	copy(trial, markers)
 	for i := range trial {
-		trial[i].Role = RoleMarker
+		trial[i].Role = saoyue.RoleMarker
 	}
 	pickLeaders(trial)
 	d := 0
@@ -37,7 +37,7 @@ func deficit(g *store.MarkingGroup, answers map[int64]int, markers []store.Marki
 			if a.SchoolID != s {
 				others++
 				schools[a.SchoolID] = true
-				if a.Role == RoleLeader {
+				if a.Role == saoyue.RoleLeader {
 					leaders++
 				}
 			}
@@ -76,7 +76,7 @@ func coverAssign(subjectID int64, in planInput, codes map[int64]string) ([]store
 		return groupWork(order[i], in.answers[order[i].ID]) > groupWork(order[j], in.answers[order[j].ID])
 	})
 	put := func(t store.Teacher, g *store.MarkingGroup) store.MarkingAssignment {
-		return store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: g.ID, Role: RoleMarker,
+		return store.MarkingAssignment{SubjectID: subjectID, TeacherID: t.ID, GroupID: g.ID, Role: saoyue.RoleMarker,
 			TeacherNo: t.TeacherNo, Name: t.Name, SchoolID: t.SchoolID, SchoolCode: t.SchoolCode}
 	}
 	var uncovered []string

@@ -85,8 +85,8 @@ func TestReviewRequests(t *testing.T) {
 	}
 	// A new score after final needs a signed-in account; it then waits
 	// for a second one with the approver role.
-	zhao := makeAccount(t, db, "zhao", store.RoleLeader)
-	li := makeAccount(t, db, "li", store.RoleApprover)
+	zhao := makeAccount(t, db, "zhao", saoyue.RoleLeader)
+	li := makeAccount(t, db, "li", saoyue.RoleApprover)
 	two := 2.0
 	_, err = grading.AnswerReview(ctx, db, grading.ReviewAnswer{ID: req.ID, Answer: "复评后加 2 分", NewScore: &two})
 	wantCode(t, "answer with change, nobody signed in", err, saoyue.EUNAUTHORIZED)

@@ -80,7 +80,7 @@ func checkApprover(u *store.User) error {
 	if u == nil {
 		return saoyue.Errorf(saoyue.EUNAUTHORIZED, "审核必须由已登录的审核人账号进行")
 	}
-	if !u.Has(store.RoleApprover) {
+	if !u.Has(saoyue.RoleApprover) {
 		return saoyue.Errorf(saoyue.EFORBIDDEN, "账号 %s 没有审核权限", u.Login)
 	}
 	if u.Disabled {

@@ -16,7 +16,7 @@ import (
 const testPassword = "Pass-1234"
 
 // makeAccount creates a signed-in-able account with testPassword.
-func makeAccount(t *testing.T, db *store.DB, login string, roles ...string) *store.User {
+func makeAccount(t *testing.T, db *store.DB, login string, roles ...saoyue.Role) *store.User {
 	t.Helper()
 	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
 	u := &store.User{Login: login, Name: login, PasswordHash: string(hash), Roles: roles}
@@ -49,9 +49,9 @@ func TestScoreChangeNeedsSecondAccount(t *testing.T) {
 	if err := grading.Finalize(ctx, db, "21", "中心李"); err != nil {
 		t.Fatal(err)
 	}
-	wang := makeAccount(t, db, "wang", store.RoleCentre, store.RoleApprover)
-	li := makeAccount(t, db, "li", store.RoleApprover)
-	tech := makeAccount(t, db, "tech", store.RoleCentre)
+	wang := makeAccount(t, db, "wang", saoyue.RoleCentre, saoyue.RoleApprover)
+	li := makeAccount(t, db, "li", saoyue.RoleApprover)
+	tech := makeAccount(t, db, "tech", saoyue.RoleCentre)
 	c := grading.ScoreChange{Exam: "21", ExamNo: exam.ExamNos["E"], Subject: "math", Item: "4", Score: 2, Reason: "复核发现漏加 1 分"}
 	ref := store.ItemScoreRef{CandidateID: exam.Candidates["E"], SubjectID: exam.Subjects["math"], Item: "4"}
 
@@ -116,14 +116,14 @@ func TestAuthenticate(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
 	ctx := context.Background()
-	li := makeAccount(t, db, "li", store.RoleApprover)
-	if _, err := grading.Authenticate(ctx, db, "li", "wrong", "test", store.RoleApprover); saoyue.ErrorCode(err) != saoyue.EUNAUTHORIZED {
+	li := makeAccount(t, db, "li", saoyue.RoleApprover)
+	if _, err := grading.Authenticate(ctx, db, "li", "wrong", "test", saoyue.RoleApprover); saoyue.ErrorCode(err) != saoyue.EUNAUTHORIZED {
 		t.Errorf("wrong password: %v", err)
 	}
-	if _, err := grading.Authenticate(ctx, db, "li", testPassword, "test", store.RoleCentre); saoyue.ErrorCode(err) != saoyue.EFORBIDDEN {
+	if _, err := grading.Authenticate(ctx, db, "li", testPassword, "test", saoyue.RoleCentre); saoyue.ErrorCode(err) != saoyue.EFORBIDDEN {
 		t.Errorf("missing role: %v", err)
 	}
-	if u, err := grading.Authenticate(ctx, db, "li", testPassword, "test", store.RoleApprover); err != nil || u.ID != li.ID {
+	if u, err := grading.Authenticate(ctx, db, "li", testPassword, "test", saoyue.RoleApprover); err != nil || u.ID != li.ID {
 		t.Errorf("right password: %v", err)
 	}
 	db.Pool.Exec(ctx, `UPDATE users SET disabled = true WHERE id = $1`, li.ID)

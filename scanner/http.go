@@ -72,13 +72,16 @@ func (u *HTTPUploader) do(req *http.Request, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// serverMessage is the "error" of the API's JSON error body, or the status.
+// serverMessage is the message of the API's JSON error body
+// ({"error": {"code", "message"}}), or the status.
 func serverMessage(body []byte, status string) string {
 	var e struct {
-		Error string `json:"error"`
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
 	}
-	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		return e.Error
+	if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+		return e.Error.Message
 	}
 	return status
 }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrBatchNotFound is returned for an unknown batch id.
-var ErrBatchNotFound = errors.New("batch not found")
+var ErrBatchNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个卡袋批次"}
 
 // Batch is one bag of answer cards: one room's cards for one subject.
 type Batch struct {

@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -127,7 +129,8 @@ func TestUpsertTeachersReplacesSubjects(t *testing.T) {
 func TestExamNotFound(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
-	if _, err := db.Exam(context.Background(), "99"); err == nil || !strings.Contains(err.Error(), "exam 99: exam not found") {
-		t.Errorf("error %v", err)
+	_, err := db.Exam(context.Background(), "99")
+	if !errors.Is(err, store.ErrExamNotFound) || saoyue.ErrorCode(err) != saoyue.ENOTFOUND || !strings.Contains(err.Error(), "exam 99") {
+		t.Errorf("error %v, want ErrExamNotFound (not_found) naming exam 99", err)
 	}
 }

@@ -7,13 +7,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrExamNotFound is returned when no exam has the code asked for.
-var ErrExamNotFound = errors.New("exam not found")
+var ErrExamNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这场考试"}
 
 // ErrExamExists is returned when creating an exam whose code is taken.
-var ErrExamExists = errors.New("exam code already used")
+var ErrExamExists = &saoyue.Error{Code: saoyue.ECONFLICT, Message: "考试代码已被使用"}
 
 // Exam is one sitting with its subjects.
 type Exam struct {

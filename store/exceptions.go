@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrExceptionNotFound is returned for an unknown exception id.
-var ErrExceptionNotFound = errors.New("exception not found")
+var ErrExceptionNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这条异常"}
 
 // Exception is something the machine could not decide, waiting for a
 // person (DOMAIN rules 2-3). It stays in the register after resolution.

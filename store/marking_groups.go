@@ -7,10 +7,11 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrGroupNotFound is returned for an unknown question group.
-var ErrGroupNotFound = errors.New("question group not found")
+var ErrGroupNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个题组"}
 
 // MarkingGroup is a question group with everything marking needs: its
 // score shape (sub-questions from the template) and its mode settings.

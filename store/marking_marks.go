@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrMarkNotFound is returned when a task has no mark of the kind asked for.
-var ErrMarkNotFound = errors.New("mark not found")
+var ErrMarkNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这条评分"}
 
 // Mark is one score given to one task.
 type Mark struct {

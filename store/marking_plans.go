@@ -2,14 +2,14 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrNotAssigned is returned for a teacher with no marking assignment.
-var ErrNotAssigned = errors.New("teacher has no marking assignment")
+var ErrNotAssigned = &saoyue.Error{Code: saoyue.EFORBIDDEN, Message: "您没有分配到阅卷任务"}
 
 // MarkingAssignment puts one teacher on one question group of a subject,
 // as a marker or as the group's leader.
@@ -17,7 +17,7 @@ type MarkingAssignment struct {
 	SubjectID  int64
 	TeacherID  int64
 	GroupID    int64
-	Role       string // marker or leader
+	Role       saoyue.Role // marker or leader
 	TeacherNo  string
 	Name       string
 	SchoolID   int64

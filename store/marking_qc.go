@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrProblemNotFound is returned for an unknown or already resolved problem flag.
-var ErrProblemNotFound = errors.New("problem answer not found")
+var ErrProblemNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这份问题卷，或已处理"}
 
 // InsertControlAnswer makes the task's crop a control answer with the
 // leader's scores; giving the same crop again replaces its scores.

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrTaskNotFound is returned for an unknown marking task.
-var ErrTaskNotFound = errors.New("marking task not found")
+var ErrTaskNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这份答卷"}
 
 // MarkingTask is one answer (crop) waiting for, or given, one mark.
 // Normal tasks are the rounds of a crop (3 = arbitration); control and

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrPageNotFound is returned for an unknown page id.
-var ErrPageNotFound = errors.New("page not found")
+var ErrPageNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这一页"}
 
 // Page is one scanned image.
 type Page struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // Review before release (DOMAIN rule 8): the exam's release steps, review
@@ -14,7 +15,7 @@ import (
 // do what when) are in grading/review.go; these are the rows.
 
 // ErrReviewRequestNotFound is returned for an unknown review request.
-var ErrReviewRequestNotFound = errors.New("review request not found")
+var ErrReviewRequestNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这条复核申请"}
 
 // ExamRelease is where an exam stands in review and release.
 type ExamRelease struct {

@@ -11,15 +11,22 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrScanTokenNotFound is returned for a token that was never issued or has
 // been revoked.
-var ErrScanTokenNotFound = errors.New("scan token not found or revoked")
+var ErrScanTokenNotFound = &saoyue.Error{Code: saoyue.EUNAUTHORIZED, Message: "技术员令牌不存在或已撤销"}
 
 // ErrUnknownBag is returned when a batch names an exam, subject, school or
 // room that does not exist.
-var ErrUnknownBag = errors.New("unknown exam, subject, school or room")
+var ErrUnknownBag = &saoyue.Error{Code: saoyue.EINVALID, Message: "考试、学科、学校或考场不存在"}
+
+// unknownBag says which code of a bag is unknown, in the user's terms, and
+// is still ErrUnknownBag for errors.Is.
+func unknownBag(format string, args ...any) error {
+	return fmt.Errorf("%w (%w)", saoyue.Errorf(saoyue.EINVALID, format, args...), ErrUnknownBag)
+}
 
 // ScanToken is a scan station's credential: it acts for one school.
 type ScanToken struct {
@@ -54,7 +61,7 @@ func (db *DB) CreateScanToken(ctx context.Context, schoolCode, label string) (st
 		RETURNING id, school_id, created_at, (SELECT name FROM schools WHERE code = $2)`,
 		tokenSHA256(token), schoolCode, label).Scan(&t.ID, &t.SchoolID, &t.CreatedAt, &t.SchoolName)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil, fmt.Errorf("create scan token: school %s: %w", schoolCode, ErrUnknownBag)
+		return "", nil, unknownBag("没有学校 %s", schoolCode)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("create scan token: %w", err)
@@ -142,17 +149,17 @@ func (db *DB) OpenScanBatch(ctx context.Context, bag ScanBag) (b *ScanBatch, cre
 		var examID, subjectID, schoolID int64
 		var roomID *int64
 		if err := tx.QueryRow(ctx, `SELECT id FROM exams WHERE code = $1`, bag.ExamCode).Scan(&examID); errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("exam %s: %w", bag.ExamCode, ErrUnknownBag)
+			return unknownBag("没有考试 %s", bag.ExamCode)
 		} else if err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT id FROM subjects WHERE exam_id = $1 AND code = $2`, examID, bag.SubjectCode).Scan(&subjectID); errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("exam %s has no subject %s: %w", bag.ExamCode, bag.SubjectCode, ErrUnknownBag)
+			return unknownBag("考试 %s 没有学科 %s", bag.ExamCode, bag.SubjectCode)
 		} else if err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT id FROM schools WHERE code = $1`, bag.SchoolCode).Scan(&schoolID); errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("school %s: %w", bag.SchoolCode, ErrUnknownBag)
+			return unknownBag("没有学校 %s", bag.SchoolCode)
 		} else if err != nil {
 			return err
 		}
@@ -160,7 +167,7 @@ func (db *DB) OpenScanBatch(ctx context.Context, bag ScanBag) (b *ScanBatch, cre
 			var id int64
 			err := tx.QueryRow(ctx, `SELECT id FROM rooms WHERE exam_id = $1 AND school_id = $2 AND number = $3`, examID, schoolID, bag.Room).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("school %s has no room %d in exam %s: %w", bag.SchoolCode, bag.Room, bag.ExamCode, ErrUnknownBag)
+				return unknownBag("考试 %s 中学校 %s 没有第 %d 考场", bag.ExamCode, bag.SchoolCode, bag.Room)
 			} else if err != nil {
 				return err
 			}

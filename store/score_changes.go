@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrScoreChangeNotFound is returned for an unknown pending change id.
-var ErrScoreChangeNotFound = errors.New("score change not found")
+var ErrScoreChangeNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这条成绩更改"}
 
 // PendingScoreChange is a score change proposed once scores are released,
 // waiting for (or decided by) a second account with the approver role.

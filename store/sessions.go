@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrNoSession is returned for an unknown or expired session.
-var ErrNoSession = errors.New("no session")
+var ErrNoSession = &saoyue.Error{Code: saoyue.EUNAUTHORIZED, Message: "请先登录"}
 
 // Session is a signed-in browser; the cookie holds a random token whose
 // SHA-256 is the key here.

@@ -6,10 +6,11 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
 )
 
 // ErrTemplateNotFound is returned when a subject has no card template.
-var ErrTemplateNotFound = errors.New("template not found")
+var ErrTemplateNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个答题卡模板"}
 
 // Template is a card template as registered for a subject: the YAML as
 // imported, so the reader uses exactly what was printed.

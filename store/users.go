@@ -8,24 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-)
-
-// Account roles. A teacher account is a marker; whether they lead a group
-// is decided by the marking plan, the "leader" role only lets an account
-// without a plan entry (a subject head) reach the leader page's figures.
-const (
-	RoleMarker     = "marker"
-	RoleLeader     = "leader"
-	RoleTechnician = "technician"
-	RoleCentre     = "centre"
-	RoleApprover   = "approver"
+	"github.com/saoyue/saoyue"
 )
 
 var (
 	// ErrUserNotFound is returned for an unknown login or id.
-	ErrUserNotFound = errors.New("user not found")
+	ErrUserNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个账号"}
 	// ErrLoginTaken is returned when the login is someone else's already.
-	ErrLoginTaken = errors.New("login taken")
+	ErrLoginTaken = &saoyue.Error{Code: saoyue.ECONFLICT, Message: "登录名已被他人使用"}
 )
 
 // User is a browser account.
@@ -34,7 +24,7 @@ type User struct {
 	Login              string
 	Name               string
 	PasswordHash       string
-	Roles              []string
+	Roles              []saoyue.Role
 	TeacherID          *int64
 	SchoolID           *int64
 	SchoolName         string
@@ -45,7 +35,7 @@ type User struct {
 }
 
 // Has reports whether the user holds the role.
-func (u *User) Has(role string) bool {
+func (u *User) Has(role saoyue.Role) bool {
 	for _, r := range u.Roles {
 		if r == role {
 			return true

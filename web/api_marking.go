@@ -9,21 +9,6 @@ import (
 	"github.com/saoyue/saoyue/grading"
 )
 
-// Auth says who is calling the marking API.
-//
-// Issue 7 (sign-in and sessions) must provide the implementation: Marker
-// resolves the signed-in teacher to their marking assignment (for example
-// with grading.Engine.Marker(ctx, teacherID, subjectID), the subject taken
-// from the session or a query parameter), and Centre accepts only centre
-// staff. Both return a *saoyue.Error with EUNAUTHORIZED when nobody is
-// signed in and EFORBIDDEN when the person has no such role. Until then
-// Server.Auth is nil and every marking route answers 401; the tests use a
-// header-based Auth that exists only in the test files.
-type Auth interface {
-	Marker(r *http.Request) (*grading.Marker, error)
-	Centre(r *http.Request) (actor string, err error)
-}
-
 // markingState is what the marking handlers build once, on first use.
 type markingState struct {
 	once sync.Once
@@ -55,64 +40,19 @@ func (s *Server) taskIDs(r *http.Request) (*grading.TaskIDs, error) {
 	return s.marking.ids, nil
 }
 
-func (s *Server) markingRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/marking/next", s.handleMarkingNext)
-	mux.HandleFunc("POST /api/marking/tasks/{task}/mark", s.handleMarkingSubmit)
-	mux.HandleFunc("PUT /api/marking/tasks/{task}/mark", s.handleMarkingRevise)
-	mux.HandleFunc("POST /api/marking/tasks/{task}/flag", s.handleMarkingFlag)
-	mux.HandleFunc("GET /api/marking/tasks/{task}/crop", s.handleMarkingCrop)
-	mux.HandleFunc("GET /api/marking/history", s.handleMarkingHistory)
-	mux.HandleFunc("GET /api/marking/progress", s.handleMarkingProgress)
-
-	mux.HandleFunc("GET /api/leader/problems", s.handleLeaderProblems)
-	mux.HandleFunc("POST /api/leader/problems/{problem}/resolve", s.handleLeaderResolve)
-	mux.HandleFunc("GET /api/leader/markers/{teacher}/marks", s.handleLeaderSample)
-	mux.HandleFunc("POST /api/leader/tasks/{task}/remark", s.handleLeaderRemark)
-	mux.HandleFunc("POST /api/leader/tasks/{task}/return", s.handleLeaderReturn)
-	mux.HandleFunc("POST /api/leader/tasks/{task}/control", s.handleLeaderControl)
-	mux.HandleFunc("GET /api/leader/quality", s.handleLeaderQuality)
-
-	mux.HandleFunc("GET /api/centre/exams/{exam}/subjects/{subject}/plan", s.handleCentrePlan)
-	mux.HandleFunc("POST /api/centre/exams/{exam}/subjects/{subject}/plan", s.handleCentrePlanGenerate)
-	mux.HandleFunc("PUT /api/centre/exams/{exam}/subjects/{subject}/plan/teachers/{teacher}", s.handleCentrePlanAssign)
-	mux.HandleFunc("DELETE /api/centre/exams/{exam}/subjects/{subject}/plan/teachers/{teacher}", s.handleCentrePlanUnassign)
-	mux.HandleFunc("POST /api/centre/exams/{exam}/subjects/{subject}/tasks", s.handleCentreCreateTasks)
-	mux.HandleFunc("GET /api/centre/exams/{exam}/subjects/{subject}/progress", s.handleCentreProgress)
-	mux.HandleFunc("GET /api/centre/groups/{group}/quality", s.handleCentreQuality)
-	mux.HandleFunc("PUT /api/centre/groups/{group}/settings", s.handleCentreGroupSettings)
-}
-
-func noAuth() error {
-	return saoyue.Errorf(saoyue.EUNAUTHORIZED, "Sign-in is not available yet.")
-}
-
-// marker identifies the calling marker or writes the error.
+// marker resolves the calling teacher's marking assignment or writes the
+// error; the route's guard has already admitted the account.
 func (s *Server) marker(w http.ResponseWriter, r *http.Request) *grading.Marker {
-	if s.Auth == nil {
-		s.writeError(w, r, noAuth())
-		return nil
-	}
-	m, err := s.Auth.Marker(r)
+	m, err := s.markerOf(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return nil
 	}
 	return m
 }
 
-// centre identifies the calling centre staff or writes the error.
-func (s *Server) centre(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if s.Auth == nil {
-		s.writeError(w, r, noAuth())
-		return "", false
-	}
-	actor, err := s.Auth.Centre(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return "", false
-	}
-	return actor, true
-}
+// centreActor names the signed-in centre account in the audit log.
+func centreActor(r *http.Request) string { return actorOf(sessionOf(r).User) }
 
 // pathTask decodes the opaque task id in the path.
 func (s *Server) pathTask(r *http.Request) (int64, error) {
@@ -123,11 +63,16 @@ func (s *Server) pathTask(r *http.Request) (int64, error) {
 	return ids.Decode(r.PathValue("task"))
 }
 
+// pathNames name the numeric path values in the user's terms.
+var pathNames = map[string]string{
+	"id": "记录", "problem": "问题卷", "teacher": "阅卷教师", "group": "题组",
+}
+
 // pathInt reads a numeric path value.
 func pathInt(r *http.Request, name string) (int64, error) {
 	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || v <= 0 {
-		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "No such %s.", name)
+		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "没有这个%s", pathNames[name])
 	}
 	return v, nil
 }
@@ -140,7 +85,7 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, saoyue.Errorf(saoyue.EINVALID, "%s must be a whole number.", name)
+		return 0, saoyue.Errorf(saoyue.EINVALID, "参数 %s 必须是整数", name)
 	}
 	return v, nil
 }

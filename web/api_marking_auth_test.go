@@ -1,32 +1,52 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
-	"strconv"
+	"sync"
+	"time"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
 )
 
-// headerAuth trusts the X-Saoyue-Marker (teacher id, with an optional
-// X-Saoyue-Subject) and X-Saoyue-Centre headers. It exists only in tests:
-// anyone could send these headers. Issue 7 replaces it with sessions.
-type headerAuth struct {
-	eng *grading.Engine
+// apiSessions are the marking API tests' signed-in accounts: one per
+// teacher (who > 0) and one centre account (who = 0), each with a real
+// session row, so every call passes the routes' guards as a browser's would.
+type apiSessions struct {
+	mu  sync.Mutex
+	tok map[int64][2]string // who -> session token, CSRF token
 }
 
-func (a headerAuth) Marker(r *http.Request) (*grading.Marker, error) {
-	id, err := strconv.ParseInt(r.Header.Get("X-Saoyue-Marker"), 10, 64)
-	if err != nil {
-		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "Sign in first.")
+// authorize adds the session cookie and CSRF token of who to the request,
+// creating the account and its session on first use.
+func (a *markingAPI) authorize(req *http.Request, who int64) {
+	a.t.Helper()
+	a.sessions.mu.Lock()
+	defer a.sessions.mu.Unlock()
+	if a.sessions.tok == nil {
+		a.sessions.tok = map[int64][2]string{}
 	}
-	subject, _ := strconv.ParseInt(r.Header.Get("X-Saoyue-Subject"), 10, 64)
-	return a.eng.Marker(r.Context(), id, subject)
-}
-
-func (a headerAuth) Centre(r *http.Request) (string, error) {
-	if c := r.Header.Get("X-Saoyue-Centre"); c != "" {
-		return "centre:" + c, nil
+	tok, ok := a.sessions.tok[who]
+	if !ok {
+		ctx := context.Background()
+		u := &store.User{Login: "centre-test", Name: "centre", PasswordHash: "-", Roles: []saoyue.Role{saoyue.RoleCentre}}
+		if who > 0 {
+			school := a.school[who]
+			u = &store.User{Login: fmt.Sprintf("teacher-%d", who), Name: "teacher", PasswordHash: "-",
+				Roles: []saoyue.Role{saoyue.RoleMarker}, TeacherID: &who, SchoolID: &school}
+		}
+		if err := store.CreateUser(ctx, a.db.Pool, u); err != nil {
+			a.t.Fatal(err)
+		}
+		tok = [2]string{randomToken(), randomToken()}
+		sess := &store.Session{TokenHash: hashToken(tok[0]), CSRFToken: tok[1], ExpiresAt: time.Now().Add(time.Hour), User: u}
+		if err := store.CreateSession(ctx, a.db.Pool, sess, "test", "127.0.0.1"); err != nil {
+			a.t.Fatal(err)
+		}
+		a.sessions.tok[who] = tok
 	}
-	return "", saoyue.Errorf(saoyue.EFORBIDDEN, "Only the county centre can do this.")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok[0]})
+	req.Header.Set(csrfHeader, tok[1])
 }

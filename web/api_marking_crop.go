@@ -18,21 +18,21 @@ func (s *Server) handleMarkingCrop(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := s.pathTask(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ref, err := s.engine().Crop(r.Context(), m, id)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	rc, err := blob.Open(r.Context(), s.Blobs, ref)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.writeError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "The image of this answer is missing; flag it as wrong_region."))
+		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "这份答卷的图像缺失，请标记为问题卷（区域错误）"))
 		return
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	defer rc.Close()

@@ -22,7 +22,7 @@ func (s *Server) handleMarkingFlag(w http.ResponseWriter, r *http.Request) {
 		err = s.engine().Flag(r.Context(), m, id, body.Reason, body.Note)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -20,17 +20,17 @@ func (s *Server) handleMarkingHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, err := queryInt(r, "limit", 50)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ids, err := s.taskIDs(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	hs, err := s.engine().History(r.Context(), m, limit)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	out := []historyJSON{}
@@ -49,7 +49,7 @@ func (s *Server) handleMarkingProgress(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.engine().Progress(r.Context(), m)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

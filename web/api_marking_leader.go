@@ -18,12 +18,12 @@ func (s *Server) handleLeaderProblems(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, err := s.taskIDs(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ps, err := s.engine().Problems(r.Context(), m)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	type problemJSON struct {
@@ -64,7 +64,7 @@ func (s *Server) handleLeaderResolve(w http.ResponseWriter, r *http.Request) {
 		err = s.engine().ResolveProblem(r.Context(), m, id, grading.Resolution{Action: body.Action, Scores: body.Scores, Note: body.Note})
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -79,22 +79,22 @@ func (s *Server) handleLeaderSample(w http.ResponseWriter, r *http.Request) {
 	}
 	teacher, err := pathInt(r, "teacher")
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	n, err := queryInt(r, "n", 20)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ids, err := s.taskIDs(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ms, err := s.engine().SampleMarks(r.Context(), m, teacher, n)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	type sampleJSON struct {
@@ -134,7 +134,7 @@ func (s *Server) handleLeaderRemark(w http.ResponseWriter, r *http.Request) {
 		err = s.engine().LeaderRemark(r.Context(), m, id, body.Scores, body.Reason)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -158,7 +158,7 @@ func (s *Server) handleLeaderReturn(w http.ResponseWriter, r *http.Request) {
 		err = s.engine().ReturnMark(r.Context(), m, id, body.Reason)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -183,7 +183,7 @@ func (s *Server) handleLeaderControl(w http.ResponseWriter, r *http.Request) {
 		cid, err = s.engine().AddControl(r.Context(), m, id, body.Scores)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"control_id": cid})
@@ -197,12 +197,12 @@ func (s *Server) handleLeaderQuality(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !m.Leader() {
-		s.writeError(w, r, errLeaderOnly)
+		s.error(w, r, errLeaderOnly)
 		return
 	}
 	q, err := s.engine().GroupQuality(r.Context(), m.GroupID)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, q)

@@ -36,17 +36,17 @@ func (s *Server) handleMarkingNext(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := queryInt(r, "n", 3)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ids, err := s.taskIDs(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	next, err := s.engine().Next(r.Context(), m, n)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	out := nextJSON{

@@ -36,12 +36,12 @@ func (s *Server) handleMarkingSubmit(w http.ResponseWriter, r *http.Request) {
 		err = decodeJSON(r, &body)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	mk, err := s.engine().Submit(r.Context(), m, id, grading.Submission{Scores: body.Scores, DurationMS: body.DurationMS})
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ids, _ := s.taskIDs(r)
@@ -65,12 +65,12 @@ func (s *Server) handleMarkingRevise(w http.ResponseWriter, r *http.Request) {
 		err = decodeJSON(r, &body)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	mk, err := s.engine().Revise(r.Context(), m, id, body.Scores, body.Reason)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	ids, _ := s.taskIDs(r)

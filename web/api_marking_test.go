@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,14 +24,15 @@ import (
 
 // markingAPI is a seeded county behind a real HTTP server.
 type markingAPI struct {
-	t      testing.TB
-	db     *store.DB
-	srv    *httptest.Server
-	server *Server
-	seed   *store.SeededMarking
-	client *http.Client
-	plan   planJSON
-	school map[int64]int64 // teacher -> school
+	t        testing.TB
+	db       *store.DB
+	srv      *httptest.Server
+	server   *Server
+	seed     *store.SeededMarking
+	client   *http.Client
+	plan     planJSON
+	school   map[int64]int64 // teacher -> school
+	sessions apiSessions
 }
 
 func newMarkingAPI(t testing.TB, spec store.MarkingSeed, opts grading.MarkingOptions) *markingAPI {
@@ -56,7 +56,6 @@ func newMarkingAPI(t testing.TB, spec store.MarkingSeed, opts grading.MarkingOpt
 	}
 	s := NewServer(db, blobs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.Marking = grading.NewEngine(db, opts)
-	s.Auth = headerAuth{eng: s.Marking}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	a := &markingAPI{t: t, db: db, srv: srv, server: s, seed: seed, school: map[int64]int64{},
@@ -79,11 +78,7 @@ func (a *markingAPI) call(who int64, method, path string, body, out any) int {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, a.srv.URL+path, rd)
-	if who > 0 {
-		req.Header.Set("X-Saoyue-Marker", strconv.FormatInt(who, 10))
-	} else {
-		req.Header.Set("X-Saoyue-Centre", "test")
-	}
+	a.authorize(req, who)
 	resp, err := a.client.Do(req)
 	if err != nil {
 		a.t.Errorf("%s %s: %v", method, path, err)
@@ -590,7 +585,7 @@ func TestMarkingForgedTaskIDs(t *testing.T) {
 	if s := snapshot(); s != tasksBefore {
 		t.Error("tasks changed")
 	}
-	// Without an Auth the API refuses everyone.
+	// Without a session the API refuses everyone.
 	s := NewServer(a.db, a.server.Blobs, a.server.Logger)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/marking/next", nil))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,28 +30,17 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 type scanTokenKey struct{}
 
-func (s *Server) scanRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/batches", s.scanAuth(s.handleScanOpenBatch))
-	mux.HandleFunc("GET /api/v1/batches/{id}", s.scanAuth(s.handleScanBatch))
-	mux.HandleFunc("POST /api/v1/batches/{id}/pages", s.scanAuth(s.handleScanUpload))
-	mux.HandleFunc("GET /api/v1/pages/{sha256}", s.scanAuth(s.handleScanPage)) // HEAD too
-}
-
 // scanAuth admits requests bearing a live technician token.
 func (s *Server) scanAuth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
-			s.scanError(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "No technician token: run saoyue-scan with --token (saoyue token create issues one)."))
+			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "缺少技术员令牌：请用 --token 运行 saoyue-scan（令牌由 saoyue token create 签发）"))
 			return
 		}
 		t, err := s.DB.ScanTokenBySecret(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, store.ErrScanTokenNotFound) {
-			s.scanError(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "The technician token is unknown or has been revoked."))
-			return
-		}
 		if err != nil {
-			s.scanError(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), scanTokenKey{}, t)))
@@ -92,26 +80,26 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		Expected int    `json:"expected"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	switch {
 	case req.Exam == "" || req.Subject == "" || req.School == "":
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "A batch needs the exam, subject and school codes."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "开卷袋批次需要考试、学科和学校代码"))
 		return
 	case req.Room < 0 || req.Room > 99:
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Room %d does not exist: rooms are numbered 1 to 99.", req.Room))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "考场 %d 不存在：考场编号为 1 到 99", req.Room))
 		return
 	case req.Expected < 0 || req.Expected > 1000:
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Expected card count %d is not a bag's.", req.Expected))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "应有答题卡数 %d 不合理：一袋在 0 到 1000 张之间", req.Expected))
 		return
 	case req.School != t.SchoolCode:
-		s.scanError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "This token belongs to school %s, not to school %s.", t.SchoolCode, req.School))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "此令牌属于学校 %s，不能为学校 %s 扫描", t.SchoolCode, req.School))
 		return
 	}
 	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
 		if err := queue.ScansAccepted(exam.Code, saoyue.Stage(exam.Status)); err != nil {
-			s.scanError(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 	}
@@ -119,19 +107,15 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		ExamCode: req.Exam, SubjectCode: req.Subject, SchoolCode: req.School, Room: req.Room,
 		Expected: req.Expected, CreatedBy: fmt.Sprintf("scan token %d %s", t.ID, t.Label),
 	})
-	if errors.Is(err, store.ErrUnknownBag) {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "%s.", strings.TrimSuffix(err.Error(), ": "+store.ErrUnknownBag.Error())))
-		return
-	}
 	if err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	scanJSON(w, status, toScanBatchJSON(b))
+	writeJSON(w, status, toScanBatchJSON(b))
 }
 
 // scanBatchOf loads the batch named in the path and checks it is the
@@ -139,17 +123,14 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, saoyue.Errorf(saoyue.EINVALID, "Batch %q is not a batch number.", r.PathValue("id"))
+		return nil, saoyue.Errorf(saoyue.EINVALID, "%q 不是卡袋批次号", r.PathValue("id"))
 	}
 	b, err := s.DB.ScanBatchByID(r.Context(), id)
-	if errors.Is(err, store.ErrBatchNotFound) {
-		return nil, saoyue.Errorf(saoyue.ENOTFOUND, "There is no batch %d.", id)
-	}
 	if err != nil {
 		return nil, err
 	}
 	if t := scanToken(r); b.SchoolID != t.SchoolID {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "Batch %d belongs to another school than this token's (%s).", id, t.SchoolCode)
+		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "批次 %d 不属于本令牌的学校（%s）", id, t.SchoolCode)
 	}
 	return b, nil
 }
@@ -157,10 +138,10 @@ func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
 func (s *Server) handleScanBatch(w http.ResponseWriter, r *http.Request) {
 	b, err := s.scanBatchOf(r)
 	if err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
-	scanJSON(w, http.StatusOK, toScanBatchJSON(b))
+	writeJSON(w, http.StatusOK, toScanBatchJSON(b))
 }
 
 // handleScanPage says whether an image is already a page of the token's
@@ -169,29 +150,29 @@ func (s *Server) handleScanBatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
 	if !sha256Hex.MatchString(sum) {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "%q is not a SHA-256 in lower-case hex.", sum))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "%q 不是小写十六进制的 SHA-256", sum))
 		return
 	}
-	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "No page has the image %s.", sum[:12])
+	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "没有图像为 %s 的页", sum[:12])
 	p, err := s.DB.PageBySHA256(r.Context(), sum)
 	if errors.Is(err, store.ErrPageNotFound) {
-		s.scanError(w, r, notFound)
+		s.error(w, r, notFound)
 		return
 	}
 	if err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	school, err := s.DB.PageSchool(r.Context(), p.ID)
 	if err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if school != scanToken(r).SchoolID {
-		s.scanError(w, r, notFound)
+		s.error(w, r, notFound)
 		return
 	}
-	scanJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"page_id": p.ID, "sha256": p.ImageSHA256, "batch_id": p.BatchID, "seq": p.Seq, "status": p.Status,
 	})
 }
@@ -200,27 +181,27 @@ func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 // X-Saoyue-SHA256 header: an upload cut short by the network is refused
 // whole, and nothing of it is recorded.
 func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
-	if s.Ingester == nil {
-		s.scanError(w, r, fmt.Errorf("scan upload: the server was started without an ingester"))
-		return
-	}
 	b, err := s.scanBatchOf(r)
 	if err != nil {
-		s.scanError(w, r, err)
+		s.error(w, r, err)
+		return
+	}
+	if s.Ingester == nil {
+		s.error(w, r, fmt.Errorf("scan upload: the server was started without an ingester"))
 		return
 	}
 	if b.Status != "open" {
-		s.scanError(w, r, saoyue.Errorf(saoyue.ECONFLICT, "Batch %d is %s: it takes no more pages.", b.ID, b.Status))
+		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, batchStatusName(b.Status)))
 		return
 	}
 	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Saoyue-SHA256")))
 	if !sha256Hex.MatchString(want) {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-SHA256 header."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "上传缺少有效的 X-Saoyue-SHA256 头"))
 		return
 	}
 	seq, err := strconv.Atoi(r.Header.Get("X-Saoyue-Seq"))
 	if err != nil || seq < 1 {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "The upload has no valid X-Saoyue-Seq header (the page's position in the scan, from 1)."))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "上传缺少有效的 X-Saoyue-Seq 头（该页在扫描中的序号，从 1 开始）"))
 		return
 	}
 	name, err := url.PathUnescape(r.Header.Get("X-Saoyue-Name"))
@@ -233,37 +214,37 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPageBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is larger than %d MB: not a scanned page.", name, maxPageBytes>>20))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 超过 %d MB，不是扫描页", name, maxPageBytes>>20))
 		return
 	}
 	if err != nil {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived incomplete (%v): send it again.", name, err))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 传输不完整（%v），请重新发送", name, err))
 		return
 	}
 	sum := sha256.Sum256(data)
 	got := hex.EncodeToString(sum[:])
 	if got != want {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s arrived damaged or incomplete (%d bytes, SHA-256 %s, expected %s): send it again.", name, len(data), got[:12], want[:12]))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 传输损坏或不完整（%d 字节，SHA-256 %s，应为 %s），请重新发送", name, len(data), got[:12], want[:12]))
 		return
 	}
 	if !isJPEGOrPNG(data) {
-		s.scanError(w, r, saoyue.Errorf(saoyue.EINVALID, "Page %s is not a JPEG or PNG image.", name))
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "页 %s 不是 JPEG 或 PNG 图像", name))
 		return
 	}
 	res, err := s.Ingester.AddHashedPage(r.Context(), b.ID, seq, name, got, data)
 	if err != nil {
-		s.scanError(w, r, fmt.Errorf("upload page %s of batch %d: %w", name, b.ID, err))
+		s.error(w, r, fmt.Errorf("upload page %s of batch %d: %w", name, b.ID, err))
 		return
 	}
 	status := http.StatusCreated
 	if res.Duplicate {
 		status = http.StatusOK
 		if err := s.ownDuplicate(r, b, res); err != nil {
-			s.scanError(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 	}
-	scanJSON(w, status, res)
+	writeJSON(w, status, res)
 }
 
 // ownDuplicate refuses a duplicate of another school's page the way any
@@ -287,18 +268,15 @@ func isJPEGOrPNG(b []byte) bool {
 	return strings.HasPrefix(string(b[:min(len(b), 8)]), "\xFF\xD8\xFF") || strings.HasPrefix(string(b[:min(len(b), 8)]), "\x89PNG\r\n\x1a\n")
 }
 
-func scanJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// scanError answers with the error's status and message; internal
-// errors are logged and not shown.
-func (s *Server) scanError(w http.ResponseWriter, r *http.Request, err error) {
-	code := saoyue.ErrorCode(err)
-	if code == saoyue.EINTERNAL {
-		s.Logger.Error("scan api", "method", r.Method, "path", r.URL.Path, "err", err)
+// batchStatusName is a closed batch's state as the station is told it.
+func batchStatusName(status string) string {
+	switch status {
+	case "closed":
+		return "关闭"
+	case "reconciled":
+		return "清点完毕"
+	case "uploaded":
+		return "上传完毕"
 	}
-	scanJSON(w, saoyue.HTTPStatus(code), map[string]string{"error": saoyue.ErrorMessage(err), "code": code})
+	return status
 }

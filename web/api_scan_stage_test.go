@@ -27,7 +27,7 @@ func TestScanRefusedOutsideScanning(t *testing.T) {
 	}
 	body := []byte(`{"exam":"23","subject":"math","school":"0101","room":1}`)
 	code, out := e.do(t, "POST", "/api/v1/batches", e.token, body, map[string]string{"Content-Type": "application/json"})
-	if code != http.StatusConflict || !strings.Contains(fmt.Sprint(out["error"]), "还没有开始扫描") {
+	if code != http.StatusConflict || !strings.Contains(scanErrMsg(out), "还没有开始扫描") {
 		t.Errorf("batch of an exam in setup: %d %v", code, out)
 	}
 
@@ -43,7 +43,7 @@ func TestScanRefusedOutsideScanning(t *testing.T) {
 	sha := scanner.SHA256(data)
 	code, out = e.do(t, "POST", fmt.Sprintf("/api/v1/batches/%d/pages", batchID), e.token, data,
 		map[string]string{"X-Saoyue-SHA256": sha, "X-Saoyue-Seq": "1", "X-Saoyue-Name": "p1.png"})
-	if code != http.StatusConflict || out["error"] != "考试 21 当前阶段为「已发布」，不能再上传答题卡" {
+	if code != http.StatusConflict || scanErrMsg(out) != "考试 21 当前阶段为「已发布」，不能再上传答题卡" {
 		t.Errorf("upload to a final exam: %d %v", code, out)
 	}
 	if code, out := e.openBatch(t, e.token, "0101", 2); code != http.StatusConflict {

@@ -389,3 +389,10 @@ func TestScanClientUploadsThroughTheAPIAndResumes(t *testing.T) {
 		t.Errorf("bad token: %v, want ErrUnauthorized", err)
 	}
 }
+
+// scanErrMsg is the message of the API's one error shape.
+func scanErrMsg(out map[string]any) string {
+	e, _ := out["error"].(map[string]any)
+	m, _ := e["message"].(string)
+	return m
+}

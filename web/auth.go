@@ -119,117 +119,76 @@ func unsafeMethod(r *http.Request) bool {
 	return true
 }
 
-// apiSession is the session of an API call: signed in, password changed,
-// and, for a call that changes something, carrying the CSRF token.
-func (s *Server) apiSession(r *http.Request) (*store.Session, error) {
-	sess, err := s.currentSession(r)
-	if err != nil {
-		return nil, err
+// guarded wraps a handler with its route's declaration: it identifies the
+// caller, refuses whoever the declaration does not admit, and checks the
+// CSRF token of every change made with a session.
+func (s *Server) guarded(g guard, h http.HandlerFunc) http.HandlerFunc {
+	switch g.access {
+	case accessPublic:
+		return h
+	case accessScan:
+		return s.scanAuth(h)
 	}
-	if sess == nil {
-		return nil, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请先登录")
-	}
-	if sess.User.MustChangePassword {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "请先修改初始密码")
-	}
-	if unsafeMethod(r) && !csrfOK(r, sess) {
-		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "页面已过期，请刷新后重试")
-	}
-	return sess, nil
-}
-
-// apiRole is apiSession plus one of the roles.
-func (s *Server) apiRole(r *http.Request, roles ...string) (*store.Session, error) {
-	sess, err := s.apiSession(r)
-	if err != nil {
-		return nil, err
-	}
-	for _, role := range roles {
-		if sess.User.Has(role) {
-			return sess, nil
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.currentSession(r)
+		switch {
+		case err != nil:
+			s.error(w, r, err)
+		case sess == nil && g.access != accessAPI:
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		case g.access == accessAccount:
+			h(w, r) // the password form checks its own token, to answer in the form
+		case sess == nil:
+			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请先登录"))
+		case sess.User.MustChangePassword && g.access == accessPage:
+			http.Redirect(w, r, "/password", http.StatusSeeOther)
+		case sess.User.MustChangePassword:
+			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "请先修改初始密码"))
+		case unsafeMethod(r) && !csrfOK(r, sess):
+			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "页面已过期，请刷新后重试"))
+		case !hasAnyRole(sess.User, g.roles):
+			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号无权访问此页面或进行此操作"))
+		default:
+			h(w, r)
 		}
 	}
-	return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号无权进行此操作")
 }
 
-// sessionAuth is the marking API's Auth backed by browser sessions.
-type sessionAuth struct{ s *Server }
-
-// Marker resolves the signed-in teacher to their marking assignment; the
-// subject may be chosen with ?subject= when a teacher marks two.
-func (a sessionAuth) Marker(r *http.Request) (*grading.Marker, error) {
-	sess, err := a.s.apiSession(r)
-	if err != nil {
-		return nil, err
+// hasAnyRole reports whether the user holds one of the roles; no roles
+// admit every account.
+func hasAnyRole(u *store.User, roles []saoyue.Role) bool {
+	if len(roles) == 0 {
+		return true
 	}
-	return a.s.markerOf(r, sess)
+	for _, role := range roles {
+		if u.Has(role) {
+			return true
+		}
+	}
+	return false
 }
 
-func (s *Server) markerOf(r *http.Request, sess *store.Session) (*grading.Marker, error) {
-	if sess.User.TeacherID == nil || !(sess.User.Has(store.RoleMarker) || sess.User.Has(store.RoleLeader)) {
+// sessionOf is the session the route's guard admitted; only for routes
+// declared page, api or account, where it is never nil.
+func sessionOf(r *http.Request) *store.Session {
+	sess, _ := r.Context().Value(sessionKey{}).(*store.Session)
+	return sess
+}
+
+// markerOf resolves the signed-in teacher to their marking assignment; the
+// subject may be chosen with ?subject= when a teacher marks two. An account
+// without a teacher or without a plan entry has nothing to mark.
+func (s *Server) markerOf(r *http.Request) (*grading.Marker, error) {
+	u := sessionOf(r).User
+	if u.TeacherID == nil {
 		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "只有阅卷教师可以阅卷")
 	}
 	subject, _ := queryInt(r, "subject", 0)
-	return s.engine().Marker(r.Context(), *sess.User.TeacherID, int64(subject))
-}
-
-// Centre accepts centre staff only.
-func (a sessionAuth) Centre(r *http.Request) (string, error) {
-	sess, err := a.s.apiRole(r, store.RoleCentre)
-	if err != nil {
-		return "", err
-	}
-	return actorOf(sess.User), nil
+	return s.engine().Marker(r.Context(), *u.TeacherID, int64(subject))
 }
 
 // actorOf names the account in the audit log.
 func actorOf(u *store.User) string { return "user:" + u.Login }
-
-// pageSession guards a page: it sends a stranger to sign in, a fresh
-// account to change its one-time password, and answers 403 to a role the
-// page is not for. It returns nil when it has answered.
-func (s *Server) pageSession(w http.ResponseWriter, r *http.Request, roles ...string) *store.Session {
-	sess, err := s.currentSession(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return nil
-	}
-	if sess == nil {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return nil
-	}
-	if sess.User.MustChangePassword {
-		http.Redirect(w, r, "/password", http.StatusSeeOther)
-		return nil
-	}
-	if unsafeMethod(r) && !csrfOK(r, sess) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "页面已过期，请返回刷新后重试"))
-		return nil
-	}
-	if len(roles) == 0 {
-		return sess
-	}
-	for _, role := range roles {
-		if sess.User.Has(role) {
-			return sess
-		}
-	}
-	s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号无权访问此页面"))
-	return nil
-}
-
-// pageError answers a page request with a Chinese error page.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	code := saoyue.ErrorCode(err)
-	msg := saoyue.ErrorMessage(err)
-	if code == saoyue.EINTERNAL {
-		s.Logger.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "服务器内部错误，请稍后重试"
-	}
-	w.WriteHeader(saoyue.HTTPStatus(code))
-	sess, _ := s.currentSession(r)
-	s.render(w, "error.html", pageData{Title: "出错了", Session: sess, Data: msg})
-}
 
 // pageData is what every page template gets.
 type pageData struct {
@@ -257,13 +216,4 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-// centreOnly guards a page written before sign-in existed.
-func (s *Server) centreOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if s.pageSession(w, r, store.RoleCentre) != nil {
-			h(w, r)
-		}
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -26,10 +27,10 @@ func TestPageRoles(t *testing.T) {
 	other := s.seed.Schools[1]
 	s.teacherUser("r_marker", "marker", false)
 	s.teacherUser("r_leader", "leader", false)
-	s.user("r_tech", false, []string{store.RoleTechnician}, nil, &school)
-	s.user("r_tech2", false, []string{store.RoleTechnician}, nil, &other)
-	s.user("r_centre", false, []string{store.RoleCentre}, nil, nil)
-	s.user("r_approver", false, []string{store.RoleApprover}, nil, nil)
+	s.user("r_tech", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school)
+	s.user("r_tech2", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &other)
+	s.user("r_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
+	s.user("r_approver", false, []saoyue.Role{saoyue.RoleApprover}, nil, nil)
 	image := fmt.Sprintf("/pages/%d/image", *e.PageID)
 
 	pages := []string{"/mark", "/leader", "/tech", "/tech/exceptions", "/approvals", "/centre", "/exams", image, "/api/centre/dashboard",
@@ -102,7 +103,7 @@ func TestPageRoles(t *testing.T) {
 func TestSignInLimits(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "35")
-	s.user("locked", false, []string{store.RoleCentre}, nil, nil)
+	s.user("locked", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	c := s.client("")
 	post := func(pw, csrf string) int {
 		resp, err := c.PostForm(s.srv.URL+"/signin", url.Values{"login": {"locked"}, "password": {pw}, "csrf": {csrf}})

@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/web/webtest"
 )
 
@@ -20,7 +20,7 @@ import (
 // tolerance of 2 (its answers, already tasked, get their second round).
 func TestBrowserCentrePlan(t *testing.T) {
 	s := newSite(t, "44")
-	s.user("plan_centre", false, []string{store.RoleCentre}, nil, nil)
+	s.user("plan_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	g := s.seed.Groups[0]
 	ctx := webtest.NewTab(t)
 	webtest.SignIn(t, ctx, s.srv.URL, "/centre", "plan_centre", testPassword)

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
@@ -100,7 +101,7 @@ func newSite(t testing.TB, examCode string) *site {
 }
 
 // user creates an account with the test password.
-func (s *site) user(login string, mustChange bool, roles []string, teacherID, schoolID *int64) *store.User {
+func (s *site) user(login string, mustChange bool, roles []saoyue.Role, teacherID, schoolID *int64) *store.User {
 	s.t.Helper()
 	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
 	u := &store.User{Login: login, Name: login, PasswordHash: string(hash), Roles: roles, TeacherID: teacherID, SchoolID: schoolID, MustChangePassword: mustChange}
@@ -111,7 +112,7 @@ func (s *site) user(login string, mustChange bool, roles []string, teacherID, sc
 }
 
 // teacherUser makes an account for a teacher of the plan with the role.
-func (s *site) teacherUser(login, role string, mustChange bool) (*store.User, store.MarkingAssignment) {
+func (s *site) teacherUser(login string, role saoyue.Role, mustChange bool) (*store.User, store.MarkingAssignment) {
 	s.t.Helper()
 	as, err := store.ListMarkingAssignments(context.Background(), s.db.Pool, s.seed.SubjectID)
 	if err != nil {
@@ -125,7 +126,7 @@ func (s *site) teacherUser(login, role string, mustChange bool) (*store.User, st
 				continue
 			}
 			tid, sid := a.TeacherID, a.SchoolID
-			return s.user(login, mustChange, []string{store.RoleMarker}, &tid, &sid), a
+			return s.user(login, mustChange, []saoyue.Role{saoyue.RoleMarker}, &tid, &sid), a
 		}
 	}
 	s.t.Fatalf("no free %s in the plan", role)

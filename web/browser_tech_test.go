@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/web/webtest"
@@ -108,8 +109,8 @@ func TestBrowserTechnician(t *testing.T) {
 	s := newSite(t, "32")
 	batch, excs := s.seedExceptions()
 	school := s.seed.Schools[0]
-	tech := s.user("tech01", false, []string{store.RoleTechnician}, nil, &school)
-	s.user("approver", false, []string{store.RoleApprover}, nil, nil)
+	tech := s.user("tech01", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school)
+	s.user("approver", false, []saoyue.Role{saoyue.RoleApprover}, nil, nil)
 	ctx := webtest.NewTab(t)
 	base := s.srv.URL
 
@@ -171,7 +172,7 @@ func TestBrowserDashboard(t *testing.T) {
 	s := newSite(t, "33")
 	s.server.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	s.seedExceptions()
-	s.user("centre", false, []string{store.RoleCentre}, nil, nil)
+	s.user("centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	ctx := webtest.NewTab(t)
 	webtest.SignIn(t, ctx, s.srv.URL, "/centre", "centre", testPassword)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("groups"))); err != nil {

@@ -18,35 +18,28 @@ func urlQuery(s string) string { return url.QueryEscape(s) }
 // technician of the page's school or the centre: it shows the candidate's
 // name and exam number, so no marker may fetch it.
 func (s *Server) handlePageImage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleTechnician, store.RoleCentre, store.RoleApprover)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	id, err := pathInt(r, "id")
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	v, err := store.GetPageView(r.Context(), s.DB.Pool, id)
-	if errors.Is(err, store.ErrPageNotFound) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有这一页"))
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
-	if !mayHandle(sess.User, v.SchoolID) && !sess.User.Has(store.RoleApprover) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "这一页不属于您的学校"))
+	if !mayHandle(sess.User, v.SchoolID) && !sess.User.Has(saoyue.RoleApprover) {
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "这一页不属于您的学校"))
 		return
 	}
 	rc, err := s.Blobs.Get(r.Context(), v.BlobKey)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "这一页的图像不在存储中"))
+		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "这一页的图像不在存储中"))
 		return
 	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	defer rc.Close()

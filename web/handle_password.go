@@ -16,15 +16,7 @@ type passwordData struct {
 
 // handlePasswordPage: GET /password, where a one-time password is replaced.
 func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.currentSession(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
-	}
+	sess := sessionOf(r)
 	s.render(w, "password.html", pageData{Title: "修改密码", Session: sess,
 		Data: passwordData{Next: r.URL.Query().Get("next"), Forced: sess.User.MustChangePassword}})
 }
@@ -32,15 +24,7 @@ func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 // handlePassword: POST /password.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, err := s.currentSession(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
-	}
+	sess := sessionOf(r)
 	d := passwordData{Next: r.PostFormValue("next"), Forced: sess.User.MustChangePassword}
 	fail := func(msg string) {
 		d.Error = msg
@@ -71,11 +55,11 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if err := store.SetUserPassword(ctx, s.DB.Pool, sess.User.ID, string(hash), false); err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if err := store.DeleteUserSessions(ctx, s.DB.Pool, sess.User.ID, sess.TokenHash); err != nil {

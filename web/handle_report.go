@@ -2,18 +2,17 @@ package web
 
 import (
 	"fmt"
-	"github.com/saoyue/saoyue/store"
 	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/report"
+	"github.com/saoyue/saoyue/store"
 )
 
-// The centre's report downloads. Sign-in and roles arrive with issue 7;
-// until then these pages are as open as the rest of the server, and the
-// school filter is what a school's own download will be pinned to.
+// The report page and downloads: the centre and approvers see the whole
+// exam, a school's technician only their school once scores are released.
 
 func reportFilter(r *http.Request) report.Filter {
 	q := r.URL.Query()
@@ -22,18 +21,6 @@ func reportFilter(r *http.Request) report.Filter {
 		Class:   strings.TrimSpace(q.Get("class")),
 		Subject: strings.TrimSpace(q.Get("subject")),
 	}
-}
-
-// reportFailed answers a download that cannot be made in plain text: the
-// user clicked a link, there is no page script to read JSON.
-func (s *Server) reportFailed(w http.ResponseWriter, r *http.Request, err error) {
-	code := saoyue.ErrorCode(err)
-	msg := saoyue.ErrorMessage(err)
-	if code == saoyue.EINTERNAL {
-		s.Logger.Error("report", "path", r.URL.Path, "err", err)
-		msg = "生成报告时出错，请稍后重试"
-	}
-	http.Error(w, msg, saoyue.HTTPStatus(code))
 }
 
 // reportFileName is ASCII so every browser keeps it: report-21-0101-math.
@@ -60,7 +47,7 @@ func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := report.Generate(r.Context(), s.DB, code, f)
 	if err != nil {
-		s.reportFailed(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -82,12 +69,12 @@ func (s *Server) handleReportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := report.Generate(r.Context(), s.DB, code, f)
 	if err != nil {
-		s.reportFailed(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	t, ok := rep.Table(key)
 	if !ok {
-		s.reportFailed(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有表 %q；可选：%s", key, strings.Join(rep.TableKeys(), ", ")))
+		s.error(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有表 %q；可选：%s", key, strings.Join(rep.TableKeys(), ", ")))
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -122,7 +109,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 	own := f.School
 	rep, err := report.Generate(r.Context(), s.DB, code, report.Filter{School: own})
 	if err != nil {
-		s.reportFailed(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	type option struct{ Code, Name string }
@@ -156,11 +143,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 // centre has opened the exam for review (DOMAIN rule 8).
 func (s *Server) reportRequest(w http.ResponseWriter, r *http.Request) (string, report.Filter, bool) {
 	code := r.PathValue("code")
-	sess := s.pageSession(w, r, store.RoleCentre, store.RoleApprover, store.RoleTechnician)
-	if sess == nil {
-		return "", report.Filter{}, false
-	}
-	own, ok := s.reportScope(w, r, sess, code)
+	own, ok := s.reportScope(w, r, sessionOf(r), code)
 	if !ok {
 		return "", report.Filter{}, false
 	}
@@ -175,25 +158,25 @@ func (s *Server) reportRequest(w http.ResponseWriter, r *http.Request) (string, 
 // the whole exam), or answers the request itself and returns false.
 func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store.Session, examCode string) (string, bool) {
 	u := sess.User
-	if u.Has(store.RoleCentre) || u.Has(store.RoleApprover) {
+	if u.Has(saoyue.RoleCentre) || u.Has(saoyue.RoleApprover) {
 		return "", true
 	}
 	if u.SchoolID == nil {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
 		return "", false
 	}
 	exam, err := s.DB.Exam(r.Context(), examCode)
 	if err != nil {
-		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 不存在", examCode))
+		s.error(w, r, err) // an unknown exam is ENOTFOUND, a failing database an internal error
 		return "", false
 	}
 	if !saoyue.Stage(exam.Status).ScoresReleased() {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
 		return "", false
 	}
 	schools, err := s.DB.Schools(r.Context())
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return "", false
 	}
 	for _, sc := range schools {
@@ -201,6 +184,6 @@ func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store
 			return sc.Code, true
 		}
 	}
-	s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "找不到您的学校"))
+	s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "找不到您的学校"))
 	return "", false
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/report/reporttest"
-	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -30,8 +30,8 @@ func TestReportDownloads(t *testing.T) {
 		t.Fatalf("report without signing in: %v %v, want a redirect to sign in", resp.StatusCode, err)
 	}
 	st := &site{t: t, db: db, srv: srv}
-	st.user("marker1", false, []string{store.RoleMarker}, nil, nil)
-	st.user("centre1", false, []string{store.RoleCentre}, nil, nil)
+	st.user("marker1", false, []saoyue.Role{saoyue.RoleMarker}, nil, nil)
+	st.user("centre1", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	if resp, err := st.client("marker1").Get(srv.URL + "/exams/21/report.xlsx"); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("report as a marker: %v %v, want 403", resp.StatusCode, err)
 	}
@@ -40,7 +40,7 @@ func TestReportDownloads(t *testing.T) {
 	if err := db.Pool.QueryRow(context.Background(), `SELECT id FROM schools WHERE code = '0101'`).Scan(&school0101); err != nil {
 		t.Fatal(err)
 	}
-	st.user("tech0101", false, []string{store.RoleTechnician}, nil, &school0101)
+	st.user("tech0101", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school0101)
 	resp0, err := st.client("tech0101").Get(srv.URL + "/exams/21/report.xlsx?school=0102")
 	if err != nil || resp0.StatusCode != 200 || !strings.Contains(resp0.Header.Get("Content-Disposition"), "report-21-0101") {
 		t.Fatalf("technician's report: %v %v %q, want school 0101 only", resp0.StatusCode, err, resp0.Header.Get("Content-Disposition"))

@@ -70,7 +70,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	attempt, verdict, err := s.DB.ReserveSignIn(ctx, d.Login, clientIP(r), signInLimits)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if verdict == store.SignInIPLimited {
@@ -80,7 +80,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	u, ok, err := s.checkPassword(ctx, d.Login, r.PostFormValue("password"), verdict == store.SignInLocked)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if !ok {
@@ -89,11 +89,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.DB.ConfirmSignIn(ctx, attempt, d.Login); err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if _, err := s.startSession(w, r, u); err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if u.MustChangePassword {

@@ -7,7 +7,7 @@ import "net/http"
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.currentSession(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if sess != nil && csrfOK(r, sess) {

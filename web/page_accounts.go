@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,11 +12,6 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
-
-var roleNames = map[string]string{
-	store.RoleMarker: "阅卷教师", store.RoleLeader: "题组长", store.RoleTechnician: "扫描技术员",
-	store.RoleCentre: "监测中心", store.RoleApprover: "审核人",
-}
 
 type accountsPage struct {
 	Accounts []store.Account
@@ -35,10 +29,7 @@ type accountsPage struct {
 // handleAccountsPage: GET /centre/accounts?role=&school=, every account
 // with its state and the centre's actions on it.
 func (s *Server) handleAccountsPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	q := r.URL.Query()
 	s.renderAccounts(w, r, sess, accountsPage{Role: q.Get("role"), School: q.Get("school"), Error: q.Get("error"), OK: q.Get("ok")})
 }
@@ -47,7 +38,7 @@ func (s *Server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *st
 	ctx := r.Context()
 	var err error
 	if d.Schools, err = store.ListSchools(ctx, s.DB.Pool); err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	f := store.UserFilter{Role: d.Role}
@@ -60,11 +51,11 @@ func (s *Server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *st
 		f.SchoolID = -1
 	}
 	if d.Accounts, err = store.ListAccounts(ctx, s.DB.Pool, f); err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
-	for _, role := range []string{store.RoleCentre, store.RoleApprover, store.RoleTechnician, store.RoleLeader, store.RoleMarker} {
-		d.Roles = append(d.Roles, [2]string{role, roleNames[role]})
+	for _, role := range saoyue.Roles {
+		d.Roles = append(d.Roles, [2]string{string(role), role.Name()})
 	}
 	d.Me = sess.User.ID
 	s.render(w, "accounts.html", pageData{Title: "账号管理", Nav: "centre", Session: sess, Data: d})
@@ -99,13 +90,10 @@ func stateOf(u *store.User) accountState {
 // centre user as actor. A reset answers with the page showing the new
 // one-time password once.
 func (s *Server) handleAccountAction(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	id, err := pathInt(r, "id")
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	action := r.PathValue("action")
@@ -114,9 +102,6 @@ func (s *Server) handleAccountAction(w http.ResponseWriter, r *http.Request) {
 	err = s.DB.InTx(r.Context(), func(tx pgx.Tx) error {
 		var err error
 		if u, err = store.UserByID(r.Context(), tx, id); err != nil {
-			if errors.Is(err, store.ErrUserNotFound) {
-				return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个账号。")
-			}
 			return err
 		}
 		password, msg, err = s.accountAction(r, tx, sess, u, action)
@@ -125,7 +110,7 @@ func (s *Server) handleAccountAction(w http.ResponseWriter, r *http.Request) {
 	back := "/centre/accounts?role=" + url.QueryEscape(r.PostFormValue("role")) + "&school=" + url.QueryEscape(r.PostFormValue("school"))
 	switch {
 	case err != nil && saoyue.ErrorCode(err) == saoyue.EINTERNAL:
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 	case err != nil:
 		http.Redirect(w, r, back+"&error="+url.QueryEscape(saoyue.ErrorMessage(err)), http.StatusSeeOther)
 	case password != "":

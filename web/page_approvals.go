@@ -33,10 +33,7 @@ type scoreChangeRow struct {
 // signed-in person (DOMAIN rule 3): corrections of machine-read values
 // and changes of released scores.
 func (s *Server) handleApprovalsPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleApprover)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	ctx := r.Context()
 	es, err := store.Exceptions(ctx, s.DB.Pool, store.ExceptionFilter{Status: "pending_approval"})
 	if err != nil {
@@ -96,10 +93,7 @@ func (s *Server) handleScoreChangeDecide(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, db *store.DB, id int64, approver *store.User, approve bool, note string) error) {
-	sess := s.pageSession(w, r, store.RoleApprover)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	id, err := pathInt(r, "id")
 	if err != nil {
 		s.pageError(w, r, err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
-	"github.com/saoyue/saoyue/store"
 )
 
 // postFrom submits a form as the signed-in client with the CSRF token of
@@ -38,8 +37,8 @@ func TestApprovalsScoreChangeButtons(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newSite(t, "47")
-	proposer := s.user("sc_wang", false, []string{store.RoleCentre, store.RoleApprover}, nil, nil)
-	s.user("sc_li", false, []string{store.RoleApprover}, nil, nil)
+	proposer := s.user("sc_wang", false, []saoyue.Role{saoyue.RoleCentre, saoyue.RoleApprover}, nil, nil)
+	s.user("sc_li", false, []saoyue.Role{saoyue.RoleApprover}, nil, nil)
 	if _, err := grading.AdvanceTo(ctx, s.db, "47", saoyue.StageFinal, "test", "测试：直接发布"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
@@ -52,7 +53,7 @@ func TestCentrePlanPage(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "41")
 	ctx := context.Background()
-	s.user("p_centre", false, []string{store.RoleCentre}, nil, nil)
+	s.user("p_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	c := s.client("p_centre")
 	g := s.seed.Groups[0]
 	code, body := s.get(c, "/centre/plan?exam=41&subject=math")
@@ -85,7 +86,7 @@ func TestCentrePlanPage(t *testing.T) {
 	as, _ := store.ListMarkingAssignments(ctx, s.db.Pool, s.seed.SubjectID)
 	var m store.MarkingAssignment
 	for _, a := range as {
-		if a.Role == grading.RoleMarker {
+		if a.Role == saoyue.RoleMarker {
 			m = a
 		}
 	}
@@ -152,7 +153,7 @@ func TestCentreRegisterPage(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "42")
 	s.seedExceptions()
-	s.user("x_centre", false, []string{store.RoleCentre}, nil, nil)
+	s.user("x_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	c := s.client("x_centre")
 	_, body := s.get(c, "/centre/exceptions?exam=42")
 	for _, want := range []string{"第 5 题 B、D 两项填涂都不清楚", "单选题第 6 题涂了 A 和 C", "填涂不清", "待处理", "共 2 条"} {
@@ -184,9 +185,9 @@ func TestCentreRegisterPage(t *testing.T) {
 func TestCentreAccountsPage(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "43")
-	me := s.user("a_centre", false, []string{store.RoleCentre}, nil, nil)
+	me := s.user("a_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	school := s.seed.Schools[0]
-	tech := s.user("a_tech", false, []string{store.RoleTechnician}, nil, &school)
+	tech := s.user("a_tech", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school)
 	c := s.client("a_centre")
 	tc := s.client("a_tech")
 	if code, body := s.get(c, "/centre/accounts?role=technician"); code != 200 || !strings.Contains(body, fmt.Sprintf(`id="acc-%d"`, tech.ID)) || strings.Contains(body, fmt.Sprintf(`id="acc-%d"`, me.ID)) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,27 +64,24 @@ var exceptionKinds = map[string]string{
 // mayHandle reports whether the account may see and resolve exceptions of
 // the school: its technicians, and the centre for every school.
 func mayHandle(u *store.User, schoolID int64) bool {
-	if u.Has(store.RoleCentre) {
+	if u.Has(saoyue.RoleCentre) {
 		return true
 	}
-	return u.Has(store.RoleTechnician) && u.SchoolID != nil && *u.SchoolID == schoolID && schoolID != 0
+	return u.Has(saoyue.RoleTechnician) && u.SchoolID != nil && *u.SchoolID == schoolID && schoolID != 0
 }
 
 // handleExceptionPage: GET /tech/exceptions, one open exception at a time
 // with the page image and the reader's fills (?id= picks one).
 func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleTechnician, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	ctx := r.Context()
 	f := store.ExceptionFilter{Status: "open"}
-	if !sess.User.Has(store.RoleCentre) {
+	if !sess.User.Has(saoyue.RoleCentre) {
 		f.SchoolID = *sess.User.SchoolID
 	}
 	open, err := store.Exceptions(ctx, s.DB.Pool, f)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	d := exceptionPage{Left: len(open), ItemIndex: -1, Error: r.URL.Query().Get("error")}
@@ -105,7 +101,7 @@ func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 		if d.Exc.PageID != nil {
 			d.Page, err = store.GetPageView(ctx, s.DB.Pool, *d.Exc.PageID)
 			if err != nil {
-				s.pageError(w, r, err)
+				s.error(w, r, err)
 				return
 			}
 			if len(d.Page.Result) > 0 {
@@ -132,26 +128,19 @@ func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 // technician's decision. A change of a machine-read value waits for an
 // approver (grading.ResolveException); the page moves on to the next one.
 func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleTechnician, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	id, err := pathInt(r, "id")
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	school, err := store.ExceptionSchool(r.Context(), s.DB.Pool, id)
-	if errors.Is(err, store.ErrExceptionNotFound) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.ENOTFOUND, "没有这条异常"))
-		return
-	}
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if !mayHandle(sess.User, school) {
-		s.pageError(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "这条异常不属于您的学校"))
+		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "这条异常不属于您的学校"))
 		return
 	}
 	item, _ := strconv.Atoi(r.PostFormValue("item"))
@@ -164,7 +153,7 @@ func (s *Server) handleExceptionResolve(w http.ResponseWriter, r *http.Request) 
 	}
 	if _, err := grading.ResolveExceptionBy(r.Context(), s.DB, id, sess.User, res); err != nil {
 		if saoyue.ErrorCode(err) == saoyue.EINTERNAL {
-			s.pageError(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		http.Redirect(w, r, "/tech/exceptions?id="+strconv.FormatInt(id, 10)+"&error="+urlQuery(saoyue.ErrorMessage(err)), http.StatusSeeOther)

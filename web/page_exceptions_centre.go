@@ -133,14 +133,11 @@ func toRegisterRows(rows []store.RegisterRow) []registerRow {
 // every school (异常试卷登记表), filtered by exam, school, subject, kind
 // and status, a hundred to a page.
 func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	d := registerPage{}
 	f, err := s.registerFilter(r, &d)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	for _, k := range []string{"registration", "wrong_template", "blank_page", "exam_no", "duplicate", "form_mismatch", "doubtful", "multi", "missing_page", "quality"} {
@@ -150,7 +147,7 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 	f.Limit, f.Offset = registerPageSize, (d.Page-1)*registerPageSize
 	rows, total, err := store.ExceptionRegister(r.Context(), s.DB.Pool, f)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	d.Rows, d.Total = toRegisterRows(rows), total
@@ -161,18 +158,15 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 // handleRegisterCSV: GET /centre/exceptions.csv, the filtered register
 // whole, for Excel (UTF-8 with a byte-order mark so Excel reads Chinese).
 func (s *Server) handleRegisterCSV(w http.ResponseWriter, r *http.Request) {
-	if s.pageSession(w, r, store.RoleCentre) == nil {
-		return
-	}
 	d := registerPage{}
 	f, err := s.registerFilter(r, &d)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	rows, _, err := store.ExceptionRegister(r.Context(), s.DB.Pool, f)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -41,10 +41,7 @@ type planPage struct {
 // marking plan of one subject: teachers per group with their roles, each
 // group's mode and arbitration, and what the plan lacks.
 func (s *Server) handlePlanPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	ctx := r.Context()
 	q := r.URL.Query()
 	d := planPage{Exam: q.Get("exam"), Subject: q.Get("subject"), Error: q.Get("error"), OK: q.Get("ok")}
@@ -105,7 +102,7 @@ func (s *Server) fillPlan(r *http.Request, subjectID int64, d *planPage) error {
 		}
 		d.Groups = append(d.Groups, planGroupView{PlanGroup: g, Settings: byID[g.GroupID], Locked: locked})
 		for _, a := range g.Markers {
-			where[a.TeacherID] = rosterRow{GroupCode: g.Code, Role: a.Role}
+			where[a.TeacherID] = rosterRow{GroupCode: g.Code, Role: string(a.Role)}
 		}
 	}
 	ts, err := store.ListSubjectTeachers(ctx, s.DB.Pool, subjectID)
@@ -126,10 +123,7 @@ func (s *Server) fillPlan(r *http.Request, subjectID int64, d *planPage) error {
 // planAction runs one POST of the plan page and sends the browser back to
 // the subject's plan with the outcome, or the Chinese reason it was refused.
 func (s *Server) planAction(w http.ResponseWriter, r *http.Request, act func(actor string, subjectID int64) (ok string, err error)) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	exam, subject := r.PostFormValue("exam"), r.PostFormValue("subject")
 	back := "/centre/plan?exam=" + url.QueryEscape(exam) + "&subject=" + url.QueryEscape(subject)
 	subjectID, err := grading.SubjectID(r.Context(), s.DB, exam, subject)
@@ -172,7 +166,7 @@ func (s *Server) handlePlanAssign(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := grading.Assign(r.Context(), s.DB, subjectID, teacher, group, r.PostFormValue("role"), actor); err != nil {
+		if _, err := grading.Assign(r.Context(), s.DB, subjectID, teacher, group, saoyue.Role(r.PostFormValue("role")), actor); err != nil {
 			return "", err
 		}
 		return "已安排教师", nil

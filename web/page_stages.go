@@ -6,7 +6,6 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
-	"github.com/saoyue/saoyue/store"
 )
 
 // stageStep is one of the seven stages as the 考试进程 page lists them.
@@ -18,10 +17,7 @@ type stageStep struct {
 // handleStagesPage: GET /centre/stages?exam=21, the exam's stages, what
 // blocks the next one, its subjects and its history (考试进程).
 func (s *Server) handleStagesPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	exams, err := s.DB.ExamSummaries(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
@@ -54,10 +50,7 @@ func (s *Server) handleStagesPage(w http.ResponseWriter, r *http.Request) {
 // handleStagesAdvance: POST /centre/stages/advance with exam, to, subject,
 // force and reason. A refusal comes back on the page in Chinese.
 func (s *Server) handleStagesAdvance(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleCentre)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	req := grading.AdvanceRequest{
 		ExamCode: r.PostFormValue("exam"),
 		To:       saoyue.Stage(r.PostFormValue("to")),

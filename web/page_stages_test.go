@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/report/reporttest"
-	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -26,8 +26,8 @@ func TestStagesPage(t *testing.T) {
 	srv := httptest.NewServer(NewServer(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 	defer srv.Close()
 	st := &site{t: t, db: db, srv: srv}
-	st.user("marker1", false, []string{store.RoleMarker}, nil, nil)
-	st.user("centre1", false, []string{store.RoleCentre}, nil, nil)
+	st.user("marker1", false, []saoyue.Role{saoyue.RoleMarker}, nil, nil)
+	st.user("centre1", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	if resp, err := st.client("marker1").Get(srv.URL + "/centre/stages?exam=21"); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("stages as a marker: %v %v, want 403", resp.StatusCode, err)
 	}

@@ -18,13 +18,10 @@ type techPage struct {
 // handleTechPage: GET /tech, the technician's batches of their school and
 // the reconciliation of the chosen one (DOMAIN rule 2).
 func (s *Server) handleTechPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.pageSession(w, r, store.RoleTechnician)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	bs, err := store.SchoolBatches(r.Context(), s.DB.Pool, *sess.User.SchoolID)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	d := techPage{School: sess.User.SchoolName, Batches: bs}
@@ -37,7 +34,7 @@ func (s *Server) handleTechPage(w http.ResponseWriter, r *http.Request) {
 	if d.Selected != nil {
 		rec, err := grading.Reconcile(r.Context(), s.DB, d.Selected.ID)
 		if err != nil {
-			s.pageError(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		d.Reconcile = rec

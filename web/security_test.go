@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
@@ -74,7 +74,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestSignInLimitsHoldInParallel(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "37")
-	s.user("target", false, []string{store.RoleCentre}, nil, nil)
+	s.user("target", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	guess := func(login func(i int) string) {
 		c := s.client("")
 		csrf := s.signInToken(c)
@@ -113,7 +113,7 @@ func TestSignInLimitsHoldInParallel(t *testing.T) {
 func TestSignInAnswersRevealNothing(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "38")
-	s.user("real", false, []string{store.RoleCentre}, nil, nil)
+	s.user("real", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	c := s.client("")
 	try := func(login, pw string) (int, string) {
 		resp, err := c.PostForm(s.srv.URL+"/signin", url.Values{"login": {login}, "password": {pw}, "csrf": {s.signInToken(c)}})
@@ -151,7 +151,7 @@ func TestMarkingJSONIsStrict(t *testing.T) {
 	path := "/api/marking/tasks/" + next.Tasks[0].ID + "/mark"
 	send := func(body string) (int, string) {
 		req, _ := http.NewRequest("POST", a.srv.URL+path, strings.NewReader(body))
-		req.Header.Set("X-Saoyue-Marker", strconv.FormatInt(m, 10))
+		a.authorize(req, m)
 		resp, err := a.client.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -28,9 +28,6 @@ type Server struct {
 	tmpl   *template.Template
 	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
 	Ingester *queue.Ingester
-	// Auth identifies markers, leaders and centre staff for the marking
-	// API; nil answers 401 until sign-in arrives (issue 7).
-	Auth Auth
 	// Marking is the marking engine; nil uses the defaults.
 	Marking *grading.Engine
 	marking markingState
@@ -51,23 +48,13 @@ func NewServer(db *store.DB, blobs blob.Store, logger *slog.Logger) *Server {
 		Logger: logger,
 		tmpl:   template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")),
 	}
-	s.Auth = sessionAuth{s}
 	return s
 }
 
-// Handler returns the routes.
+// Handler returns the routes of the table (routes.go) behind the
+// security headers and the cross-origin check.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.handleHome)
-	mux.HandleFunc("GET /exams", s.centreOnly(s.handleIndex))
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-	mux.HandleFunc("GET /readyz", s.handleReady)
-	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
-	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
-	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
-	s.scanRoutes(mux)
-	s.markingRoutes(mux)
-	s.pageRoutes(mux)
+	mux := s.mux(s.routes())
 	// Browsers say where a request comes from; a cross-site POST is refused
 	// before any handler runs, in addition to the CSRF tokens.
 	return s.logRequests(s.securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
@@ -89,14 +76,9 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 }
 
 var funcs = template.FuncMap{
-	"asset": assetURL,
-	"add":   func(a, b int) int { return a + b },
-	"roleName": func(r string) string {
-		if n := roleNames[r]; n != "" {
-			return n
-		}
-		return r
-	},
+	"asset":    assetURL,
+	"add":      func(a, b int) int { return a + b },
+	"roleName": func(r saoyue.Role) string { return r.Name() },
 	// accountActions are the buttons of an account on 账号管理: nobody
 	// is offered to disable their own account.
 	"accountActions": func(disabled, self bool) [][2]string {

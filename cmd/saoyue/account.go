@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
@@ -27,7 +28,7 @@ func (l *loginFlags) bind(cmd *cobra.Command) {
 }
 
 // user authenticates the account and checks it holds one of the roles.
-func (l *loginFlags) user(cmd *cobra.Command, db *store.DB, roles ...string) (*store.User, error) {
+func (l *loginFlags) user(cmd *cobra.Command, db *store.DB, roles ...saoyue.Role) (*store.User, error) {
 	pw := os.Getenv("SAOYUE_PASSWORD")
 	if l.stdin {
 		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
@@ -108,28 +109,28 @@ func demoAssignments(groups []store.MarkingGroup, teachers []store.Teacher, answ
 		return take(&bound, not)
 	}
 	var as []store.MarkingAssignment
-	add := func(g store.MarkingGroup, t store.Teacher, role string) {
+	add := func(g store.MarkingGroup, t store.Teacher, role saoyue.Role) {
 		as = append(as, store.MarkingAssignment{TeacherID: t.ID, GroupID: g.ID, Role: role, SchoolID: t.SchoolID})
 	}
 	lead, _ := takeAny(0)
-	add(groups[0], lead, grading.RoleLeader)
+	add(groups[0], lead, saoyue.RoleLeader)
 	if t, ok := takeAny(lead.SchoolID); ok {
-		add(groups[0], t, grading.RoleMarker)
+		add(groups[0], t, saoyue.RoleMarker)
 	} else if t, ok := takeAny(0); ok {
-		add(groups[0], t, grading.RoleMarker)
+		add(groups[0], t, saoyue.RoleMarker)
 	}
 	for _, g := range groups[1:] {
 		if len(bound) >= 2 {
 			a, _ := take(&bound, 0)
 			if b, ok := take(&bound, a.SchoolID); ok {
-				add(g, a, grading.RoleLeader)
-				add(g, b, grading.RoleLeader)
+				add(g, a, saoyue.RoleLeader)
+				add(g, b, saoyue.RoleLeader)
 				continue
 			}
 			bound = append([]store.Teacher{a}, bound...)
 		}
 		if t, ok := takeAny(0); ok {
-			add(g, t, grading.RoleLeader)
+			add(g, t, saoyue.RoleLeader)
 		}
 	}
 	for i, t := range append(free, bound...) {
@@ -137,7 +138,7 @@ func demoAssignments(groups []store.MarkingGroup, teachers []store.Teacher, answ
 		if len(groups) > 1 {
 			g = groups[1+i%(len(groups)-1)]
 		}
-		add(g, t, grading.RoleMarker)
+		add(g, t, saoyue.RoleMarker)
 	}
 	return as
 }
@@ -205,7 +206,7 @@ func (d *demo) mark(ctx context.Context) error {
 // demoAccount is an account the demo prints.
 type demoAccount struct {
 	login, name, what, page string
-	roles                   []string
+	roles                   []saoyue.Role
 	school, teacher         *int64
 }
 
@@ -231,13 +232,13 @@ func (d *demo) accounts(ctx context.Context) error {
 		problems = "1 份问题卷待处理，" + problems
 	}
 	list := []demoAccount{
-		{login: "centre", name: "县监测中心", roles: []string{store.RoleCentre}, page: "centre", what: "全县进度"},
-		{login: "approver", name: "审核人", roles: []string{store.RoleApprover}, page: "approvals", what: "待审批的更正"},
-		{login: "tech", name: "学校考务技术员", roles: []string{store.RoleTechnician}, school: &tech, page: "tech/exceptions",
+		{login: "centre", name: "县监测中心", roles: []saoyue.Role{saoyue.RoleCentre}, page: "centre", what: "全县进度"},
+		{login: "approver", name: "审核人", roles: []saoyue.Role{saoyue.RoleApprover}, page: "approvals", what: "待审批的更正"},
+		{login: "tech", name: "学校考务技术员", roles: []saoyue.Role{saoyue.RoleTechnician}, school: &tech, page: "tech/exceptions",
 			what: fmt.Sprintf("%s：%d 个异常待处理", d.school[tech].Name, len(open))},
-		{login: "teacher", name: tm.Name, roles: []string{store.RoleMarker}, school: &tm.SchoolID, teacher: &tm.ID, page: "mark",
+		{login: "teacher", name: tm.Name, roles: []saoyue.Role{saoyue.RoleMarker}, school: &tm.SchoolID, teacher: &tm.ID, page: "mark",
 			what: fmt.Sprintf("%s，第 %s 题阅卷教师：%d 份答卷待评", d.school[tm.SchoolID].Name, g.Code, work.Available)},
-		{login: "leader", name: ld.Name, roles: []string{store.RoleMarker}, school: &ld.SchoolID, teacher: &ld.ID, page: "leader",
+		{login: "leader", name: ld.Name, roles: []saoyue.Role{saoyue.RoleMarker}, school: &ld.SchoolID, teacher: &ld.ID, page: "leader",
 			what: fmt.Sprintf("%s，第 %s 题题组长：%s", d.school[ld.SchoolID].Name, g.Code, problems)},
 	}
 	base := d.url

@@ -98,7 +98,7 @@ func printPlan(out io.Writer, p *grading.Plan) {
 		var names []string
 		for _, a := range g.Markers {
 			n := fmt.Sprintf("%s/%s %s", a.SchoolCode, a.TeacherNo, a.Name)
-			if a.Role == grading.RoleLeader {
+			if a.Role == saoyue.RoleLeader {
 				n = "★" + n
 			}
 			names = append(names, n)

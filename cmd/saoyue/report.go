@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/saoyue/saoyue"
 	"io"
 	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
@@ -406,7 +406,7 @@ func newReviewChangeCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if c.By, err = lf.user(cmd, db, store.RoleCentre, store.RoleApprover, store.RoleLeader); err != nil {
+			if c.By, err = lf.user(cmd, db, saoyue.RoleCentre, saoyue.RoleApprover, saoyue.RoleLeader); err != nil {
 				return err
 			}
 			res, err := grading.ChangeScore(cmd.Context(), db, c)
@@ -449,7 +449,7 @@ func newReviewApproveCmd(cfg *Config) *cobra.Command {
 		Short: "Approve (or reject) a pending score change as a second signed-in account with the approver role",
 		Args:  cobra.ExactArgs(1),
 		RunE: withID(cfg, "score change", func(cmd *cobra.Command, db *store.DB, id int64) error {
-			u, err := lf.user(cmd, db, store.RoleApprover)
+			u, err := lf.user(cmd, db, saoyue.RoleApprover)
 			if err != nil {
 				return err
 			}

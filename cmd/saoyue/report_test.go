@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -69,7 +70,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 	for _, login := range []string{"wang", "li"} {
 		hash, _ := bcrypt.GenerateFromPassword([]byte("Pass-1234"), bcrypt.MinCost)
 		if err := store.CreateUser(context.Background(), db.Pool, &store.User{Login: login, PasswordHash: string(hash),
-			Roles: []string{store.RoleCentre, store.RoleApprover}}); err != nil {
+			Roles: []saoyue.Role{saoyue.RoleCentre, saoyue.RoleApprover}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
@@ -186,7 +187,7 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Short: "Resolve an exception; changes of machine-read values wait for an approver",
 		Args:  cobra.ExactArgs(1),
 		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
-			u, err := by.user(cmd, db, store.RoleTechnician, store.RoleCentre)
+			u, err := by.user(cmd, db, saoyue.RoleTechnician, saoyue.RoleCentre)
 			if err != nil {
 				return err
 			}
@@ -213,7 +214,7 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 		Short: "Approve (or reject) a pending change as a signed-in approver other than the requester",
 		Args:  cobra.ExactArgs(1),
 		RunE: withID(cfg, "exception", func(cmd *cobra.Command, db *store.DB, id int64) error {
-			u, err := approver.user(cmd, db, store.RoleApprover)
+			u, err := approver.user(cmd, db, saoyue.RoleApprover)
 			if err != nil {
 				return err
 			}

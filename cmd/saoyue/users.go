@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -74,7 +75,7 @@ func newUsersFromRosterCmd(cfg *Config) *cobra.Command {
 				}
 				tid, sid := t.TeacherID, t.SchoolID
 				u := &store.User{Login: t.SchoolCode + t.TeacherNo, Name: t.Name, PasswordHash: string(hash),
-					Roles: []string{store.RoleMarker}, TeacherID: &tid, SchoolID: &sid, MustChangePassword: true}
+					Roles: []saoyue.Role{saoyue.RoleMarker}, TeacherID: &tid, SchoolID: &sid, MustChangePassword: true}
 				if err := store.CreateUser(ctx, db.Pool, u); err != nil {
 					return fmt.Errorf("teacher %s %s of school %s: %w", t.TeacherNo, t.Name, t.SchoolCode, err)
 				}
@@ -147,7 +148,14 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			u := &store.User{Login: login, Name: name, Roles: strings.Split(roles, ","), MustChangePassword: true}
+			u := &store.User{Login: login, Name: name, MustChangePassword: true}
+			for _, r := range strings.Split(roles, ",") {
+				role := saoyue.Role(strings.TrimSpace(r))
+				if !role.Valid() {
+					return fmt.Errorf("角色 %q 不存在：可用 centre、approver、technician、leader、marker", r)
+				}
+				u.Roles = append(u.Roles, role)
+			}
 			if school != "" {
 				id, err := store.SchoolIDByCode(ctx, db.Pool, school)
 				if err != nil {
@@ -155,7 +163,7 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 				}
 				u.SchoolID = &id
 			}
-			if u.Has(store.RoleTechnician) && u.SchoolID == nil {
+			if u.Has(saoyue.RoleTechnician) && u.SchoolID == nil {
 				return errors.New("a technician works for one school: add --school CODE")
 			}
 			pw := oneTimePassword()

@@ -74,9 +74,9 @@ func TestExceptionResolution(t *testing.T) {
 		t.Fatalf("reconciliation missing %v, want [%s]", rec.Missing, cands[last].ExamNo)
 	}
 
-	tech := account(t, w.db, "tech", store.RoleCentre, store.RoleApprover)
-	leader := account(t, w.db, "leader", store.RoleApprover)
-	approver := account(t, w.db, "approver", store.RoleApprover)
+	tech := account(t, w.db, "tech", saoyue.RoleCentre, saoyue.RoleApprover)
+	leader := account(t, w.db, "leader", saoyue.RoleApprover)
+	approver := account(t, w.db, "approver", saoyue.RoleApprover)
 	// A change without a reason is refused; with one it waits for approval.
 	if _, err := grading.ResolveException(ctx, w.db, unknown.ID, "tech", grading.ExceptionResolution{Action: grading.ActionExamNo, ExamNo: cands[last].ExamNo}); saoyue.ErrorCode(err) != saoyue.EINVALID {
 		t.Fatalf("resolution without reason: %v", err)
@@ -144,7 +144,7 @@ func TestExceptionResolution(t *testing.T) {
 }
 
 // account makes an account with a known password for approvals.
-func account(t testing.TB, db *store.DB, login string, roles ...string) *store.User {
+func account(t testing.TB, db *store.DB, login string, roles ...saoyue.Role) *store.User {
 	t.Helper()
 	u := &store.User{Login: login, Name: login, PasswordHash: "x", Roles: roles}
 	if err := store.CreateUser(context.Background(), db.Pool, u); err != nil {
@@ -211,8 +211,8 @@ func TestExamNoFixOnUnreadablePageCode(t *testing.T) {
 			e = x
 		}
 	}
-	tech := account(t, w.db, "tech", store.RoleCentre)
-	li := account(t, w.db, "li", store.RoleApprover)
+	tech := account(t, w.db, "tech", saoyue.RoleCentre)
+	li := account(t, w.db, "li", saoyue.RoleApprover)
 	if _, err := grading.ResolveExceptionBy(ctx, w.db, e.ID, tech, grading.ExceptionResolution{Action: grading.ActionExamNo, ExamNo: c.ExamNo, Reason: "二维码污损，按条形码核对"}); err != nil {
 		t.Fatal(err)
 	}

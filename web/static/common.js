@@ -11,10 +11,10 @@ window.saoyue = (function () {
     invalid: "输入有误",
     internal: "服务器出错，请稍后重试",
   };
-  // Messages from the server are Chinese when they are meant for people;
-  // English engine messages are replaced by the code's Chinese text.
+  // The server's message is written for people; the code's text stands in
+  // only when there is none (a proxy's error page, a body that is not JSON).
   function message(code, msg) {
-    if (msg && /[\u4e00-\u9fff]/.test(msg)) return msg;
+    if (msg) return msg;
     return codeText[code] || "请求失败";
   }
   async function api(method, url, body) {
@@ -36,8 +36,8 @@ window.saoyue = (function () {
     try { data = await resp.json(); } catch (e) { /* not JSON */ }
     if (!resp.ok) {
       const e = (data && data.error) || {};
-      const code = typeof e === "string" ? data.code : e.code;
-      const err = new Error(message(code, typeof e === "string" ? e : e.message));
+      const code = e.code;
+      const err = new Error(message(code, e.message));
       err.status = resp.status; err.code = code;
       throw err;
     }
