@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/minio/minio-go/v7"
@@ -318,6 +319,166 @@ func checkMarkingContinues(t *testing.T, dbURL string, after installation) {
 	for _, task := range next.Tasks {
 		if after.marked[task.ID] || !after.open[task.ID] {
 			t.Errorf("task %d offered after restore is not an open task (marked: %v)", task.ID, after.marked[task.ID])
+		}
+	}
+}
+
+// TestBackupWhileWorking takes a backup while a second bag is being read
+// and markers submit marks, restores it, and checks that the restored
+// state hangs together: every mark has its task, every crop its page,
+// every blob a row names is in the restored bucket, and marking goes on.
+func TestBackupWhileWorking(t *testing.T) {
+	t.Parallel()
+	srcURL, _ := drillDB(t, "busy")
+	srcBucket, _ := drillBucket(t, "busy")
+	demoArgs := func(school string) []string {
+		return []string{"--no-serve", "--schools", school, "--database-url", srcURL, "--redis-addr", "",
+			"--s3-bucket", srcBucket, "--data-dir", t.TempDir()}
+	}
+	out := &syncBuffer{}
+	if err := demoCmd(out, demoArgs("0305")...).Execute(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	start := snapshotInstallation(t, srcURL, minioStore(t, srcBucket))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	scanned := make(chan error, 1)
+	go func() { scanned <- demoCmd(&syncBuffer{}, demoArgs("0101")...).ExecuteContext(ctx) }()
+	marking := make(chan int, 1)
+	go func() { marking <- markUntil(ctx, t, srcURL) }()
+	waitForRows(t, srcURL, `SELECT count(*) FROM pages`, len(start.pages)+10)
+	dir := t.TempDir()
+	msg, err := saoyueCmd(t, "backup", "--to", dir, "--database-url", srcURL, "--s3-bucket", srcBucket)
+	if err != nil {
+		t.Fatalf("backup while working: %v\n%s", err, msg)
+	}
+	if err := <-scanned; err != nil {
+		t.Fatalf("second bag: %v", err)
+	}
+	cancel()
+	marked := <-marking
+	final := snapshotInstallation(t, srcURL, minioStore(t, srcBucket))
+
+	dstURL, _ := drillDB(t, "busydst")
+	dstBucket, _ := drillBucket(t, "busydst")
+	if msg, err := saoyueCmd(t, "restore", "--from", dir, "--database-url", dstURL, "--s3-bucket", dstBucket); err != nil {
+		t.Fatalf("restore: %v\n%s", err, msg)
+	}
+	restored := snapshotInstallation(t, dstURL, minioStore(t, dstBucket))
+	t.Logf("pages %d → %d (backup %d), marks %d → %d (backup %d; %d submitted meanwhile)", len(start.pages), len(final.pages),
+		len(restored.pages), start.marksTotal, final.marksTotal, restored.marksTotal, marked)
+	if len(restored.pages) <= len(start.pages) || restored.marksTotal < start.marksTotal || restored.marksTotal > final.marksTotal {
+		t.Errorf("the backup was not taken mid-work: pages %d/%d/%d, marks %d/%d/%d", len(start.pages), len(restored.pages),
+			len(final.pages), start.marksTotal, restored.marksTotal, final.marksTotal)
+	}
+	checkConsistent(t, dstURL, minioStore(t, dstBucket))
+	checkMarkingContinues(t, dstURL, restored)
+}
+
+// markUntil marks, as every assigned marker in turn, until ctx ends, and
+// returns how many marks it submitted.
+func markUntil(ctx context.Context, t *testing.T, dbURL string) int {
+	db, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	defer db.Close()
+	rows, _ := db.Pool.Query(ctx, `SELECT teacher_id, subject_id FROM marking_assignments WHERE role = 'marker'`)
+	type pair struct{ teacher, subject int64 }
+	var who []pair
+	for rows.Next() {
+		var p pair
+		rows.Scan(&p.teacher, &p.subject)
+		who = append(who, p)
+	}
+	rows.Close()
+	e := grading.NewEngine(db, grading.MarkingOptions{Rand: func() float64 { return 0.999999 }})
+	n := 0
+	for ctx.Err() == nil {
+		busy := false
+		for _, p := range who {
+			m, err := e.Marker(ctx, p.teacher, p.subject)
+			if err != nil {
+				continue
+			}
+			next, err := e.Next(ctx, m, 1)
+			if err != nil || len(next.Tasks) == 0 {
+				continue
+			}
+			scores := make([]float64, len(next.Parts))
+			if _, err := e.Submit(ctx, m, next.Tasks[0].ID, grading.Submission{Scores: scores, DurationMS: 3000}); err == nil {
+				n++
+				busy = true
+			}
+		}
+		if !busy {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return n
+}
+
+func waitForRows(t *testing.T, dbURL, query string, want int) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := conn.QueryRow(context.Background(), query).Scan(&n); err == nil && n >= want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never reached %d", query, want)
+}
+
+// checkConsistent asks the restored database for what a torn backup would
+// show: marks without their task, crops without their page, marked tasks
+// without a mark, blobs named but missing.
+func checkConsistent(t *testing.T, dbURL string, blobs blob.Store) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for what, q := range map[string]string{
+		"marks without their task":    `SELECT count(*) FROM marks m WHERE NOT EXISTS (SELECT 1 FROM marking_tasks k WHERE k.id = m.task_id)`,
+		"crops without their page":    `SELECT count(*) FROM crops c WHERE NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = c.page_id)`,
+		"tasks without their crop":    `SELECT count(*) FROM marking_tasks k WHERE NOT EXISTS (SELECT 1 FROM crops c WHERE c.id = k.crop_id)`,
+		"marked tasks without a mark": `SELECT count(*) FROM marking_tasks k WHERE k.status = 'marked' AND NOT EXISTS (SELECT 1 FROM marks m WHERE m.task_id = k.id)`,
+	} {
+		var n int
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("restored database has %d %s", n, what)
+		}
+	}
+	rows, _ := conn.Query(ctx, `SELECT blob_key, blob_offset + coalesce(blob_size, 0) FROM crops UNION ALL SELECT blob_key, 0 FROM pages`)
+	type ref struct {
+		key string
+		end int64
+	}
+	refs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ref, error) {
+		var x ref
+		return x, r.Scan(&x.key, &x.end)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		size, err := blobs.Stat(ctx, r.key)
+		if err != nil || size < r.end {
+			t.Errorf("blob %s named by the restored database: %d bytes (row needs %d), %v", r.key, size, r.end, err)
 		}
 	}
 }
