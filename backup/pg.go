@@ -39,7 +39,9 @@ func libpqConn(databaseURL string) (pgConn, error) {
 	}
 	u, err := url.Parse(databaseURL)
 	if err != nil {
-		return pgConn{}, fmt.Errorf("database URL: %w", err)
+		// Go's URL parser refuses libpq's multi-host form (h1:5432,h2:5432),
+		// which libpq reads itself.
+		return pgConn{url: databaseURL}, nil
 	}
 	var c pgConn
 	if u.User != nil {
