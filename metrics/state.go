@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -99,6 +100,13 @@ func (s *State) collectQueues(ch chan<- prometheus.Metric) error {
 	queues, err := s.Inspector.Queues()
 	if err != nil {
 		return err
+	}
+	// asynq knows a queue once a task was put in it; before the first bag
+	// the default queue is reported empty, so that an alert has a series.
+	if !slices.Contains(queues, "default") {
+		for _, state := range []string{"pending", "active", "scheduled", "retry", "archived"} {
+			ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, 0, "default", state)
+		}
 	}
 	for _, q := range queues {
 		info, err := s.Inspector.GetQueueInfo(q)
