@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,7 +23,7 @@ import (
 type Options struct {
 	DatabaseURL string
 	Blobs       blob.Store // must also be a blob.Lister
-	Dir         string     // the backup directory (created if missing)
+	Target      Target     // where backups are kept (OpenTarget)
 	PGBin       string     // directory of pg_dump/pg_restore; "" = DefaultPGBin or PATH
 	Version     string     // the saoyue version, recorded in the manifest
 	Parallel    int        // blobs copied at once; 0 = 4
@@ -39,34 +38,42 @@ type Options struct {
 // snapshot is exported from a transaction that also counts the rows and
 // collects the blob keys the rows name, so the manifest describes exactly
 // the dump, and a blob the dump names but the store lacks fails the backup.
-func Backup(ctx context.Context, opt Options) (*Manifest, string, error) {
+func Backup(ctx context.Context, opt Options) (*Manifest, error) {
 	lister, ok := opt.Blobs.(blob.Lister)
 	if !ok {
-		return nil, "", fmt.Errorf("blob store %s cannot list its blobs", opt.Blobs)
+		return nil, fmt.Errorf("blob store %s cannot list its blobs", opt.Blobs)
 	}
 	pgDump, err := tool(opt.PGBin, "pg_dump")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	conn, err := libpqConn(opt.DatabaseURL)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	m := &Manifest{Format: formatV1, SaoyueVersion: opt.Version, CreatedAt: time.Now().UTC(), BlobSource: opt.Blobs.String()}
-	snap := filepath.Join(opt.Dir, snapshotsDir, m.CreatedAt.Format("20060102T150405.000Z"))
-	if err := os.MkdirAll(snap, 0o750); err != nil {
-		return nil, "", fmt.Errorf("create backup directory: %w", err)
-	}
-	prev, err := previousBlobs(opt.Dir)
+	now := time.Now().UTC()
+	m := &Manifest{Format: formatV1, Name: now.Format("20060102T150405.000Z"), SaoyueVersion: opt.Version,
+		CreatedAt: now, BlobSource: opt.Blobs.String()}
+	tmp, err := os.MkdirTemp("", "saoyue-backup-*")
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("create temporary directory: %w", err)
 	}
-	named, err := dumpDatabase(ctx, opt.DatabaseURL, conn, pgDump, snap, m)
+	defer os.RemoveAll(tmp)
+	prev, err := previousBlobs(ctx, opt.Target)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if err := copyBlobs(ctx, opt, lister, prev, m); err != nil {
-		return nil, "", err
+	named, err := dumpDatabase(ctx, opt.DatabaseURL, conn, pgDump, tmp, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{DumpName, SecretName} {
+		if err := putFile(ctx, opt.Target, snapKey(m.Name, name), filepath.Join(tmp, name)); err != nil {
+			return nil, err
+		}
+	}
+	if err := copyBlobs(ctx, opt, tmp, lister, prev, m); err != nil {
+		return nil, err
 	}
 	have := make(map[string]bool, len(m.Blobs))
 	for _, b := range m.Blobs {
@@ -74,13 +81,27 @@ func Backup(ctx context.Context, opt Options) (*Manifest, string, error) {
 	}
 	for _, k := range named {
 		if !have[k] {
-			return nil, "", saoyue.Errorf(saoyue.ECONFLICT, "备份不完整：数据库引用的对象 %s 不在对象存储 %s 中", k, opt.Blobs)
+			return nil, saoyue.Errorf(saoyue.ECONFLICT, "备份不完整：数据库引用的对象 %s 不在对象存储 %s 中", k, opt.Blobs)
 		}
 	}
-	if err := writeManifest(snap, m); err != nil {
-		return nil, "", err
+	if err := writeManifest(ctx, opt.Target, m); err != nil {
+		return nil, err
 	}
-	return m, snap, nil
+	return m, nil
+}
+
+// putFile stores a local file in the target.
+func putFile(ctx context.Context, t Target, key, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	return t.Put(ctx, key, f, fi.Size(), "application/octet-stream")
 }
 
 // dumpDatabase runs pg_dump on a snapshot exported from a read-only
@@ -120,8 +141,8 @@ func dumpDatabase(ctx context.Context, databaseURL string, c pgConn, pgDump, sna
 	if err := tx.QueryRow(ctx, `SELECT key FROM marking_secret WHERE id = 1`).Scan(&secret); err != nil {
 		return nil, fmt.Errorf("read marking secret: %w", err)
 	}
-	if err := writeFileSync(filepath.Join(snap, SecretName), secret, 0o600); err != nil {
-		return nil, err
+	if err := os.WriteFile(filepath.Join(snap, SecretName), secret, 0o600); err != nil {
+		return nil, fmt.Errorf("write marking secret: %w", err)
 	}
 	if m.Secret, err = digestFile(snap, SecretName); err != nil {
 		return nil, err
@@ -186,12 +207,12 @@ func countRows(ctx context.Context, q querier) (map[string]int64, error) {
 
 // previousBlobs indexes the latest backup's blobs by key, so that a blob
 // listed again with the same size and time is not read again.
-func previousBlobs(root string) (map[string]Blob, error) {
-	snap, err := latestSnapshot(root)
+func previousBlobs(ctx context.Context, t Target) (map[string]Blob, error) {
+	snap, err := latestSnapshot(ctx, t)
 	if err != nil || snap == "" {
 		return nil, err
 	}
-	m, err := ReadManifest(snap)
+	m, err := ReadManifest(ctx, t, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +224,7 @@ func previousBlobs(root string) (map[string]Blob, error) {
 }
 
 // copyBlobs lists the store and copies what the backup directory lacks.
-func copyBlobs(ctx context.Context, opt Options, lister blob.Lister, prev map[string]Blob, m *Manifest) error {
+func copyBlobs(ctx context.Context, opt Options, tmp string, lister blob.Lister, prev map[string]Blob, m *Manifest) error {
 	par := opt.Parallel
 	if par <= 0 {
 		par = 4
@@ -212,7 +233,7 @@ func copyBlobs(ctx context.Context, opt Options, lister blob.Lister, prev map[st
 	g.SetLimit(par)
 	var mu sync.Mutex
 	err := lister.List(gctx, "", func(o blob.Object) error {
-		if p, ok := prev[o.Key]; ok && p.Size == o.Size && p.ModTime.Equal(o.ModTime) && haveObject(opt.Dir, p) {
+		if p, ok := prev[o.Key]; ok && p.Size == o.Size && p.ModTime.Equal(o.ModTime) && haveObject(gctx, opt.Target, p) {
 			mu.Lock()
 			m.Blobs = append(m.Blobs, p)
 			m.BlobBytes += p.Size
@@ -220,7 +241,7 @@ func copyBlobs(ctx context.Context, opt Options, lister blob.Lister, prev map[st
 			return nil
 		}
 		g.Go(func() error {
-			b, copied, err := copyBlob(gctx, opt.Blobs, opt.Dir, o)
+			b, copied, err := copyBlob(gctx, opt.Blobs, opt.Target, tmp, o)
 			if err != nil {
 				return err
 			}
@@ -241,15 +262,16 @@ func copyBlobs(ctx context.Context, opt Options, lister blob.Lister, prev map[st
 	return err
 }
 
-func haveObject(root string, b Blob) bool {
-	fi, err := os.Stat(objectPath(root, b.SHA256))
-	return err == nil && fi.Size() == b.Size
+func haveObject(ctx context.Context, t Target, b Blob) bool {
+	size, err := t.Stat(ctx, objectKey(b.SHA256))
+	return err == nil && size == b.Size
 }
 
-// copyBlob streams one blob into the objects directory under its digest;
+// copyBlob copies one blob into the target under its digest, through a
+// temporary file (the digest names it, so it is known only once read);
 // copied is false when those bytes were there already (the same image
 // under another key, or a blob rewritten with the same content).
-func copyBlob(ctx context.Context, s blob.Store, root string, o blob.Object) (Blob, bool, error) {
+func copyBlob(ctx context.Context, s blob.Store, t Target, tmpDir string, o blob.Object) (Blob, bool, error) {
 	rc, err := s.Get(ctx, o.Key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return Blob{}, false, fmt.Errorf("blob %s vanished while backing up: %w", o.Key, err)
@@ -258,54 +280,46 @@ func copyBlob(ctx context.Context, s blob.Store, root string, o blob.Object) (Bl
 		return Blob{}, false, err
 	}
 	defer rc.Close()
-	tmpDir := filepath.Join(root, objectsDir, "tmp")
-	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
-		return Blob{}, false, fmt.Errorf("create backup objects directory: %w", err)
-	}
 	tmp, err := os.CreateTemp(tmpDir, "blob-*")
 	if err != nil {
 		return Blob{}, false, fmt.Errorf("copy blob %s: %w", o.Key, err)
 	}
 	defer os.Remove(tmp.Name())
+	defer tmp.Close()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), rc)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return Blob{}, false, fmt.Errorf("copy blob %s: %w", o.Key, err)
 	}
 	b := Blob{Key: o.Key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: o.ModTime}
-	dst := objectPath(root, b.SHA256)
-	if haveObject(root, b) {
+	if haveObject(ctx, t, b) {
 		return b, false, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return Blob{}, false, fmt.Errorf("copy blob %s: %w", o.Key, err)
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return Blob{}, false, fmt.Errorf("copy blob %s: %w", o.Key, err)
+	if err := t.Put(ctx, objectKey(b.SHA256), tmp, n, "application/octet-stream"); err != nil {
+		return Blob{}, false, fmt.Errorf("copy blob %s into the backup: %w", o.Key, err)
 	}
 	return b, true, nil
 }
 
-// digestFile returns the size and SHA-256 of a file of the snapshot.
+// digestFile returns the size and SHA-256 of a local file of the snapshot.
 func digestFile(dir, name string) (File, error) {
 	f, err := os.Open(filepath.Join(dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return File{}, saoyue.Errorf(saoyue.EINVALID, "备份文件 %s 不存在", filepath.Join(dir, name))
-	}
 	if err != nil {
 		return File{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer f.Close()
+	return digest(name, f)
+}
+
+// digest reads r to its end.
+func digest(name string, r io.Reader) (File, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, r)
 	if err != nil {
-		return File{}, fmt.Errorf("read %s: %w", filepath.Join(dir, name), err)
+		return File{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	return File{Name: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +22,8 @@ import (
 
 // RestoreOptions say which backup goes where.
 type RestoreOptions struct {
-	From        string     // a backup directory (its latest backup) or one snapshot
+	From        Target     // where the backup is kept
+	Snapshot    string     // which backup; "" = the latest
 	DatabaseURL string     // the target database
 	Blobs       blob.Store // the target store; must also be a blob.Lister
 	PGBin       string
@@ -33,11 +36,15 @@ type RestoreOptions struct {
 // against the manifest: schema version, rows per table, marking secret and
 // every blob's size.
 func Restore(ctx context.Context, opt RestoreOptions) (*Manifest, error) {
-	m, snap, err := Verify(ctx, opt.From)
+	m, err := Verify(ctx, opt.From, opt.Snapshot)
 	if err != nil {
 		return nil, err
 	}
-	root, _, _ := Locate(opt.From)
+	tmp, err := os.MkdirTemp("", "saoyue-restore-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
 	lister, ok := opt.Blobs.(blob.Lister)
 	if !ok {
 		return nil, fmt.Errorf("blob store %s cannot list its blobs", opt.Blobs)
@@ -57,14 +64,17 @@ func Restore(ctx context.Context, opt RestoreOptions) (*Manifest, error) {
 	if opt.Force {
 		args = append(args, "--clean", "--if-exists")
 	}
-	args = append(args, snap+"/"+DumpName)
-	if err := run(ctx, conn, pgRestore, args...); err != nil {
-		return nil, fmt.Errorf("restore database: %w", err)
-	}
-	if err := putBlobs(ctx, opt, root, m); err != nil {
+	dump := filepath.Join(tmp, DumpName)
+	if err := getFile(ctx, opt.From, snapKey(m.Name, DumpName), dump); err != nil {
 		return nil, err
 	}
-	if err := checkRestored(ctx, opt, snap, m); err != nil {
+	if err := run(ctx, conn, pgRestore, append(args, dump)...); err != nil {
+		return nil, fmt.Errorf("restore database: %w", err)
+	}
+	if err := putBlobs(ctx, opt, m); err != nil {
+		return nil, err
+	}
+	if err := checkRestored(ctx, opt, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -113,8 +123,8 @@ func checkTargets(ctx context.Context, opt RestoreOptions, lister blob.Lister, m
 }
 
 // putBlobs writes every blob of the manifest under its key. Verify has
-// just checked each copy's digest.
-func putBlobs(ctx context.Context, opt RestoreOptions, root string, m *Manifest) error {
+// just checked each copy's digest; the store checks the size.
+func putBlobs(ctx context.Context, opt RestoreOptions, m *Manifest) error {
 	par := opt.Parallel
 	if par <= 0 {
 		par = 4
@@ -123,12 +133,12 @@ func putBlobs(ctx context.Context, opt RestoreOptions, root string, m *Manifest)
 	g.SetLimit(par)
 	for _, b := range m.Blobs {
 		g.Go(func() error {
-			f, err := os.Open(objectPath(root, b.SHA256))
+			rc, err := opt.From.Get(gctx, objectKey(b.SHA256))
 			if err != nil {
 				return fmt.Errorf("restore blob %s: %w", b.Key, err)
 			}
-			defer f.Close()
-			return opt.Blobs.Put(gctx, b.Key, f, b.Size, contentType(b.Key))
+			defer rc.Close()
+			return opt.Blobs.Put(gctx, b.Key, rc, b.Size, contentType(b.Key))
 		})
 	}
 	return g.Wait()
@@ -142,7 +152,7 @@ func contentType(key string) string {
 }
 
 // checkRestored compares the restored installation with the manifest.
-func checkRestored(ctx context.Context, opt RestoreOptions, snap string, m *Manifest) error {
+func checkRestored(ctx context.Context, opt RestoreOptions, m *Manifest) error {
 	db, err := pgx.Connect(ctx, opt.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("connect to restored database: %w", err)
@@ -168,7 +178,7 @@ func checkRestored(ctx context.Context, opt RestoreOptions, snap string, m *Mani
 	if err := db.QueryRow(ctx, `SELECT key FROM marking_secret WHERE id = 1`).Scan(&secret); err != nil {
 		return fmt.Errorf("read restored marking secret: %w", err)
 	}
-	saved, err := os.ReadFile(snap + "/" + SecretName)
+	saved, err := blob.ReadAll(ctx, opt.From, snapKey(m.Name, SecretName))
 	if err != nil {
 		return fmt.Errorf("read backed-up marking secret: %w", err)
 	}
@@ -180,6 +190,27 @@ func checkRestored(ctx context.Context, opt RestoreOptions, snap string, m *Mani
 		if err != nil || size != b.Size {
 			return saoyue.Errorf(saoyue.ECONFLICT, "恢复后对象 %s 缺失或大小不符（%d 字节，应为 %d）：%v", b.Key, size, b.Size, err)
 		}
+	}
+	return nil
+}
+
+// getFile copies a file of the target to a local file.
+func getFile(ctx context.Context, t Target, key, name string) error {
+	rc, err := t.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read %s/%s: %w", t, key, err)
+	}
+	defer rc.Close()
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	_, err = io.Copy(f, rc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s/%s: %w", t, key, err)
 	}
 	return nil
 }

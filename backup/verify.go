@@ -2,72 +2,55 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/blob"
 )
 
-// Verify re-reads a backup (see Locate for path) and checks every file and
-// object against the manifest's digests. The first bad file found is named
-// in the error.
-func Verify(ctx context.Context, path string) (*Manifest, string, error) {
-	root, snap, err := Locate(path)
+// Verify re-reads snapshot snap of t (its latest when "") and checks every
+// file and object against the manifest's digests. The first bad file found
+// is named in the error.
+func Verify(ctx context.Context, t Target, snap string) (*Manifest, error) {
+	snap, err := resolve(ctx, t, snap)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	m, err := ReadManifest(snap)
+	m, err := ReadManifest(ctx, t, snap)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	for _, want := range []File{m.Database, m.Secret} {
-		got, err := digestFile(snap, want.Name)
-		if err != nil {
-			return nil, "", err
-		}
-		if got != want {
-			return nil, "", badFile(snap+"/"+want.Name, want.SHA256, want.Size, got.SHA256, got.Size)
+		if err := check(ctx, t, snapKey(snap, want.Name), want.SHA256, want.Size, ""); err != nil {
+			return nil, err
 		}
 	}
 	for _, b := range m.Blobs {
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
-		}
-		if err := checkObject(root, b); err != nil {
-			return nil, "", err
+		if err := check(ctx, t, objectKey(b.SHA256), b.SHA256, b.Size, "（"+b.Key+" 的备份）"); err != nil {
+			return nil, err
 		}
 	}
-	return m, snap, nil
+	return m, nil
 }
 
-// checkObject re-reads one blob's copy and checks its size and digest.
-func checkObject(root string, b Blob) error {
-	p := objectPath(root, b.SHA256)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return saoyue.Errorf(saoyue.EINVALID, "备份已损坏：对象 %s（%s）不存在", p, b.Key)
+// check re-reads one file of the backup and compares size and digest.
+func check(ctx context.Context, t Target, key, sum string, size int64, of string) error {
+	rc, err := t.Get(ctx, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return saoyue.Errorf(saoyue.EINVALID, "备份已损坏：%s/%s%s 不存在", t, key, of)
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p, err)
+		return fmt.Errorf("read %s/%s: %w", t, key, err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	defer rc.Close()
+	got, err := digest(key, rc)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p, err)
+		return err
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 || n != b.Size {
-		return badFile(p+"（"+b.Key+"）", b.SHA256, b.Size, sum, n)
+	if got.SHA256 != sum || got.Size != size {
+		return saoyue.Errorf(saoyue.EINVALID, "备份已损坏：%s/%s%s 的内容与清单不符（清单 %d 字节 SHA-256 %.12s…，实际 %d 字节 %.12s…）",
+			t, key, of, size, sum, got.Size, got.SHA256)
 	}
 	return nil
-}
-
-func badFile(name, wantSum string, wantSize int64, gotSum string, gotSize int64) error {
-	return saoyue.Errorf(saoyue.EINVALID, "备份已损坏：%s 的内容与清单不符（清单 %d 字节 SHA-256 %.12s…，实际 %d 字节 %.12s…）",
-		name, wantSize, wantSum, gotSize, gotSum)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -135,7 +136,12 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 // List walks the directory; the temporary files of Puts under way are not
 // blobs yet and are skipped.
 func (d *Dir) List(ctx context.Context, prefix string, fn func(Object) error) error {
-	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
+	// Walk only the directory the prefix lies in.
+	start := filepath.Join(d.root, filepath.FromSlash(path.Dir(prefix+"x")))
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == start {
+			return fs.SkipAll
+		}
 		if err != nil {
 			return err
 		}

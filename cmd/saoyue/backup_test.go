@@ -241,11 +241,15 @@ func checkVerifyNamesBadFile(t *testing.T, dir string) {
 	if msg, err := saoyueCmd(t, "backup", "verify", dir); err != nil || !strings.Contains(msg, "完好") {
 		t.Fatalf("verify of a good backup: %v\n%s", err, msg)
 	}
-	_, snap, err := backup.Locate(dir)
+	target, err := backup.OpenTarget(context.Background(), dir, blob.S3Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := backup.ReadManifest(snap)
+	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*", "manifest.json"))
+	if len(snaps) != 2 {
+		t.Fatalf("two backups made %d manifests: %v", len(snaps), snaps)
+	}
+	m, err := backup.ReadManifest(context.Background(), target, filepath.Base(filepath.Dir(snaps[1])))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +262,8 @@ func checkVerifyNamesBadFile(t *testing.T, dir string) {
 	bad[len(bad)/2] ^= 0xff
 	os.WriteFile(obj, bad, 0o644)
 	_, err = saoyueCmd(t, "backup", "verify", dir)
-	if err == nil || !strings.Contains(err.Error(), m.Blobs[0].SHA256) || !strings.Contains(err.Error(), "备份已损坏") {
+	if err == nil || !strings.Contains(err.Error(), m.Blobs[0].SHA256) || !strings.Contains(err.Error(), m.Blobs[0].Key) ||
+		!strings.Contains(err.Error(), "备份已损坏") {
 		t.Errorf("verify of a damaged object said %v, want it named", err)
 	}
 	os.WriteFile(obj, good, 0o644)
@@ -323,8 +328,8 @@ func checkMarkingContinues(t *testing.T, dbURL string, after installation) {
 	}
 }
 
-// TestBackupWhileWorking takes a backup while a second bag is being read
-// and markers submit marks, restores it, and checks that the restored
+// TestBackupWhileWorking takes a backup, into another bucket, while a
+// second bag is being read and markers submit marks, restores it, and checks that the restored
 // state hangs together: every mark has its task, every crop its page,
 // every blob a row names is in the restored bucket, and marking goes on.
 func TestBackupWhileWorking(t *testing.T) {
@@ -348,7 +353,9 @@ func TestBackupWhileWorking(t *testing.T) {
 	marking := make(chan int, 1)
 	go func() { marking <- markUntil(ctx, t, srcURL) }()
 	waitForRows(t, srcURL, `SELECT count(*) FROM pages`, len(start.pages)+10)
-	dir := t.TempDir()
+	// The backup goes to another bucket of the same MinIO.
+	backupBucket, _ := drillBucket(t, "busybak")
+	dir := "s3://" + backupBucket
 	msg, err := saoyueCmd(t, "backup", "--to", dir, "--database-url", srcURL, "--s3-bucket", srcBucket)
 	if err != nil {
 		t.Fatalf("backup while working: %v\n%s", err, msg)
@@ -362,6 +369,9 @@ func TestBackupWhileWorking(t *testing.T) {
 
 	dstURL, _ := drillDB(t, "busydst")
 	dstBucket, _ := drillBucket(t, "busydst")
+	if msg, err := saoyueCmd(t, "backup", "verify", dir); err != nil {
+		t.Fatalf("verify of the bucket's backup: %v\n%s", err, msg)
+	}
 	if msg, err := saoyueCmd(t, "restore", "--from", dir, "--database-url", dstURL, "--s3-bucket", dstBucket); err != nil {
 		t.Fatalf("restore: %v\n%s", err, msg)
 	}

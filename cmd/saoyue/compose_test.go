@@ -142,7 +142,10 @@ func TestEnvExampleMatchesConfig(t *testing.T) {
 	}
 	defer fh.Close()
 	read := configVars()
-	read["SAOYUE_BACKUP_DIR"], read["SAOYUE_PG_BIN"] = true, true // backup's own (cmd/saoyue/backup.go)
+	for _, k := range []string{"SAOYUE_BACKUP_DIR", "SAOYUE_PG_BIN", "SAOYUE_BACKUP_S3_ENDPOINT", "SAOYUE_BACKUP_S3_ACCESS_KEY",
+		"SAOYUE_BACKUP_S3_SECRET_KEY", "SAOYUE_BACKUP_S3_SECURE"} {
+		read[k] = true // backup's own (cmd/saoyue/backup.go)
+	}
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
 		k, _, ok := strings.Cut(sc.Text(), "=")
