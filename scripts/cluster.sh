@@ -8,11 +8,14 @@
 #   scripts/cluster.sh down    stop the cluster's processes (data stays in var/cluster)
 #
 # Its own database (saoyue_cluster), Redis database 5 and MinIO: it never
-# touches what the tests or the demo use.
+# touches what the tests or the demo use. A test gives its own with
+# SAOYUE_CLUSTER_DIR, SAOYUE_CLUSTER_DB and SAOYUE_CLUSTER_REDIS_DB.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VAR="$ROOT/var/cluster"
+VAR="${SAOYUE_CLUSTER_DIR:-$ROOT/var/cluster}"
+DB="${SAOYUE_CLUSTER_DB:-saoyue_cluster}"
+REDIS_DB="${SAOYUE_CLUSTER_REDIS_DB:-5}"
 PGBIN=/usr/lib/postgresql/15/bin
 export PATH="$PATH:/usr/local/go/bin"
 
@@ -31,8 +34,8 @@ settings() {
 	[ -f "$ROOT/var/services.env" ] || die "services are not up: scripts/services.sh up"
 	. "$ROOT/var/services.env"
 	[ -f "$VAR/ports" ] && . "$VAR/ports"
-	export SAOYUE_DATABASE_URL="postgres://saoyue@127.0.0.1:$PGPORT_SAOYUE/saoyue_cluster?sslmode=disable"
-	export SAOYUE_REDIS_ADDR="127.0.0.1:$REDIS_PORT_SAOYUE/5"
+	export SAOYUE_DATABASE_URL="postgres://saoyue@127.0.0.1:$PGPORT_SAOYUE/$DB?sslmode=disable"
+	export SAOYUE_REDIS_ADDR="127.0.0.1:$REDIS_PORT_SAOYUE/$REDIS_DB"
 	export SAOYUE_S3_ENDPOINT="127.0.0.1:${MINIO_PORT:-}" SAOYUE_S3_BUCKET=saoyue
 	export SAOYUE_S3_ACCESS_KEY=saoyue SAOYUE_S3_SECRET_KEY=saoyue-cluster-secret
 	export SAOYUE_DATA_DIR="$VAR/data"
@@ -74,8 +77,8 @@ up() {
 	log "building saoyue"
 	(cd "$ROOT" && go build -o "$VAR/bin/saoyue" ./cmd/saoyue)
 	if ! "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT_SAOYUE" -U saoyue -d postgres -tAc \
-		"SELECT 1 FROM pg_database WHERE datname='saoyue_cluster'" | grep -q 1; then
-		"$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT_SAOYUE" -U saoyue saoyue_cluster
+		"SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
+		"$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT_SAOYUE" -U saoyue "$DB"
 	fi
 	start_minio
 	"$VAR/bin/saoyue" migrate >/dev/null
