@@ -19,8 +19,8 @@ func (a *app) opsHandlers(cfg *Config) (metricsH, dashboard http.Handler, close 
 	if cfg.RedisAddr == "" {
 		return metrics.Handler(state), nil, func() {}
 	}
-	state.Inspector = asynq.NewInspector(queue.RedisOpt(cfg.RedisAddr))
-	mon := asynqmon.New(asynqmon.Options{RootPath: web.QueueDashboardPath, RedisConnOpt: queue.RedisOpt(cfg.RedisAddr)})
+	state.Inspector = asynq.NewInspector(queue.RedisConn(cfg.RedisAddr))
+	mon := asynqmon.New(asynqmon.Options{RootPath: web.QueueDashboardPath, RedisConnOpt: queue.RedisConn(cfg.RedisAddr)})
 	return metrics.Handler(state), mon, func() {
 		state.Inspector.Close()
 		mon.Close()
