@@ -39,8 +39,7 @@ func libpqConn(databaseURL string) (pgConn, error) {
 	}
 	u, err := url.Parse(databaseURL)
 	if err != nil {
-		// Go's URL parser refuses libpq's multi-host form (h1:5432,h2:5432),
-		// which libpq reads itself.
+		// Leave a URL Go cannot parse to libpq, which reads its own forms.
 		return pgConn{url: databaseURL}, nil
 	}
 	var c pgConn
