@@ -224,6 +224,11 @@ func TestRestoreDrill(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "目标数据库不是空的") {
 		t.Fatalf("a second restore into the restored database was not refused: %v\n%s", err, msg)
 	}
+	emptyURL, _ := drillDB(t, "empty")
+	msg, err = saoyueCmd(t, "restore", "--from", dir, "--database-url", emptyURL, "--s3-bucket", dstBucket)
+	if err == nil || !strings.Contains(err.Error(), "目标对象存储") {
+		t.Fatalf("a restore into the restored bucket was not refused: %v\n%s", err, msg)
+	}
 	if _, err = saoyueCmd(t, append([]string{"restore", "--force", "--from", dir}, dst...)...); err != nil {
 		t.Fatalf("restore --force: %v", err)
 	}
