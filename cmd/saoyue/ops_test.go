@@ -92,11 +92,11 @@ func TestMetricsMoveWhenABagIsRead(t *testing.T) {
 		"--s3-endpoint", "", "--data-dir", dataDir).Execute(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR") + "/11"
+	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR") + "/13"
 	opt := queue.RedisOpt(redisAddr)
 	host, port, _ := strings.Cut(opt.Addr, ":")
-	if b, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", "11", "FLUSHDB").CombinedOutput(); err != nil {
-		t.Fatalf("empty Redis database 11: %v %s", err, b)
+	if b, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", "13", "FLUSHDB").CombinedOutput(); err != nil {
+		t.Fatalf("empty Redis database 13: %v %s", err, b)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
