@@ -43,6 +43,10 @@ func Backup(ctx context.Context, opt Options) (*Manifest, error) {
 	if !ok {
 		return nil, fmt.Errorf("blob store %s cannot list its blobs", opt.Blobs)
 	}
+	if opt.Target.String() == opt.Blobs.String() {
+		// Its objects/ would be listed and copied into itself at every backup.
+		return nil, saoyue.Errorf(saoyue.EINVALID, "备份目标 %s 就是被备份的对象存储：请换一个目录或存储桶", opt.Target)
+	}
 	pgDump, err := tool(opt.PGBin, "pg_dump")
 	if err != nil {
 		return nil, err

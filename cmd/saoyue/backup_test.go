@@ -497,3 +497,15 @@ func checkConsistent(t *testing.T, dbURL string, blobs blob.Store) {
 		}
 	}
 }
+
+// TestBackupRefusesItsOwnBucket: a backup into the bucket it backs up
+// would copy its own copies at every run.
+func TestBackupRefusesItsOwnBucket(t *testing.T) {
+	t.Parallel()
+	_, dbURL := storetest.NewWithURL(t)
+	bucket, _ := drillBucket(t, "self")
+	_, err := saoyueCmd(t, "backup", "--to", "s3://"+bucket, "--database-url", dbURL, "--s3-bucket", bucket)
+	if err == nil || !strings.Contains(err.Error(), "就是被备份的对象存储") {
+		t.Fatalf("backup into its own bucket: %v", err)
+	}
+}
