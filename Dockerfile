@@ -17,8 +17,9 @@ RUN go build -trimpath -o /out/saoyue ./cmd/saoyue \
 FROM debian:12-slim
 # gocv links every module listed in opencv4.pc, so the runtime needs the
 # whole set of OpenCV shared libraries; libopencv-dev pulls exactly those.
+# postgresql-client-15 gives `saoyue backup` and `restore` pg_dump and pg_restore.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopencv-dev poppler-utils fonts-droid-fallback ca-certificates \
+ && apt-get install -y --no-install-recommends libopencv-dev poppler-utils fonts-droid-fallback ca-certificates postgresql-client-15 curl \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home /var/lib/saoyue --create-home saoyue
 COPY --from=build /out/ /usr/local/bin/

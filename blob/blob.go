@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"time"
 )
 
 // ErrNotFound is returned by Get and Stat for a key that holds nothing.
@@ -116,4 +117,20 @@ func checkKey(key string) error {
 		return fmt.Errorf("invalid blob key %q", key)
 	}
 	return nil
+}
+
+// Object is one stored blob as a listing sees it.
+type Object struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// Lister is a store that can enumerate its blobs: backups copy every blob,
+// not only those the database names, so nothing a row will name later (a
+// blob is written before its row) is left out.
+type Lister interface {
+	// List calls fn for every blob whose key starts with prefix, in no
+	// particular order; an error from fn stops the listing and is returned.
+	List(ctx context.Context, prefix string, fn func(Object) error) error
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 )
 
 // Dir keeps blobs as files under a directory: the embedded default when no
@@ -127,6 +129,47 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete blob %s: %w", key, err)
+	}
+	return nil
+}
+
+// List walks the directory; the temporary files of Puts under way are not
+// blobs yet and are skipped.
+func (d *Dir) List(ctx context.Context, prefix string, fn func(Object) error) error {
+	// Walk only the directory the prefix lies in.
+	start := filepath.Join(d.root, filepath.FromSlash(path.Dir(prefix+"x")))
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == start {
+			return fs.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".tmp-") {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted while listing
+		}
+		if err != nil {
+			return err
+		}
+		return fn(Object{Key: key, Size: fi.Size(), ModTime: fi.ModTime()})
+	})
+	if err != nil {
+		return fmt.Errorf("list blobs in %s: %w", d.root, err)
 	}
 	return nil
 }

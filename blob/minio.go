@@ -159,3 +159,18 @@ func (m *MinIO) Delete(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// List lists the bucket recursively.
+func (m *MinIO) List(ctx context.Context, prefix string, fn func(Object) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops minio-go's listing goroutine when fn fails
+	for o := range m.client.ListObjects(ctx, m.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return fmt.Errorf("list bucket %s: %w", m.bucket, o.Err)
+		}
+		if err := fn(Object{Key: o.Key, Size: o.Size, ModTime: o.LastModified}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}

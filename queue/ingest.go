@@ -10,6 +10,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -68,6 +69,9 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 	created, err := in.DB.AddPage(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		metrics.PagesReceived.Inc()
 	}
 	if created || p.Status == "received" {
 		task, opts := NewPageReadTask(p.ID)

@@ -30,10 +30,28 @@ type Redis struct {
 	client *asynq.Client
 }
 
-// NewRedis connects an asynq client to addr ("host:port", or
-// "host:port/N" for Redis database N).
+// NewRedis connects an asynq client to addr (RedisConn).
 func NewRedis(addr string) *Redis {
-	return &Redis{client: asynq.NewClient(RedisOpt(addr))}
+	return &Redis{client: asynq.NewClient(RedisConn(addr))}
+}
+
+// RedisConn parses SAOYUE_REDIS_ADDR: "host:port[/db]" for one Redis, or
+// "sentinel://MASTER@host1:26379,host2:26379[/db]" for the master a set of
+// Redis Sentinels names (asynq's RedisFailoverClientOpt), so that a
+// failover moves the queue to the new master without a restart.
+func RedisConn(addr string) asynq.RedisConnOpt {
+	rest, ok := strings.CutPrefix(addr, "sentinel://")
+	if !ok {
+		return RedisOpt(addr)
+	}
+	master, hosts, _ := strings.Cut(rest, "@")
+	db := 0
+	if i := strings.LastIndex(hosts, "/"); i > 0 {
+		if n, err := strconv.Atoi(hosts[i+1:]); err == nil {
+			hosts, db = hosts[:i], n
+		}
+	}
+	return asynq.RedisFailoverClientOpt{MasterName: master, SentinelAddrs: strings.Split(hosts, ","), DB: db}
 }
 
 // RedisOpt parses "host:port[/db]".
@@ -86,7 +104,7 @@ func DefaultConcurrency() int { return 32 * runtime.NumCPU() }
 
 // NewServer returns an asynq server for `saoyue worker`.
 func NewServer(addr string, concurrency int, logger *slog.Logger) *asynq.Server {
-	return asynq.NewServer(RedisOpt(addr), asynq.Config{
+	return asynq.NewServer(RedisConn(addr), asynq.Config{
 		Concurrency:     concurrency,
 		ShutdownTimeout: 20 * time.Second,
 		// When it finds the queue empty, asynq sleeps half this interval plus

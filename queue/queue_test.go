@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +124,63 @@ func TestInProcessUniqueID(t *testing.T) {
 	q.Wait()
 	if n := runs.Load(); n != 1 {
 		t.Fatalf("task with one id ran %d times concurrently, want 1", n)
+	}
+}
+
+// TestRedisSentinel starts a real Redis Sentinel watching the test Redis
+// and sends a task through "sentinel://MASTER@ADDR/DB": the client and the
+// worker find the master through the sentinel.
+func TestRedisSentinel(t *testing.T) {
+	t.Parallel()
+	addr := os.Getenv("SAOYUE_REDIS_ADDR")
+	if addr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR is not set: eval \"$(scripts/services.sh env)\" first")
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sport := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor saoyue %s %s 1\n", sport, host, port)), 0o644)
+	sentinel := exec.Command("redis-server", conf, "--sentinel")
+	if err := sentinel.Start(); err != nil {
+		t.Fatalf("start redis sentinel: %v", err)
+	}
+	defer func() { sentinel.Process.Kill(); sentinel.Wait() }()
+	for i := 0; i < 50; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", sport)); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	url := fmt.Sprintf("sentinel://saoyue@127.0.0.1:%d/14", sport)
+	taskType := fmt.Sprintf("test:sentinel-%d", time.Now().UnixNano())
+	got := make(chan string, 1)
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(taskType, func(ctx context.Context, task *asynq.Task) error { got <- string(task.Payload()); return nil })
+	srv := queue.NewServer(url, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	q := queue.NewRedis(url)
+	defer q.Close()
+	if err := q.Ping(context.Background()); err != nil {
+		t.Fatalf("ping through the sentinel: %v", err)
+	}
+	if err := q.Enqueue(context.Background(), asynq.NewTask(taskType, []byte("via sentinel"))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if p != "via sentinel" {
+			t.Errorf("got %q", p)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the task sent through the sentinel never ran")
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -150,5 +151,34 @@ func TestInTxAfter(t *testing.T) {
 	}
 	if st := db.Pool.Stat(); st.AcquiredConns() != 0 {
 		t.Fatalf("%d connections still held", st.AcquiredConns())
+	}
+}
+
+// TestMultiHostURL: a URL listing a primary and a standby, with
+// target_session_attrs (a PostgreSQL streaming replica, docs/DEPLOYMENT.md),
+// migrates and opens; here the first host is a port nobody listens on, so
+// only pgx's fallback to the second can work.
+func TestMultiHostURL(t *testing.T) {
+	t.Parallel()
+	_, schemaURL := storetest.NewWithURL(t)
+	u, err := url.Parse(schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("target_session_attrs", "read-write")
+	multi := u.Scheme + "://" + u.User.String() + "@127.0.0.1:1," + u.Host + u.Path + "?" + q.Encode()
+	v, err := store.Migrate(multi)
+	if err != nil || v == 0 {
+		t.Fatalf("migrate %s: version %d, %v", multi, v, err)
+	}
+	db, err := store.Open(context.Background(), multi)
+	if err != nil {
+		t.Fatalf("open %s: %v", multi, err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("schema_migrations through the multi-host URL: %d rows, %v", n, err)
 	}
 }

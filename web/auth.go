@@ -140,11 +140,11 @@ func (s *Server) guarded(g guard, h http.HandlerFunc) http.HandlerFunc {
 			h(w, r) // the password form checks its own token, to answer in the form
 		case sess == nil:
 			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "请先登录"))
-		case sess.User.MustChangePassword && g.access == accessPage:
+		case sess.User.MustChangePassword && g.access != accessAPI:
 			http.Redirect(w, r, "/password", http.StatusSeeOther)
 		case sess.User.MustChangePassword:
 			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "请先修改初始密码"))
-		case unsafeMethod(r) && !csrfOK(r, sess):
+		case unsafeMethod(r) && g.access != accessTool && !csrfOK(r, sess):
 			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "页面已过期，请刷新后重试"))
 		case !hasAnyRole(sess.User, g.roles):
 			s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号无权访问此页面或进行此操作"))

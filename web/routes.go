@@ -27,6 +27,7 @@ const (
 	accessPage                  // a signed-in page: a stranger is sent to sign in, a wrong role gets a 403 page
 	accessAPI                   // a signed-in JSON call: 401 and 403 as JSON
 	accessScan                  // a scan station's technician token (Authorization: Bearer)
+	accessTool                  // a page of a third-party tool (asynqmon) whose script sends no CSRF token
 )
 
 // guard is a route's declaration: the access and the roles of which the
@@ -51,6 +52,11 @@ func api(roles ...saoyue.Role) guard { return guard{access: accessAPI, roles: ro
 
 // scan routes are the scan stations' API, authenticated by token.
 func scan() guard { return guard{access: accessScan} }
+
+// tool routes serve a third-party tool's pages and API to the roles like a
+// page, but without our CSRF token, which the tool's script cannot send;
+// the cross-origin check and SameSite cookies still refuse a foreign site.
+func tool(roles ...saoyue.Role) guard { return guard{access: accessTool, roles: roles} }
 
 // route is one entry of the table.
 type route struct {
@@ -165,7 +171,13 @@ func (s *Server) centreRoutes() []route {
 // /centre/queue/ as page(centre). They are declared here like any other
 // route, each with its row in routes_test.go.
 func (s *Server) opsRoutes() []route {
-	return nil
+	return []route{
+		{"GET /metrics", public(), s.handleMetrics}, // counts only, no person: open like /healthz
+		{"GET " + QueueDashboardPath, tool(centre), s.handleQueueRedirect},
+		{"GET " + QueueDashboardPath + "/", tool(centre), s.handleQueueDashboard},
+		{"POST " + QueueDashboardPath + "/", tool(centre), s.handleQueueDashboard},
+		{"DELETE " + QueueDashboardPath + "/", tool(centre), s.handleQueueDashboard},
+	}
 }
 
 // scanRoutes are the scan stations' API.

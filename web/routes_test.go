@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
@@ -62,6 +64,13 @@ var routeExpect = map[string][callers]int{
 	"GET /centre":        {signIn, away, 403, 403, 403, 200, 403, signIn},
 	"GET /centre/stages": {signIn, away, 403, 403, 403, 200, 403, signIn},
 	"GET /centre/plan":   {signIn, away, 403, 403, 403, 200, 403, signIn},
+
+	// Operations: the test server has a real Prometheus handler and a stand-in dashboard.
+	"GET /metrics":          {200, 200, 200, 200, 200, 200, 200, 200},
+	"GET /centre/queue":     {signIn, away, 403, 403, 403, 301, 403, signIn},
+	"GET /centre/queue/":    {signIn, away, 403, 403, 403, 200, 403, signIn},
+	"POST /centre/queue/":   {signIn, away, 403, 403, 403, 200, 403, signIn}, // the tool's script sends no CSRF token
+	"DELETE /centre/queue/": {signIn, away, 403, 403, 403, 200, 403, signIn},
 
 	"GET /api/marking/next":                                                      {401, 403, 200, 200, 403, 403, 403, 401},
 	"POST /api/marking/tasks/{task}/mark":                                        {401, 403, 404, 404, 403, 403, 403, 401},
@@ -135,6 +144,9 @@ func TestRouteRoles(t *testing.T) {
 	users[asTech] = st.user("rt_tech", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school)
 	users[asCentre] = st.user("rt_centre", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
 	users[asApprov] = st.user("rt_approver", false, []saoyue.Role{saoyue.RoleApprover}, nil, nil)
+
+	st.server.Metrics = promhttp.Handler()
+	st.server.QueueDashboard = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "dashboard") })
 
 	client := &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	seen := map[string]bool{}

@@ -13,6 +13,7 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
@@ -37,6 +38,11 @@ type Server struct {
 	// SecureCookies marks session cookies Secure even on plain HTTP, for a
 	// server behind a TLS-terminating proxy.
 	SecureCookies bool
+	// Metrics serves GET /metrics (Prometheus); nil: no such route.
+	Metrics http.Handler
+	// QueueDashboard is asynqmon, served under /centre/queue/ to the centre
+	// role; nil (no Redis): no such route.
+	QueueDashboard http.Handler
 }
 
 // NewServer parses the templates once at start, so a broken template fails
@@ -56,8 +62,9 @@ func NewServer(db *store.DB, blobs blob.Store, logger *slog.Logger) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := s.mux(s.routes())
 	// Browsers say where a request comes from; a cross-site POST is refused
-	// before any handler runs, in addition to the CSRF tokens.
-	return s.logRequests(s.securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
+	// before any handler runs, in addition to the CSRF tokens. The metrics
+	// wrap the mux itself: it names the route on the request it is given.
+	return s.logRequests(s.securityHeaders(http.NewCrossOriginProtection().Handler(metrics.Routes(mux))))
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {

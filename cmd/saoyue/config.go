@@ -76,7 +76,7 @@ func (c *Config) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.TLSCert, "tls-cert", env("SAOYUE_TLS_CERT", ""), "serve HTTPS with this certificate (PEM; env SAOYUE_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("SAOYUE_TLS_KEY", ""), "the certificate's private key (PEM; env SAOYUE_TLS_KEY)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", truthy(getenv("SAOYUE_SECURE_COOKIES")), "mark cookies Secure on plain HTTP, behind a TLS proxy (env SAOYUE_SECURE_COOKIES=1)")
-	fs.StringVar(&c.HealthAddr, "health-addr", env("SAOYUE_HEALTH_ADDR", ""), "the worker's /healthz and /readyz listen address; empty = none (env SAOYUE_HEALTH_ADDR)")
+	fs.StringVar(&c.HealthAddr, "health-addr", env("SAOYUE_HEALTH_ADDR", ""), "the worker's /healthz, /readyz and /metrics listen address; empty = none (env SAOYUE_HEALTH_ADDR)")
 }
 
 // truthy reads a boolean environment variable: 1, true, yes, on.

@@ -57,6 +57,8 @@ func newRootCmd() *cobra.Command {
 		newReviewCmd(cfg),
 		newUsersCmd(cfg),
 		newAuditCmd(cfg),
+		newBackupCmd(cfg),
+		newRestoreCmd(cfg),
 	)
 	return root
 }

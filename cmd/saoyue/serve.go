@@ -113,6 +113,9 @@ func (a *app) serveOn(ctx context.Context, cfg *Config, ln net.Listener, ready f
 	ws.Ingester = &queue.Ingester{DB: a.db, Blobs: a.blobs, Queue: a.queue}
 	ws.SecureCookies = cfg.SecureCookies
 	ws.Ready = a.readyChecks()
+	var closeOps func()
+	ws.Metrics, ws.QueueDashboard, closeOps = a.opsHandlers(cfg)
+	defer closeOps()
 	srv := &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
 	if cfg.TLSCert != "" {

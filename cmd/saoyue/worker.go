@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/web"
@@ -50,7 +51,10 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			go (&handler.Sweep{DB: db, Queue: follow}).Run(ctx, sweepEvery)
 			if cfg.HealthAddr != "" {
 				checks := []web.Check{web.DatabaseCheck(db), web.BlobCheck(blobs), {Name: "redis", Ping: follow.Ping}}
-				if err := serveHealth(ctx, cfg.HealthAddr, web.ReadyHandler(checks)); err != nil {
+				h := http.NewServeMux()
+				h.Handle("GET /metrics", metrics.Handler(nil)) // the process's counters; serve has the shared state
+				h.Handle("/", web.ReadyHandler(checks))
+				if err := serveHealth(ctx, cfg.HealthAddr, h); err != nil {
 					srv.Shutdown()
 					return err
 				}
@@ -64,7 +68,7 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 	return cmd
 }
 
-// serveHealth answers /healthz and /readyz on addr until ctx ends, so an
+// serveHealth answers /healthz, /readyz and /metrics on addr until ctx ends, so an
 // orchestrator can tell a stuck worker from a live one.
 func serveHealth(ctx context.Context, addr string, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)

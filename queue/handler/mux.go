@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
@@ -41,6 +42,7 @@ const DefaultReadMemory = 1 << 30
 func NewMux(d Deps) *asynq.ServeMux {
 	readers := &Readers{DB: d.DB, Options: omr.DefaultOptions()}
 	mux := asynq.NewServeMux()
+	mux.Use(metrics.TaskMiddleware)
 	slots := d.ReadSlots
 	if slots <= 0 {
 		slots = runtime.NumCPU()

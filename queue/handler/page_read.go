@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
@@ -76,10 +78,12 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("fetch page image: %w", err)
 	}
+	began := time.Now()
 	res, err := h.read(ctx, reader, page.SourceName, data)
 	if err != nil {
 		return err
 	}
+	metrics.ReadDuration.Observe(time.Since(began).Seconds())
 
 	pr := &store.PageRead{
 		PageID: page.ID, BatchID: batch.ID, Seq: page.Seq, ExamID: batch.ExamID, SubjectID: batch.SubjectID,
@@ -155,6 +159,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	countReading(pr)
 	// A card is scored by the reading that completes it, right after that
 	// reading commits: scoring each side as it came scored most cards twice,
 	// and a task per reading cost a queue round for every page. A card that
@@ -219,4 +224,15 @@ func readingID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// countReading counts a saved reading in the process's metrics.
+func countReading(pr *store.PageRead) {
+	metrics.PagesRead.Inc()
+	if len(pr.Exceptions) > 0 {
+		metrics.PagesExcepted.Inc()
+	}
+	if pr.Failed {
+		metrics.PagesFailed.Inc()
+	}
 }
