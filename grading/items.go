@@ -42,8 +42,9 @@ type PaperStats struct {
 	N      int     // candidates analysed
 	Mean   float64 // of the paper total
 	SD     float64
-	Alpha  float64 // Cronbach's alpha; equals KR-20 when every item is scored 0 or its maximum
-	Method string  // "KR-20" or "Cronbach α"
+	Alpha  float64 // Cronbach's alpha, always
+	Method string  // "Cronbach α"; the reliability column is always alpha
+	KR20   float64 // KR-20, only when every item is scored 0/1 (maximum 1): there it equals α; NaN otherwise
 	SEM    float64 // standard error of measurement: SD × √(1 − α)
 }
 
@@ -243,38 +244,63 @@ func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]
 }
 
 // paperStats computes Cronbach's alpha with population variances:
-// α = k/(k−1) × (1 − Σσ²ᵢ / σ²ₓ). With every item scored 0 or its maximum
-// this is exactly KR-20 (σ²ᵢ = pq for 0/1 items; scaling an item by its
-// points scales its variance and covariances alike), so the method is
-// named after the data. Items worth nothing are left out; alpha is NaN
-// with fewer than two items or no variance in the totals.
+// α = k/(k−1) × (1 − Σσ²ᵢ / σ²ₓ). KR-20 is reported only where it applies,
+// every item scored 0 or 1: there σ²ᵢ = pq and KR-20 is α. An item worth
+// 2 points scored 0/2 is not 0/1 scored: KR-20 computed on its right/wrong
+// pattern weighs it as 1 and differs from α, so it is left empty. Items
+// worth nothing are left out; alpha is NaN with fewer than two items or no
+// variance in the totals.
 func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats {
 	ps := PaperStats{N: len(totals), Mean: mean(totals), SD: math.Sqrt(variance(totals))}
 	var sumVar float64
-	dichotomous := true
+	zeroOne := true
 	for j, it := range paper.Items {
 		if it.Max <= 0 {
 			continue
 		}
 		ps.Items++
 		sumVar += variance(x[j])
+		if math.Abs(it.Max-1) > eps {
+			zeroOne = false
+			continue
+		}
 		for _, v := range x[j] {
-			if v > eps && v < it.Max-eps {
-				dichotomous = false
+			if v > eps && v < 1-eps {
+				zeroOne = false
 				break
 			}
 		}
 	}
 	ps.Method = "Cronbach α"
-	if dichotomous {
-		ps.Method = "KR-20"
-	}
-	ps.Alpha, ps.SEM = math.NaN(), math.NaN()
+	ps.Alpha, ps.SEM, ps.KR20 = math.NaN(), math.NaN(), math.NaN()
 	vx := variance(totals)
 	if ps.Items >= 2 && ps.N >= 2 && vx > eps {
 		k := float64(ps.Items)
 		ps.Alpha = k / (k - 1) * (1 - sumVar/vx)
 		ps.SEM = ps.SD * math.Sqrt(math.Max(0, 1-ps.Alpha))
+		if zeroOne {
+			ps.KR20 = ps.Alpha
+		}
 	}
 	return ps
+}
+
+// AlphaLow is the alpha below which the report cautions that totals are
+// not reliable enough to rank candidates: Nunnally & Bernstein (1994) ask
+// 0.70 of a test used for decisions about groups.
+const AlphaLow = 0.7
+
+// AlphaCaution is the report's warning about a paper's alpha, "" when
+// there is nothing to say. A negative alpha means the items correlate
+// negatively on average: usually a wrong key or a reversed item.
+func AlphaCaution(alpha float64) string {
+	switch {
+	case math.IsNaN(alpha):
+		return ""
+	case alpha < 0:
+		return "α 为负：各题之间平均呈负相关，多为答案有误或计分方向相反，请先核对答案和评分再使用本卷分数"
+	case alpha < AlphaLow:
+		return "信度偏低（α < 0.7）：总分受测量误差影响较大，排名和比较需谨慎"
+	}
+	return ""
 }

@@ -222,6 +222,10 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		}
 	}
 	got := make([]int, len(exam.Subjects))
+	orphan := make([]map[int]bool, len(exam.Subjects))
+	for s := range orphan {
+		orphan[s] = map[int]bool{}
+	}
 	err = store.EachReportItemScore(ctx, q, exam.ID, func(sc store.ReportItemScore) error {
 		c, ok := candIdx[sc.CandidateID]
 		s, ok2 := subjectIdx[sc.SubjectID]
@@ -234,8 +238,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		}
 		r := &res.Candidates[c].Subjects[s]
 		if r.Status == grading.NoResult {
-			// Scores without a card row: the card was scored, so it was there.
-			r.Status = grading.Present
+			// Scores without a card row: no card was scanned for the
+			// candidate, so they are 无成绩 (docs/STATISTICS.md) and the
+			// stray scores are named in a warning, not counted.
+			orphan[s][c] = true
+			return nil
 		}
 		if r.Status != grading.Present {
 			return nil
@@ -250,6 +257,9 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		return nil, settings, "", nil, err
 	}
 	for s, sub := range res.Subjects {
+		if n := len(orphan[s]); n > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s：%d 名考生有小题分数但没有答题卡记录（如 %s），按无成绩处理，分数不计入统计", sub.Name, n, orphanExample(res, orphan[s])))
+		}
 		present := 0
 		for i := range res.Candidates {
 			if res.Candidates[i].Subjects[s].Status == grading.Present {
@@ -264,6 +274,18 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
 	}
 	return res, settings, exam.Status, warnings, nil
+}
+
+// orphanExample names the first candidate (by exam number) of a set.
+func orphanExample(res *grading.ExamResults, set map[int]bool) string {
+	first := -1
+	for c := range set {
+		if first < 0 || res.Candidates[c].ExamNo < res.Candidates[first].ExamNo {
+			first = c
+		}
+	}
+	c := res.Candidates[first]
+	return c.ExamNo + " " + c.Name
 }
 
 func slicesContains(list []string, s string) bool {

@@ -334,11 +334,12 @@ func (r *Report) itemTable(a *SubjectAnalysis) Table {
 
 func (r *Report) reliabilityTable() Table {
 	cols := []Column{{"学科", Text, 0}, {"题数", Count, 0}, {"人数", Count, 0}, {"平均分", Mean, 0}, {"标准差", Mean, 0},
-		{"信度系数", Index, 0}, {"计算方法", Text, 12}, {"测量标准误", Mean, 0}}
+		{"α系数", Index, 0}, {"KR-20", Index, 0}, {"测量标准误", Mean, 0}, {"提示", Text, 40}}
 	return Table{Key: "reliability", Sheet: "试卷信度", Columns: cols, Freeze: 1, Rows: func(yield func([]any) bool) {
 		for _, a := range r.Analyses {
 			p := a.Paper
-			if !yield([]any{r.SubjectName(a.Subject), p.Items, p.N, num(p.Mean), num(p.SD), num(p.Alpha), p.Method, num(p.SEM)}) {
+			if !yield([]any{r.SubjectName(a.Subject), p.Items, p.N, num(p.Mean), num(p.SD), num(p.Alpha), num(p.KR20), num(p.SEM),
+				grading.AlphaCaution(p.Alpha)}) {
 				return
 			}
 		}
