@@ -1,8 +1,8 @@
 package grading
 
 import (
-	"strings"
 	"math"
+	"strings"
 	"testing"
 )
 
