@@ -408,3 +408,6 @@ func (r *Report) describeFilter() string {
 	}
 	return fmt.Sprint(strings.Join(parts, "，"))
 }
+
+// extraCoverLines explains the tables added beside the classic ones.
+func (r *Report) extraCoverLines() [][2]string { return nil }
