@@ -48,6 +48,7 @@ func (a Attendance) Attended() bool { return a == Present || a == Violation }
 type ExamResults struct {
 	Code       string
 	Name       string
+	Sampled    bool // a sample exam: candidates carry weights and county figures are weighted
 	Subjects   []SubjectPaper
 	Candidates []CandidateResults // ascending exam number
 }
@@ -77,6 +78,8 @@ type CandidateResults struct {
 	SchoolCode string
 	SchoolName string
 	Class      string
+	StudentNo  string  // the roster id (学籍号): matches a student across exams
+	Weight     float64 // sampling weight, enrolment/sample of the school; 0 means 1
 	Subjects   []SubjectResult
 }
 
@@ -254,43 +257,34 @@ type GroupStats struct {
 	Participation float64 // 参考率 = Attended / Registered
 
 	Descriptive
-	PassRate      float64 // share of Counted with score ≥ Pass × full
-	ExcellentRate float64 // share with score ≥ Excellent × full
-	LowRate       float64 // share with score < Low × full
-	OverMean      float64 // 超均率: (mean − parent mean) / parent mean; NaN for the county
-	Rank          int     // by mean among the school's siblings (schools in the county, classes in the school); 0 for the county
+	PassRate       float64 // share of Counted with score ≥ Pass × full
+	ExcellentRate  float64 // share with score ≥ Excellent × full
+	LowRate        float64 // share with score < Low × full
+	OverMean       float64 // 超均率: (mean − parent mean) / parent mean; NaN for the county
+	OverMeanCounty float64 // 超均率 against the county mean: the school's OverMean for schools, NaN for the county
+
+	ObjectiveFull, SubjectiveFull float64 // full score of the objective items and of the subjective groups
+	ObjectiveMean, SubjectiveMean float64 // mean objective and subjective score of the counted candidates
+	Rank                          int     // by mean among the school's siblings (schools in the county, classes in the school); 0 for the county
 }
 
 // Descriptive statistics of a set of scores; NaN when there are none.
 type Descriptive struct {
-	N      int
-	Mean   float64
-	Median float64
-	Max    float64
-	Min    float64
-	SD     float64 // population standard deviation (divide by N)
+	N         int
+	WeightSum float64 // Σ weights: N when the exam is not a sample, the students represented when it is
+	Mean      float64
+	Median    float64
+	Max       float64
+	Min       float64
+	SD        float64 // population standard deviation (divide by N)
+	Skewness  float64 // g1 = m3 / m2^1.5, population moments; NaN without spread
+	Kurtosis  float64 // excess kurtosis g2 = m4 / m2² − 3; NaN without spread
+	CV        float64 // 差异系数: SD / mean; NaN for a zero mean
 }
 
-// Describe computes the descriptive statistics of the values.
-func Describe(values []float64) Descriptive {
-	d := Descriptive{N: len(values)}
-	if d.N == 0 {
-		nan := math.NaN()
-		d.Mean, d.Median, d.Max, d.Min, d.SD = nan, nan, nan, nan, nan
-		return d
-	}
-	sorted := append([]float64(nil), values...)
-	sort.Float64s(sorted)
-	d.Min, d.Max = sorted[0], sorted[d.N-1]
-	if d.N%2 == 1 {
-		d.Median = sorted[d.N/2]
-	} else {
-		d.Median = (sorted[d.N/2-1] + sorted[d.N/2]) / 2
-	}
-	d.Mean = mean(values)
-	d.SD = math.Sqrt(variance(values))
-	return d
-}
+// Describe computes the descriptive statistics of the values, each
+// weighing 1.
+func Describe(values []float64) Descriptive { return DescribeWeighted(values, nil) }
 
 func mean(v []float64) float64 {
 	if len(v) == 0 {
@@ -346,24 +340,26 @@ func Tables(e *ExamResults, scores []CandidateScores, th Thresholds) []GroupStat
 		if s >= 0 {
 			full = e.Subjects[s].FullScore
 		}
-		county := groupStats(scores, all, s, full, th, Group{Level: LevelCounty})
+		county := groupStats(e, scores, all, s, full, th, Group{Level: LevelCounty})
 		out = append(out, county)
 
 		var schoolRows []GroupStats
 		for _, g := range schools {
-			schoolRows = append(schoolRows, groupStats(scores, bySchool[g.SchoolCode], s, full, th, g))
+			schoolRows = append(schoolRows, groupStats(e, scores, bySchool[g.SchoolCode], s, full, th, g))
 		}
 		rankGroups(schoolRows)
 		for i := range schoolRows {
 			schoolRows[i].OverMean = overMean(schoolRows[i].Mean, county.Mean)
+			schoolRows[i].OverMeanCounty = schoolRows[i].OverMean
 			out = append(out, schoolRows[i])
 			var classRows []GroupStats
 			for _, g := range classes[schoolRows[i].SchoolCode] {
-				classRows = append(classRows, groupStats(scores, byClass[g.SchoolCode+"\x00"+g.Class], s, full, th, g))
+				classRows = append(classRows, groupStats(e, scores, byClass[g.SchoolCode+"\x00"+g.Class], s, full, th, g))
 			}
 			rankGroups(classRows)
 			for j := range classRows {
 				classRows[j].OverMean = overMean(classRows[j].Mean, schoolRows[i].Mean)
+				classRows[j].OverMeanCounty = overMean(classRows[j].Mean, county.Mean)
 			}
 			out = append(out, classRows...)
 		}
@@ -399,10 +395,14 @@ func groupsOf(e *ExamResults) ([]Group, map[string][]Group) {
 func classLess(a, b string) bool { return naturalLess(a, b) }
 
 // groupStats computes one row over the candidates with the given indexes.
-func groupStats(scores []CandidateScores, members []int, s int, full float64, th Thresholds, g Group) GroupStats {
+// Every figure is weighted by the candidates' sampling weights; within a
+// school they are equal, so only the county row of a sample exam differs
+// from the plain figures. Headcounts stay counts of candidates.
+func groupStats(e *ExamResults, scores []CandidateScores, members []int, s int, full float64, th Thresholds, g Group) GroupStats {
 	gs := GroupStats{Group: g, Subject: s, FullScore: full}
-	var values []float64
-	var pass, excellent, low int
+	gs.ObjectiveFull, gs.SubjectiveFull = e.partFulls(s)
+	var values, weights []float64
+	var pass, excellent, low, obj, subj float64
 	for _, i := range members {
 		sc := scores[i].Total
 		if s >= 0 {
@@ -412,15 +412,18 @@ func groupStats(scores []CandidateScores, members []int, s int, full float64, th
 		switch sc.Status {
 		case Present:
 			gs.Attended++
-			values = append(values, sc.Total)
+			w := e.Candidates[i].W()
+			values, weights = append(values, sc.Total), append(weights, w)
+			obj += w * sc.Objective
+			subj += w * sc.Subjective
 			if sc.Total >= th.Pass*full-eps {
-				pass++
+				pass += w
 			}
 			if sc.Total >= th.Excellent*full-eps {
-				excellent++
+				excellent += w
 			}
 			if sc.Total < th.Low*full-eps {
-				low++
+				low += w
 			}
 		case Violation:
 			gs.Attended++
@@ -430,13 +433,33 @@ func groupStats(scores []CandidateScores, members []int, s int, full float64, th
 		}
 	}
 	gs.Counted = len(values)
-	gs.Descriptive = Describe(values)
+	gs.Descriptive = DescribeWeighted(values, weights)
 	gs.Participation = ratio(gs.Attended, gs.Registered)
-	gs.PassRate = ratio(pass, gs.Counted)
-	gs.ExcellentRate = ratio(excellent, gs.Counted)
-	gs.LowRate = ratio(low, gs.Counted)
-	gs.OverMean = math.NaN()
+	gs.PassRate = weightedRate(pass, gs.WeightSum)
+	gs.ExcellentRate = weightedRate(excellent, gs.WeightSum)
+	gs.LowRate = weightedRate(low, gs.WeightSum)
+	gs.ObjectiveMean = weightedRate(obj, gs.WeightSum)
+	gs.SubjectiveMean = weightedRate(subj, gs.WeightSum)
+	gs.OverMean, gs.OverMeanCounty = math.NaN(), math.NaN()
 	return gs
+}
+
+// partFulls is the full score of the objective items and of the
+// subjective groups of subject s, or over all subjects for s = -1.
+func (e *ExamResults) partFulls(s int) (objective, subjective float64) {
+	for k, p := range e.Subjects {
+		if s >= 0 && k != s {
+			continue
+		}
+		for _, it := range p.Items {
+			if it.Objective {
+				objective += it.Max
+			} else {
+				subjective += it.Max
+			}
+		}
+	}
+	return objective, subjective
 }
 
 func ratio(a, b int) float64 {

@@ -45,6 +45,23 @@ type Report struct {
 	Analyses []SubjectAnalysis
 	Bands    []BandTable
 	OnePoint []OnePointTable
+	Rates    []ItemRateTable
+	Members  *grading.Members
+}
+
+// ItemRateTable is the 得分率 of every item of one subject for the county,
+// each school shown and, under a school filter, its classes.
+type ItemRateTable struct {
+	Subject int
+	Rows    []ItemRateRow
+}
+
+// ItemRateRow is one group's line of an ItemRateTable.
+type ItemRateRow struct {
+	Group grading.Group
+	N     int
+	Stats grading.GroupStats // the group's row of the subject: means, objective and subjective
+	Rates []float64          // aligned with the paper's items
 }
 
 // SubjectAnalysis is the item analysis of one subject.
@@ -350,6 +367,12 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		r.Tables = append(r.Tables, row)
 	}
 
+	r.Members = grading.GroupMembers(res)
+	for _, s := range r.Subjects {
+		if s >= 0 {
+			r.Rates = append(r.Rates, r.itemRates(s))
+		}
+	}
 	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
 	for _, s := range r.Subjects {
 		if s >= 0 {
@@ -377,6 +400,20 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValues(res, r.Scores, s, in))})
 	}
 	return r, nil
+}
+
+// itemRates is the school × item table of subject s over the group rows
+// shown (county, schools, and the classes of a filtered school).
+func (r *Report) itemRates(s int) ItemRateTable {
+	t := ItemRateTable{Subject: s}
+	for _, g := range r.Tables {
+		if g.Subject != s || g.Level == grading.LevelClass && r.Filter.School == "" {
+			continue
+		}
+		rates, n := grading.ItemRates(r.Results, s, r.Members.Of(g.Group))
+		t.Rows = append(t.Rows, ItemRateRow{Group: g.Group, N: n, Stats: g, Rates: rates})
+	}
+	return t
 }
 
 // Generate loads and builds the report of an exam.

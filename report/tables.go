@@ -74,6 +74,9 @@ func (r *Report) AllTables() []Table {
 	for i := range r.OnePoint {
 		out = append(out, r.onePointTable(&r.OnePoint[i]))
 	}
+	for i := range r.Rates {
+		out = append(out, r.itemRateTable(&r.Rates[i]))
+	}
 	for i := range r.Analyses {
 		out = append(out, r.itemTable(&r.Analyses[i]))
 	}
@@ -216,9 +219,14 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 		Column{"满分", Score, 0}, Column{"应考人数", Count, 0}, Column{"实考人数", Count, 0}, Column{"缺考人数", Count, 0},
 		Column{"违纪人数", Count, 0}, Column{"统计人数", Count, 0}, Column{"参考率", Rate, 0},
 		Column{"平均分", Mean, 0}, Column{"中位数", Mean, 0}, Column{"最高分", Score, 0}, Column{"最低分", Score, 0},
-		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0})
-	if level != grading.LevelCounty {
+		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0},
+		Column{"客观题平均分", Mean, 0}, Column{"客观题得分率", Rate, 0}, Column{"主观题平均分", Mean, 0}, Column{"主观题得分率", Rate, 0},
+		Column{"差异系数", Index, 0}, Column{"偏度", Index, 0}, Column{"峰度", Index, 0})
+	switch level {
+	case grading.LevelSchool:
 		cols = append(cols, Column{"超均率", Rate, 0}, Column{"名次", Count, 0})
+	case grading.LevelClass:
+		cols = append(cols, Column{"超均率(对本校)", Rate, 0}, Column{"超均率(对全县)", Rate, 0}, Column{"名次", Count, 0})
 	}
 	freeze := map[grading.Level]int{grading.LevelCounty: 1, grading.LevelSchool: 3, grading.LevelClass: 4}[level]
 	return Table{Key: key, Sheet: sheet, Columns: cols, Freeze: freeze, Rows: func(yield func([]any) bool) {
@@ -234,15 +242,58 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 				row = append(row, g.Class)
 			}
 			row = append(row, g.FullScore, g.Registered, g.Attended, g.Absent, g.Violation, g.Counted, num(g.Participation),
-				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate))
-			if level != grading.LevelCounty {
+				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate),
+				num(g.ObjectiveMean), num(div(g.ObjectiveMean, g.ObjectiveFull)), num(g.SubjectiveMean), num(div(g.SubjectiveMean, g.SubjectiveFull)),
+				num(g.CV), num(g.Skewness), num(g.Kurtosis))
+			switch level {
+			case grading.LevelSchool:
 				row = append(row, num(g.OverMean), rank(g.Rank))
+			case grading.LevelClass:
+				row = append(row, num(g.OverMean), num(g.OverMeanCounty), rank(g.Rank))
 			}
 			if !yield(row) {
 				return
 			}
 		}
 	}}
+}
+
+// div is a / b, NaN when b is 0 (a paper without subjective groups has no
+// subjective rate).
+func div(a, b float64) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// itemRateTable is the school × item 得分率 cross-table of one subject.
+func (r *Report) itemRateTable(t *ItemRateTable) Table {
+	paper := &r.Results.Subjects[t.Subject]
+	cols := []Column{{"学校代码", Text, 0}, {"学校", Text, 18}, {"班级", Text, 0}, {"统计人数", Count, 0}, {"平均分", Mean, 0},
+		{"客观题得分率", Rate, 0}, {"主观题得分率", Rate, 0}}
+	for _, it := range paper.Items {
+		cols = append(cols, Column{itemHeader(it.Code), Rate, 7})
+	}
+	return Table{Key: "itemrates-" + paper.Code, Sheet: sheetName("学校小题得分率-" + paper.Name), Columns: cols, Freeze: 3,
+		Rows: func(yield func([]any) bool) {
+			for _, row := range t.Rows {
+				g := row.Group
+				name := g.SchoolName
+				if g.Level == grading.LevelCounty {
+					name = "全县"
+				}
+				st := row.Stats
+				out := []any{g.SchoolCode, name, g.Class, row.N, num(st.Mean),
+					num(div(st.ObjectiveMean, st.ObjectiveFull)), num(div(st.SubjectiveMean, st.SubjectiveFull))}
+				for _, v := range row.Rates {
+					out = append(out, num(v))
+				}
+				if !yield(out) {
+					return
+				}
+			}
+		}}
 }
 
 func groupLabel(g grading.Group) string {
