@@ -61,6 +61,7 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 	paper := e.Subjects[subject]
 	var rows []SubjectResult
 	var examNos []string
+	var w []float64 // sampling weights: all 1 unless the exam is a sample
 	for i := range e.Candidates {
 		c := &e.Candidates[i]
 		if in != nil && !in(c) {
@@ -70,6 +71,7 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 		if r.Status == Present {
 			rows = append(rows, r)
 			examNos = append(examNos, c.ExamNo)
+			w = append(w, c.W())
 		}
 	}
 	n := len(rows)
@@ -113,58 +115,88 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 	stats := make([]ItemStats, k)
 	for j, it := range paper.Items {
 		st := ItemStats{Item: it, N: n}
-		st.Mean = mean(x[j])
-		st.SD = math.Sqrt(variance(x[j]))
+		st.Mean = wmean(x[j], w)
+		st.SD = math.Sqrt(wvariance(x[j], w))
 		st.P, st.D, st.R = math.NaN(), math.NaN(), math.NaN()
 		st.ZeroRate, st.FullRate = math.NaN(), math.NaN()
 		if n > 0 && it.Max > 0 {
 			st.P = st.Mean / it.Max
-			var zero, full int
-			for _, v := range x[j] {
+			var zero, full, sw float64
+			for i, v := range x[j] {
+				sw += w[i]
 				if v <= eps {
-					zero++
+					zero += w[i]
 				}
 				if v >= it.Max-eps {
-					full++
+					full += w[i]
 				}
 			}
-			st.ZeroRate, st.FullRate = ratio(zero, n), ratio(full, n)
+			st.ZeroRate, st.FullRate = weightedRate(zero, sw), weightedRate(full, sw)
 			// An item everybody scored the same on says nothing about who is
 			// better: its discrimination and correlation are undefined, not 0.
 			if st.SD > eps && len(high) > 0 {
-				st.D = (meanAt(x[j], high) - meanAt(x[j], low)) / it.Max
+				st.D = (meanAt(x[j], w, high) - meanAt(x[j], w, low)) / it.Max
 				rest := make([]float64, n)
 				for i := range rest {
 					rest[i] = totals[i] - x[j][i]
 				}
-				st.R = correlation(x[j], rest)
+				st.R = correlation(x[j], rest, w)
 			}
 		}
 		if it.Objective {
-			st.Options, st.Blank = optionStats(it, rows, j, high, low)
+			st.Options, st.Blank = optionStats(it, rows, j, high, low, w)
 		}
 		stats[j] = st
 	}
-	return stats, paperStats(paper, x, totals)
+	return stats, paperStats(paper, x, totals, w)
 }
 
-func meanAt(v []float64, idx []int) float64 {
-	var s float64
+// meanAt is the weighted mean of v over the indexes.
+func meanAt(v, w []float64, idx []int) float64 {
+	var s, sw float64
 	for _, i := range idx {
-		s += v[i]
+		s += w[i] * v[i]
+		sw += w[i]
 	}
-	return s / float64(len(idx))
+	return s / sw
 }
 
-// correlation is Pearson's r, NaN when either side has no variance.
-func correlation(a, b []float64) float64 {
-	ma, mb := mean(a), mean(b)
+// wmean and wvariance are the weighted mean and population variance.
+func wmean(v, w []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	var s, sw float64
+	for i, x := range v {
+		s += w[i] * x
+		sw += w[i]
+	}
+	return s / sw
+}
+
+func wvariance(v, w []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	m := wmean(v, w)
+	var s, sw float64
+	for i, x := range v {
+		s += w[i] * (x - m) * (x - m)
+		sw += w[i]
+	}
+	return s / sw
+}
+
+// correlation is the weighted Pearson r, NaN when either side has no
+// variance.
+func correlation(a, b, w []float64) float64 {
+	ma, mb := wmean(a, w), wmean(b, w)
 	var sab, saa, sbb float64
 	for i := range a {
 		da, db := a[i]-ma, b[i]-mb
-		sab += da * db
-		saa += da * da
-		sbb += db * db
+		sab += w[i] * da * db
+		saa += w[i] * da * da
+		sbb += w[i] * db * db
 	}
 	if saa <= eps || sbb <= eps {
 		return math.NaN()
@@ -176,7 +208,7 @@ func correlation(a, b []float64) float64 {
 // chose "AC" counts for A and for C, so a multiple-choice item's counts may
 // add up to more than N. The options listed are A–D (A–B for true/false)
 // plus any other letter somebody chose or the key holds.
-func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]OptionStats, OptionStats) {
+func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int, w []float64) ([]OptionStats, OptionStats) {
 	letters := map[string]bool{}
 	base := "ABCD"
 	if it.Kind == KindTF {
@@ -208,13 +240,14 @@ func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]
 		if len(idx) == 0 {
 			return math.NaN()
 		}
-		c := 0
+		var c, sw float64
 		for _, i := range idx {
+			sw += w[i]
 			if pick(resp[i]) {
-				c++
+				c += w[i]
 			}
 		}
-		return float64(c) / float64(len(idx))
+		return c / sw
 	}
 	all := make([]int, len(rows))
 	for i := range all {
@@ -250,8 +283,8 @@ func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]
 // pattern weighs it as 1 and differs from α, so it is left empty. Items
 // worth nothing are left out; alpha is NaN with fewer than two items or no
 // variance in the totals.
-func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats {
-	ps := PaperStats{N: len(totals), Mean: mean(totals), SD: math.Sqrt(variance(totals))}
+func paperStats(paper SubjectPaper, x [][]float64, totals, w []float64) PaperStats {
+	ps := PaperStats{N: len(totals), Mean: wmean(totals, w), SD: math.Sqrt(wvariance(totals, w))}
 	var sumVar float64
 	zeroOne := true
 	for j, it := range paper.Items {
@@ -259,7 +292,7 @@ func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats 
 			continue
 		}
 		ps.Items++
-		sumVar += variance(x[j])
+		sumVar += wvariance(x[j], w)
 		if math.Abs(it.Max-1) > eps {
 			zeroOne = false
 			continue
@@ -273,7 +306,7 @@ func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats 
 	}
 	ps.Method = "Cronbach α"
 	ps.Alpha, ps.SEM, ps.KR20 = math.NaN(), math.NaN(), math.NaN()
-	vx := variance(totals)
+	vx := wvariance(totals, w)
 	if ps.Items >= 2 && ps.N >= 2 && vx > eps {
 		k := float64(ps.Items)
 		ps.Alpha = k / (k - 1) * (1 - sumVar/vx)

@@ -48,7 +48,8 @@ func (a Attendance) Attended() bool { return a == Present || a == Violation }
 type ExamResults struct {
 	Code       string
 	Name       string
-	Sampled    bool // a sample exam: candidates carry weights and county figures are weighted
+	Sampled    bool           // a sample exam: candidates carry weights and county figures are weighted
+	Weights    []SchoolWeight // each sample school's enrolment, sample and weight
 	Subjects   []SubjectPaper
 	Candidates []CandidateResults // ascending exam number
 }
@@ -78,7 +79,8 @@ type CandidateResults struct {
 	SchoolCode string
 	SchoolName string
 	Class      string
-	StudentNo  string  // the roster id (学籍号): matches a student across exams
+	StudentID  int64   // the roster row: the same student in another exam
+	StudentNo  string  // the roster id within the school (学籍号)
 	Weight     float64 // sampling weight, enrolment/sample of the school; 0 means 1
 	Subjects   []SubjectResult
 }
@@ -540,22 +542,34 @@ type OnePointRow struct {
 // the lowest, every integer in between listed even when nobody has it.
 // Half points fall into the integer below (59.5 is in the 59 line), so the
 // cumulative count at 60 is exactly the number who passed a 60 mark.
-func OnePoint(values []float64) []OnePointRow {
+//
+// CumulativeRate is the weighted share at or above the line (weights nil:
+// every score weighs 1), so on a sample exam it estimates the county's.
+func OnePoint(values, weights []float64) []OnePointRow {
 	if len(values) == 0 {
 		return nil
 	}
 	counts := map[int]int{}
+	wsum := map[int]float64{}
+	var total float64
 	hi, lo := math.MinInt, math.MaxInt
-	for _, v := range values {
+	for i, v := range values {
+		w := 1.0
+		if weights != nil {
+			w = weights[i]
+		}
 		p := int(math.Floor(v + eps))
 		counts[p]++
+		wsum[p] += w
+		total += w
 		hi, lo = max(hi, p), min(lo, p)
 	}
 	var out []OnePointRow
-	cum := 0
+	cum, cumW := 0, 0.0
 	for p := hi; p >= lo; p-- {
 		cum += counts[p]
-		out = append(out, OnePointRow{Score: p, Count: counts[p], Cumulative: cum, CumulativeRate: float64(cum) / float64(len(values))})
+		cumW += wsum[p]
+		out = append(out, OnePointRow{Score: p, Count: counts[p], Cumulative: cum, CumulativeRate: cumW / total})
 	}
 	return out
 }
@@ -563,7 +577,13 @@ func OnePoint(values []float64) []OnePointRow {
 // SubjectValues returns the counted (present) scores of one subject, or of
 // the total when s is -1, for the candidates that in() accepts.
 func SubjectValues(e *ExamResults, scores []CandidateScores, s int, in func(*CandidateResults) bool) []float64 {
-	var v []float64
+	v, _ := SubjectValuesWeighted(e, scores, s, in)
+	return v
+}
+
+// SubjectValuesWeighted is SubjectValues with each candidate's sampling
+// weight beside the score.
+func SubjectValuesWeighted(e *ExamResults, scores []CandidateScores, s int, in func(*CandidateResults) bool) (v, w []float64) {
 	for i := range e.Candidates {
 		if in != nil && !in(&e.Candidates[i]) {
 			continue
@@ -573,8 +593,32 @@ func SubjectValues(e *ExamResults, scores []CandidateScores, s int, in func(*Can
 			sc = scores[i].Subjects[s]
 		}
 		if sc.Status == Present {
-			v = append(v, sc.Total)
+			v, w = append(v, sc.Total), append(w, e.Candidates[i].W())
 		}
 	}
-	return v
+	return v, w
+}
+
+// BandShares is the weighted share of the scores in each band: Σw in the
+// band / Σw (the counts' shares when every weight is 1).
+func BandShares(values, weights []float64, bands []Band) []float64 {
+	sums := make([]float64, len(bands))
+	var total float64
+	for i, v := range values {
+		w := 1.0
+		if weights != nil {
+			w = weights[i]
+		}
+		total += w
+		for k, b := range bands {
+			if v >= b.Lo-eps && (v < b.Hi-eps || k == len(bands)-1) {
+				sums[k] += w
+				break
+			}
+		}
+	}
+	for k := range sums {
+		sums[k] = weightedRate(sums[k], total)
+	}
+	return sums
 }

@@ -1,6 +1,7 @@
 package grading
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -98,4 +99,54 @@ func weightedRate(hit, total float64) float64 {
 		return math.NaN()
 	}
 	return hit / total
+}
+
+// SchoolWeight is one sample school's weight: Enrolment students of the
+// grade stand behind its Sample candidates.
+type SchoolWeight struct {
+	Group
+	Enrolment int
+	Sample    int
+	Weight    float64
+}
+
+// ApplySampleWeights marks the exam as a sample and gives every candidate
+// the weight enrolment/sample of their school (sample = the school's
+// registered candidates: a sampled student who was absent still belongs
+// to the sample). A school without an enrolment figure, or with fewer
+// enrolled than sampled, keeps weight 1 and is named in the returned
+// warnings (in Chinese, for the report's first sheet).
+func ApplySampleWeights(e *ExamResults, enrolment map[string]int) []string {
+	e.Sampled = true
+	e.Weights = SampleWeights(e, enrolment)
+	var warnings []string
+	for _, sw := range e.Weights {
+		if sw.Enrolment < sw.Sample {
+			warnings = append(warnings, fmt.Sprintf("抽样权重：%s（%s）学籍人数 %d 少于样本人数 %d，按权重 1 计", sw.SchoolName, sw.SchoolCode, sw.Enrolment, sw.Sample))
+		}
+		for i := range e.Candidates {
+			if e.Candidates[i].SchoolCode == sw.SchoolCode {
+				e.Candidates[i].Weight = sw.Weight
+			}
+		}
+	}
+	return warnings
+}
+
+// SampleWeights lists each school's enrolment, sample and weight.
+func SampleWeights(e *ExamResults, enrolment map[string]int) []SchoolWeight {
+	sample := map[string]int{}
+	for _, c := range e.Candidates {
+		sample[c.SchoolCode]++
+	}
+	schools, _ := groupsOf(e)
+	out := make([]SchoolWeight, 0, len(schools))
+	for _, g := range schools {
+		sw := SchoolWeight{Group: g, Enrolment: enrolment[g.SchoolCode], Sample: sample[g.SchoolCode], Weight: 1}
+		if sw.Sample > 0 && sw.Enrolment >= sw.Sample {
+			sw.Weight = float64(sw.Enrolment) / float64(sw.Sample)
+		}
+		out = append(out, sw)
+	}
+	return out
 }

@@ -77,8 +77,9 @@ type BandTable struct {
 	Subject int // -1: total
 	Bands   []grading.Band
 	Groups  []grading.Group
-	Counts  [][]int // [group][band]
-	N       []int   // counted candidates per group
+	Counts  [][]int     // [group][band]
+	Shares  [][]float64 // [group][band], weighted on a sample exam
+	N       []int       // counted candidates per group
 }
 
 // OnePointTable is the 一分一段 table of one subject or the total over the
@@ -204,11 +205,18 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 	for i, c := range cands {
 		candIdx[c.ID] = i
 		cr := grading.CandidateResults{ExamNo: c.ExamNo, Name: c.Name, SchoolCode: c.SchoolCode, SchoolName: c.SchoolName,
-			Class: c.ClassName, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
+			Class: c.ClassName, StudentID: c.StudentID, StudentNo: c.StudentNo, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
 		for s := range cr.Subjects {
 			cr.Subjects[s].Status = grading.NoResult
 		}
 		res.Candidates = append(res.Candidates, cr)
+	}
+	if exam.SampleSize > 0 {
+		enrol, err := store.ReportEnrolment(ctx, q, exam.ID)
+		if err != nil {
+			return nil, settings, "", nil, err
+		}
+		warnings = append(warnings, grading.ApplySampleWeights(res, enrol)...)
 	}
 	// have[s][i] marks which items of a present candidate got a score, to
 	// count the missing ones.
@@ -385,9 +393,10 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		}
 		bt := BandTable{Subject: s, Bands: grading.ScoreBands(full, settings.BandWidth)}
 		addGroup := func(g grading.Group, in func(*grading.CandidateResults) bool) {
-			v := grading.SubjectValues(res, r.Scores, s, in)
+			v, w := grading.SubjectValuesWeighted(res, r.Scores, s, in)
 			bt.Groups = append(bt.Groups, g)
 			bt.Counts = append(bt.Counts, grading.BandCounts(v, bt.Bands))
+			bt.Shares = append(bt.Shares, grading.BandShares(v, w, bt.Bands))
 			bt.N = append(bt.N, len(v))
 		}
 		addGroup(grading.Group{Level: grading.LevelCounty}, nil)
@@ -397,7 +406,7 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 			}
 		}
 		r.Bands = append(r.Bands, bt)
-		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValues(res, r.Scores, s, in))})
+		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValuesWeighted(res, r.Scores, s, in))})
 	}
 	return r, nil
 }

@@ -64,6 +64,9 @@ func (r *Report) AllTables() []Table {
 			out = append(out, r.detailTable(s))
 		}
 	}
+	if r.Results.Sampled {
+		out = append(out, r.weightTable())
+	}
 	out = append(out,
 		r.groupTable("county", "全县统计", grading.LevelCounty),
 		r.groupTable("schools", "学校统计", grading.LevelSchool),
@@ -321,7 +324,7 @@ func (r *Report) bandTable(b *BandTable) Table {
 			for k, band := range b.Bands {
 				row := []any{band.Label}
 				for g := range b.Groups {
-					row = append(row, b.Counts[g][k], num(ratio(b.Counts[g][k], b.N[g])))
+					row = append(row, b.Counts[g][k], num(b.Shares[g][k]))
 				}
 				if !yield(row) {
 					return
@@ -460,5 +463,27 @@ func (r *Report) describeFilter() string {
 	return fmt.Sprint(strings.Join(parts, "，"))
 }
 
+// WeightedFigures names, for the cover and the PDF, the figures a sample
+// exam weights.
+const WeightedFigures = "本次为抽样监测，以下全县数字按各校“学籍人数 ÷ 样本人数”加权（见“抽样权重”表）：全县的平均分、中位数、标准差、及格率、优秀率、低分率、良好率、客观题和主观题平均分、差异系数、偏度、峰度，学校和班级超均率的全县基准，全县分数段占比和一分一段累计百分比，学校小题得分率和知识点得分率的全县行，全县小题分析的平均分、标准差、得分率、零分率、满分率、题总相关、选项选择率，α 系数和测量标准误。不加权的：各种人数、考生名次、区分度的高低分组划分（按样本人数各取 27%）；学校和班级的数字（同校考生权重相同，加权与否结果一样）"
+
 // extraCoverLines explains the tables added beside the classic ones.
-func (r *Report) extraCoverLines() [][2]string { return nil }
+func (r *Report) extraCoverLines() [][2]string {
+	var out [][2]string
+	if r.Results.Sampled {
+		out = append(out, [2]string{"抽样加权", WeightedFigures})
+	}
+	return out
+}
+
+// weightTable lists each sample school's weight.
+func (r *Report) weightTable() Table {
+	cols := []Column{{"学校代码", Text, 0}, {"学校", Text, 18}, {"学籍人数", Count, 0}, {"样本人数", Count, 0}, {"权重", Mean, 0}}
+	return Table{Key: "weights", Sheet: "抽样权重", Columns: cols, Freeze: 2, Rows: func(yield func([]any) bool) {
+		for _, w := range r.Results.Weights {
+			if !yield([]any{w.SchoolCode, w.SchoolName, w.Enrolment, w.Sample, w.Weight}) {
+				return
+			}
+		}
+	}}
+}

@@ -212,3 +212,31 @@ func ReportScoredItems(ctx context.Context, q TxOrPool, examID int64) ([]ReportS
 	}
 	return out, nil
 }
+
+// ReportEnrolment counts, per school code of the exam, the students of the
+// exam's grade in the roster (all grades when the exam names none): the
+// enrolment a sample school's candidates stand for.
+func ReportEnrolment(ctx context.Context, q TxOrPool, examID int64) (map[string]int, error) {
+	rows, err := q.Query(ctx, `
+		SELECT sc.code, count(st.id)
+		FROM exams e JOIN exam_schools es ON es.exam_id = e.id JOIN schools sc ON sc.id = es.school_id
+		LEFT JOIN students st ON st.school_id = sc.id AND (e.grade = '' OR st.grade = e.grade)
+		WHERE e.id = $1 GROUP BY sc.code`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("count enrolment: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, fmt.Errorf("count enrolment: %w", err)
+		}
+		out[code] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count enrolment: %w", err)
+	}
+	return out, nil
+}
