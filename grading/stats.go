@@ -120,11 +120,12 @@ type Thresholds struct {
 	Pass      float64
 	Excellent float64
 	Low       float64
+	Good      float64 // 良好, "at least"; 0 = not reported
 }
 
 // DefaultThresholds: pass 60% (DOMAIN rule 14, seed 003), excellent 85%,
 // low score below 40%, the usual county-report values.
-var DefaultThresholds = Thresholds{Pass: 0.6, Excellent: 0.85, Low: 0.4}
+var DefaultThresholds = Thresholds{Pass: 0.6, Excellent: 0.85, Low: 0.4, Good: 0.75}
 
 // Check rejects thresholds that make no sense.
 func (t Thresholds) Check() error {
@@ -135,6 +136,9 @@ func (t Thresholds) Check() error {
 	}
 	if t.Excellent < t.Pass {
 		return fmt.Errorf("the excellent mark (%g) is below the pass mark (%g)", t.Excellent, t.Pass)
+	}
+	if t.Good != 0 && (t.Good < t.Pass || t.Good > t.Excellent) {
+		return fmt.Errorf("the good mark (%g) must lie between the pass mark (%g) and the excellent mark (%g)", t.Good, t.Pass, t.Excellent)
 	}
 	return nil
 }
@@ -261,6 +265,7 @@ type GroupStats struct {
 	Descriptive
 	PassRate       float64 // share of Counted with score ≥ Pass × full
 	ExcellentRate  float64 // share with score ≥ Excellent × full
+	GoodRate       float64 // 良好率: share with score ≥ Good × full; NaN when Good is 0
 	LowRate        float64 // share with score < Low × full
 	OverMean       float64 // 超均率: (mean − parent mean) / parent mean; NaN for the county
 	OverMeanCounty float64 // 超均率 against the county mean: the school's OverMean for schools, NaN for the county
@@ -404,7 +409,7 @@ func groupStats(e *ExamResults, scores []CandidateScores, members []int, s int, 
 	gs := GroupStats{Group: g, Subject: s, FullScore: full}
 	gs.ObjectiveFull, gs.SubjectiveFull = e.partFulls(s)
 	var values, weights []float64
-	var pass, excellent, low, obj, subj float64
+	var pass, excellent, good, low, obj, subj float64
 	for _, i := range members {
 		sc := scores[i].Total
 		if s >= 0 {
@@ -424,6 +429,9 @@ func groupStats(e *ExamResults, scores []CandidateScores, members []int, s int, 
 			if sc.Total >= th.Excellent*full-eps {
 				excellent += w
 			}
+			if sc.Total >= th.Good*full-eps {
+				good += w
+			}
 			if sc.Total < th.Low*full-eps {
 				low += w
 			}
@@ -440,6 +448,10 @@ func groupStats(e *ExamResults, scores []CandidateScores, members []int, s int, 
 	gs.PassRate = weightedRate(pass, gs.WeightSum)
 	gs.ExcellentRate = weightedRate(excellent, gs.WeightSum)
 	gs.LowRate = weightedRate(low, gs.WeightSum)
+	gs.GoodRate = math.NaN()
+	if th.Good > 0 {
+		gs.GoodRate = weightedRate(good, gs.WeightSum)
+	}
 	gs.ObjectiveMean = weightedRate(obj, gs.WeightSum)
 	gs.SubjectiveMean = weightedRate(subj, gs.WeightSum)
 	gs.OverMean, gs.OverMeanCounty = math.NaN(), math.NaN()

@@ -277,7 +277,7 @@ func TestThresholdsCheck(t *testing.T) {
 	if err := DefaultThresholds.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []Thresholds{{0.6, 0.5, 0.4}, {0, 0.85, 0.4}, {0.6, 1.2, 0.4}} {
+	for _, bad := range []Thresholds{{0.6, 0.5, 0.4, 0}, {0, 0.85, 0.4, 0}, {0.6, 1.2, 0.4, 0}, {0.6, 0.85, 0.4, 0.9}, {0.6, 0.85, 0.4, 0.5}} {
 		if bad.Check() == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -47,6 +47,7 @@ type Report struct {
 	OnePoint []OnePointTable
 	Rates    []ItemRateTable
 	Members  *grading.Members
+	Extras   Extras
 }
 
 // ItemRateTable is the 得分率 of every item of one subject for the county,
@@ -324,9 +325,14 @@ func slicesContains(list []string, s string) bool {
 
 // Build computes the report of the results, shown through the filter.
 func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*Report, error) {
-	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low}
+	settings = withDefaults(settings)
+	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low, Good: settings.Good}
 	if err := th.Check(); err != nil {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "报告设置有误：%v", err)
+	}
+	scheme, err := grading.GradeScheme{Mode: settings.GradeMode, Cuts: settings.GradeCuts}.Resolve()
+	if err != nil {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "等级设置有误：%v", err)
 	}
 	if settings.BandWidth <= 0 {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "分数段宽度必须大于 0")
@@ -364,7 +370,9 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 	}
 
 	r.Scores = grading.ComputeScores(res)
-	for _, row := range grading.Tables(res, r.Scores, th) {
+	all := grading.Tables(res, r.Scores, th)
+	r.buildExtras(all, scheme)
+	for _, row := range all {
 		if !shown[row.Subject] {
 			continue
 		}

@@ -71,6 +71,11 @@ func (r *Report) AllTables() []Table {
 		r.groupTable("county", "全县统计", grading.LevelCounty),
 		r.groupTable("schools", "学校统计", grading.LevelSchool),
 		r.groupTable("classes", "班级统计", grading.LevelClass))
+	out = append(out, r.compositeTable())
+	for _, s := range r.Subjects {
+		out = append(out, r.gradeTable(s))
+	}
+	out = append(out, r.topTable(), r.borderlineTable())
 	for i := range r.Bands {
 		out = append(out, r.bandTable(&r.Bands[i]))
 	}
@@ -146,7 +151,8 @@ func (r *Report) scoresTable() Table {
 		if s >= 0 {
 			cols = append(cols, Column{n + "客观", Score, 0}, Column{n + "主观", Score, 0})
 		}
-		cols = append(cols, Column{n, Score, 0}, Column{n + "班级名次", Count, 0}, Column{n + "学校名次", Count, 0}, Column{n + "全县名次", Count, 0})
+		cols = append(cols, Column{n, Score, 0}, Column{n + "班级名次", Count, 0}, Column{n + "学校名次", Count, 0}, Column{n + "全县名次", Count, 0},
+			Column{n + "Z分", Index, 0}, Column{n + "T分", Mean, 0}, Column{n + "等级", Text, 0})
 	}
 	return Table{Key: "scores", Sheet: "成绩总表", Columns: cols, Freeze: 2, Rows: func(yield func([]any) bool) {
 		res := r.Results
@@ -165,13 +171,14 @@ func (r *Report) scoresTable() Table {
 					if s >= 0 {
 						row = append(row, nil, nil)
 					}
-					row = append(row, sc.Status.Label(), nil, nil, nil)
+					row = append(row, sc.Status.Label(), nil, nil, nil, nil, nil, nil)
 					continue
 				}
 				if s >= 0 {
 					row = append(row, sc.Objective, sc.Subjective)
 				}
-				row = append(row, sc.Total, rank(sc.RankClass), rank(sc.RankSchool), rank(sc.RankCounty))
+				z, tt := r.standard(s, sc.Total)
+				row = append(row, sc.Total, rank(sc.RankClass), rank(sc.RankSchool), rank(sc.RankCounty), num(z), num(tt), r.Extras.Grades[s][i])
 			}
 			if !yield(row) {
 				return
@@ -222,7 +229,7 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 		Column{"满分", Score, 0}, Column{"应考人数", Count, 0}, Column{"实考人数", Count, 0}, Column{"缺考人数", Count, 0},
 		Column{"违纪人数", Count, 0}, Column{"统计人数", Count, 0}, Column{"参考率", Rate, 0},
 		Column{"平均分", Mean, 0}, Column{"中位数", Mean, 0}, Column{"最高分", Score, 0}, Column{"最低分", Score, 0},
-		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0},
+		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0}, Column{"良好率", Rate, 0},
 		Column{"客观题平均分", Mean, 0}, Column{"客观题得分率", Rate, 0}, Column{"主观题平均分", Mean, 0}, Column{"主观题得分率", Rate, 0},
 		Column{"差异系数", Index, 0}, Column{"偏度", Index, 0}, Column{"峰度", Index, 0})
 	switch level {
@@ -245,7 +252,7 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 				row = append(row, g.Class)
 			}
 			row = append(row, g.FullScore, g.Registered, g.Attended, g.Absent, g.Violation, g.Counted, num(g.Participation),
-				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate),
+				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate), num(g.GoodRate),
 				num(g.ObjectiveMean), num(div(g.ObjectiveMean, g.ObjectiveFull)), num(g.SubjectiveMean), num(div(g.SubjectiveMean, g.SubjectiveFull)),
 				num(g.CV), num(g.Skewness), num(g.Kurtosis))
 			switch level {

@@ -122,25 +122,18 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fl := cmd.Flags()
-			if fl.Changed("pass") || fl.Changed("excellent") || fl.Changed("low") || fl.Changed("band") {
-				if fl.Changed("pass") {
-					cur.Pass = s.Pass
-				}
-				if fl.Changed("excellent") {
-					cur.Excellent = s.Excellent
-				}
-				if fl.Changed("low") {
-					cur.Low = s.Low
-				}
-				if fl.Changed("band") {
-					cur.BandWidth = s.BandWidth
-				}
-				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low}).Check(); err != nil {
+			if changed := applySettingFlags(cmd, &cur, s); changed {
+				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low, Good: cur.Good}).Check(); err != nil {
 					return err
 				}
 				if cur.BandWidth <= 0 {
 					return fmt.Errorf("--band must be more than 0 points")
+				}
+				if _, err := (grading.GradeScheme{Mode: cur.GradeMode, Cuts: cur.GradeCuts}).Resolve(); err != nil {
+					return err
+				}
+				if err := checkExtraSettings(cur); err != nil {
+					return err
 				}
 				if err := store.SetReportSettings(cmd.Context(), db.Pool, e.ID, cur); err != nil {
 					return err
@@ -148,6 +141,8 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "exam %s: pass ≥ %g%%, excellent ≥ %g%%, low < %g%% of the full score; bands of %g points\n",
 				e.Code, cur.Pass*100, cur.Excellent*100, cur.Low*100, cur.BandWidth)
+			fmt.Fprintf(cmd.OutOrStdout(), "good ≥ %g%% (0 = 75%% where it fits); grades by %s, cuts %v (empty = defaults); top %v; borderline within %g%%; composite weights %v\n",
+				cur.Good*100, cur.GradeMode, cur.GradeCuts, cur.TopN, cur.Critical*100, cur.Composite)
 			return nil
 		},
 	}
@@ -157,6 +152,12 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 	fl.Float64Var(&s.Excellent, "excellent", 0.85, "excellent mark as a fraction of the full score")
 	fl.Float64Var(&s.Low, "low", 0.4, "scores below this fraction of the full score are low")
 	fl.Float64Var(&s.BandWidth, "band", 10, "width of the score bands in points")
+	fl.Float64Var(&s.Good, "good", 0.75, "良好 mark as a fraction of the full score (between pass and excellent)")
+	fl.StringVar(&s.GradeMode, "grade-mode", "score", "grade bands A–E by score or by percentile")
+	fl.Float64SliceVar(&s.GradeCuts, "grade-cuts", nil, "four cuts A/B,B/C,C/D,D/E: fractions of the full score going down, or shares from the top going up (empty: 0.85,0.75,0.6,0.4 or 0.15,0.4,0.75,0.95)")
+	fl.IntSliceVar(&s.TopN, "top", nil, "名次段 cut-offs, e.g. 50,100,200,500")
+	fl.Float64Var(&s.Critical, "borderline", 0.05, "临界生: within this fraction of the full score of the pass and excellent lines")
+	fl.Float64SliceVar(&s.Composite, "composite", nil, "三率一分 weights of mean rate, pass rate, excellent rate, 1 − low rate (e.g. 0.4,0.2,0.2,0.2)")
 	_ = cmd.MarkFlagRequired("exam")
 	return cmd
 }
@@ -467,4 +468,54 @@ func newReviewApproveCmd(cfg *Config) *cobra.Command {
 	cmd.Flags().StringVar(&note, "note", "", "the approver's note (required to reject)")
 	lf.bind(cmd)
 	return cmd
+}
+
+// applySettingFlags copies the flags that were given into cur.
+func applySettingFlags(cmd *cobra.Command, cur *store.ReportSettings, s store.ReportSettings) bool {
+	fl := cmd.Flags()
+	changed := false
+	set := func(name string, apply func()) {
+		if fl.Changed(name) {
+			apply()
+			changed = true
+		}
+	}
+	set("pass", func() { cur.Pass = s.Pass })
+	set("excellent", func() { cur.Excellent = s.Excellent })
+	set("low", func() { cur.Low = s.Low })
+	set("band", func() { cur.BandWidth = s.BandWidth })
+	set("good", func() { cur.Good = s.Good })
+	set("grade-mode", func() { cur.GradeMode = s.GradeMode })
+	set("grade-cuts", func() { cur.GradeCuts = s.GradeCuts })
+	set("top", func() { cur.TopN = s.TopN })
+	set("borderline", func() { cur.Critical = s.Critical })
+	set("composite", func() { cur.Composite = s.Composite })
+	return changed
+}
+
+// checkExtraSettings rejects 名次段, 临界生 and composite settings that
+// make no sense.
+func checkExtraSettings(s store.ReportSettings) error {
+	for _, n := range s.TopN {
+		if n <= 0 {
+			return fmt.Errorf("--top: cut-offs are positive numbers of candidates, got %d", n)
+		}
+	}
+	if !(s.Critical > 0 && s.Critical < 1) {
+		return fmt.Errorf("--borderline must be a fraction between 0 and 1, got %g", s.Critical)
+	}
+	if len(s.Composite) != 4 {
+		return fmt.Errorf("--composite needs 4 weights (mean, pass, excellent, low), got %d", len(s.Composite))
+	}
+	sum := 0.0
+	for _, w := range s.Composite {
+		if w < 0 {
+			return fmt.Errorf("--composite weights cannot be negative, got %v", s.Composite)
+		}
+		sum += w
+	}
+	if sum <= 0 {
+		return fmt.Errorf("--composite weights add up to 0")
+	}
+	return nil
 }

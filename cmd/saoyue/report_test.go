@@ -64,6 +64,16 @@ func TestReportAndReviewCommands(t *testing.T) {
 		t.Errorf("settings: %v\n%s", err, out)
 	}
 
+	out, err = runCmd(t, newReportCmd(cfg), "settings", "--exam", "21", "--grade-mode", "percentile", "--top", "2,5", "--composite", "0.5,0.5,0,0")
+	if err != nil || !strings.Contains(out, "grades by percentile") || !strings.Contains(out, "top [2 5]") || !strings.Contains(out, "pass ≥ 70%") {
+		t.Errorf("settings of issue 23: %v\n%s", err, out)
+	}
+	for _, bad := range [][]string{{"--grade-cuts", "0.9,0.95,0.5,0.3"}, {"--top", "0"}, {"--composite", "1,1"}, {"--good", "0.9"}} {
+		if out, err := runCmd(t, newReportCmd(cfg), append([]string{"settings", "--exam", "21"}, bad...)...); err == nil {
+			t.Errorf("settings %v accepted:\n%s", bad, out)
+		}
+	}
+
 	// Score changes are made by signed-in accounts, never typed names.
 	pw := "--password-stdin"
 	for _, login := range []string{"wang", "li"} {
