@@ -62,7 +62,7 @@ func TestBandsByHand(t *testing.T) {
 	// 名次段: top 2 = A B D (0101); top 5 adds C, F, G (F and G share 5th).
 	m := GroupMembers(e)
 	for _, c := range []struct {
-		school string
+		school  string
 		n, want int
 	}{{"0101", 2, 3}, {"0102", 2, 0}, {"0101", 5, 4}, {"0102", 5, 2}} {
 		if got := TopCount(scores, 0, m.School[c.school], c.n); got != c.want {
