@@ -48,6 +48,7 @@ type Report struct {
 	Rates    []ItemRateTable
 	Members  *grading.Members
 	Extras   Extras
+	Compare  *Comparison // 进退步 against an earlier exam, when asked for
 }
 
 // ItemRateTable is the 得分率 of every item of one subject for the county,

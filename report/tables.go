@@ -89,6 +89,7 @@ func (r *Report) AllTables() []Table {
 		out = append(out, r.itemTable(&r.Analyses[i]))
 	}
 	out = append(out, r.reliabilityTable())
+	out = append(out, r.progressTables()...)
 	for i := range r.Analyses {
 		out = append(out, r.optionTable(&r.Analyses[i]))
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func newReportCmd(cfg *Config) *cobra.Command {
-	var exam, out, csvDir string
+	var exam, out, csvDir, compare string
 	var f report.Filter
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -24,6 +24,7 @@ func newReportCmd(cfg *Config) *cobra.Command {
   saoyue report --exam 21 --out report.xlsx
   saoyue report --exam 21 --school 0101 --out 0101.xlsx
   saoyue report --exam 21 --subject math --csv csv/
+  saoyue report --exam 22 --compare 21 --out progress.xlsx
   saoyue report settings --exam 21 --pass 0.6 --excellent 0.85 --low 0.4 --band 10
 
 The workbook has one sheet per table: candidate scores with ranks, every
@@ -45,6 +46,11 @@ docs/STATISTICS.md.`,
 			r, err := report.Generate(cmd.Context(), db, exam, f)
 			if err != nil {
 				return cliError(err)
+			}
+			if compare != "" {
+				if err := report.Compare(cmd.Context(), db, r, compare); err != nil {
+					return cliError(err)
+				}
 			}
 			w := cmd.OutOrStdout()
 			for _, warn := range r.Warnings {
@@ -73,6 +79,7 @@ docs/STATISTICS.md.`,
 	fl.StringVar(&f.School, "school", "", "only this school (code); county figures stay for comparison")
 	fl.StringVar(&f.Class, "class", "", "only this class of --school (e.g. 3班)")
 	fl.StringVar(&f.Subject, "subject", "", "only this subject (code, e.g. math)")
+	fl.StringVar(&compare, "compare", "", "an earlier exam the same students sat: add the 进退步 tables (matched by student)")
 	_ = cmd.MarkFlagRequired("exam")
 	cmd.AddCommand(newReportSettingsCmd(cfg))
 	return cmd

@@ -74,6 +74,23 @@ func TestReportAndReviewCommands(t *testing.T) {
 		}
 	}
 
+	// 进退步 against exam 21 for the students who sat both.
+	reporttest.SeedFollowUpExam(t, db, "22", map[string]float64{"A": 6, "B": 9})
+	prog := filepath.Join(dir, "progress.xlsx")
+	if out, err := runCmd(t, newReportCmd(cfg), "--exam", "22", "--compare", "21", "--out", prog); err != nil {
+		t.Errorf("report --compare: %v\n%s", err, out)
+	} else if f, err := excelize.OpenFile(prog); err != nil {
+		t.Error(err)
+	} else {
+		if rows, _ := f.GetRows("进退步-学生"); len(rows) != 3 {
+			t.Errorf("进退步-学生 rows %v", rows)
+		}
+		f.Close()
+	}
+	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "22", "--compare", "22", "--out", prog); err == nil || !strings.Contains(err.Error(), "不能与考试 22 自身比较") {
+		t.Errorf("compare with itself: %v", err)
+	}
+
 	// Score changes are made by signed-in accounts, never typed names.
 	pw := "--password-stdin"
 	for _, login := range []string{"wang", "li"} {
