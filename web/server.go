@@ -65,6 +65,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /exams/{code}/report", s.handleReportPage)
 	mux.HandleFunc("GET /exams/{code}/report.xlsx", s.handleReportXLSX)
 	mux.HandleFunc("GET /exams/{code}/report.csv", s.handleReportCSV)
+	mux.HandleFunc("GET /exams/{code}/report.pdf", s.handleReportPDF)
 	s.scanRoutes(mux)
 	s.markingRoutes(mux)
 	s.pageRoutes(mux)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 
 func newReportCmd(cfg *Config) *cobra.Command {
 	var exam, out, csvDir, compare string
+	var pdf bool
 	var f report.Filter
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -25,6 +27,7 @@ func newReportCmd(cfg *Config) *cobra.Command {
   saoyue report --exam 21 --school 0101 --out 0101.xlsx
   saoyue report --exam 21 --subject math --csv csv/
   saoyue report --exam 22 --compare 21 --out progress.xlsx
+  saoyue report --exam 21 --school 0101 [--class 3班] --pdf [--out DIR]
   saoyue report settings --exam 21 --pass 0.6 --excellent 0.85 --low 0.4 --band 10
 
 The workbook has one sheet per table: candidate scores with ranks, every
@@ -35,8 +38,11 @@ tables as UTF-8 CSV files (with BOM) into a directory. Formulas:
 docs/STATISTICS.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" && csvDir == "" {
-				return fmt.Errorf("nothing to write: give --out report.xlsx and/or --csv DIR")
+			if out == "" && csvDir == "" && !pdf {
+				return fmt.Errorf("nothing to write: give --out report.xlsx, --csv DIR or --pdf")
+			}
+			if pdf && f.School == "" {
+				return fmt.Errorf("--pdf prints one school's documents: give --school (and --class for one class's report cards)")
 			}
 			db, err := openDB(cmd.Context(), cfg)
 			if err != nil {
@@ -55,6 +61,9 @@ docs/STATISTICS.md.`,
 			w := cmd.OutOrStdout()
 			for _, warn := range r.Warnings {
 				fmt.Fprintln(w, "注意:", warn)
+			}
+			if pdf {
+				return writePDFs(w, out, exam, r)
 			}
 			if out != "" {
 				if err := writeReportFile(out, r); err != nil {
@@ -79,6 +88,7 @@ docs/STATISTICS.md.`,
 	fl.StringVar(&f.School, "school", "", "only this school (code); county figures stay for comparison")
 	fl.StringVar(&f.Class, "class", "", "only this class of --school (e.g. 3班)")
 	fl.StringVar(&f.Subject, "subject", "", "only this subject (code, e.g. math)")
+	fl.BoolVar(&pdf, "pdf", false, "print the school's 分析报告 and its students' 成绩报告单 as A4 PDFs into the directory --out (default .)")
 	fl.StringVar(&compare, "compare", "", "an earlier exam the same students sat: add the 进退步 tables (matched by student)")
 	_ = cmd.MarkFlagRequired("exam")
 	cmd.AddCommand(newReportSettingsCmd(cfg))
@@ -525,4 +535,43 @@ func checkExtraSettings(s store.ReportSettings) error {
 		return fmt.Errorf("--composite weights add up to 0")
 	}
 	return nil
+}
+
+// writePDFs writes the school's analysis report and the report cards of
+// the filter's students into dir.
+func writePDFs(w io.Writer, dir, exam string, r *report.Report) error {
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	base := exam + "_" + r.Filter.School
+	if r.Filter.Class != "" {
+		base += "_" + r.Filter.Class
+	}
+	for _, doc := range []struct {
+		name  string
+		write func(io.Writer, *report.Report) error
+	}{{base + "_分析报告.pdf", report.WriteSchoolPDF}, {base + "_成绩报告单.pdf", report.WriteStudentPDF}} {
+		path := filepath.Join(dir, doc.name)
+		if err := writeFileWith(path, func(f io.Writer) error { return doc.write(f, r) }); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintln(w, "wrote", path)
+	}
+	return nil
+}
+
+func writeFileWith(name string, write func(io.Writer) error) (err error) {
+	file, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return write(file)
 }

@@ -74,6 +74,21 @@ func TestReportAndReviewCommands(t *testing.T) {
 		}
 	}
 
+	// The school's PDFs, named by exam, school and class.
+	pdfDir := filepath.Join(dir, "pdf")
+	if out, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--school", "0101", "--class", "2班", "--pdf", "--out", pdfDir); err != nil ||
+		!strings.Contains(out, "21_0101_2班_分析报告.pdf") {
+		t.Errorf("report --pdf: %v\n%s", err, out)
+	}
+	for _, name := range []string{"21_0101_2班_分析报告.pdf", "21_0101_2班_成绩报告单.pdf"} {
+		if b, err := os.ReadFile(filepath.Join(pdfDir, name)); err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--pdf"); err == nil || !strings.Contains(err.Error(), "--school") {
+		t.Errorf("--pdf without a school: %v", err)
+	}
+
 	// 进退步 against exam 21 for the students who sat both.
 	reporttest.SeedFollowUpExam(t, db, "22", map[string]float64{"A": 6, "B": 9})
 	prog := filepath.Join(dir, "progress.xlsx")
