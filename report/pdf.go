@@ -201,6 +201,7 @@ func (r *Report) narrative(s int) string {
 				itemHeader(paper.Items[worst].Code), pct(school[worst]), pct(county[worst]))
 		}
 	}
+	b.WriteString(r.knowledgeNarrative(s))
 	for _, a := range r.Analyses {
 		if a.Subject != s {
 			continue
@@ -284,4 +285,29 @@ func (r *Report) schoolClasses(d *doc) {
 		d.y = table(d.pdf, margin, d.y, widths, append([][]string{rows[0]}, rows[1:1+n]...), 8)
 		rows = append([][]string{rows[0]}, rows[1+n:]...)
 	}
+}
+
+// knowledgeNarrative names the school's strongest and weakest knowledge
+// points against the county, when the key lists them.
+func (r *Report) knowledgeNarrative(s int) string {
+	for _, t := range r.Knowledge {
+		if t.Subject != s || t.Abilities || len(t.Rows) < 2 || len(t.Points) < 2 {
+			continue
+		}
+		county, school := t.Rows[0].Rates, t.Rows[1].Rates
+		best, worst := 0, 0
+		for k := range t.Points {
+			d := school[k].Rate - county[k].Rate
+			if d > school[best].Rate-county[best].Rate {
+				best = k
+			}
+			if d < school[worst].Rate-county[worst].Rate {
+				worst = k
+			}
+		}
+		return fmt.Sprintf("知识点中掌握最好的是“%s”（本校得分率 %s，全县 %s），最薄弱的是“%s”（本校 %s，全县 %s）。",
+			t.Points[best].Name, pct(school[best].Rate), pct(county[best].Rate),
+			t.Points[worst].Name, pct(school[worst].Rate), pct(county[worst].Rate))
+	}
+	return ""
 }

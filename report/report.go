@@ -39,16 +39,17 @@ type Report struct {
 	Generated time.Time
 	Warnings  []string
 
-	Scores   []grading.CandidateScores // aligned with Results.Candidates
-	Subjects []int                     // subjects shown, by index; -1 is the total
-	Tables   []grading.GroupStats      // rows shown
-	Analyses []SubjectAnalysis
-	Bands    []BandTable
-	OnePoint []OnePointTable
-	Rates    []ItemRateTable
-	Members  *grading.Members
-	Extras   Extras
-	Compare  *Comparison // 进退步 against an earlier exam, when asked for
+	Scores    []grading.CandidateScores // aligned with Results.Candidates
+	Subjects  []int                     // subjects shown, by index; -1 is the total
+	Tables    []grading.GroupStats      // rows shown
+	Analyses  []SubjectAnalysis
+	Bands     []BandTable
+	OnePoint  []OnePointTable
+	Rates     []ItemRateTable
+	Members   *grading.Members
+	Extras    Extras
+	Knowledge []KnowledgeTable
+	Compare   *Comparison // 进退步 against an earlier exam, when asked for
 }
 
 // ItemRateTable is the 得分率 of every item of one subject for the county,
@@ -142,6 +143,10 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		return nil, settings, "", nil, err
 	}
 
+	know, err := store.ReportKnowledge(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
 	var warnings []string
 	res := &grading.ExamResults{Code: exam.Code, Name: exam.Name}
 	subjectIdx := map[int64]int{}
@@ -192,6 +197,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		if len(unknown) > 0 {
 			sort.Slice(unknown, func(i, j int) bool { return grading.NaturalLess(unknown[i], unknown[j]) })
 			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题有得分但没有答案或题组设置，满分按最高得分计", sub.Name, strings.Join(unknown, "、")))
+		}
+		for _, k := range know {
+			if j, ok := itemIdx[s][k.Item]; ok && k.SubjectID == sub.ID {
+				paper.Items[j].Knowledge, paper.Items[j].Abilities = k.Knowledge, k.Abilities
+			}
 		}
 		var sum float64
 		for _, it := range paper.Items {
@@ -390,6 +400,7 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 			r.Rates = append(r.Rates, r.itemRates(s))
 		}
 	}
+	r.knowledgeTables()
 	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
 	for _, s := range r.Subjects {
 		if s >= 0 {

@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS item_knowledge;
 ALTER TABLE report_settings
     DROP COLUMN IF EXISTS good_ratio,
     DROP COLUMN IF EXISTS grade_mode,

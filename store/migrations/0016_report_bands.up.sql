@@ -10,3 +10,13 @@ ALTER TABLE report_settings
     ADD COLUMN top_n             int[] NOT NULL DEFAULT '{50,100,200,500}',
     ADD COLUMN critical_margin   numeric(4,3) NOT NULL DEFAULT 0.05 CHECK (critical_margin > 0 AND critical_margin < 1),
     ADD COLUMN composite_weights numeric(4,3)[] NOT NULL DEFAULT '{0.4,0.2,0.2,0.2}';
+
+-- The 双向细目表: each item's 知识点 and abilities, from the answer-key
+-- file. item is the objective item's number or the question group's code.
+CREATE TABLE item_knowledge (
+    subject_id  bigint NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+    item        text   NOT NULL,
+    knowledge   text[] NOT NULL DEFAULT '{}',
+    abilities   text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (subject_id, item)
+);
