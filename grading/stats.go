@@ -68,7 +68,7 @@ type PaperItem struct {
 	Objective bool
 	Kind      string // single, multi or tf for objective items
 	Max       float64
-	Key       string // accepted answers of an objective item, "B" or "A/C"
+	Key       string   // accepted answers of an objective item, "B" or "A/C"
 	Knowledge []string // 知识点 the item tests (from the answer-key file)
 	Abilities []string // abilities (能力要求) it tests
 }
