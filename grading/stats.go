@@ -60,6 +60,14 @@ type SubjectPaper struct {
 	Name      string
 	FullScore float64
 	Items     []PaperItem
+	Subs      []SubItem // sub-questions of the groups that have them, in paper order
+}
+
+// SubItem is one sub-question of a question group: 28(1), 28(2).
+type SubItem struct {
+	Item  int    // index of the group in Items
+	Label string // group code and sub label, "28(1)"
+	Max   float64
 }
 
 // PaperItem is one objective item or one subjective question group.
@@ -93,7 +101,8 @@ type CandidateResults struct {
 type SubjectResult struct {
 	Status    Attendance
 	Scores    []float64
-	Responses []string // chosen options of objective items, "" = blank
+	Responses []string  // chosen options of objective items, "" = blank
+	SubScores []float64 // aligned with the paper's Subs; NaN where unknown
 }
 
 // CandidateScore is one candidate's score in one subject or over all

@@ -268,3 +268,33 @@ func checkChartPage(t *testing.T, zr *zip.Reader, name, part string, sx sheetXML
 }
 
 func mathExp(x float64) float64 { return math.Exp(x) }
+
+// withSubsAndKnowledge gives a generated exam's groups two sub-questions
+// (the first part max 4, the score split as evenly as the maxima allow),
+// and every item a knowledge point and an ability, so that every table of
+// the report has data.
+func withSubsAndKnowledge(res *grading.ExamResults) {
+	p := &res.Subjects[0]
+	for j := range p.Items {
+		p.Items[j].Knowledge = []string{"知识点" + strconv.Itoa(j%8)}
+		p.Items[j].Abilities = []string{"能力" + strconv.Itoa(j%3)}
+		if !p.Items[j].Objective {
+			p.Subs = append(p.Subs, grading.SubItem{Item: j, Label: p.Items[j].Code + "(1)", Max: 4},
+				grading.SubItem{Item: j, Label: p.Items[j].Code + "(2)", Max: p.Items[j].Max - 4})
+		}
+	}
+	for i := range res.Candidates {
+		r := &res.Candidates[i].Subjects[0]
+		if r.Status != grading.Present {
+			continue
+		}
+		for _, sub := range p.Subs {
+			v := r.Scores[sub.Item]
+			if strings.HasSuffix(sub.Label, "(1)") {
+				r.SubScores = append(r.SubScores, math.Min(4, math.Floor(v/2)))
+			} else {
+				r.SubScores = append(r.SubScores, v-math.Min(4, math.Floor(v/2)))
+			}
+		}
+	}
+}

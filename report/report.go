@@ -49,6 +49,7 @@ type Report struct {
 	Members   *grading.Members
 	Extras    Extras
 	Knowledge []KnowledgeTable
+	Subs      []SubTable
 	Compare   *Comparison // 进退步 against an earlier exam, when asked for
 }
 
@@ -307,6 +308,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			warnings = append(warnings, fmt.Sprintf("%s：还有 %d 个小题没有分数（阅卷未完成？），按 0 分计", sub.Name, missing))
 		}
 	}
+	subWarn, err := loadSubScores(ctx, q, exam.ID, res, subjectIdx, itemIdx, candIdx)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	warnings = append(warnings, subWarn...)
 	if !saoyue.Stage(exam.Status).AtLeast(saoyue.StageFinal) {
 		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
 	}
@@ -401,6 +407,7 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		}
 	}
 	r.knowledgeTables()
+	r.subTables()
 	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
 	for _, s := range r.Subjects {
 		if s >= 0 {
@@ -457,4 +464,78 @@ func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Re
 	}
 	r.Status, r.Warnings = status, warnings
 	return r, nil
+}
+
+// loadSubScores fills in the sub-questions (28(1), 28(2)) of the groups
+// that have them and each present candidate's part scores, settled from
+// the marks as the group's total was (grading.SettleParts). Where the parts
+// do not add up to the candidate's group score (a score changed in review,
+// which has no parts) they are left unknown and a warning says how many.
+func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *grading.ExamResults,
+	subjectIdx map[int64]int, itemIdx []map[string]int, candIdx map[int64]int) ([]string, error) {
+	groups, err := store.ReportSubGroups(ctx, q, examID)
+	if err != nil || len(groups) == 0 {
+		return nil, err
+	}
+	type place struct {
+		s, item, first int
+		g              *store.MarkingGroup
+	}
+	at := map[int64]place{}
+	for _, g := range groups {
+		s, ok := subjectIdx[g.SubjectID]
+		if !ok {
+			continue
+		}
+		j, ok := itemIdx[s][g.Code]
+		if !ok {
+			continue
+		}
+		paper := &res.Subjects[s]
+		at[g.ID] = place{s: s, item: j, first: len(paper.Subs), g: g}
+		for _, p := range grading.GroupParts(g) {
+			paper.Subs = append(paper.Subs, grading.SubItem{Item: j, Label: g.Code + p.Label, Max: p.Max})
+		}
+	}
+	for s := range res.Subjects {
+		if n := len(res.Subjects[s].Subs); n > 0 {
+			for i := range res.Candidates {
+				r := &res.Candidates[i].Subjects[s]
+				r.SubScores = make([]float64, n)
+				for k := range r.SubScores {
+					r.SubScores[k] = math.NaN()
+				}
+			}
+		}
+	}
+	mismatch := 0
+	err = store.EachReportCropMarks(ctx, q, examID, func(cm store.ReportCropMarks) error {
+		p, ok := at[cm.GroupID]
+		c, ok2 := candIdx[cm.CandidateID]
+		if !ok || !ok2 {
+			return nil
+		}
+		r := &res.Candidates[c].Subjects[p.s]
+		parts := grading.SettleParts(p.g, cm.Marks)
+		if r.Status != grading.Present || parts == nil {
+			return nil
+		}
+		var sum float64
+		for _, v := range parts {
+			sum += v
+		}
+		if math.Abs(sum-r.Scores[p.item]) > 0.05+1e-9 {
+			mismatch++
+			return nil
+		}
+		copy(r.SubScores[p.first:], parts)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if mismatch > 0 {
+		return []string{fmt.Sprintf("%d 份答案的小题分与题组得分不一致（多为复核改分，只改了总分），这些答案的小题细分留空", mismatch)}, nil
+	}
+	return nil, nil
 }

@@ -85,6 +85,9 @@ func (r *Report) AllTables() []Table {
 	for i := range r.Rates {
 		out = append(out, r.itemRateTable(&r.Rates[i]))
 	}
+	for i := range r.Subs {
+		out = append(out, r.subTable(&r.Subs[i]))
+	}
 	for i := range r.Knowledge {
 		out = append(out, r.knowledgeTable(&r.Knowledge[i]))
 	}

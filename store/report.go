@@ -274,3 +274,76 @@ func ReportEnrolment(ctx context.Context, q TxOrPool, examID int64) (map[string]
 	}
 	return out, nil
 }
+
+// ReportSubGroups lists the question groups of the exam that have
+// sub-questions, with their marking settings.
+func ReportSubGroups(ctx context.Context, q TxOrPool, examID int64) ([]*MarkingGroup, error) {
+	rows, err := q.Query(ctx, `
+		SELECT `+markingGroupColumns+`
+		FROM question_groups g JOIN subjects s ON s.id = g.subject_id
+		WHERE s.exam_id = $1 AND jsonb_array_length(g.subs) > 0 ORDER BY g.id`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read groups with sub-questions: %w", err)
+	}
+	defer rows.Close()
+	var out []*MarkingGroup
+	for rows.Next() {
+		g, err := scanMarkingGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read groups with sub-questions: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// ReportCropMarks is the marks of one answer (crop) of a group with
+// sub-questions, with the candidate it belongs to.
+type ReportCropMarks struct {
+	CandidateID int64
+	GroupID     int64
+	Marks       []CropMark
+}
+
+// EachReportCropMarks calls fn with the counting marks of every identified
+// answer of the exam's groups with sub-questions (the same marks
+// ListCropMarks gives the marking engine), one crop at a time.
+func EachReportCropMarks(ctx context.Context, q TxOrPool, examID int64, fn func(ReportCropMarks) error) error {
+	rows, err := q.Query(ctx, `
+		SELECT c.id, ca.candidate_id, g.id, t.round, m.kind, m.marker_id, m.total::float8, m.scores::float8[]
+		FROM marks m JOIN marking_tasks t ON t.id = m.task_id
+		JOIN crops c ON c.id = t.crop_id JOIN cards ca ON ca.id = c.card_id
+		JOIN question_groups g ON g.id = c.group_id JOIN subjects s ON s.id = g.subject_id
+		WHERE s.exam_id = $1 AND jsonb_array_length(g.subs) > 0 AND t.kind = 'normal' AND t.status <> 'void'
+		ORDER BY c.id, m.id`, examID)
+	if err != nil {
+		return fmt.Errorf("read marks of sub-questions: %w", err)
+	}
+	defer rows.Close()
+	var cur ReportCropMarks
+	crop := int64(-1)
+	for rows.Next() {
+		var id int64
+		var m CropMark
+		var cand, group int64
+		if err := rows.Scan(&id, &cand, &group, &m.Round, &m.Kind, &m.MarkerID, &m.Total, &m.Scores); err != nil {
+			return fmt.Errorf("read marks of sub-questions: %w", err)
+		}
+		if id != crop {
+			if crop >= 0 {
+				if err := fn(cur); err != nil {
+					return err
+				}
+			}
+			crop, cur = id, ReportCropMarks{CandidateID: cand, GroupID: group}
+		}
+		cur.Marks = append(cur.Marks, m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read marks of sub-questions: %w", err)
+	}
+	if crop >= 0 {
+		return fn(cur)
+	}
+	return nil
+}
