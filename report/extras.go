@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/saoyue/saoyue/grading"
@@ -188,10 +189,14 @@ func (r *Report) borderlineTable() Table {
 				if b.Gap < 0 {
 					where = "线下"
 				}
-				if !yield([]any{r.SubjectName(s), b.Line, b.LineScore, c.ExamNo, c.Name, c.SchoolName, c.Class, b.Score, b.Gap, where}) {
+				// Lines are fractions of the full score (0.6 × 14 = 8.4): round
+				// away the floating-point noise of the line and the gap.
+				if !yield([]any{r.SubjectName(s), b.Line, round2(b.LineScore), c.ExamNo, c.Name, c.SchoolName, c.Class, b.Score, round2(b.Gap), where}) {
 					return
 				}
 			}
 		}
 	}}
 }
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
