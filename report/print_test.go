@@ -44,6 +44,9 @@ func genExam(schools, classes, perClass, objective, groups int, seed uint64) *gr
 					r.Status = grading.Violation
 				}
 				if r.Status == grading.Present {
+					// Exact sizes, as report.Load allocates them: the 100,000-candidate
+					// benchmark measures the report, not append's spare capacity.
+					r.Scores, r.Responses = make([]float64, 0, len(paper.Items)), make([]string, 0, len(paper.Items))
 					for k, it := range paper.Items {
 						p := 1 / (1 + mathExp(-(ability - float64(k%5-2)*0.5)))
 						if it.Objective {
@@ -288,6 +291,7 @@ func withSubsAndKnowledge(res *grading.ExamResults) {
 		if r.Status != grading.Present {
 			continue
 		}
+		r.SubScores = make([]float64, 0, len(p.Subs))
 		for _, sub := range p.Subs {
 			v := r.Scores[sub.Item]
 			if strings.HasSuffix(sub.Label, "(1)") {
