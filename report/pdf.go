@@ -55,20 +55,11 @@ func (r *Report) schoolName() string {
 	return r.Filter.School
 }
 
-func (r *Report) schoolCount() int {
-	n := 0
-	for _, g := range r.Tables {
-		if g.Level == grading.LevelSchool {
-			n++
-		}
-	}
-	if r.Members != nil {
-		return len(r.Members.Schools)
-	}
-	return n
-}
+// schoolCount is how many schools the exam has: the school's place is
+// among all of them, whatever the filter shows.
+func (r *Report) schoolCount() int { return len(r.Members.Schools) }
 
-// page starts a new A4 page with the running header.
+// doc is a PDF being laid out: the current line and the running header.
 type doc struct {
 	pdf   *fpdf.Fpdf
 	y     float64
