@@ -41,20 +41,20 @@ func (g GradeScheme) Resolve() (GradeScheme, error) {
 	}
 	def, ok := DefaultGradeCuts[g.Mode]
 	if !ok {
-		return g, fmt.Errorf("grade mode %q: use score or percentile", g.Mode)
+		return g, fmt.Errorf("等级划分方式 %q 无效：只能按分数（score）或按百分位（percentile）", g.Mode)
 	}
 	if len(g.Cuts) == 0 {
 		g.Cuts = def
 	}
 	if len(g.Cuts) != 4 {
-		return g, fmt.Errorf("grade bands need 4 cuts (A/B, B/C, C/D, D/E), got %d", len(g.Cuts))
+		return g, fmt.Errorf("等级需要 4 个分界（A/B、B/C、C/D、D/E），现在有 %d 个", len(g.Cuts))
 	}
 	for i, c := range g.Cuts {
 		if !(c > 0 && c <= 1) {
-			return g, fmt.Errorf("grade cut %g: cuts are fractions between 0 and 1", c)
+			return g, fmt.Errorf("等级分界 %g 无效：分界是 0 到 1 之间的比例", c)
 		}
 		if i > 0 && (g.Mode == GradeByScore && c >= g.Cuts[i-1] || g.Mode == GradeByPercentile && c <= g.Cuts[i-1]) {
-			return g, fmt.Errorf("grade cuts %v: by score they go down (A first), by percentile up", g.Cuts)
+			return g, fmt.Errorf("等级分界 %v 顺序不对：按分数时从高到低（先 A），按百分位时从小到大", g.Cuts)
 		}
 	}
 	return g, nil

@@ -244,7 +244,7 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 				code = strings.TrimSpace(k.Answers[0])
 			}
 			if code == "" || seenGroup[code] {
-				return nil, fmt.Errorf("%s: a subjective row needs its question group's code in the item column, once", at)
+				return nil, fmt.Errorf("%s：主观题行须在题号列写题组代码，每个题组只写一次", at)
 			}
 			seenGroup[code] = true
 			key.Groups = append(key.Groups, GroupKnowledge{Group: code, Knowledge: k.Knowledge, Abilities: k.Abilities})

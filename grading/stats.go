@@ -149,7 +149,7 @@ func (t Thresholds) Check() error {
 		return fmt.Errorf("the excellent mark (%g) is below the pass mark (%g)", t.Excellent, t.Pass)
 	}
 	if t.Good != 0 && (t.Good < t.Pass || t.Good > t.Excellent) {
-		return fmt.Errorf("the good mark (%g) must lie between the pass mark (%g) and the excellent mark (%g)", t.Good, t.Pass, t.Excellent)
+		return fmt.Errorf("良好线（%g）必须在及格线（%g）和优秀线（%g）之间", t.Good, t.Pass, t.Excellent)
 	}
 	return nil
 }

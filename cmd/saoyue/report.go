@@ -42,7 +42,7 @@ docs/STATISTICS.md.`,
 				return fmt.Errorf("nothing to write: give --out report.xlsx, --csv DIR or --pdf")
 			}
 			if pdf && f.School == "" {
-				return fmt.Errorf("--pdf prints one school's documents: give --school (and --class for one class's report cards)")
+				return fmt.Errorf("--pdf 打印一所学校的报告：请用 --school 指定学校（打印一个班的成绩报告单再加 --class）")
 			}
 			db, err := openDB(cmd.Context(), cfg)
 			if err != nil {
@@ -515,24 +515,24 @@ func applySettingFlags(cmd *cobra.Command, cur *store.ReportSettings, s store.Re
 func checkExtraSettings(s store.ReportSettings) error {
 	for _, n := range s.TopN {
 		if n <= 0 {
-			return fmt.Errorf("--top: cut-offs are positive numbers of candidates, got %d", n)
+			return fmt.Errorf("--top：名次段必须是正整数，现在是 %d", n)
 		}
 	}
 	if !(s.Critical > 0 && s.Critical < 1) {
-		return fmt.Errorf("--borderline must be a fraction between 0 and 1, got %g", s.Critical)
+		return fmt.Errorf("--borderline：临界范围必须是 0 到 1 之间的比例，现在是 %g", s.Critical)
 	}
 	if len(s.Composite) != 4 {
-		return fmt.Errorf("--composite needs 4 weights (mean, pass, excellent, low), got %d", len(s.Composite))
+		return fmt.Errorf("--composite 需要 4 个权重（平均分率、及格率、优秀率、非低分率），现在有 %d 个", len(s.Composite))
 	}
 	sum := 0.0
 	for _, w := range s.Composite {
 		if w < 0 {
-			return fmt.Errorf("--composite weights cannot be negative, got %v", s.Composite)
+			return fmt.Errorf("--composite 权重不能为负：%v", s.Composite)
 		}
 		sum += w
 	}
 	if sum <= 0 {
-		return fmt.Errorf("--composite weights add up to 0")
+		return fmt.Errorf("--composite 权重之和不能为 0")
 	}
 	return nil
 }

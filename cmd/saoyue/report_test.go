@@ -85,7 +85,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--pdf"); err == nil || !strings.Contains(err.Error(), "--school") {
+	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--pdf"); err == nil || !strings.Contains(err.Error(), "--school 指定学校") {
 		t.Errorf("--pdf without a school: %v", err)
 	}
 
