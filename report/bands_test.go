@@ -191,3 +191,61 @@ func TestBandTablesRecomputed(t *testing.T) {
 		t.Errorf("%d 临界生 rows, want %d", got, wantB)
 	}
 }
+
+// Grades by score, their distribution per school and 良好率, recomputed
+// plainly on a generated exam.
+func TestGradesByScoreRecomputed(t *testing.T) {
+	t.Parallel()
+	res := genExam(10, 2, 30, 20, 5, 12)
+	r, err := report.Build(res, store.DefaultReportSettings, report.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := res.Subjects[0].FullScore
+	counts := map[string]*[5]int{}
+	good := map[string][2]int{}
+	for i, c := range res.Candidates {
+		if c.Subjects[0].Status != grading.Present {
+			if r.Extras.Grades[0][i] != "" {
+				t.Errorf("%s not counted but graded", c.ExamNo)
+			}
+			continue
+		}
+		var x float64
+		for _, v := range c.Subjects[0].Scores {
+			x += v
+		}
+		k := 4
+		for j, cut := range []float64{0.85, 0.75, 0.6, 0.4} {
+			if x >= cut*full-1e-9 {
+				k = j
+				break
+			}
+		}
+		if got := r.Extras.Grades[0][i]; got != grading.GradeLetters[k] {
+			t.Errorf("%s (%v of %v): grade %s, want %s", c.ExamNo, x, full, got, grading.GradeLetters[k])
+		}
+		for _, key := range []string{"", c.SchoolCode} {
+			if counts[key] == nil {
+				counts[key] = &[5]int{}
+			}
+			counts[key][k]++
+			g := good[key]
+			g[1]++
+			if x >= 0.75*full-1e-9 {
+				g[0]++
+			}
+			good[key] = g
+		}
+	}
+	for _, g := range r.Tables {
+		if g.Subject != 0 || g.Level == grading.LevelClass {
+			continue
+		}
+		gc := grading.CountGrades(res, r.Extras.Grades[0], r.Members.Of(g.Group))
+		if gc.Counts != *counts[g.SchoolCode] {
+			t.Errorf("%q grade counts %v, want %v", g.SchoolCode, gc.Counts, *counts[g.SchoolCode])
+		}
+		near(t, "良好率 "+g.SchoolCode, g.GoodRate, float64(good[g.SchoolCode][0])/float64(good[g.SchoolCode][1]))
+	}
+}
