@@ -42,8 +42,9 @@ type PaperStats struct {
 	N      int     // candidates analysed
 	Mean   float64 // of the paper total
 	SD     float64
-	Alpha  float64 // Cronbach's alpha; equals KR-20 when every item is scored 0 or its maximum
-	Method string  // "KR-20" or "Cronbach α"
+	Alpha  float64 // Cronbach's alpha, always
+	Method string  // "Cronbach α"; the reliability column is always alpha
+	KR20   float64 // KR-20, only when every item is scored 0/1 (maximum 1): there it equals α; NaN otherwise
 	SEM    float64 // standard error of measurement: SD × √(1 − α)
 }
 
@@ -60,6 +61,7 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 	paper := e.Subjects[subject]
 	var rows []SubjectResult
 	var examNos []string
+	var w []float64 // sampling weights: all 1 unless the exam is a sample
 	for i := range e.Candidates {
 		c := &e.Candidates[i]
 		if in != nil && !in(c) {
@@ -69,6 +71,7 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 		if r.Status == Present {
 			rows = append(rows, r)
 			examNos = append(examNos, c.ExamNo)
+			w = append(w, c.W())
 		}
 	}
 	n := len(rows)
@@ -112,58 +115,88 @@ func AnalyzeItems(e *ExamResults, subject int, in func(*CandidateResults) bool) 
 	stats := make([]ItemStats, k)
 	for j, it := range paper.Items {
 		st := ItemStats{Item: it, N: n}
-		st.Mean = mean(x[j])
-		st.SD = math.Sqrt(variance(x[j]))
+		st.Mean = wmean(x[j], w)
+		st.SD = math.Sqrt(wvariance(x[j], w))
 		st.P, st.D, st.R = math.NaN(), math.NaN(), math.NaN()
 		st.ZeroRate, st.FullRate = math.NaN(), math.NaN()
 		if n > 0 && it.Max > 0 {
 			st.P = st.Mean / it.Max
-			var zero, full int
-			for _, v := range x[j] {
+			var zero, full, sw float64
+			for i, v := range x[j] {
+				sw += w[i]
 				if v <= eps {
-					zero++
+					zero += w[i]
 				}
 				if v >= it.Max-eps {
-					full++
+					full += w[i]
 				}
 			}
-			st.ZeroRate, st.FullRate = ratio(zero, n), ratio(full, n)
+			st.ZeroRate, st.FullRate = weightedRate(zero, sw), weightedRate(full, sw)
 			// An item everybody scored the same on says nothing about who is
 			// better: its discrimination and correlation are undefined, not 0.
 			if st.SD > eps && len(high) > 0 {
-				st.D = (meanAt(x[j], high) - meanAt(x[j], low)) / it.Max
+				st.D = (meanAt(x[j], w, high) - meanAt(x[j], w, low)) / it.Max
 				rest := make([]float64, n)
 				for i := range rest {
 					rest[i] = totals[i] - x[j][i]
 				}
-				st.R = correlation(x[j], rest)
+				st.R = correlation(x[j], rest, w)
 			}
 		}
 		if it.Objective {
-			st.Options, st.Blank = optionStats(it, rows, j, high, low)
+			st.Options, st.Blank = optionStats(it, rows, j, high, low, w)
 		}
 		stats[j] = st
 	}
-	return stats, paperStats(paper, x, totals)
+	return stats, paperStats(paper, x, totals, w)
 }
 
-func meanAt(v []float64, idx []int) float64 {
-	var s float64
+// meanAt is the weighted mean of v over the indexes.
+func meanAt(v, w []float64, idx []int) float64 {
+	var s, sw float64
 	for _, i := range idx {
-		s += v[i]
+		s += w[i] * v[i]
+		sw += w[i]
 	}
-	return s / float64(len(idx))
+	return s / sw
 }
 
-// correlation is Pearson's r, NaN when either side has no variance.
-func correlation(a, b []float64) float64 {
-	ma, mb := mean(a), mean(b)
+// wmean and wvariance are the weighted mean and population variance.
+func wmean(v, w []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	var s, sw float64
+	for i, x := range v {
+		s += w[i] * x
+		sw += w[i]
+	}
+	return s / sw
+}
+
+func wvariance(v, w []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	m := wmean(v, w)
+	var s, sw float64
+	for i, x := range v {
+		s += w[i] * (x - m) * (x - m)
+		sw += w[i]
+	}
+	return s / sw
+}
+
+// correlation is the weighted Pearson r, NaN when either side has no
+// variance.
+func correlation(a, b, w []float64) float64 {
+	ma, mb := wmean(a, w), wmean(b, w)
 	var sab, saa, sbb float64
 	for i := range a {
 		da, db := a[i]-ma, b[i]-mb
-		sab += da * db
-		saa += da * da
-		sbb += db * db
+		sab += w[i] * da * db
+		saa += w[i] * da * da
+		sbb += w[i] * db * db
 	}
 	if saa <= eps || sbb <= eps {
 		return math.NaN()
@@ -175,7 +208,7 @@ func correlation(a, b []float64) float64 {
 // chose "AC" counts for A and for C, so a multiple-choice item's counts may
 // add up to more than N. The options listed are A–D (A–B for true/false)
 // plus any other letter somebody chose or the key holds.
-func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]OptionStats, OptionStats) {
+func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int, w []float64) ([]OptionStats, OptionStats) {
 	letters := map[string]bool{}
 	base := "ABCD"
 	if it.Kind == KindTF {
@@ -207,13 +240,14 @@ func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]
 		if len(idx) == 0 {
 			return math.NaN()
 		}
-		c := 0
+		var c, sw float64
 		for _, i := range idx {
+			sw += w[i]
 			if pick(resp[i]) {
-				c++
+				c += w[i]
 			}
 		}
-		return float64(c) / float64(len(idx))
+		return c / sw
 	}
 	all := make([]int, len(rows))
 	for i := range all {
@@ -243,38 +277,63 @@ func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int) ([]
 }
 
 // paperStats computes Cronbach's alpha with population variances:
-// α = k/(k−1) × (1 − Σσ²ᵢ / σ²ₓ). With every item scored 0 or its maximum
-// this is exactly KR-20 (σ²ᵢ = pq for 0/1 items; scaling an item by its
-// points scales its variance and covariances alike), so the method is
-// named after the data. Items worth nothing are left out; alpha is NaN
-// with fewer than two items or no variance in the totals.
-func paperStats(paper SubjectPaper, x [][]float64, totals []float64) PaperStats {
-	ps := PaperStats{N: len(totals), Mean: mean(totals), SD: math.Sqrt(variance(totals))}
+// α = k/(k−1) × (1 − Σσ²ᵢ / σ²ₓ). KR-20 is reported only where it applies,
+// every item scored 0 or 1: there σ²ᵢ = pq and KR-20 is α. An item worth
+// 2 points scored 0/2 is not 0/1 scored: KR-20 computed on its right/wrong
+// pattern weighs it as 1 and differs from α, so it is left empty. Items
+// worth nothing are left out; alpha is NaN with fewer than two items or no
+// variance in the totals.
+func paperStats(paper SubjectPaper, x [][]float64, totals, w []float64) PaperStats {
+	ps := PaperStats{N: len(totals), Mean: wmean(totals, w), SD: math.Sqrt(wvariance(totals, w))}
 	var sumVar float64
-	dichotomous := true
+	zeroOne := true
 	for j, it := range paper.Items {
 		if it.Max <= 0 {
 			continue
 		}
 		ps.Items++
-		sumVar += variance(x[j])
+		sumVar += wvariance(x[j], w)
+		if math.Abs(it.Max-1) > eps {
+			zeroOne = false
+			continue
+		}
 		for _, v := range x[j] {
-			if v > eps && v < it.Max-eps {
-				dichotomous = false
+			if v > eps && v < 1-eps {
+				zeroOne = false
 				break
 			}
 		}
 	}
 	ps.Method = "Cronbach α"
-	if dichotomous {
-		ps.Method = "KR-20"
-	}
-	ps.Alpha, ps.SEM = math.NaN(), math.NaN()
-	vx := variance(totals)
+	ps.Alpha, ps.SEM, ps.KR20 = math.NaN(), math.NaN(), math.NaN()
+	vx := wvariance(totals, w)
 	if ps.Items >= 2 && ps.N >= 2 && vx > eps {
 		k := float64(ps.Items)
 		ps.Alpha = k / (k - 1) * (1 - sumVar/vx)
 		ps.SEM = ps.SD * math.Sqrt(math.Max(0, 1-ps.Alpha))
+		if zeroOne {
+			ps.KR20 = ps.Alpha
+		}
 	}
 	return ps
+}
+
+// AlphaLow is the alpha below which the report cautions that totals are
+// not reliable enough to rank candidates: Nunnally & Bernstein (1994) ask
+// 0.70 of a test used for decisions about groups.
+const AlphaLow = 0.7
+
+// AlphaCaution is the report's warning about a paper's alpha, "" when
+// there is nothing to say. A negative alpha means the items correlate
+// negatively on average: usually a wrong key or a reversed item.
+func AlphaCaution(alpha float64) string {
+	switch {
+	case math.IsNaN(alpha):
+		return ""
+	case alpha < 0:
+		return "α 为负：各题之间平均呈负相关，多为答案有误或计分方向相反，请先核对答案和评分再使用本卷分数"
+	case alpha < AlphaLow:
+		return "信度偏低（α < 0.7）：总分受测量误差影响较大，排名和比较需谨慎"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package grading
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -71,6 +72,10 @@ func TestAnalyzeItemsByHand(t *testing.T) {
 		t.Errorf("paper %+v", paper)
 	}
 	near(t, "alpha", paper.Alpha, 160.0/708)
+	near(t, "KR-20 of a paper with a 5-point group", paper.KR20, math.NaN())
+	if c := AlphaCaution(paper.Alpha); !strings.Contains(c, "信度偏低") {
+		t.Errorf("alpha 0.226 caution %q", c)
+	}
 	near(t, "SEM", paper.SEM, math.Sqrt(236.0/49)*math.Sqrt(1-160.0/708))
 	near(t, "paper mean", paper.Mean, 45.0/7)
 
@@ -120,10 +125,11 @@ func TestKR20ByHand(t *testing.T) {
 			Subjects: []SubjectResult{{Status: Present, Scores: s}}})
 	}
 	items, paper := AnalyzeItems(e, 0, nil)
-	if paper.Method != "KR-20" {
+	if paper.Method != "Cronbach α" {
 		t.Errorf("method %q", paper.Method)
 	}
-	near(t, "KR-20", paper.Alpha, 0.75)
+	near(t, "alpha", paper.Alpha, 0.75)
+	near(t, "KR-20", paper.KR20, 0.75)
 	near(t, "SEM", paper.SEM, math.Sqrt(1.25)*0.5)
 	// Groups of round(1.08) = 1: top candidate 1, bottom candidate 4.
 	near(t, "item 1 D", items[0].D, 1)
@@ -131,6 +137,45 @@ func TestKR20ByHand(t *testing.T) {
 	// Blanks counted: nobody gave responses here.
 	if items[0].Blank.Count != 4 {
 		t.Errorf("blank %+v", items[0].Blank)
+	}
+}
+
+// The same pattern with item 1 worth 2 points (scored 0 or 2): every item
+// is right/wrong, but not 0/1 scored, so KR-20 (which would count item 1 as
+// one point) is not reported. α by hand:
+//
+//	item 1: 2 2 2 0, mean 1.5, σ² = (3×0.25 + 2.25)/4 = 0.75
+//	item 2: 1 1 0 0, σ² = 0.25; item 3: 1 0 0 0, σ² = 0.1875
+//	totals 4 3 2 0: mean 2.25, σ² = (3.0625+0.5625+0.0625+5.0625)/4 = 2.1875
+//	α = 3/2 × (1 − 1.1875/2.1875) = 0.685714…
+//	KR-20 on the right/wrong pattern would be 0.75: a different number.
+func TestKR20OnlyForZeroOneItems(t *testing.T) {
+	e := &ExamResults{Subjects: []SubjectPaper{{Code: "s", FullScore: 4, Items: []PaperItem{
+		{Code: "1", Objective: true, Kind: KindSingle, Max: 2, Key: "A"},
+		{Code: "2", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
+		{Code: "3", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
+	}}}}
+	for i, s := range [][]float64{{2, 1, 1}, {2, 1, 0}, {2, 0, 0}, {0, 0, 0}} {
+		e.Candidates = append(e.Candidates, CandidateResults{ExamNo: string(rune('1' + i)), SchoolCode: "01",
+			Subjects: []SubjectResult{{Status: Present, Scores: s}}})
+	}
+	_, paper := AnalyzeItems(e, 0, nil)
+	if paper.Method != "Cronbach α" {
+		t.Errorf("method %q", paper.Method)
+	}
+	near(t, "alpha", paper.Alpha, 1.5*(1-1.1875/2.1875))
+	near(t, "KR-20", paper.KR20, math.NaN())
+}
+
+func TestAlphaCaution(t *testing.T) {
+	for _, c := range []struct {
+		alpha float64
+		want  string
+	}{{-0.406, "α 为负"}, {0, "信度偏低"}, {0.6999, "信度偏低"}, {0.7, ""}, {0.9, ""}, {math.NaN(), ""}} {
+		got := AlphaCaution(c.alpha)
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("AlphaCaution(%v) = %q, want %q", c.alpha, got, c.want)
+		}
 	}
 }
 

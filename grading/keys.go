@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/store"
 )
 
 // Item kinds.
@@ -43,12 +44,26 @@ type KeyItem struct {
 	PartialPoints float64 `yaml:"partial_points"`
 	// Excluded items (a broken question) count for nobody.
 	Excluded bool `yaml:"excluded"`
+	// Knowledge points (知识点) and abilities the item tests: the
+	// 双向细目表 the report's per-point 得分率 comes from.
+	Knowledge []string `yaml:"knowledge"`
+	Abilities []string `yaml:"abilities"`
+}
+
+// GroupKnowledge is a subjective question group's knowledge points and
+// abilities: a key file row of kind 主观题 (subjective) names the group by
+// its code in the item column, or a YAML key lists it under groups.
+type GroupKnowledge struct {
+	Group     string   `yaml:"group"`
+	Knowledge []string `yaml:"knowledge"`
+	Abilities []string `yaml:"abilities"`
 }
 
 // Key is an answer key for one subject and booklet form.
 type Key struct {
-	Form  string
-	Items map[int]KeyItem
+	Form   string
+	Items  map[int]KeyItem
+	Groups []GroupKnowledge
 }
 
 // Column names accepted in CSV/XLSX keys, Chinese or English.
@@ -59,6 +74,16 @@ var keyColumns = map[string]string{
 	"部分分": "partial", "partial": "partial", "partial_points": "partial",
 	"题型": "kind", "kind": "kind", "type": "kind",
 	"作废": "excluded", "excluded": "excluded",
+	"知识点": "knowledge", "knowledge": "knowledge", "考点": "knowledge",
+	"能力": "abilities", "能力要求": "abilities", "ability": "abilities", "abilities": "abilities",
+}
+
+// subjectiveKinds mark a key row that describes a question group.
+var subjectiveKinds = map[string]bool{"主观": true, "主观题": true, "subjective": true, "group": true, "题组": true}
+
+// splitList splits a cell listing several knowledge points or abilities.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("、,，;；|/", r) })
 }
 
 // ParseKey reads a key from CSV (UTF-8 or GBK), XLSX or YAML, and checks
@@ -71,7 +96,8 @@ func ParseKey(name string, data []byte, items []card.Item) (*Key, error) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml":
 		var doc struct {
-			Items []KeyItem `yaml:"items"`
+			Items  []KeyItem        `yaml:"items"`
+			Groups []GroupKnowledge `yaml:"groups"`
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
@@ -81,6 +107,10 @@ func ParseKey(name string, data []byte, items []card.Item) (*Key, error) {
 		rows = doc.Items
 		for i := range rows {
 			lines = append(lines, i+1)
+		}
+		for _, g := range doc.Groups {
+			rows = append(rows, KeyItem{Kind: "subjective", Knowledge: g.Knowledge, Abilities: g.Abilities, Answers: []string{g.Group}})
+			lines = append(lines, len(lines)+1)
 		}
 	case ".xlsx":
 		rows, lines, err = keyFromXLSX(name, data)
@@ -161,6 +191,14 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 		if strings.TrimSpace(strings.Join(rec, "")) == "" {
 			continue
 		}
+		if subjectiveKinds[strings.ToLower(get(rec, "kind"))] {
+			// A question group's knowledge points: the item column holds its
+			// code, which need not be a number; no answer or points.
+			rows = append(rows, KeyItem{Kind: "subjective", Answers: []string{get(rec, "item")},
+				Knowledge: splitList(get(rec, "knowledge")), Abilities: splitList(get(rec, "abilities"))})
+			lines = append(lines, line)
+			continue
+		}
 		item, err := strconv.Atoi(get(rec, "item"))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s 第 %d 行：题号 %q 不是数字", name, line, get(rec, "item"))
@@ -179,8 +217,9 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 		excl := get(rec, "excluded")
 		rows = append(rows, KeyItem{
 			Item: item, Kind: strings.ToLower(get(rec, "kind")), Points: points, PartialPoints: partial,
-			Answers:  strings.FieldsFunc(ans, func(r rune) bool { return r == '|' || r == '/' || r == ';' }),
-			Excluded: excl == "1" || excl == "是" || strings.EqualFold(excl, "yes") || strings.EqualFold(excl, "true"),
+			Answers:   strings.FieldsFunc(ans, func(r rune) bool { return r == '|' || r == '/' || r == ';' }),
+			Excluded:  excl == "1" || excl == "是" || strings.EqualFold(excl, "yes") || strings.EqualFold(excl, "true"),
+			Knowledge: splitList(get(rec, "knowledge")), Abilities: splitList(get(rec, "abilities")),
 		})
 		lines = append(lines, line)
 	}
@@ -196,8 +235,21 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 		byNo[it.Number] = it
 	}
 	key := &Key{Items: map[int]KeyItem{}}
+	seenGroup := map[string]bool{}
 	for i, k := range rows {
 		at := fmt.Sprintf("%s 第 %d 行", name, lines[i])
+		if k.Kind == "subjective" {
+			code := ""
+			if len(k.Answers) > 0 {
+				code = strings.TrimSpace(k.Answers[0])
+			}
+			if code == "" || seenGroup[code] {
+				return nil, fmt.Errorf("%s：主观题行须在题号列写题组代码，每个题组只写一次", at)
+			}
+			seenGroup[code] = true
+			key.Groups = append(key.Groups, GroupKnowledge{Group: code, Knowledge: k.Knowledge, Abilities: k.Abilities})
+			continue
+		}
 		it, ok := byNo[k.Item]
 		if !ok {
 			return nil, fmt.Errorf("%s：第 %d 题不在答题卡上", at, k.Item)
@@ -379,4 +431,17 @@ func keyPoints(values ...float64) error {
 		}
 	}
 	return nil
+}
+
+// Knowledge lists the key's items and groups with their knowledge points
+// and abilities, for storage.
+func (k *Key) Knowledge(subjectID int64) []store.KnowledgeRow {
+	var out []store.KnowledgeRow
+	for _, it := range k.Sorted() {
+		out = append(out, store.KnowledgeRow{SubjectID: subjectID, Item: strconv.Itoa(it.Item), Knowledge: it.Knowledge, Abilities: it.Abilities})
+	}
+	for _, g := range k.Groups {
+		out = append(out, store.KnowledgeRow{SubjectID: subjectID, Item: g.Group, Knowledge: g.Knowledge, Abilities: g.Abilities})
+	}
+	return out
 }

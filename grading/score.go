@@ -79,6 +79,9 @@ func ImportKey(ctx context.Context, db *store.DB, subjectID int64, key *Key, act
 		if err != nil {
 			return err
 		}
+		if err := store.SaveKnowledge(ctx, tx, subjectID, key.Knowledge(subjectID)); err != nil {
+			return err
+		}
 		return store.Audit(ctx, tx, actor, "key.replace", "subject", strconv.FormatInt(subjectID, 10), old, rows, reason, "")
 	})
 	if err != nil {

@@ -48,6 +48,8 @@ func (a Attendance) Attended() bool { return a == Present || a == Violation }
 type ExamResults struct {
 	Code       string
 	Name       string
+	Sampled    bool           // a sample exam: candidates carry weights and county figures are weighted
+	Weights    []SchoolWeight // each sample school's enrolment, sample and weight
 	Subjects   []SubjectPaper
 	Candidates []CandidateResults // ascending exam number
 }
@@ -58,6 +60,14 @@ type SubjectPaper struct {
 	Name      string
 	FullScore float64
 	Items     []PaperItem
+	Subs      []SubItem // sub-questions of the groups that have them, in paper order
+}
+
+// SubItem is one sub-question of a question group: 28(1), 28(2).
+type SubItem struct {
+	Item  int    // index of the group in Items
+	Label string // group code and sub label, "28(1)"
+	Max   float64
 }
 
 // PaperItem is one objective item or one subjective question group.
@@ -66,7 +76,9 @@ type PaperItem struct {
 	Objective bool
 	Kind      string // single, multi or tf for objective items
 	Max       float64
-	Key       string // accepted answers of an objective item, "B" or "A/C"
+	Key       string   // accepted answers of an objective item, "B" or "A/C"
+	Knowledge []string // 知识点 the item tests (from the answer-key file)
+	Abilities []string // abilities (能力要求) it tests
 }
 
 // CandidateResults is one candidate with their results in every subject,
@@ -77,6 +89,9 @@ type CandidateResults struct {
 	SchoolCode string
 	SchoolName string
 	Class      string
+	StudentID  int64   // the roster row: the same student in another exam
+	StudentNo  string  // the roster id within the school (学籍号)
+	Weight     float64 // sampling weight, enrolment/sample of the school; 0 means 1
 	Subjects   []SubjectResult
 }
 
@@ -86,7 +101,8 @@ type CandidateResults struct {
 type SubjectResult struct {
 	Status    Attendance
 	Scores    []float64
-	Responses []string // chosen options of objective items, "" = blank
+	Responses []string  // chosen options of objective items, "" = blank
+	SubScores []float64 // aligned with the paper's Subs; NaN where unknown
 }
 
 // CandidateScore is one candidate's score in one subject or over all
@@ -115,11 +131,12 @@ type Thresholds struct {
 	Pass      float64
 	Excellent float64
 	Low       float64
+	Good      float64 // 良好, "at least"; 0 = not reported
 }
 
 // DefaultThresholds: pass 60% (DOMAIN rule 14, seed 003), excellent 85%,
 // low score below 40%, the usual county-report values.
-var DefaultThresholds = Thresholds{Pass: 0.6, Excellent: 0.85, Low: 0.4}
+var DefaultThresholds = Thresholds{Pass: 0.6, Excellent: 0.85, Low: 0.4, Good: 0.75}
 
 // Check rejects thresholds that make no sense.
 func (t Thresholds) Check() error {
@@ -130,6 +147,9 @@ func (t Thresholds) Check() error {
 	}
 	if t.Excellent < t.Pass {
 		return fmt.Errorf("the excellent mark (%g) is below the pass mark (%g)", t.Excellent, t.Pass)
+	}
+	if t.Good != 0 && (t.Good < t.Pass || t.Good > t.Excellent) {
+		return fmt.Errorf("良好线（%g）必须在及格线（%g）和优秀线（%g）之间", t.Good, t.Pass, t.Excellent)
 	}
 	return nil
 }
@@ -254,43 +274,35 @@ type GroupStats struct {
 	Participation float64 // 参考率 = Attended / Registered
 
 	Descriptive
-	PassRate      float64 // share of Counted with score ≥ Pass × full
-	ExcellentRate float64 // share with score ≥ Excellent × full
-	LowRate       float64 // share with score < Low × full
-	OverMean      float64 // 超均率: (mean − parent mean) / parent mean; NaN for the county
-	Rank          int     // by mean among the school's siblings (schools in the county, classes in the school); 0 for the county
+	PassRate       float64 // share of Counted with score ≥ Pass × full
+	ExcellentRate  float64 // share with score ≥ Excellent × full
+	GoodRate       float64 // 良好率: share with score ≥ Good × full; NaN when Good is 0
+	LowRate        float64 // share with score < Low × full
+	OverMean       float64 // 超均率: (mean − parent mean) / parent mean; NaN for the county
+	OverMeanCounty float64 // 超均率 against the county mean: the school's OverMean for schools, NaN for the county
+
+	ObjectiveFull, SubjectiveFull float64 // full score of the objective items and of the subjective groups
+	ObjectiveMean, SubjectiveMean float64 // mean objective and subjective score of the counted candidates
+	Rank                          int     // by mean among the school's siblings (schools in the county, classes in the school); 0 for the county
 }
 
 // Descriptive statistics of a set of scores; NaN when there are none.
 type Descriptive struct {
-	N      int
-	Mean   float64
-	Median float64
-	Max    float64
-	Min    float64
-	SD     float64 // population standard deviation (divide by N)
+	N         int
+	WeightSum float64 // Σ weights: N when the exam is not a sample, the students represented when it is
+	Mean      float64
+	Median    float64
+	Max       float64
+	Min       float64
+	SD        float64 // population standard deviation (divide by N)
+	Skewness  float64 // g1 = m3 / m2^1.5, population moments; NaN without spread
+	Kurtosis  float64 // excess kurtosis g2 = m4 / m2² − 3; NaN without spread
+	CV        float64 // 差异系数: SD / mean; NaN for a zero mean
 }
 
-// Describe computes the descriptive statistics of the values.
-func Describe(values []float64) Descriptive {
-	d := Descriptive{N: len(values)}
-	if d.N == 0 {
-		nan := math.NaN()
-		d.Mean, d.Median, d.Max, d.Min, d.SD = nan, nan, nan, nan, nan
-		return d
-	}
-	sorted := append([]float64(nil), values...)
-	sort.Float64s(sorted)
-	d.Min, d.Max = sorted[0], sorted[d.N-1]
-	if d.N%2 == 1 {
-		d.Median = sorted[d.N/2]
-	} else {
-		d.Median = (sorted[d.N/2-1] + sorted[d.N/2]) / 2
-	}
-	d.Mean = mean(values)
-	d.SD = math.Sqrt(variance(values))
-	return d
-}
+// Describe computes the descriptive statistics of the values, each
+// weighing 1.
+func Describe(values []float64) Descriptive { return DescribeWeighted(values, nil) }
 
 func mean(v []float64) float64 {
 	if len(v) == 0 {
@@ -346,24 +358,26 @@ func Tables(e *ExamResults, scores []CandidateScores, th Thresholds) []GroupStat
 		if s >= 0 {
 			full = e.Subjects[s].FullScore
 		}
-		county := groupStats(scores, all, s, full, th, Group{Level: LevelCounty})
+		county := groupStats(e, scores, all, s, full, th, Group{Level: LevelCounty})
 		out = append(out, county)
 
 		var schoolRows []GroupStats
 		for _, g := range schools {
-			schoolRows = append(schoolRows, groupStats(scores, bySchool[g.SchoolCode], s, full, th, g))
+			schoolRows = append(schoolRows, groupStats(e, scores, bySchool[g.SchoolCode], s, full, th, g))
 		}
 		rankGroups(schoolRows)
 		for i := range schoolRows {
 			schoolRows[i].OverMean = overMean(schoolRows[i].Mean, county.Mean)
+			schoolRows[i].OverMeanCounty = schoolRows[i].OverMean
 			out = append(out, schoolRows[i])
 			var classRows []GroupStats
 			for _, g := range classes[schoolRows[i].SchoolCode] {
-				classRows = append(classRows, groupStats(scores, byClass[g.SchoolCode+"\x00"+g.Class], s, full, th, g))
+				classRows = append(classRows, groupStats(e, scores, byClass[g.SchoolCode+"\x00"+g.Class], s, full, th, g))
 			}
 			rankGroups(classRows)
 			for j := range classRows {
 				classRows[j].OverMean = overMean(classRows[j].Mean, schoolRows[i].Mean)
+				classRows[j].OverMeanCounty = overMean(classRows[j].Mean, county.Mean)
 			}
 			out = append(out, classRows...)
 		}
@@ -399,10 +413,14 @@ func groupsOf(e *ExamResults) ([]Group, map[string][]Group) {
 func classLess(a, b string) bool { return naturalLess(a, b) }
 
 // groupStats computes one row over the candidates with the given indexes.
-func groupStats(scores []CandidateScores, members []int, s int, full float64, th Thresholds, g Group) GroupStats {
+// Every figure is weighted by the candidates' sampling weights; within a
+// school they are equal, so only the county row of a sample exam differs
+// from the plain figures. Headcounts stay counts of candidates.
+func groupStats(e *ExamResults, scores []CandidateScores, members []int, s int, full float64, th Thresholds, g Group) GroupStats {
 	gs := GroupStats{Group: g, Subject: s, FullScore: full}
-	var values []float64
-	var pass, excellent, low int
+	gs.ObjectiveFull, gs.SubjectiveFull = e.partFulls(s)
+	var values, weights []float64
+	var pass, excellent, good, low, obj, subj float64
 	for _, i := range members {
 		sc := scores[i].Total
 		if s >= 0 {
@@ -412,15 +430,21 @@ func groupStats(scores []CandidateScores, members []int, s int, full float64, th
 		switch sc.Status {
 		case Present:
 			gs.Attended++
-			values = append(values, sc.Total)
+			w := e.Candidates[i].W()
+			values, weights = append(values, sc.Total), append(weights, w)
+			obj += w * sc.Objective
+			subj += w * sc.Subjective
 			if sc.Total >= th.Pass*full-eps {
-				pass++
+				pass += w
 			}
 			if sc.Total >= th.Excellent*full-eps {
-				excellent++
+				excellent += w
+			}
+			if sc.Total >= th.Good*full-eps {
+				good += w
 			}
 			if sc.Total < th.Low*full-eps {
-				low++
+				low += w
 			}
 		case Violation:
 			gs.Attended++
@@ -430,13 +454,37 @@ func groupStats(scores []CandidateScores, members []int, s int, full float64, th
 		}
 	}
 	gs.Counted = len(values)
-	gs.Descriptive = Describe(values)
+	gs.Descriptive = DescribeWeighted(values, weights)
 	gs.Participation = ratio(gs.Attended, gs.Registered)
-	gs.PassRate = ratio(pass, gs.Counted)
-	gs.ExcellentRate = ratio(excellent, gs.Counted)
-	gs.LowRate = ratio(low, gs.Counted)
-	gs.OverMean = math.NaN()
+	gs.PassRate = weightedRate(pass, gs.WeightSum)
+	gs.ExcellentRate = weightedRate(excellent, gs.WeightSum)
+	gs.LowRate = weightedRate(low, gs.WeightSum)
+	gs.GoodRate = math.NaN()
+	if th.Good > 0 {
+		gs.GoodRate = weightedRate(good, gs.WeightSum)
+	}
+	gs.ObjectiveMean = weightedRate(obj, gs.WeightSum)
+	gs.SubjectiveMean = weightedRate(subj, gs.WeightSum)
+	gs.OverMean, gs.OverMeanCounty = math.NaN(), math.NaN()
 	return gs
+}
+
+// partFulls is the full score of the objective items and of the
+// subjective groups of subject s, or over all subjects for s = -1.
+func (e *ExamResults) partFulls(s int) (objective, subjective float64) {
+	for k, p := range e.Subjects {
+		if s >= 0 && k != s {
+			continue
+		}
+		for _, it := range p.Items {
+			if it.Objective {
+				objective += it.Max
+			} else {
+				subjective += it.Max
+			}
+		}
+	}
+	return objective, subjective
 }
 
 func ratio(a, b int) float64 {
@@ -517,22 +565,34 @@ type OnePointRow struct {
 // the lowest, every integer in between listed even when nobody has it.
 // Half points fall into the integer below (59.5 is in the 59 line), so the
 // cumulative count at 60 is exactly the number who passed a 60 mark.
-func OnePoint(values []float64) []OnePointRow {
+//
+// CumulativeRate is the weighted share at or above the line (weights nil:
+// every score weighs 1), so on a sample exam it estimates the county's.
+func OnePoint(values, weights []float64) []OnePointRow {
 	if len(values) == 0 {
 		return nil
 	}
 	counts := map[int]int{}
+	wsum := map[int]float64{}
+	var total float64
 	hi, lo := math.MinInt, math.MaxInt
-	for _, v := range values {
+	for i, v := range values {
+		w := 1.0
+		if weights != nil {
+			w = weights[i]
+		}
 		p := int(math.Floor(v + eps))
 		counts[p]++
+		wsum[p] += w
+		total += w
 		hi, lo = max(hi, p), min(lo, p)
 	}
 	var out []OnePointRow
-	cum := 0
+	cum, cumW := 0, 0.0
 	for p := hi; p >= lo; p-- {
 		cum += counts[p]
-		out = append(out, OnePointRow{Score: p, Count: counts[p], Cumulative: cum, CumulativeRate: float64(cum) / float64(len(values))})
+		cumW += wsum[p]
+		out = append(out, OnePointRow{Score: p, Count: counts[p], Cumulative: cum, CumulativeRate: cumW / total})
 	}
 	return out
 }
@@ -540,7 +600,13 @@ func OnePoint(values []float64) []OnePointRow {
 // SubjectValues returns the counted (present) scores of one subject, or of
 // the total when s is -1, for the candidates that in() accepts.
 func SubjectValues(e *ExamResults, scores []CandidateScores, s int, in func(*CandidateResults) bool) []float64 {
-	var v []float64
+	v, _ := SubjectValuesWeighted(e, scores, s, in)
+	return v
+}
+
+// SubjectValuesWeighted is SubjectValues with each candidate's sampling
+// weight beside the score.
+func SubjectValuesWeighted(e *ExamResults, scores []CandidateScores, s int, in func(*CandidateResults) bool) (v, w []float64) {
 	for i := range e.Candidates {
 		if in != nil && !in(&e.Candidates[i]) {
 			continue
@@ -550,8 +616,32 @@ func SubjectValues(e *ExamResults, scores []CandidateScores, s int, in func(*Can
 			sc = scores[i].Subjects[s]
 		}
 		if sc.Status == Present {
-			v = append(v, sc.Total)
+			v, w = append(v, sc.Total), append(w, e.Candidates[i].W())
 		}
 	}
-	return v
+	return v, w
+}
+
+// BandShares is the weighted share of the scores in each band: Σw in the
+// band / Σw (the counts' shares when every weight is 1).
+func BandShares(values, weights []float64, bands []Band) []float64 {
+	sums := make([]float64, len(bands))
+	var total float64
+	for i, v := range values {
+		w := 1.0
+		if weights != nil {
+			w = weights[i]
+		}
+		total += w
+		for k, b := range bands {
+			if v >= b.Lo-eps && (v < b.Hi-eps || k == len(bands)-1) {
+				sums[k] += w
+				break
+			}
+		}
+	}
+	for k := range sums {
+		sums[k] = weightedRate(sums[k], total)
+	}
+	return sums
 }

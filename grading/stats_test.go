@@ -254,7 +254,7 @@ func TestBandsAndOnePoint(t *testing.T) {
 
 	// 一分一段 from 10 down to 3: counts 1 0 2 0 1 2 0 1, cumulative
 	// 1 1 3 3 4 6 6 7.
-	op := OnePoint(math10)
+	op := OnePoint(math10, nil)
 	wantCount := []int{1, 0, 2, 0, 1, 2, 0, 1}
 	wantCum := []int{1, 1, 3, 3, 4, 6, 6, 7}
 	if len(op) != 8 || op[0].Score != 10 || op[7].Score != 3 {
@@ -267,7 +267,7 @@ func TestBandsAndOnePoint(t *testing.T) {
 	}
 	near(t, "cumulative rate at 6", op[4].CumulativeRate, 4.0/7)
 	// Half points fall in the line below: 59.5 is a 59.
-	op = OnePoint([]float64{61, 60, 59.5})
+	op = OnePoint([]float64{61, 60, 59.5}, nil)
 	if len(op) != 3 || op[1].Score != 60 || op[1].Cumulative != 2 || op[2].Count != 1 {
 		t.Errorf("half points: %+v", op)
 	}
@@ -277,7 +277,7 @@ func TestThresholdsCheck(t *testing.T) {
 	if err := DefaultThresholds.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []Thresholds{{0.6, 0.5, 0.4}, {0, 0.85, 0.4}, {0.6, 1.2, 0.4}} {
+	for _, bad := range []Thresholds{{0.6, 0.5, 0.4, 0}, {0, 0.85, 0.4, 0}, {0.6, 1.2, 0.4, 0}, {0.6, 0.85, 0.4, 0.9}, {0.6, 0.85, 0.4, 0.5}} {
 		if bad.Check() == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -39,12 +39,33 @@ type Report struct {
 	Generated time.Time
 	Warnings  []string
 
-	Scores   []grading.CandidateScores // aligned with Results.Candidates
-	Subjects []int                     // subjects shown, by index; -1 is the total
-	Tables   []grading.GroupStats      // rows shown
-	Analyses []SubjectAnalysis
-	Bands    []BandTable
-	OnePoint []OnePointTable
+	Scores    []grading.CandidateScores // aligned with Results.Candidates
+	Subjects  []int                     // subjects shown, by index; -1 is the total
+	Tables    []grading.GroupStats      // rows shown
+	Analyses  []SubjectAnalysis
+	Bands     []BandTable
+	OnePoint  []OnePointTable
+	Rates     []ItemRateTable
+	Members   *grading.Members
+	Extras    Extras
+	Knowledge []KnowledgeTable
+	Subs      []SubTable
+	Compare   *Comparison // 进退步 against an earlier exam, when asked for
+}
+
+// ItemRateTable is the 得分率 of every item of one subject for the county,
+// each school shown and, under a school filter, its classes.
+type ItemRateTable struct {
+	Subject int
+	Rows    []ItemRateRow
+}
+
+// ItemRateRow is one group's line of an ItemRateTable.
+type ItemRateRow struct {
+	Group grading.Group
+	N     int
+	Stats grading.GroupStats // the group's row of the subject: means, objective and subjective
+	Rates []float64          // aligned with the paper's items
 }
 
 // SubjectAnalysis is the item analysis of one subject.
@@ -60,8 +81,9 @@ type BandTable struct {
 	Subject int // -1: total
 	Bands   []grading.Band
 	Groups  []grading.Group
-	Counts  [][]int // [group][band]
-	N       []int   // counted candidates per group
+	Counts  [][]int     // [group][band]
+	Shares  [][]float64 // [group][band], weighted on a sample exam
+	N       []int       // counted candidates per group
 }
 
 // OnePointTable is the 一分一段 table of one subject or the total over the
@@ -122,6 +144,10 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		return nil, settings, "", nil, err
 	}
 
+	know, err := store.ReportKnowledge(ctx, q, exam.ID)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
 	var warnings []string
 	res := &grading.ExamResults{Code: exam.Code, Name: exam.Name}
 	subjectIdx := map[int64]int{}
@@ -173,6 +199,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			sort.Slice(unknown, func(i, j int) bool { return grading.NaturalLess(unknown[i], unknown[j]) })
 			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题有得分但没有答案或题组设置，满分按最高得分计", sub.Name, strings.Join(unknown, "、")))
 		}
+		for _, k := range know {
+			if j, ok := itemIdx[s][k.Item]; ok && k.SubjectID == sub.ID {
+				paper.Items[j].Knowledge, paper.Items[j].Abilities = k.Knowledge, k.Abilities
+			}
+		}
 		var sum float64
 		for _, it := range paper.Items {
 			sum += it.Max
@@ -187,11 +218,18 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 	for i, c := range cands {
 		candIdx[c.ID] = i
 		cr := grading.CandidateResults{ExamNo: c.ExamNo, Name: c.Name, SchoolCode: c.SchoolCode, SchoolName: c.SchoolName,
-			Class: c.ClassName, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
+			Class: c.ClassName, StudentID: c.StudentID, StudentNo: c.StudentNo, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
 		for s := range cr.Subjects {
 			cr.Subjects[s].Status = grading.NoResult
 		}
 		res.Candidates = append(res.Candidates, cr)
+	}
+	if exam.SampleSize > 0 {
+		enrol, err := store.ReportEnrolment(ctx, q, exam.ID)
+		if err != nil {
+			return nil, settings, "", nil, err
+		}
+		warnings = append(warnings, grading.ApplySampleWeights(res, enrol)...)
 	}
 	// have[s][i] marks which items of a present candidate got a score, to
 	// count the missing ones.
@@ -222,6 +260,10 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		}
 	}
 	got := make([]int, len(exam.Subjects))
+	orphan := make([]map[int]bool, len(exam.Subjects))
+	for s := range orphan {
+		orphan[s] = map[int]bool{}
+	}
 	err = store.EachReportItemScore(ctx, q, exam.ID, func(sc store.ReportItemScore) error {
 		c, ok := candIdx[sc.CandidateID]
 		s, ok2 := subjectIdx[sc.SubjectID]
@@ -234,8 +276,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		}
 		r := &res.Candidates[c].Subjects[s]
 		if r.Status == grading.NoResult {
-			// Scores without a card row: the card was scored, so it was there.
-			r.Status = grading.Present
+			// Scores without a card row: no card was scanned for the
+			// candidate, so they are 无成绩 (docs/STATISTICS.md) and the
+			// stray scores are named in a warning, not counted.
+			orphan[s][c] = true
+			return nil
 		}
 		if r.Status != grading.Present {
 			return nil
@@ -250,6 +295,9 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		return nil, settings, "", nil, err
 	}
 	for s, sub := range res.Subjects {
+		if n := len(orphan[s]); n > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s：%d 名考生有小题分数但没有答题卡记录（如 %s），按无成绩处理，分数不计入统计", sub.Name, n, orphanExample(res, orphan[s])))
+		}
 		present := 0
 		for i := range res.Candidates {
 			if res.Candidates[i].Subjects[s].Status == grading.Present {
@@ -260,10 +308,27 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			warnings = append(warnings, fmt.Sprintf("%s：还有 %d 个小题没有分数（阅卷未完成？），按 0 分计", sub.Name, missing))
 		}
 	}
+	subWarn, err := loadSubScores(ctx, q, exam.ID, res, subjectIdx, itemIdx, candIdx)
+	if err != nil {
+		return nil, settings, "", nil, err
+	}
+	warnings = append(warnings, subWarn...)
 	if !saoyue.Stage(exam.Status).AtLeast(saoyue.StageFinal) {
 		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
 	}
 	return res, settings, exam.Status, warnings, nil
+}
+
+// orphanExample names the first candidate (by exam number) of a set.
+func orphanExample(res *grading.ExamResults, set map[int]bool) string {
+	first := -1
+	for c := range set {
+		if first < 0 || res.Candidates[c].ExamNo < res.Candidates[first].ExamNo {
+			first = c
+		}
+	}
+	c := res.Candidates[first]
+	return c.ExamNo + " " + c.Name
 }
 
 func slicesContains(list []string, s string) bool {
@@ -277,9 +342,14 @@ func slicesContains(list []string, s string) bool {
 
 // Build computes the report of the results, shown through the filter.
 func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*Report, error) {
-	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low}
+	settings = withDefaults(settings)
+	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low, Good: settings.Good}
 	if err := th.Check(); err != nil {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "报告设置有误：%v", err)
+	}
+	scheme, err := grading.GradeScheme{Mode: settings.GradeMode, Cuts: settings.GradeCuts}.Resolve()
+	if err != nil {
+		return nil, saoyue.Errorf(saoyue.EINVALID, "等级设置有误：%v", err)
 	}
 	if settings.BandWidth <= 0 {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "分数段宽度必须大于 0")
@@ -317,7 +387,9 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 	}
 
 	r.Scores = grading.ComputeScores(res)
-	for _, row := range grading.Tables(res, r.Scores, th) {
+	all := grading.Tables(res, r.Scores, th)
+	r.buildExtras(all, scheme)
+	for _, row := range all {
 		if !shown[row.Subject] {
 			continue
 		}
@@ -328,6 +400,14 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		r.Tables = append(r.Tables, row)
 	}
 
+	r.Members = grading.GroupMembers(res)
+	for _, s := range r.Subjects {
+		if s >= 0 {
+			r.Rates = append(r.Rates, r.itemRates(s))
+		}
+	}
+	r.knowledgeTables()
+	r.subTables()
 	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
 	for _, s := range r.Subjects {
 		if s >= 0 {
@@ -340,9 +420,10 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		}
 		bt := BandTable{Subject: s, Bands: grading.ScoreBands(full, settings.BandWidth)}
 		addGroup := func(g grading.Group, in func(*grading.CandidateResults) bool) {
-			v := grading.SubjectValues(res, r.Scores, s, in)
+			v, w := grading.SubjectValuesWeighted(res, r.Scores, s, in)
 			bt.Groups = append(bt.Groups, g)
 			bt.Counts = append(bt.Counts, grading.BandCounts(v, bt.Bands))
+			bt.Shares = append(bt.Shares, grading.BandShares(v, w, bt.Bands))
 			bt.N = append(bt.N, len(v))
 		}
 		addGroup(grading.Group{Level: grading.LevelCounty}, nil)
@@ -352,9 +433,23 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 			}
 		}
 		r.Bands = append(r.Bands, bt)
-		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValues(res, r.Scores, s, in))})
+		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValuesWeighted(res, r.Scores, s, in))})
 	}
 	return r, nil
+}
+
+// itemRates is the school × item table of subject s over the group rows
+// shown (county, schools, and the classes of a filtered school).
+func (r *Report) itemRates(s int) ItemRateTable {
+	t := ItemRateTable{Subject: s}
+	for _, g := range r.Tables {
+		if g.Subject != s || g.Level == grading.LevelClass && r.Filter.School == "" {
+			continue
+		}
+		rates, n := grading.ItemRates(r.Results, s, r.Members.Of(g.Group))
+		t.Rows = append(t.Rows, ItemRateRow{Group: g.Group, N: n, Stats: g, Rates: rates})
+	}
+	return t
 }
 
 // Generate loads and builds the report of an exam.
@@ -369,4 +464,78 @@ func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Re
 	}
 	r.Status, r.Warnings = status, warnings
 	return r, nil
+}
+
+// loadSubScores fills in the sub-questions (28(1), 28(2)) of the groups
+// that have them and each present candidate's part scores, settled from
+// the marks as the group's total was (grading.SettleParts). Where the parts
+// do not add up to the candidate's group score (a score changed in review,
+// which has no parts) they are left unknown and a warning says how many.
+func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *grading.ExamResults,
+	subjectIdx map[int64]int, itemIdx []map[string]int, candIdx map[int64]int) ([]string, error) {
+	groups, err := store.ReportSubGroups(ctx, q, examID)
+	if err != nil || len(groups) == 0 {
+		return nil, err
+	}
+	type place struct {
+		s, item, first int
+		g              *store.MarkingGroup
+	}
+	at := map[int64]place{}
+	for _, g := range groups {
+		s, ok := subjectIdx[g.SubjectID]
+		if !ok {
+			continue
+		}
+		j, ok := itemIdx[s][g.Code]
+		if !ok {
+			continue
+		}
+		paper := &res.Subjects[s]
+		at[g.ID] = place{s: s, item: j, first: len(paper.Subs), g: g}
+		for _, p := range grading.GroupParts(g) {
+			paper.Subs = append(paper.Subs, grading.SubItem{Item: j, Label: g.Code + p.Label, Max: p.Max})
+		}
+	}
+	for s := range res.Subjects {
+		if n := len(res.Subjects[s].Subs); n > 0 {
+			for i := range res.Candidates {
+				r := &res.Candidates[i].Subjects[s]
+				r.SubScores = make([]float64, n)
+				for k := range r.SubScores {
+					r.SubScores[k] = math.NaN()
+				}
+			}
+		}
+	}
+	mismatch := 0
+	err = store.EachReportCropMarks(ctx, q, examID, func(cm store.ReportCropMarks) error {
+		p, ok := at[cm.GroupID]
+		c, ok2 := candIdx[cm.CandidateID]
+		if !ok || !ok2 {
+			return nil
+		}
+		r := &res.Candidates[c].Subjects[p.s]
+		parts := grading.SettleParts(p.g, cm.Marks)
+		if r.Status != grading.Present || parts == nil {
+			return nil
+		}
+		var sum float64
+		for _, v := range parts {
+			sum += v
+		}
+		if math.Abs(sum-r.Scores[p.item]) > 0.05+1e-9 {
+			mismatch++
+			return nil
+		}
+		copy(r.SubScores[p.first:], parts)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if mismatch > 0 {
+		return []string{fmt.Sprintf("%d 份答案的小题分与题组得分不一致（多为复核改分，只改了总分），这些答案的小题细分留空", mismatch)}, nil
+	}
+	return nil, nil
 }

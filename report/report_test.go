@@ -186,7 +186,13 @@ func TestWorkbookReadBack(t *testing.T) {
 		t.Errorf("item 2 discrimination cell %q, want empty", got)
 	}
 	near(t, "item 4 D", number("小题分析-数学", col("小题分析-数学", "区分度")+"5"), 0.8)
-	near(t, "alpha", number("试卷信度", "F2"), 160.0/708)
+	near(t, "alpha", number("试卷信度", col("试卷信度", "α系数")+"2"), 160.0/708)
+	if got := raw("试卷信度", col("试卷信度", "KR-20")+"2"); got != "" {
+		t.Errorf("KR-20 shown for a paper with a 5-point group: %q", got)
+	}
+	if got := raw("试卷信度", col("试卷信度", "提示")+"2"); !strings.Contains(got, "信度偏低") {
+		t.Errorf("no caution for alpha 0.226: %q", got)
+	}
 
 	// Bands (10 points on a full score of 10: one band): all 7 in it.
 	if got := number("分数段-数学", "B2"); got != 7 {
@@ -284,6 +290,39 @@ func TestCSV(t *testing.T) {
 	names, err := report.WriteCSVDir(dir, r)
 	if err != nil || len(names) != len(r.AllTables()) {
 		t.Errorf("csv dir: %v %v", names, err)
+	}
+}
+
+// Scores without a card row are 无成绩, as docs/STATISTICS.md says: G's
+// math card is gone, so math counts six candidates (A–F), G is not ranked,
+// and the report names the stray scores.
+func TestScoresWithoutCardAreNoResult(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	exam := reporttest.SeedSmallExam(t, db, "final")
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM cards WHERE candidate_id = $1 AND subject_id = $2`,
+		exam.Candidates["G"], exam.Subjects["math"]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Generate(ctx, db, "21", report.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Results.Candidates[6].Subjects[0].Status; st != grading.NoResult {
+		t.Errorf("G's math status %v, want 无成绩", st.Label())
+	}
+	county := r.Tables[0]
+	// A–F: 10 8 6 8 3 5 = 40 over 6.
+	if county.Counted != 6 || county.Absent != 2 || county.Attended != 7 {
+		t.Errorf("county counts %+v", county)
+	}
+	near(t, "math mean without G", county.Mean, 40.0/6)
+	if r.Scores[6].Subjects[0].RankCounty != 0 || r.Scores[6].Total.Status != grading.NoResult {
+		t.Errorf("G ranked or totalled: %+v", r.Scores[6])
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "1 名考生有小题分数但没有答题卡记录") || !strings.Contains(w, exam.ExamNos["G"]) {
+		t.Errorf("warnings %v", r.Warnings)
 	}
 }
 

@@ -64,20 +64,38 @@ func (r *Report) AllTables() []Table {
 			out = append(out, r.detailTable(s))
 		}
 	}
+	if r.Results.Sampled {
+		out = append(out, r.weightTable())
+	}
 	out = append(out,
 		r.groupTable("county", "全县统计", grading.LevelCounty),
 		r.groupTable("schools", "学校统计", grading.LevelSchool),
 		r.groupTable("classes", "班级统计", grading.LevelClass))
+	out = append(out, r.compositeTable())
+	for _, s := range r.Subjects {
+		out = append(out, r.gradeTable(s))
+	}
+	out = append(out, r.topTable(), r.borderlineTable())
 	for i := range r.Bands {
 		out = append(out, r.bandTable(&r.Bands[i]))
 	}
 	for i := range r.OnePoint {
 		out = append(out, r.onePointTable(&r.OnePoint[i]))
 	}
+	for i := range r.Rates {
+		out = append(out, r.itemRateTable(&r.Rates[i]))
+	}
+	for i := range r.Subs {
+		out = append(out, r.subTable(&r.Subs[i]))
+	}
+	for i := range r.Knowledge {
+		out = append(out, r.knowledgeTable(&r.Knowledge[i]))
+	}
 	for i := range r.Analyses {
 		out = append(out, r.itemTable(&r.Analyses[i]))
 	}
 	out = append(out, r.reliabilityTable())
+	out = append(out, r.progressTables()...)
 	for i := range r.Analyses {
 		out = append(out, r.optionTable(&r.Analyses[i]))
 	}
@@ -140,7 +158,8 @@ func (r *Report) scoresTable() Table {
 		if s >= 0 {
 			cols = append(cols, Column{n + "客观", Score, 0}, Column{n + "主观", Score, 0})
 		}
-		cols = append(cols, Column{n, Score, 0}, Column{n + "班级名次", Count, 0}, Column{n + "学校名次", Count, 0}, Column{n + "全县名次", Count, 0})
+		cols = append(cols, Column{n, Score, 0}, Column{n + "班级名次", Count, 0}, Column{n + "学校名次", Count, 0}, Column{n + "全县名次", Count, 0},
+			Column{n + "Z分", Index, 0}, Column{n + "T分", Mean, 0}, Column{n + "等级", Text, 0})
 	}
 	return Table{Key: "scores", Sheet: "成绩总表", Columns: cols, Freeze: 2, Rows: func(yield func([]any) bool) {
 		res := r.Results
@@ -159,13 +178,14 @@ func (r *Report) scoresTable() Table {
 					if s >= 0 {
 						row = append(row, nil, nil)
 					}
-					row = append(row, sc.Status.Label(), nil, nil, nil)
+					row = append(row, sc.Status.Label(), nil, nil, nil, nil, nil, nil)
 					continue
 				}
 				if s >= 0 {
 					row = append(row, sc.Objective, sc.Subjective)
 				}
-				row = append(row, sc.Total, rank(sc.RankClass), rank(sc.RankSchool), rank(sc.RankCounty))
+				z, tt := r.standard(s, sc.Total)
+				row = append(row, sc.Total, rank(sc.RankClass), rank(sc.RankSchool), rank(sc.RankCounty), num(z), num(tt), r.Extras.Grades[s][i])
 			}
 			if !yield(row) {
 				return
@@ -216,9 +236,14 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 		Column{"满分", Score, 0}, Column{"应考人数", Count, 0}, Column{"实考人数", Count, 0}, Column{"缺考人数", Count, 0},
 		Column{"违纪人数", Count, 0}, Column{"统计人数", Count, 0}, Column{"参考率", Rate, 0},
 		Column{"平均分", Mean, 0}, Column{"中位数", Mean, 0}, Column{"最高分", Score, 0}, Column{"最低分", Score, 0},
-		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0})
-	if level != grading.LevelCounty {
+		Column{"标准差", Mean, 0}, Column{"及格率", Rate, 0}, Column{"优秀率", Rate, 0}, Column{"低分率", Rate, 0}, Column{"良好率", Rate, 0},
+		Column{"客观题平均分", Mean, 0}, Column{"客观题得分率", Rate, 0}, Column{"主观题平均分", Mean, 0}, Column{"主观题得分率", Rate, 0},
+		Column{"差异系数", Index, 0}, Column{"偏度", Index, 0}, Column{"峰度", Index, 0})
+	switch level {
+	case grading.LevelSchool:
 		cols = append(cols, Column{"超均率", Rate, 0}, Column{"名次", Count, 0})
+	case grading.LevelClass:
+		cols = append(cols, Column{"超均率(对本校)", Rate, 0}, Column{"超均率(对全县)", Rate, 0}, Column{"名次", Count, 0})
 	}
 	freeze := map[grading.Level]int{grading.LevelCounty: 1, grading.LevelSchool: 3, grading.LevelClass: 4}[level]
 	return Table{Key: key, Sheet: sheet, Columns: cols, Freeze: freeze, Rows: func(yield func([]any) bool) {
@@ -234,15 +259,58 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 				row = append(row, g.Class)
 			}
 			row = append(row, g.FullScore, g.Registered, g.Attended, g.Absent, g.Violation, g.Counted, num(g.Participation),
-				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate))
-			if level != grading.LevelCounty {
+				num(g.Mean), num(g.Median), num(g.Max), num(g.Min), num(g.SD), num(g.PassRate), num(g.ExcellentRate), num(g.LowRate), num(g.GoodRate),
+				num(g.ObjectiveMean), num(div(g.ObjectiveMean, g.ObjectiveFull)), num(g.SubjectiveMean), num(div(g.SubjectiveMean, g.SubjectiveFull)),
+				num(g.CV), num(g.Skewness), num(g.Kurtosis))
+			switch level {
+			case grading.LevelSchool:
 				row = append(row, num(g.OverMean), rank(g.Rank))
+			case grading.LevelClass:
+				row = append(row, num(g.OverMean), num(g.OverMeanCounty), rank(g.Rank))
 			}
 			if !yield(row) {
 				return
 			}
 		}
 	}}
+}
+
+// div is a / b, NaN when b is 0 (a paper without subjective groups has no
+// subjective rate).
+func div(a, b float64) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// itemRateTable is the school × item 得分率 cross-table of one subject.
+func (r *Report) itemRateTable(t *ItemRateTable) Table {
+	paper := &r.Results.Subjects[t.Subject]
+	cols := []Column{{"学校代码", Text, 0}, {"学校", Text, 18}, {"班级", Text, 0}, {"统计人数", Count, 0}, {"平均分", Mean, 0},
+		{"客观题得分率", Rate, 0}, {"主观题得分率", Rate, 0}}
+	for _, it := range paper.Items {
+		cols = append(cols, Column{itemHeader(it.Code), Rate, 7})
+	}
+	return Table{Key: "itemrates-" + paper.Code, Sheet: sheetName("学校小题得分率-" + paper.Name), Columns: cols, Freeze: 3,
+		Rows: func(yield func([]any) bool) {
+			for _, row := range t.Rows {
+				g := row.Group
+				name := g.SchoolName
+				if g.Level == grading.LevelCounty {
+					name = "全县"
+				}
+				st := row.Stats
+				out := []any{g.SchoolCode, name, g.Class, row.N, num(st.Mean),
+					num(div(st.ObjectiveMean, st.ObjectiveFull)), num(div(st.SubjectiveMean, st.SubjectiveFull))}
+				for _, v := range row.Rates {
+					out = append(out, num(v))
+				}
+				if !yield(out) {
+					return
+				}
+			}
+		}}
 }
 
 func groupLabel(g grading.Group) string {
@@ -270,7 +338,7 @@ func (r *Report) bandTable(b *BandTable) Table {
 			for k, band := range b.Bands {
 				row := []any{band.Label}
 				for g := range b.Groups {
-					row = append(row, b.Counts[g][k], num(ratio(b.Counts[g][k], b.N[g])))
+					row = append(row, b.Counts[g][k], num(b.Shares[g][k]))
 				}
 				if !yield(row) {
 					return
@@ -334,11 +402,12 @@ func (r *Report) itemTable(a *SubjectAnalysis) Table {
 
 func (r *Report) reliabilityTable() Table {
 	cols := []Column{{"学科", Text, 0}, {"题数", Count, 0}, {"人数", Count, 0}, {"平均分", Mean, 0}, {"标准差", Mean, 0},
-		{"信度系数", Index, 0}, {"计算方法", Text, 12}, {"测量标准误", Mean, 0}}
+		{"α系数", Index, 0}, {"KR-20", Index, 0}, {"测量标准误", Mean, 0}, {"提示", Text, 40}}
 	return Table{Key: "reliability", Sheet: "试卷信度", Columns: cols, Freeze: 1, Rows: func(yield func([]any) bool) {
 		for _, a := range r.Analyses {
 			p := a.Paper
-			if !yield([]any{r.SubjectName(a.Subject), p.Items, p.N, num(p.Mean), num(p.SD), num(p.Alpha), p.Method, num(p.SEM)}) {
+			if !yield([]any{r.SubjectName(a.Subject), p.Items, p.N, num(p.Mean), num(p.SD), num(p.Alpha), num(p.KR20), num(p.SEM),
+				grading.AlphaCaution(p.Alpha)}) {
 				return
 			}
 		}
@@ -406,4 +475,29 @@ func (r *Report) describeFilter() string {
 		return "全县，全部学科"
 	}
 	return fmt.Sprint(strings.Join(parts, "，"))
+}
+
+// WeightedFigures names, for the cover and the PDF, the figures a sample
+// exam weights.
+const WeightedFigures = "本次为抽样监测，以下全县数字按各校“学籍人数 ÷ 样本人数”加权（见“抽样权重”表）：全县的平均分、中位数、标准差、及格率、优秀率、低分率、良好率、客观题和主观题平均分、差异系数、偏度、峰度，学校和班级超均率的全县基准，全县分数段占比和一分一段累计百分比，学校小题得分率和知识点得分率的全县行，全县小题分析和小题细分的平均分、标准差、得分率、零分率、满分率、题总相关、选项选择率，α 系数和测量标准误，全县等级分布占比，Z 分和 T 分所用的全县平均分和标准差。不加权的：各种人数、考生名次、区分度的高低分组划分（按样本人数各取 27%）；学校和班级的数字（同校考生权重相同，加权与否结果一样）"
+
+// extraCoverLines explains the tables added beside the classic ones.
+func (r *Report) extraCoverLines() [][2]string {
+	var out [][2]string
+	if r.Results.Sampled {
+		out = append(out, [2]string{"抽样加权", WeightedFigures})
+	}
+	return out
+}
+
+// weightTable lists each sample school's weight.
+func (r *Report) weightTable() Table {
+	cols := []Column{{"学校代码", Text, 0}, {"学校", Text, 18}, {"学籍人数", Count, 0}, {"样本人数", Count, 0}, {"权重", Mean, 0}}
+	return Table{Key: "weights", Sheet: "抽样权重", Columns: cols, Freeze: 2, Rows: func(yield func([]any) bool) {
+		for _, w := range r.Results.Weights {
+			if !yield([]any{w.SchoolCode, w.SchoolName, w.Enrolment, w.Sample, w.Weight}) {
+				return
+			}
+		}
+	}}
 }

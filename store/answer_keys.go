@@ -70,3 +70,61 @@ func collectKeyRows(rows pgx.Rows) ([]KeyRow, error) {
 	}
 	return out, nil
 }
+
+// KnowledgeRow is one item's 知识点 and abilities (双向细目表).
+type KnowledgeRow struct {
+	SubjectID int64
+	Item      string // objective item number or question group code
+	Knowledge []string
+	Abilities []string
+}
+
+// SaveKnowledge stores the knowledge points and abilities of the given
+// items of a subject, replacing what they had; an item with neither loses
+// its row.
+func SaveKnowledge(ctx context.Context, tx pgx.Tx, subjectID int64, rows []KnowledgeRow) error {
+	for _, r := range rows {
+		if len(r.Knowledge) == 0 && len(r.Abilities) == 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM item_knowledge WHERE subject_id = $1 AND item = $2`, subjectID, r.Item); err != nil {
+				return fmt.Errorf("save knowledge points of item %s: %w", r.Item, err)
+			}
+			continue
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO item_knowledge (subject_id, item, knowledge, abilities) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (subject_id, item) DO UPDATE SET knowledge = EXCLUDED.knowledge, abilities = EXCLUDED.abilities`,
+			subjectID, r.Item, nonNil(r.Knowledge), nonNil(r.Abilities))
+		if err != nil {
+			return fmt.Errorf("save knowledge points of item %s: %w", r.Item, err)
+		}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ReportKnowledge lists the knowledge points and abilities of every item
+// of the exam.
+func ReportKnowledge(ctx context.Context, q TxOrPool, examID int64) ([]KnowledgeRow, error) {
+	rows, err := q.Query(ctx, `
+		SELECT k.subject_id, k.item, k.knowledge, k.abilities
+		FROM item_knowledge k JOIN subjects s ON s.id = k.subject_id
+		WHERE s.exam_id = $1 ORDER BY k.subject_id, k.item`, examID)
+	if err != nil {
+		return nil, fmt.Errorf("read knowledge points: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KnowledgeRow, error) {
+		var k KnowledgeRow
+		err := r.Scan(&k.SubjectID, &k.Item, &k.Knowledge, &k.Abilities)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read knowledge points: %w", err)
+	}
+	return out, nil
+}

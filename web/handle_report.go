@@ -97,6 +97,8 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 <label>学科 <select name="subject"><option value="">全部</option>{{range .Subjects}}<option value="{{.Code}}">{{.Name}}</option>{{end}}</select></label>
 <button type="submit">下载 Excel 报告</button>
 </form>
+<h2>打印报告（PDF，A4）</h2>
+<ul class="pdf">{{range $p := .PDFs}}<li>{{$p.Label}}：<a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}">分析报告</a> · <a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}&amp;kind=students">成绩报告单</a>{{range $p.Classes}} · <a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}&amp;class={{.}}&amp;kind=students">{{.}}报告单</a>{{end}}</li>{{end}}</ul>
 <h2>CSV 数据（UTF-8）</h2>
 <ul>{{range .Tables}}<li><a href="/exams/{{$.Code}}/report.csv?table={{.Key}}">{{.Sheet}}</a></li>{{end}}</ul>
 </body></html>`))
@@ -118,6 +120,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 		Warnings           []string
 		Schools, Subjects  []option
 		Tables             []report.Table
+		PDFs               []pdfLinks
 	}{Code: code, Name: rep.Results.Name, Warnings: rep.Warnings, Tables: rep.AllTables()}
 	data.Status = saoyue.Stage(rep.Status).Name()
 	seen := map[string]bool{}
@@ -130,6 +133,7 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 	for _, sub := range rep.Results.Subjects {
 		data.Subjects = append(data.Subjects, option{sub.Code, sub.Name})
 	}
+	data.PDFs = reportPDFLinks(rep)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := reportPage.Execute(w, data); err != nil {
 		s.Logger.Error("render report page", "err", err)

@@ -92,4 +92,28 @@ func TestReportDownloads(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "下载 Excel 报告") || !strings.Contains(string(body), "0102 二小") {
 		t.Errorf("page: %d %s", resp.StatusCode, body)
 	}
+
+	if !strings.Contains(string(body), "report.pdf?school=0101&amp;kind=students") || !strings.Contains(string(body), "class=2%e7%8f%ad") {
+		t.Errorf("page has no PDF links per school and class: %s", body)
+	}
+
+	// PDFs: the school's analysis and one class's report cards.
+	resp, body = get("/exams/21/report.pdf?school=0102")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF")) ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "report-21-0102-analysis.pdf") {
+		t.Errorf("school pdf: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, body = get("/exams/21/report.pdf?school=0101&class=2%E7%8F%AD&kind=students")
+	if resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("%PDF")) || bytes.Count(body, []byte("/Type /Page\n")) != 2 {
+		t.Errorf("class report cards: %d, %d pages", resp.StatusCode, bytes.Count(body, []byte("/Type /Page\n")))
+	}
+	resp, body = get("/exams/21/report.pdf")
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "请选择学校") {
+		t.Errorf("pdf without a school: %d %s", resp.StatusCode, body)
+	}
+	// The technician of 0101 asking for 0102 gets 0101.
+	r2, err := st.client("tech0101").Get(srv.URL + "/exams/21/report.pdf?school=0102")
+	if err != nil || r2.StatusCode != 200 || !strings.Contains(r2.Header.Get("Content-Disposition"), "report-21-0101") {
+		t.Errorf("technician's pdf: %v %v", r2.StatusCode, err)
+	}
 }

@@ -131,6 +131,7 @@ func (s *Server) schoolRoutes() []route {
 		{"GET /exams/{code}/report", page(centre, approver, technician), s.handleReportPage},
 		{"GET /exams/{code}/report.xlsx", page(centre, approver, technician), s.handleReportXLSX},
 		{"GET /exams/{code}/report.csv", page(centre, approver, technician), s.handleReportCSV},
+		{"GET /exams/{code}/report.pdf", page(centre, approver, technician), s.handleReportPDF},
 
 		// Approvers.
 		{"GET /approvals", page(approver), s.handleApprovalsPage},

@@ -92,6 +92,7 @@ var routeExpect = map[string][callers]int{
 	"GET /exams/{code}/report":                                                   {signIn, away, 403, 403, 403, 200, 200, signIn}, // a school sees it once released
 	"GET /exams/{code}/report.xlsx":                                              {signIn, away, 403, 403, 403, 200, 200, signIn},
 	"GET /exams/{code}/report.csv":                                               {signIn, away, 403, 403, 403, 200, 200, signIn},
+	"GET /exams/{code}/report.pdf":                                               {signIn, away, 403, 403, 403, 400, 400, signIn}, // no school chosen
 	"POST /approvals/{id}":                                                       {signIn, away, 403, 403, 403, 403, away, signIn},
 	"POST /approvals/scores/{id}":                                                {signIn, away, 403, 403, 403, 403, away, signIn},
 	"GET /api/centre/dashboard":                                                  {401, 403, 403, 403, 403, 200, 403, 401},

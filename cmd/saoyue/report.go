@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,8 @@ import (
 )
 
 func newReportCmd(cfg *Config) *cobra.Command {
-	var exam, out, csvDir string
+	var exam, out, csvDir, compare string
+	var pdf bool
 	var f report.Filter
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -25,6 +27,8 @@ func newReportCmd(cfg *Config) *cobra.Command {
   saoyue report --exam 21 --out report.xlsx
   saoyue report --exam 21 --school 0101 --out 0101.xlsx
   saoyue report --exam 21 --subject math --csv csv/
+  saoyue report --exam 22 --compare 21 --out progress.xlsx
+  saoyue report --exam 21 --school 0101 [--class 3班] --pdf [--out DIR]
   saoyue report settings --exam 21 --pass 0.6 --excellent 0.85 --low 0.4 --band 10
 
 The workbook has one sheet per table: candidate scores with ranks, every
@@ -35,8 +39,11 @@ tables as UTF-8 CSV files (with BOM) into a directory. Formulas:
 docs/STATISTICS.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" && csvDir == "" {
-				return fmt.Errorf("nothing to write: give --out report.xlsx and/or --csv DIR")
+			if out == "" && csvDir == "" && !pdf {
+				return fmt.Errorf("nothing to write: give --out report.xlsx, --csv DIR or --pdf")
+			}
+			if pdf && f.School == "" {
+				return fmt.Errorf("--pdf 打印一所学校的报告：请用 --school 指定学校（打印一个班的成绩报告单再加 --class）")
 			}
 			db, err := openDB(cmd.Context(), cfg)
 			if err != nil {
@@ -47,9 +54,17 @@ docs/STATISTICS.md.`,
 			if err != nil {
 				return cliError(err)
 			}
+			if compare != "" {
+				if err := report.Compare(cmd.Context(), db, r, compare); err != nil {
+					return cliError(err)
+				}
+			}
 			w := cmd.OutOrStdout()
 			for _, warn := range r.Warnings {
 				fmt.Fprintln(w, "注意:", warn)
+			}
+			if pdf {
+				return writePDFs(w, out, exam, r)
 			}
 			if out != "" {
 				if err := writeReportFile(out, r); err != nil {
@@ -74,6 +89,8 @@ docs/STATISTICS.md.`,
 	fl.StringVar(&f.School, "school", "", "only this school (code); county figures stay for comparison")
 	fl.StringVar(&f.Class, "class", "", "only this class of --school (e.g. 3班)")
 	fl.StringVar(&f.Subject, "subject", "", "only this subject (code, e.g. math)")
+	fl.BoolVar(&pdf, "pdf", false, "print the school's 分析报告 and its students' 成绩报告单 as A4 PDFs into the directory --out (default .)")
+	fl.StringVar(&compare, "compare", "", "an earlier exam the same students sat: add the 进退步 tables (matched by student)")
 	_ = cmd.MarkFlagRequired("exam")
 	cmd.AddCommand(newReportSettingsCmd(cfg))
 	return cmd
@@ -123,25 +140,18 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fl := cmd.Flags()
-			if fl.Changed("pass") || fl.Changed("excellent") || fl.Changed("low") || fl.Changed("band") {
-				if fl.Changed("pass") {
-					cur.Pass = s.Pass
-				}
-				if fl.Changed("excellent") {
-					cur.Excellent = s.Excellent
-				}
-				if fl.Changed("low") {
-					cur.Low = s.Low
-				}
-				if fl.Changed("band") {
-					cur.BandWidth = s.BandWidth
-				}
-				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low}).Check(); err != nil {
+			if changed := applySettingFlags(cmd, &cur, s); changed {
+				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low, Good: cur.Good}).Check(); err != nil {
 					return err
 				}
 				if cur.BandWidth <= 0 {
 					return fmt.Errorf("--band must be more than 0 points")
+				}
+				if _, err := (grading.GradeScheme{Mode: cur.GradeMode, Cuts: cur.GradeCuts}).Resolve(); err != nil {
+					return err
+				}
+				if err := checkExtraSettings(cur); err != nil {
+					return err
 				}
 				if err := store.SetReportSettings(cmd.Context(), db.Pool, e.ID, cur); err != nil {
 					return err
@@ -149,6 +159,8 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "考试 %s：及格 ≥ 满分的 %g%%，优秀 ≥ %g%%，低分 < %g%%；分数段宽 %g 分\n",
 				e.Code, cur.Pass*100, cur.Excellent*100, cur.Low*100, cur.BandWidth)
+			fmt.Fprintf(cmd.OutOrStdout(), "good ≥ %g%% (0 = 75%% where it fits); grades by %s, cuts %v (empty = defaults); top %v; borderline within %g%%; composite weights %v\n",
+				cur.Good*100, cur.GradeMode, cur.GradeCuts, cur.TopN, cur.Critical*100, cur.Composite)
 			return nil
 		},
 	}
@@ -158,6 +170,12 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 	fl.Float64Var(&s.Excellent, "excellent", 0.85, "excellent mark as a fraction of the full score")
 	fl.Float64Var(&s.Low, "low", 0.4, "scores below this fraction of the full score are low")
 	fl.Float64Var(&s.BandWidth, "band", 10, "width of the score bands in points")
+	fl.Float64Var(&s.Good, "good", 0.75, "良好 mark as a fraction of the full score (between pass and excellent)")
+	fl.StringVar(&s.GradeMode, "grade-mode", "score", "grade bands A–E by score or by percentile")
+	fl.Float64SliceVar(&s.GradeCuts, "grade-cuts", nil, "four cuts A/B,B/C,C/D,D/E: fractions of the full score going down, or shares from the top going up (empty: 0.85,0.75,0.6,0.4 or 0.15,0.4,0.75,0.95)")
+	fl.IntSliceVar(&s.TopN, "top", nil, "名次段 cut-offs, e.g. 50,100,200,500")
+	fl.Float64Var(&s.Critical, "borderline", 0.05, "临界生: within this fraction of the full score of the pass and excellent lines")
+	fl.Float64SliceVar(&s.Composite, "composite", nil, "三率一分 weights of mean rate, pass rate, excellent rate, 1 − low rate (e.g. 0.4,0.2,0.2,0.2)")
 	_ = cmd.MarkFlagRequired("exam")
 	return cmd
 }
@@ -468,4 +486,93 @@ func newReviewApproveCmd(cfg *Config) *cobra.Command {
 	cmd.Flags().StringVar(&note, "note", "", "the approver's note (required to reject)")
 	lf.bind(cmd)
 	return cmd
+}
+
+// applySettingFlags copies the flags that were given into cur.
+func applySettingFlags(cmd *cobra.Command, cur *store.ReportSettings, s store.ReportSettings) bool {
+	fl := cmd.Flags()
+	changed := false
+	set := func(name string, apply func()) {
+		if fl.Changed(name) {
+			apply()
+			changed = true
+		}
+	}
+	set("pass", func() { cur.Pass = s.Pass })
+	set("excellent", func() { cur.Excellent = s.Excellent })
+	set("low", func() { cur.Low = s.Low })
+	set("band", func() { cur.BandWidth = s.BandWidth })
+	set("good", func() { cur.Good = s.Good })
+	set("grade-mode", func() { cur.GradeMode = s.GradeMode })
+	set("grade-cuts", func() { cur.GradeCuts = s.GradeCuts })
+	set("top", func() { cur.TopN = s.TopN })
+	set("borderline", func() { cur.Critical = s.Critical })
+	set("composite", func() { cur.Composite = s.Composite })
+	return changed
+}
+
+// checkExtraSettings rejects 名次段, 临界生 and composite settings that
+// make no sense.
+func checkExtraSettings(s store.ReportSettings) error {
+	for _, n := range s.TopN {
+		if n <= 0 {
+			return fmt.Errorf("--top：名次段必须是正整数，现在是 %d", n)
+		}
+	}
+	if !(s.Critical > 0 && s.Critical < 1) {
+		return fmt.Errorf("--borderline：临界范围必须是 0 到 1 之间的比例，现在是 %g", s.Critical)
+	}
+	if len(s.Composite) != 4 {
+		return fmt.Errorf("--composite 需要 4 个权重（平均分率、及格率、优秀率、非低分率），现在有 %d 个", len(s.Composite))
+	}
+	sum := 0.0
+	for _, w := range s.Composite {
+		if w < 0 {
+			return fmt.Errorf("--composite 权重不能为负：%v", s.Composite)
+		}
+		sum += w
+	}
+	if sum <= 0 {
+		return fmt.Errorf("--composite 权重之和不能为 0")
+	}
+	return nil
+}
+
+// writePDFs writes the school's analysis report and the report cards of
+// the filter's students into dir.
+func writePDFs(w io.Writer, dir, exam string, r *report.Report) error {
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	base := exam + "_" + r.Filter.School
+	if r.Filter.Class != "" {
+		base += "_" + r.Filter.Class
+	}
+	for _, doc := range []struct {
+		name  string
+		write func(io.Writer, *report.Report) error
+	}{{base + "_分析报告.pdf", report.WriteSchoolPDF}, {base + "_成绩报告单.pdf", report.WriteStudentPDF}} {
+		path := filepath.Join(dir, doc.name)
+		if err := writeFileWith(path, func(f io.Writer) error { return doc.write(f, r) }); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintln(w, "wrote", path)
+	}
+	return nil
+}
+
+func writeFileWith(name string, write func(io.Writer) error) (err error) {
+	file, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return write(file)
 }

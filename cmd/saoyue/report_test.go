@@ -65,6 +65,48 @@ func TestReportAndReviewCommands(t *testing.T) {
 		t.Errorf("settings: %v\n%s", err, out)
 	}
 
+	out, err = runCmd(t, newReportCmd(cfg), "settings", "--exam", "21", "--grade-mode", "percentile", "--top", "2,5", "--composite", "0.5,0.5,0,0")
+	if err != nil || !strings.Contains(out, "grades by percentile") || !strings.Contains(out, "top [2 5]") || !strings.Contains(out, "pass ≥ 70%") {
+		t.Errorf("settings of issue 23: %v\n%s", err, out)
+	}
+	for _, bad := range [][]string{{"--grade-cuts", "0.9,0.95,0.5,0.3"}, {"--top", "0"}, {"--composite", "1,1"}, {"--good", "0.9"}} {
+		if out, err := runCmd(t, newReportCmd(cfg), append([]string{"settings", "--exam", "21"}, bad...)...); err == nil {
+			t.Errorf("settings %v accepted:\n%s", bad, out)
+		}
+	}
+
+	// The school's PDFs, named by exam, school and class.
+	pdfDir := filepath.Join(dir, "pdf")
+	if out, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--school", "0101", "--class", "2班", "--pdf", "--out", pdfDir); err != nil ||
+		!strings.Contains(out, "21_0101_2班_分析报告.pdf") {
+		t.Errorf("report --pdf: %v\n%s", err, out)
+	}
+	for _, name := range []string{"21_0101_2班_分析报告.pdf", "21_0101_2班_成绩报告单.pdf"} {
+		if b, err := os.ReadFile(filepath.Join(pdfDir, name)); err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "21", "--pdf"); err == nil || !strings.Contains(err.Error(), "--school 指定学校") {
+		t.Errorf("--pdf without a school: %v", err)
+	}
+
+	// 进退步 against exam 21 for the students who sat both.
+	reporttest.SeedFollowUpExam(t, db, "22", map[string]float64{"A": 6, "B": 9})
+	prog := filepath.Join(dir, "progress.xlsx")
+	if out, err := runCmd(t, newReportCmd(cfg), "--exam", "22", "--compare", "21", "--out", prog); err != nil {
+		t.Errorf("report --compare: %v\n%s", err, out)
+	} else if f, err := excelize.OpenFile(prog); err != nil {
+		t.Error(err)
+	} else {
+		if rows, _ := f.GetRows("进退步-学生"); len(rows) != 3 {
+			t.Errorf("进退步-学生 rows %v", rows)
+		}
+		f.Close()
+	}
+	if _, err := runCmd(t, newReportCmd(cfg), "--exam", "22", "--compare", "22", "--out", prog); err == nil || !strings.Contains(err.Error(), "不能与考试 22 自身比较") {
+		t.Errorf("compare with itself: %v", err)
+	}
+
 	// Score changes are made by signed-in accounts, never typed names.
 	pw := "--password-stdin"
 	for _, login := range []string{"wang", "li"} {

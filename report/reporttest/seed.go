@@ -128,3 +128,53 @@ func SeedSmallExam(t testing.TB, db *store.DB, status string) *Exam {
 	}
 	return e
 }
+
+// SeedFollowUpExam creates a second exam (code, e.g. "22") that students of
+// SeedSmallExam sat again: one subject, math (full 10, a single 10-point
+// group "1"), with the given score per student name (A … I). Students not
+// in the map are not candidates.
+func SeedFollowUpExam(t testing.TB, db *store.DB, code string, scores map[string]float64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var examID, subject int64
+	q := func(dst *int64, sql string, args ...any) {
+		t.Helper()
+		if err := db.Pool.QueryRow(ctx, sql, args...).Scan(dst); err != nil {
+			t.Fatalf("seed follow-up: %v\n%s", err, sql)
+		}
+	}
+	q(&examID, `INSERT INTO exams (code, name, status) VALUES ($1, '2027年春季监测', 'final') RETURNING id`, code)
+	q(&subject, `INSERT INTO subjects (exam_id, code, name, full_score) VALUES ($1, 'math', '数学', 10) RETURNING id`, examID)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO question_groups (subject_id, code, name, max_score) VALUES ($1, '1', '综合', 10)`, subject); err != nil {
+		t.Fatal(err)
+	}
+	seat := 0
+	for _, name := range []string{"A", "B", "C", "D", "E", "F", "G", "H", "I"} {
+		score, ok := scores[name]
+		if !ok {
+			continue
+		}
+		seat++
+		var room, cand int64
+		q(&room, `INSERT INTO rooms (exam_id, school_id, number, capacity)
+			SELECT $1, school_id, 1, 42 FROM students WHERE student_no = $2
+			ON CONFLICT (exam_id, school_id, number) DO UPDATE SET capacity = 42 RETURNING id`, examID, "S"+name)
+		q(&cand, `INSERT INTO candidates (exam_id, student_id, exam_no, room_id, seat)
+			SELECT $1, id, $2, $3, $4 FROM students WHERE student_no = $5 RETURNING id`,
+			examID, code+"00000"+string(rune('0'+seat/10))+string(rune('0'+seat%10)), room, seat, "S"+name)
+		for _, sql := range []string{
+			`INSERT INTO exam_schools (exam_id, school_id) SELECT $1, school_id FROM students WHERE student_no = $2 ON CONFLICT DO NOTHING`,
+		} {
+			if _, err := db.Pool.Exec(ctx, sql, examID, "S"+name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO cards (subject_id, candidate_id) VALUES ($1, $2)`, subject, cand); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO item_scores (candidate_id, subject_id, item, score, source) VALUES ($1, $2, '1', $3, 'mark')`, cand, subject, score); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return examID
+}
