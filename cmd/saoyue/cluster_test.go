@@ -119,7 +119,7 @@ func TestClusterLosesAWorkerAndADrive(t *testing.T) {
 			var n int
 			a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM read_results WHERE page_id >= $1`, firstPage).Scan(&n)
 			if n >= 3 {
-				faultErr <- errors.Join(c.kill("worker1"), os.RemoveAll(strings.Fields(e["SAOYUE_CLUSTER_MINIO_DRIVES"])[3]))
+				faultErr <- errors.Join(c.kill("worker1"), removeDrive(strings.Fields(e["SAOYUE_CLUSTER_MINIO_DRIVES"])[3]))
 				faults <- n
 				return
 			}
@@ -205,4 +205,16 @@ func checkBagWhole(t *testing.T, a *app, firstPage int64, pages int) {
 			t.Errorf("page image %s is not the image stored", r.key)
 		}
 	}
+}
+
+// removeDrive takes a MinIO drive away at once: renamed out of its place
+// (MinIO may still be writing into it, so removing the tree in place can
+// race), then deleted.
+func removeDrive(dir string) error {
+	gone := dir + ".removed"
+	if err := os.Rename(dir, gone); err != nil {
+		return err
+	}
+	go os.RemoveAll(gone)
+	return nil
 }

@@ -159,8 +159,12 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "考试 %s：及格 ≥ 满分的 %g%%，优秀 ≥ %g%%，低分 < %g%%；分数段宽 %g 分\n",
 				e.Code, cur.Pass*100, cur.Excellent*100, cur.Low*100, cur.BandWidth)
-			fmt.Fprintf(cmd.OutOrStdout(), "good ≥ %g%% (0 = 75%% where it fits); grades by %s, cuts %v (empty = defaults); top %v; borderline within %g%%; composite weights %v\n",
-				cur.Good*100, cur.GradeMode, cur.GradeCuts, cur.TopN, cur.Critical*100, cur.Composite)
+			mode := "分数"
+			if cur.GradeMode == "percentile" {
+				mode = "百分位"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "良好 ≥ 满分的 %g%%（0 表示默认 75%%）；等级按%s划分，分界 %v（空为默认）；名次段 %v；临界生范围 %g%%；三率一分权重 %v\n",
+				cur.Good*100, mode, cur.GradeCuts, cur.TopN, cur.Critical*100, cur.Composite)
 			return nil
 		},
 	}
