@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Exam numbers are frozen from the first printed label on (issue 20): a
+// Exam numbers are frozen from the first printed label on: a
 // label stuck on a card is the number the reader will see, so from then on
 // a roster change may add and withdraw candidates but never move a number.
 

@@ -9,16 +9,13 @@ import (
 	"github.com/saoyue/saoyue/grading"
 )
 
-// Auth says who is calling the marking API.
-//
-// Issue 7 (sign-in and sessions) must provide the implementation: Marker
-// resolves the signed-in teacher to their marking assignment (for example
-// with grading.Engine.Marker(ctx, teacherID, subjectID), the subject taken
-// from the session or a query parameter), and Centre accepts only centre
+// Auth says who is calling the marking API: Marker resolves the signed-in
+// teacher to their marking assignment, and Centre accepts only centre
 // staff. Both return a *saoyue.Error with EUNAUTHORIZED when nobody is
-// signed in and EFORBIDDEN when the person has no such role. Until then
-// Server.Auth is nil and every marking route answers 401; the tests use a
-// header-based Auth that exists only in the test files.
+// signed in and EFORBIDDEN when the person has no such role. The server's
+// is sessionAuth (browser sessions); with a nil Server.Auth every marking
+// route answers 401. Some tests use a header-based Auth that exists only
+// in the test files.
 type Auth interface {
 	Marker(r *http.Request) (*grading.Marker, error)
 	Centre(r *http.Request) (actor string, err error)

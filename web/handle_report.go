@@ -11,9 +11,8 @@ import (
 	"github.com/saoyue/saoyue/report"
 )
 
-// The centre's report downloads. Sign-in and roles arrive with issue 7;
-// until then these pages are as open as the rest of the server, and the
-// school filter is what a school's own download will be pinned to.
+// The report downloads: the centre and approvers choose any school; a
+// school's technician is pinned to their own (reportRequest).
 
 func reportFilter(r *http.Request) report.Filter {
 	q := r.URL.Query()

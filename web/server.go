@@ -14,6 +14,7 @@ import (
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -29,7 +30,7 @@ type Server struct {
 	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
 	Ingester *queue.Ingester
 	// Auth identifies markers, leaders and centre staff for the marking
-	// API; nil answers 401 until sign-in arrives (issue 7).
+	// API; nil answers 401.
 	Auth Auth
 	// Marking is the marking engine; nil uses the defaults.
 	Marking *grading.Engine
@@ -116,10 +117,8 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"pct": func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
-	"stateName": func(s string) string {
-		return map[string]string{"empty": "未涂", "marked": "已涂", "doubtful": "存疑"}[s]
-	},
+	"pct":        func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
+	"stateName":  func(s reading.State) string { return s.Name() },
 	"statusName": func(s string) string { return saoyue.Stage(s).Name() },
 	"stageName":  func(s string) string { return saoyue.Stage(s).Name() },
 }
