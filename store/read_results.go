@@ -408,11 +408,6 @@ const (
 	lockCardForScoringSQL = `UPDATE cards SET score_due = false WHERE id = $1`
 )
 
-// GetCard returns one card.
-func GetCard(ctx context.Context, q TxOrPool, id int64) (*Card, error) {
-	return scanCard(q.QueryRow(ctx, cardSQL, id), id)
-}
-
 func scanCard(row pgx.Row, id int64) (*Card, error) {
 	var c Card
 	if err := row.Scan(&c.ID, &c.SubjectID, &c.CandidateID, &c.BatchID, &c.Form, &c.Absent, &c.Violation); err != nil {

@@ -52,6 +52,5 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers,
 		Reading: make(chan struct{}, slots), Memory: NewMemoryBudget(budget)})
 	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
-	mux.Handle(queue.TypeBatchReconcile, &BatchReconcile{DB: d.DB})
 	return mux
 }
