@@ -25,6 +25,10 @@ type Options struct {
 	// into another well-formed number; one that is nobody's is refused
 	// here rather than passed on as the card's identity.
 	Roster func(examNo string) bool
+	// Fonts the blank card is rendered with, to learn the printed ink:
+	// those the cards were printed with (the zero value: the installed
+	// candidates).
+	Fonts card.Fonts
 }
 
 // DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting
@@ -82,7 +86,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 		for _, it := range doc.Items {
 			ti.items[it.Number] = it
 		}
-		blanks, err := rasterBlank(t, opts.LayoutDPI)
+		blanks, err := rasterBlank(t, opts.LayoutDPI, opts.Fonts)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", t.ID, err)
 		}

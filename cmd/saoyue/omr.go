@@ -50,6 +50,7 @@ as the pipeline does with the exam's candidates.`,
 				ts = append(ts, t)
 			}
 			opts := omr.DefaultOptions()
+			opts.Fonts = cfg.Fonts
 			opts.Crops = cropDir != ""
 			if rosterFile != "" {
 				numbers, err := loadRoster(rosterFile)

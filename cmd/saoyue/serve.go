@@ -69,7 +69,7 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 			db.Close()
 			return nil, err
 		}
-		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc, ReadMemory: readMemory}))
+		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc, ReadMemory: readMemory, Fonts: cfg.Fonts}))
 	}
 	return a, nil
 }
