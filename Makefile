@@ -6,8 +6,13 @@ SERVICES := scripts/services.sh
 # The full suite runs with -tags matprofile so gocv counts every Mat and the
 # reader's tests can assert that none leaks.
 GOTEST := go test -tags matprofile -count=1 -timeout 30m
+# Static checks before the tests, each under a minute: go vet, staticcheck,
+# and no function unreachable from a command or a test. The tools' versions
+# are pinned here; `go run` builds them once into the build cache.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE := go run golang.org/x/tools/cmd/deadcode@v0.52.0
 
-.PHONY: demo test services down build windows-scan
+.PHONY: demo test lint services down build windows-scan
 
 demo:
 	@$(SERVICES) up >/dev/null
@@ -16,7 +21,16 @@ demo:
 
 test:
 	@$(SERVICES) up >/dev/null
-	@eval "$$($(SERVICES) env)"; go vet ./... && $(GOTEST) ./...
+	@$(MAKE) --no-print-directory lint
+	@eval "$$($(SERVICES) env)"; $(GOTEST) ./...
+
+# lint needs what the build needs (libopencv-dev, libjpeg-dev): `make test`
+# installs them first.
+lint:
+	go vet -tags matprofile ./...
+	$(STATICCHECK) -tags matprofile ./...
+	@dead="$$($(DEADCODE) -test -tags matprofile ./...)"; \
+		if [ -n "$$dead" ]; then echo "$$dead"; echo "unreachable functions: delete them or use them"; exit 1; fi
 
 services:
 	@$(SERVICES) up

@@ -10,13 +10,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 )
 
 // exercise runs the same contract against every Store implementation.
@@ -107,22 +107,7 @@ func TestDirRejectsShortWrite(t *testing.T) {
 // TestMinIO is a real round trip to the MinIO server that scripts/services.sh starts.
 func TestMinIO(t *testing.T) {
 	t.Parallel()
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := blob.NewMinIO(ctx, blob.S3Config{
-		Endpoint:  endpoint,
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
-		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("connect to MinIO: %v", err)
-	}
-	exercise(t, s)
+	exercise(t, blobtest.New(t))
 }
 
 // A page read is one GET: minio-go's lazy Object sends a HEAD before the
@@ -229,23 +214,16 @@ func TestMinIORetriesIncompleteBody(t *testing.T) {
 // every request and passes on those it does not answer itself.
 func minIOBehind(ctx context.Context, t *testing.T, handle func(w http.ResponseWriter, r *http.Request, minio http.Handler)) *blob.MinIO {
 	t.Helper()
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	target, err := url.Parse("http://" + endpoint)
+	c := blobtest.Config(t, blobtest.Bucket("test"))
+	target, err := url.Parse("http://" + c.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(w, r, proxy) }))
 	t.Cleanup(srv.Close)
-	s, err := blob.NewMinIO(ctx, blob.S3Config{
-		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
-		Bucket:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
-	})
+	c.Endpoint = strings.TrimPrefix(srv.URL, "http://")
+	s, err := blob.NewMinIO(ctx, c)
 	if err != nil {
 		t.Fatalf("connect to MinIO through a proxy: %v", err)
 	}

@@ -9,13 +9,15 @@ import (
 	"golang.org/x/image/font/sfnt"
 )
 
-// FontEnv and LatinFontEnv name the environment variables that override
-// the fonts. The CJK fallback font has no Latin glyphs, so digits and
-// letters are printed with a second, Latin font.
-const (
-	FontEnv      = "SAOYUE_CJK_FONT"
-	LatinFontEnv = "SAOYUE_LATIN_FONT"
-)
+// Fonts are the TrueType files a card is printed with; an empty path
+// takes the first installed candidate. The CJK fallback font has no Latin
+// glyphs, so digits and letters are printed with a second, Latin font. The
+// commands set them from their configuration (SAOYUE_CJK_FONT,
+// SAOYUE_LATIN_FONT).
+type Fonts struct {
+	CJK   string
+	Latin string
+}
 
 // latinCandidates are tried for digits and letters; when none is installed
 // the PDF core font Helvetica is used, which every printer and viewer has.
@@ -24,14 +26,15 @@ var latinCandidates = []string{
 	"/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 }
 
-// FindLatinFont returns the TrueType font for digits and Latin letters, or
-// "" to use the core Helvetica font.
-func FindLatinFont() (string, error) {
-	if p := os.Getenv(LatinFontEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("Latin font from %s: %w", LatinFontEnv, err)
+// FindLatinFont returns the TrueType font for digits and Latin letters:
+// path when given, else the first installed candidate, or "" to use the
+// core Helvetica font.
+func FindLatinFont(path string) (string, error) {
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("the Latin font: %w", err)
 		}
-		return p, nil
+		return path, nil
 	}
 	for _, p := range latinCandidates {
 		if _, err := os.Stat(p); err == nil {
@@ -49,14 +52,14 @@ var fontCandidates = []string{
 	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",
 }
 
-// FindFont returns the path of the CJK TrueType font used on cards:
-// $SAOYUE_CJK_FONT when set, else the first installed candidate.
-func FindFont() (string, error) {
-	if p := os.Getenv(FontEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("CJK font from %s: %w", FontEnv, err)
+// FindFont returns the path of the CJK TrueType font used on cards: path
+// when given, else the first installed candidate.
+func FindFont(path string) (string, error) {
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("the CJK font: %w", err)
 		}
-		return p, nil
+		return path, nil
 	}
 	for _, p := range fontCandidates {
 		if _, err := os.Stat(p); err == nil {
@@ -64,7 +67,7 @@ func FindFont() (string, error) {
 		}
 	}
 	return "", errors.New("no Chinese (CJK) TrueType font found for printing cards: install it with " +
-		"`apt-get install -y fonts-droid-fallback`, or set " + FontEnv + " to a .ttf file with Chinese glyphs")
+		"`apt-get install -y fonts-droid-fallback`, or set SAOYUE_CJK_FONT to a .ttf file with Chinese glyphs")
 }
 
 var fontCache struct {

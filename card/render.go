@@ -25,6 +25,8 @@ type RenderOptions struct {
 	// Form overrides Template.PrintedForm in the page QR codes, to print
 	// the A and B cards of one template.
 	Form string
+	// Fonts: the zero value takes the installed candidates.
+	Fonts Fonts
 }
 
 // RenderPDF writes the print-ready card, one PDF page per side.
@@ -40,7 +42,7 @@ func RenderPDFWithOptions(t *Template, w io.Writer, opt RenderOptions) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("render card: %w", err)
 	}
-	cjkPath, err := FindFont()
+	cjkPath, err := FindFont(opt.Fonts.CJK)
 	if err != nil {
 		return fmt.Errorf("render card: %w", err)
 	}
@@ -48,7 +50,7 @@ func RenderPDFWithOptions(t *Template, w io.Writer, opt RenderOptions) error {
 	if err != nil {
 		return fmt.Errorf("render card: CJK font %s: %w", cjkPath, err)
 	}
-	latinPath, err := FindLatinFont()
+	latinPath, err := FindLatinFont(opt.Fonts.Latin)
 	if err != nil {
 		return fmt.Errorf("render card: %w", err)
 	}

@@ -248,10 +248,10 @@ func TestRenderFailsClearlyWithoutFont(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(FontEnv, filepath.Join(t.TempDir(), "missing.ttf"))
-	err = RenderPDF(tpl, &strings.Builder{})
-	if err == nil || !strings.Contains(err.Error(), FontEnv) {
-		t.Errorf("want an error naming %s, got %v", FontEnv, err)
+	missing := filepath.Join(t.TempDir(), "missing.ttf")
+	err = RenderPDFWithOptions(tpl, &strings.Builder{}, RenderOptions{Fonts: Fonts{CJK: missing}})
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "CJK font") {
+		t.Errorf("want an error naming the CJK font %s, got %v", missing, err)
 	}
 }
 

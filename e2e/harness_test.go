@@ -18,6 +18,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -120,9 +121,10 @@ func (s *syncBuffer) String() string {
 // newHarness sets up the services; start() runs serve and worker.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	addr, endpoint := os.Getenv("SAOYUE_REDIS_ADDR"), os.Getenv("SAOYUE_S3_ENDPOINT")
-	if addr == "" || endpoint == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR / SAOYUE_S3_ENDPOINT not set: run `eval \"$(scripts/services.sh env)\"` first")
+	s3 := blobtest.Config(t, blobtest.Bucket("e2e"))
+	addr := os.Getenv("SAOYUE_REDIS_ADDR")
+	if addr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `eval \"$(scripts/services.sh env)\"` first")
 	}
 	h := &harness{t: t, bin: binaries(t), dir: t.TempDir()}
 	db, url := storetest.NewWithURL(t)
@@ -132,8 +134,8 @@ func newHarness(t *testing.T) *harness {
 	h.env = append(os.Environ(),
 		"SAOYUE_DATABASE_URL="+url,
 		"SAOYUE_REDIS_ADDR="+h.redisAddr,
-		"SAOYUE_S3_ENDPOINT="+endpoint,
-		"SAOYUE_S3_BUCKET="+fmt.Sprintf("e2e-%d", time.Now().UnixNano()),
+		"SAOYUE_S3_ENDPOINT="+s3.Endpoint,
+		"SAOYUE_S3_BUCKET="+s3.Bucket,
 		"SAOYUE_DATA_DIR="+filepath.Join(h.dir, "data"),
 		"HOME="+h.dir, // saoyue-scan's default spool lives under the user's config folder
 	)

@@ -241,8 +241,8 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 			return err
 		}
 		switch t.Status {
-		case "leased":
-		case "marked":
+		case saoyue.TaskLeased:
+		case saoyue.TaskMarked:
 			prev, err := store.TaskMark(ctx, tx, t.ID)
 			if err != nil {
 				return err
@@ -252,7 +252,7 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 				return nil
 			}
 			return saoyue.Errorf(saoyue.ECONFLICT, "您已评过这份答卷；如需改分，请使用修改")
-		case "problem":
+		case saoyue.TaskProblem:
 			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷已标为问题卷，等待题组长处理")
 		default:
 			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷已不需要评分")
@@ -262,7 +262,7 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 		if err := store.InsertMark(ctx, tx, mk); err != nil {
 			return err
 		}
-		if err := store.SetTaskStatus(ctx, tx, t.ID, "marked"); err != nil {
+		if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskMarked); err != nil {
 			return err
 		}
 		if t.Kind == "normal" {
@@ -308,8 +308,8 @@ func settleCrop(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, tasks []s
 	}
 	if !s.ArbitrationSet {
 		for _, o := range tasks {
-			if o.Kind == "normal" && o.Round == 3 && o.Status != "marked" && o.Status != "void" {
-				if err := store.SetTaskStatus(ctx, tx, o.ID, "void"); err != nil {
+			if o.Kind == "normal" && o.Round == 3 && o.Status != saoyue.TaskMarked && o.Status != saoyue.TaskVoid {
+				if err := store.SetTaskStatus(ctx, tx, o.ID, saoyue.TaskVoid); err != nil {
 					return err
 				}
 			}
@@ -334,7 +334,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 		if !mayTouch(m, t) || t.AssignedTo == nil || *t.AssignedTo != m.TeacherID {
 			return forbidden()
 		}
-		if t.Status != "marked" {
+		if t.Status != saoyue.TaskMarked {
 			return saoyue.Errorf(saoyue.ECONFLICT, "这份答卷没有您的评分可以修改")
 		}
 		mk, err := store.TaskMark(ctx, tx, t.ID)
@@ -421,15 +421,15 @@ func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note
 		if !inScope(m, t) || t.ForMarker != nil && *t.ForMarker != m.TeacherID {
 			return forbidden()
 		}
-		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID || t.Status != "leased" {
+		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID || t.Status != saoyue.TaskLeased {
 			return saoyue.Errorf(saoyue.ECONFLICT, "只能标记您正在评的答卷")
 		}
 		if t.Kind != "normal" {
 			// A quality-control copy: the original answer is dealt with on
 			// its own task, so this one just drops out.
-			return store.SetTaskStatus(ctx, tx, t.ID, "void")
+			return store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskVoid)
 		}
-		if err := store.SetTaskStatus(ctx, tx, t.ID, "problem"); err != nil {
+		if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskProblem); err != nil {
 			return err
 		}
 		return store.InsertProblemFlag(ctx, tx, &store.ProblemFlag{

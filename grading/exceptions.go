@@ -86,7 +86,7 @@ func resolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		if err != nil {
 			return err
 		}
-		if e.Status != "open" {
+		if e.Status != saoyue.ExceptionOpen {
 			return saoyue.Errorf(saoyue.ECONFLICT, "异常 %d 已处理或正在等待审核", id)
 		}
 		if res.Action == ActionAnswer || res.Action == ActionBlank {
@@ -109,9 +109,9 @@ func resolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		e.Resolution = body
 		e.RequestedBy, e.RequestedByUserID = &actor, userID
 		if res.changesValue() {
-			e.Status = "pending_approval"
+			e.Status = saoyue.ExceptionPendingApproval
 		} else {
-			e.Status = "resolved"
+			e.Status = saoyue.ExceptionResolved
 			e.ResolvedBy = &actor
 		}
 		if err := store.SetExceptionState(ctx, tx, e); err != nil {
@@ -119,7 +119,7 @@ func resolveException(ctx context.Context, db *store.DB, id int64, actor string,
 		}
 		out = e
 		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: "exception." + res.Action, Entity: "exception",
-			EntityID: strconv.FormatInt(id, 10), Old: map[string]string{"kind": e.Kind, "reason": e.Reason}, New: res,
+			EntityID: strconv.FormatInt(id, 10), Old: map[string]string{"kind": string(e.Kind), "reason": e.Reason}, New: res,
 			Reason: res.Reason, ActorUserID: userID})
 	})
 	return out, err
@@ -149,7 +149,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver *sto
 		if err != nil {
 			return err
 		}
-		if e.Status != "pending_approval" {
+		if e.Status != saoyue.ExceptionPendingApproval {
 			return saoyue.Errorf(saoyue.ECONFLICT, "异常 %d 没有待审核的更改", id)
 		}
 		if e.RequestedByUserID != nil && *e.RequestedByUserID == approver.ID || e.RequestedBy != nil && *e.RequestedBy == me {
@@ -165,7 +165,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver *sto
 		}
 		if !approve {
 			requesterID := e.RequestedByUserID
-			e.Status, e.Resolution, e.RequestedBy, e.RequestedByUserID = "open", nil, nil, nil
+			e.Status, e.Resolution, e.RequestedBy, e.RequestedByUserID = saoyue.ExceptionOpen, nil, nil, nil
 			e.RejectNote, e.RejectedBy = note, &me
 			if err := store.SetExceptionState(ctx, tx, e); err != nil {
 				return err
@@ -178,7 +178,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver *sto
 		if err != nil {
 			return err
 		}
-		e.Status, e.ResolvedBy, e.ApprovedBy, e.ApprovedByUserID = "resolved", &requester, &me, &approver.ID
+		e.Status, e.ResolvedBy, e.ApprovedBy, e.ApprovedByUserID = saoyue.ExceptionResolved, &requester, &me, &approver.ID
 		e.RejectNote = ""
 		if err := store.SetExceptionState(ctx, tx, e); err != nil {
 			return err

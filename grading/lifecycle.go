@@ -12,7 +12,7 @@ import (
 	"github.com/saoyue/saoyue/store"
 )
 
-// The exam's lifecycle (issue 20, DOMAIN "How an exam runs"): the centre
+// The exam's lifecycle (DOMAIN "How an exam runs"): the centre
 // moves an exam forward one stage at a time; each transition has
 // preconditions, and one that fails refuses the move unless the centre
 // forces it with a recorded reason. Marking of one subject may start while

@@ -1,6 +1,6 @@
 package grading
 
-// Subjective marking (issue 6): markers take cropped answers of other
+// Subjective marking: markers take cropped answers of other
 // schools from their question group, one at a time, and the engine turns
 // their marks into candidates' scores under the group's mode. The rules,
 // formulas and API are in docs/MARKING.md.

@@ -77,7 +77,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 		t := &tasks[0]
 		switch r.Action {
 		case "reopen":
-			if err := store.SetTaskStatus(ctx, tx, t.ID, "open"); err != nil {
+			if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskOpen); err != nil {
 				return err
 			}
 			if err := store.InsertAudit(ctx, tx, m.Actor(), "problem.reopen", "marking_task", t.ID, nil, nil, r.Note); err != nil {
@@ -87,7 +87,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 			if err := e.leaderMark(ctx, tx, m, tasks, r.Scores, "problem.score", r.Note); err != nil {
 				return err
 			}
-			if err := store.SetTaskStatus(ctx, tx, t.ID, "marked"); err != nil {
+			if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskMarked); err != nil {
 				return err
 			}
 		}
@@ -169,7 +169,7 @@ func leaderTask(ctx context.Context, tx pgx.Tx, m *Marker, taskID int64) ([]stor
 	if !inScope(m, t) || t.Kind != "normal" {
 		return nil, forbidden()
 	}
-	if t.Status != "marked" {
+	if t.Status != saoyue.TaskMarked {
 		return nil, saoyue.Errorf(saoyue.ECONFLICT, "这份答卷还没有评分")
 	}
 	return tasks, nil

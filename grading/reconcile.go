@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -48,7 +49,7 @@ func Reconcile(ctx context.Context, db *store.DB, batchID int64) (*Reconciliatio
 	}
 	for _, id := range c.Incomplete {
 		id := id
-		if err := store.AddException(ctx, db.Pool, &store.Exception{BatchID: &batchID, CardID: &id, Kind: "missing_page",
+		if err := store.AddException(ctx, db.Pool, &store.Exception{BatchID: &batchID, CardID: &id, Kind: reading.ExcMissingPage,
 			Reason: fmt.Sprintf("the card has fewer than its %d sides: a side was not scanned or not recognised", pages)}); err != nil {
 			return nil, err
 		}

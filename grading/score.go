@@ -162,7 +162,7 @@ func scoreCard(ctx context.Context, tx pgx.Tx, c *store.Card, keys map[string]ma
 	if !c.Absent && key != nil {
 		for item, k := range key {
 			r, ok := resp[item]
-			if !ok || (r.Status != "ok" && r.Status != "blank" && r.Status != "multi") {
+			if !ok || !r.Status.Scorable() {
 				continue // not read yet, or waiting for a person
 			}
 			s, scored := k.Score(r.Chosen)

@@ -32,9 +32,9 @@ func (b *blankPages) Close() {
 
 // rasterBlank renders the template and rasterises it with pdftoppm, the
 // same path the printed card takes, so the baseline is the printed ink.
-func rasterBlank(t *card.Template, dpi float64) (*blankPages, error) {
+func rasterBlank(t *card.Template, dpi float64, fonts card.Fonts) (*blankPages, error) {
 	var pdf bytes.Buffer
-	if err := card.RenderPDF(t, &pdf); err != nil {
+	if err := card.RenderPDFWithOptions(t, &pdf, card.RenderOptions{Form: t.PrintedForm, Fonts: fonts}); err != nil {
 		return nil, fmt.Errorf("render blank card: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "saoyue-blank-")

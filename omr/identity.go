@@ -256,13 +256,13 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
 		// The digits the grid does show must agree with the barcode.
 		en.Verdict = VerdictConflict
-		res.except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+		res.Except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
 	case en.Barcode != "" && gridComplete:
 		if en.Barcode == en.Grid {
 			en.Verdict, en.Value = VerdictAgree, en.Barcode
 		} else {
 			en.Verdict = VerdictConflict
-			res.except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+			res.Except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
 		}
 	case en.Barcode != "":
 		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
@@ -277,7 +277,7 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		if en.Grid != "" {
 			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
 		}
-		res.except(ExcExamNo, reason, 0)
+		res.Except(ExcExamNo, reason, 0)
 	}
 	var where []card.Rect
 	for _, rg := range pi.layout.Regions {
@@ -292,12 +292,12 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		switch fm.Status {
 		case StatusOK:
 			if res.Form != "" && res.Form != fm.Chosen[0] {
-				res.except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
+				res.Except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
 			} else {
 				res.Form = fm.Chosen[0]
 			}
 		case StatusDoubtful, StatusMulti:
-			res.except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
+			res.Except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
 		}
 	}
 }

@@ -25,6 +25,10 @@ type Options struct {
 	// into another well-formed number; one that is nobody's is refused
 	// here rather than passed on as the card's identity.
 	Roster func(examNo string) bool
+	// Fonts the blank card is rendered with, to learn the printed ink:
+	// those the cards were printed with (the zero value: the installed
+	// candidates).
+	Fonts card.Fonts
 }
 
 // DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting
@@ -82,7 +86,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 		for _, it := range doc.Items {
 			ti.items[it.Number] = it
 		}
-		blanks, err := rasterBlank(t, opts.LayoutDPI)
+		blanks, err := rasterBlank(t, opts.LayoutDPI, opts.Fonts)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", t.ID, err)
 		}
@@ -127,7 +131,7 @@ func (r *Reader) Read(name string, data []byte) *Result {
 	defer readsRunning.Add(-1)
 	pl, err := decode(data, alone)
 	if err != nil {
-		res.except(exceptionKind(err), err.Error(), 0)
+		res.Except(exceptionKind(err), err.Error(), 0)
 		return res
 	}
 	defer pl.Close()
@@ -138,7 +142,7 @@ func (r *Reader) Read(name string, data []byte) *Result {
 func (r *Reader) read(res *Result, pl *planes) {
 	gv, err := viewOf(pl.gray)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	long := float64(max(gv.w, gv.h))
@@ -146,7 +150,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	k := max(1, int(math.Round(dpiLo/50)))
 	sm, err := makeSmall(pl.gray, k)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	defer sm.Close()
@@ -174,7 +178,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 		}()
 	}
 	if sm.inkFraction() < 0.002 {
-		res.except(ExcBlankPage, "the page is blank", 0)
+		res.Except(ExcBlankPage, "the page is blank", 0)
 		return
 	}
 	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
@@ -195,20 +199,20 @@ func (r *Reader) read(res *Result, pl *planes) {
 	if pi == nil {
 		switch {
 		case why.wrongTemplate != "":
-			res.except(ExcWrongTemplate, why.wrongTemplate, 0)
+			res.Except(ExcWrongTemplate, why.wrongTemplate, 0)
 		case why.misfit:
-			res.except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
+			res.Except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
 		case why.registered:
-			res.except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
+			res.Except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
 		default:
-			res.except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
+			res.Except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
 		}
 		return
 	}
 	t := pi.tmpl.t
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
-			res.except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
+			res.Except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
 			return
 		}
 	}
@@ -266,7 +270,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 	pv, err := viewOf(plane)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	var paper *paperMap
@@ -281,7 +285,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 		paper, err = newPaperMap(plane, k)
 	}
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	defer paper.Close()

@@ -366,7 +366,6 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 		missing = append(missing, names[best])
 		src = append(src[:best:best], src[best+1:]...)
 		dst = append(dst[:best:best], dst[best+1:]...)
-		names = append(names[:best:best], names[best+1:]...)
 	}
 	if !similar(src, dst, 0.03) {
 		return nil, fmt.Errorf("corner marks do not match the template's layout")

@@ -95,11 +95,11 @@ func (r *Redis) Ping(context.Context) error {
 // and their batch's lock, and store their results, so that a core finishing
 // a page finds the next one fetched. A page whose crops are cut waits up to
 // a quarter of a second for the pages read beside it to share one object
-// (handler's cropPacker): at eight tasks per core those waiting pages, with
-// the readings queued behind the batch's lock, now and then held every task
-// and left both cores idle (the benchmark saw 20-80 ms gaps with no page
-// read). Tasks waiting cost a page image each in memory, about a quarter of
-// a megabyte. Measured in BENCHMARKS.md (pipeline end to end, ninth session).
+// (handler's cropPacker): with eight tasks per core those waiting pages,
+// with the readings queued behind the batch's lock, now and then held every
+// task and left both cores idle (20-80 ms gaps with no page read). Tasks
+// waiting cost a page image each in memory, about a quarter of a megabyte.
+// The pipeline benchmark in BENCHMARKS.md measures the effect.
 func DefaultConcurrency() int { return 32 * runtime.NumCPU() }
 
 // NewServer returns an asynq server for `saoyue worker`.

@@ -23,6 +23,9 @@ import (
 // scripts/services.sh starts and checks an asynq server runs it once.
 func TestRedisRoundTrip(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("skipped under -short: needs Redis")
+	}
 	addr := os.Getenv("SAOYUE_REDIS_ADDR")
 	if addr == "" {
 		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")

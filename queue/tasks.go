@@ -10,9 +10,8 @@ import (
 
 // Task types, domain:verb.
 const (
-	TypePageRead       = "page:read"       // read one page image with the OMR reader
-	TypeCardScore      = "card:score"      // score a card's objective items from the key
-	TypeBatchReconcile = "batch:reconcile" // compare a batch with its room roster
+	TypePageRead  = "page:read"  // read one page image with the OMR reader
+	TypeCardScore = "card:score" // score a card's objective items from the key
 )
 
 // PageReadPayload names the page to read.
@@ -25,11 +24,6 @@ type PageReadPayload struct {
 type CardScorePayload struct {
 	CardID int64 `json:"card_id"`
 	IfDue  bool  `json:"if_due,omitempty"`
-}
-
-// BatchReconcilePayload names the batch to reconcile.
-type BatchReconcilePayload struct {
-	BatchID int64 `json:"batch_id"`
 }
 
 // NewPageReadTask reads a page. The task id is the page's, so a page is
@@ -56,11 +50,6 @@ func NewCardScoreTask(cardID int64) (*asynq.Task, []asynq.Option) {
 // costs one query.
 func NewCardScoreAfterReadTask(cardID int64, reading string) (*asynq.Task, []asynq.Option) {
 	return newTask(TypeCardScore, CardScorePayload{CardID: cardID, IfDue: true}, fmt.Sprintf("card:score:%d:%s", cardID, reading), time.Minute)
-}
-
-// NewBatchReconcileTask reconciles a batch.
-func NewBatchReconcileTask(batchID int64) (*asynq.Task, []asynq.Option) {
-	return newTask(TypeBatchReconcile, BatchReconcilePayload{BatchID: batchID}, fmt.Sprintf("batch:reconcile:%d", batchID), time.Minute)
 }
 
 func newTask(typ string, payload any, id string, timeout time.Duration) (*asynq.Task, []asynq.Option) {

@@ -99,7 +99,7 @@ func WriteSchoolPDF(w io.Writer, r *Report) error {
 		return saoyue.Errorf(saoyue.EINVALID, "学校分析报告需要指定学校")
 	}
 	name := r.schoolName()
-	pdf, err := newReportPDF(name + "成绩分析报告")
+	pdf, err := newReportPDF(name+"成绩分析报告", r.Font)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func WriteStudentPDF(w io.Writer, r *Report) error {
 	if r.Filter.School == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "成绩报告单需要指定学校（可再指定班级）")
 	}
-	pdf, err := newReportPDF(r.schoolName() + "成绩报告单")
+	pdf, err := newReportPDF(r.schoolName()+"成绩报告单", r.Font)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ const (
 	contentW     = pageW - 2*margin
 )
 
-func newReportPDF(title string) (*fpdf.Fpdf, error) {
-	path, err := card.FindFont()
+func newReportPDF(title, fontPath string) (*fpdf.Fpdf, error) {
+	path, err := card.FindFont(fontPath)
 	if err != nil {
 		return nil, err
 	}

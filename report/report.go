@@ -32,9 +32,12 @@ type Filter struct {
 
 // Report is everything the workbook and the CSV files show.
 type Report struct {
-	Results   *grading.ExamResults
-	Settings  store.ReportSettings
-	Filter    Filter
+	Results  *grading.ExamResults
+	Settings store.ReportSettings
+	Filter   Filter
+	// Font is the CJK TrueType font of the printable PDFs; empty: the
+	// first installed one (card.FindFont).
+	Font      string
 	Status    string // exam status: review, final …
 	Generated time.Time
 	Warnings  []string

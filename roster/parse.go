@@ -49,18 +49,6 @@ var SubjectCodes = map[string]string{
 	"思想品德": "politics", "信息技术": "it", "音乐": "music", "美术": "art", "体育": "pe",
 }
 
-// ReadSchools reads a schools file (CSV or XLSX). name is used in messages.
-// Row problems come back as *Problems.
-func ReadSchools(name string, r io.Reader) ([]School, error) {
-	t, err := readFrom(name, r)
-	if err != nil {
-		return nil, err
-	}
-	var ps Problems
-	out := parseSchools(t, &ps)
-	return out, ps.err()
-}
-
 // ReadStudents reads a students file (CSV or XLSX).
 func ReadStudents(name string, r io.Reader) ([]Student, error) {
 	t, err := readFrom(name, r)

@@ -28,7 +28,7 @@ import (
 //	EE_SSSS_rooms.pdf   the room list (考场名单) and seating chart, one page
 //	                    per room
 
-// DefaultFont is the CJK TrueType font the PDFs use unless SAOYUE_CJK_FONT
+// DefaultFont is the CJK TrueType font the PDFs use unless PrintOptions.Font
 // names another (Debian package fonts-droid-fallback).
 const DefaultFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
 
@@ -39,8 +39,7 @@ var fontCache struct {
 }
 
 // cjkFont reads the font once per process: it is 4 MB.
-func cjkFont() ([]byte, error) {
-	path := os.Getenv("SAOYUE_CJK_FONT")
+func cjkFont(path string) ([]byte, error) {
 	if path == "" {
 		path = DefaultFont
 	}
@@ -57,8 +56,8 @@ func cjkFont() ([]byte, error) {
 	return data, nil
 }
 
-func newPDF() (*fpdf.Fpdf, error) {
-	font, err := cjkFont()
+func newPDF(fontPath string) (*fpdf.Fpdf, error) {
+	font, err := cjkFont(fontPath)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +220,8 @@ func roomCandidates(cands []store.Candidate) map[int][]store.Candidate {
 // WriteLabels writes the barcode label sheets of one school's rooms.
 // cands must be the school's candidates in exam-number order (as
 // store.ListCandidates returns them).
-func WriteLabels(w io.Writer, exam *store.Exam, rooms []store.Room, cands []store.Candidate) error {
-	pdf, err := newPDF()
+func WriteLabels(w io.Writer, font string, exam *store.Exam, rooms []store.Room, cands []store.Candidate) error {
+	pdf, err := newPDF(font)
 	if err != nil {
 		return err
 	}
@@ -286,8 +285,8 @@ func rosterName(c store.Candidate) string {
 
 // WriteRoomLists writes one page per room: the room list (seat, exam
 // number, name, class) and the seating chart in S order (SeatPosition).
-func WriteRoomLists(w io.Writer, exam *store.Exam, rooms []store.Room, cands []store.Candidate) error {
-	pdf, err := newPDF()
+func WriteRoomLists(w io.Writer, font string, exam *store.Exam, rooms []store.Room, cands []store.Candidate) error {
+	pdf, err := newPDF(font)
 	if err != nil {
 		return err
 	}
@@ -425,6 +424,7 @@ type PrintOptions struct {
 	School  string // one school's code; empty: every school of the exam
 	NewOnly bool   // labels of the candidates added after the freeze only
 	By      string // who printed, for label_prints and the audit log
+	Font    string // the CJK TrueType font; empty: DefaultFont
 }
 
 // WriteExamPDFs writes every school's label sheets and room lists into dir
@@ -475,7 +475,7 @@ func WritePDFs(ctx context.Context, db *store.DB, examCode, dir string, opts Pri
 	}
 	var paths []string
 	for _, s := range schools {
-		written, err := writeSchoolPDFs(ctx, db, exam, s, dir, opts.NewOnly)
+		written, err := writeSchoolPDFs(ctx, db, exam, s, dir, opts.NewOnly, opts.Font)
 		paths = append(paths, written...)
 		if err != nil {
 			return paths, fmt.Errorf("school %s: %w", s.Code, err)
@@ -487,7 +487,7 @@ func WritePDFs(ctx context.Context, db *store.DB, examCode, dir string, opts Pri
 	return paths, nil
 }
 
-func writeSchoolPDFs(ctx context.Context, db *store.DB, exam *store.Exam, s store.School, dir string, newOnly bool) ([]string, error) {
+func writeSchoolPDFs(ctx context.Context, db *store.DB, exam *store.Exam, s store.School, dir string, newOnly bool, font string) ([]string, error) {
 	rooms, err := store.ListRooms(ctx, db.Pool, exam.ID, s.ID)
 	if err != nil {
 		return nil, err
@@ -507,13 +507,13 @@ func writeSchoolPDFs(ctx context.Context, db *store.DB, exam *store.Exam, s stor
 	for _, out := range []struct {
 		suffix string
 		cands  []store.Candidate
-		write  func(io.Writer, *store.Exam, []store.Room, []store.Candidate) error
+		write  func(io.Writer, string, *store.Exam, []store.Room, []store.Candidate) error
 	}{{labels, labelled, WriteLabels}, {"rooms", cands, WriteRoomLists}} {
 		if newOnly && out.suffix == labels && len(labelled) == 0 {
 			continue // no late candidate: no sheet to print
 		}
 		path := filepath.Join(dir, fmt.Sprintf("%s_%s_%s.pdf", exam.Code, pad4(s.Code), out.suffix))
-		if err := writeFileAtomic(path, func(w io.Writer) error { return out.write(w, exam, rooms, out.cands) }); err != nil {
+		if err := writeFileAtomic(path, func(w io.Writer) error { return out.write(w, font, exam, rooms, out.cands) }); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)

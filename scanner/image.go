@@ -38,10 +38,6 @@ const (
 	formatZIP
 )
 
-func (f format) String() string {
-	return [...]string{"unknown", "JPEG", "PNG", "TIFF", "PNM", "BMP", "PDF", "ZIP"}[f]
-}
-
 // sniff tells a file's format from its first bytes: scanner software is
 // not always careful with extensions (".jpeg", ".JPG", ".tif" holding a PNG).
 func sniff(data []byte) format {

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue/reading"
 )
 
 // AssignPageExamNo gives a page the candidate a person has identified:
@@ -125,11 +127,19 @@ func SetAnswerOverride(ctx context.Context, q TxOrPool, cardID int64, item int, 
 // PageExamNo is what the reader found on a page: the agreed number, and
 // barcode and grid separately.
 func PageExamNo(ctx context.Context, q TxOrPool, pageID int64) (value, barcode, grid string, err error) {
+	var raw []byte
 	err = q.QueryRow(ctx, `
-		SELECT COALESCE(r.result->'exam_no'->>'value', ''), r.exam_no_barcode, r.exam_no_grid
-		FROM read_results r WHERE r.page_id = $1`, pageID).Scan(&value, &barcode, &grid)
+		SELECT r.result->'exam_no', r.exam_no_barcode, r.exam_no_grid
+		FROM read_results r WHERE r.page_id = $1`, pageID).Scan(&raw, &barcode, &grid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", "", nil
 	}
-	return value, barcode, grid, err
+	if err != nil || raw == nil {
+		return "", barcode, grid, err
+	}
+	var en reading.ExamNo
+	if err := json.Unmarshal(raw, &en); err != nil {
+		return "", "", "", fmt.Errorf("read the exam number of page %d: %w", pageID, err)
+	}
+	return en.Value, barcode, grid, nil
 }

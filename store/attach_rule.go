@@ -6,20 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// Exception kinds raised where a page joins a candidate's card.
-const (
-	ExcExamNoUnknown = "exam_no_unknown" // the number is nobody's in this exam
-	ExcDuplicate     = "duplicate"       // the candidate has this page already
-	// ExcWrongSchool: the number is a candidate of another school than the
-	// bag's. A technician's token can only open its own school's bags, so a
-	// card of another school in it is a mix-up (or a wrong label) for the
-	// centre to sort out: attached, it would take the real card's place.
-	ExcWrongSchool = "wrong_school"
-	// ExcWithdrawn: the candidate was withdrawn (退出) after the freeze; a
-	// card for them is not scored until someone looks.
-	ExcWithdrawn = "withdrawn"
+	"github.com/saoyue/saoyue/reading"
 )
 
 // CardOwner is the candidate an exam number names, as attaching a page
@@ -37,17 +25,20 @@ type CardOwner struct {
 func AttachRefusal(examNo string, owner CardOwner, bagSchoolID int64, bagSchoolCode string) *Exception {
 	switch {
 	case owner.SchoolID != bagSchoolID:
-		return &Exception{Kind: ExcWrongSchool,
+		return &Exception{Kind: reading.ExcWrongSchool,
 			Reason: fmt.Sprintf("考号 %s 不是本校（%s）的考生，是学校 %s 的考生", examNo, bagSchoolCode, owner.SchoolCode)}
 	case owner.Withdrawn:
-		return &Exception{Kind: ExcWithdrawn,
+		return &Exception{Kind: reading.ExcWithdrawn,
 			Reason: fmt.Sprintf("考号 %s 的考生已退出，答题卡不计分", examNo)}
 	}
 	return nil
 }
 
 // AttachRefusedError is AttachRefusal's answer as an error.
-type AttachRefusedError struct{ Kind, Reason string }
+type AttachRefusedError struct {
+	Kind   reading.Kind
+	Reason string
+}
 
 func (e *AttachRefusedError) Error() string { return e.Reason }
 

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/saoyue/saoyue/reading"
+)
 
 func TestAttachRefusal(t *testing.T) {
 	t.Parallel()
@@ -8,13 +12,13 @@ func TestAttachRefusal(t *testing.T) {
 		name  string
 		owner CardOwner
 		bag   int64
-		kind  string // "" = may attach
+		kind  reading.Kind // "" = may attach
 		want  string
 	}{
 		{"own school", CardOwner{SchoolID: 1, SchoolCode: "0101"}, 1, "", ""},
-		{"another school", CardOwner{SchoolID: 2, SchoolCode: "0102"}, 1, ExcWrongSchool, "考号 2101020305 不是本校（0101）的考生，是学校 0102 的考生"},
-		{"another school, withdrawn too", CardOwner{SchoolID: 2, SchoolCode: "0102", Withdrawn: true}, 1, ExcWrongSchool, ""},
-		{"withdrawn", CardOwner{SchoolID: 1, SchoolCode: "0101", Withdrawn: true}, 1, ExcWithdrawn, "考号 2101020305 的考生已退出，答题卡不计分"},
+		{"another school", CardOwner{SchoolID: 2, SchoolCode: "0102"}, 1, reading.ExcWrongSchool, "考号 2101020305 不是本校（0101）的考生，是学校 0102 的考生"},
+		{"another school, withdrawn too", CardOwner{SchoolID: 2, SchoolCode: "0102", Withdrawn: true}, 1, reading.ExcWrongSchool, ""},
+		{"withdrawn", CardOwner{SchoolID: 1, SchoolCode: "0101", Withdrawn: true}, 1, reading.ExcWithdrawn, "考号 2101020305 的考生已退出，答题卡不计分"},
 	} {
 		e := AttachRefusal("2101020305", c.owner, c.bag, "0101")
 		switch {

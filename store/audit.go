@@ -76,16 +76,6 @@ func WriteAudit(ctx context.Context, q TxOrPool, a AuditEntry) error {
 	return nil
 }
 
-// queueAudit is WriteAudit as part of a batch.
-func queueAudit(b *pgx.Batch, a AuditEntry) error {
-	args, err := a.args()
-	if err != nil {
-		return err
-	}
-	b.Queue(auditInsertSQL, args...)
-	return nil
-}
-
 // Audit writes one entry of the audit log: who, when, old, new, why.
 func Audit(ctx context.Context, q TxOrPool, actor, action, entity, entityID string, oldValue, newValue any, reason, approvedBy string) error {
 	return WriteAudit(ctx, q, AuditEntry{Actor: actor, Action: action, Entity: entity, EntityID: entityID,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/reading"
 )
 
 // ExamSubject is one subject of one exam, for the centre's pickers.
@@ -41,9 +43,9 @@ type RegisterFilter struct {
 	ExamID      int64
 	SchoolID    int64
 	SubjectCode string
-	Kind        string
-	Status      string // open, pending_approval, resolved
-	Limit       int    // 0: no limit
+	Kind        reading.Kind
+	Status      saoyue.ExceptionStatus
+	Limit       int // 0: no limit
 	Offset      int
 }
 

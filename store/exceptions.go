@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/reading"
 )
 
 // ErrExceptionNotFound is returned for an unknown exception id.
@@ -21,11 +23,11 @@ type Exception struct {
 	BatchID     *int64
 	PageID      *int64
 	CardID      *int64
-	Kind        string
+	Kind        reading.Kind
 	ItemNo      string
 	Reason      string
 	Detail      json.RawMessage
-	Status      string
+	Status      saoyue.ExceptionStatus
 	Resolution  json.RawMessage
 	RequestedBy *string
 	ResolvedBy  *string
@@ -82,7 +84,7 @@ type ExceptionFilter struct {
 	ExamID   int64
 	BatchID  int64
 	SchoolID int64
-	Status   string // open, pending_approval, resolved, or "" for all; "unresolved" = not resolved
+	Status   saoyue.ExceptionStatus // "" for all; ExceptionUnresolved: not resolved
 }
 
 // Exceptions lists exceptions in the order they were found.

@@ -88,18 +88,6 @@ func TaskMark(ctx context.Context, q TxOrPool, taskID int64) (*Mark, error) {
 	return &m, nil
 }
 
-// GetMark returns one mark.
-func GetMark(ctx context.Context, q TxOrPool, id int64) (*Mark, error) {
-	m, err := scanMark(q.QueryRow(ctx, `SELECT `+markColumns+` FROM marks m WHERE m.id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("mark %d: %w", id, ErrMarkNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read mark: %w", err)
-	}
-	return &m, nil
-}
-
 // CropMark is a mark that counts toward a crop's score.
 type CropMark struct {
 	Round    int

@@ -22,7 +22,7 @@ type MarkingTask struct {
 	GroupID        int64
 	Round          int
 	Kind           string // normal, control, remark
-	Status         string // open, leased, marked, problem, void
+	Status         saoyue.TaskStatus
 	AssignedTo     *int64
 	LeaseUntil     *time.Time
 	SchoolID       int64 // the answer's school
@@ -330,7 +330,7 @@ func LockCropTasks(ctx context.Context, q TxOrPool, id int64) ([]MarkingTask, er
 
 // SetTaskStatus moves a task to a status; open and void also clear the
 // holder so the task can be dispatched afresh (or not at all).
-func SetTaskStatus(ctx context.Context, q TxOrPool, id int64, status string) error {
+func SetTaskStatus(ctx context.Context, q TxOrPool, id int64, status saoyue.TaskStatus) error {
 	_, err := q.Exec(ctx, `
 		UPDATE marking_tasks SET status = $2,
 			lease_until = NULL,

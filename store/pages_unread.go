@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/saoyue/saoyue/reading"
 )
 
 // FailUnreadPages gives up on the pages of a batch still waiting to be
@@ -10,7 +12,7 @@ import (
 // in-process queue has run dry: a reading that failed for good). Each
 // becomes an exception of the kind given, so it is reported and
 // rescanned rather than waited for. It returns how many there were.
-func FailUnreadPages(ctx context.Context, q TxOrPool, batchID int64, kind, reason string) (int, error) {
+func FailUnreadPages(ctx context.Context, q TxOrPool, batchID int64, kind reading.Kind, reason string) (int, error) {
 	tag, err := q.Exec(ctx, `
 		WITH failed AS (
 			UPDATE pages SET status = 'exception' WHERE batch_id = $1 AND status = 'received' RETURNING id

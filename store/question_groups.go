@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // QuestionGroup is the unit of marking assignment: one or more answer
@@ -46,26 +44,4 @@ func UpsertQuestionGroup(ctx context.Context, q TxOrPool, g *QuestionGroup) erro
 		return fmt.Errorf("save question group %s: %w", g.Code, err)
 	}
 	return nil
-}
-
-// QuestionGroups lists a subject's groups by code.
-func QuestionGroups(ctx context.Context, q TxOrPool, subjectID int64) ([]QuestionGroup, error) {
-	rows, err := q.Query(ctx, `
-		SELECT id, subject_id, code, name, max_score::float8, step::float8, mode, tolerance::float8, subs
-		FROM question_groups WHERE subject_id = $1 ORDER BY id`, subjectID)
-	if err != nil {
-		return nil, fmt.Errorf("list question groups: %w", err)
-	}
-	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (QuestionGroup, error) {
-		var g QuestionGroup
-		var subs []byte
-		if err := r.Scan(&g.ID, &g.SubjectID, &g.Code, &g.Name, &g.MaxScore, &g.Step, &g.Mode, &g.Tolerance, &subs); err != nil {
-			return g, err
-		}
-		return g, json.Unmarshal(subs, &g.Subs)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list question groups: %w", err)
-	}
-	return gs, nil
 }

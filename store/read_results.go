@@ -2,13 +2,16 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/reading"
 )
 
 // PageRead is what reading one page produced, ready to be stored.
@@ -25,7 +28,7 @@ type PageRead struct {
 	Rotation      int
 	ExamNoBarcode string
 	ExamNoGrid    string
-	ExamNoVerdict string
+	ExamNoVerdict reading.Verdict
 	ExamNo        string // the agreed exam number, "" when unknown
 	HasIdentity   bool   // the page carries barcode / exam-number grid
 	Absent        bool
@@ -62,199 +65,211 @@ type PageReadOutcome struct {
 // identity, its card (joining the back side by scan order), its crops and
 // its exceptions. Running it twice for the same page leaves the same rows.
 // The batch is locked for the transaction so the two sides of a sheet read
-// concurrently still find each other.
+// concurrently still find each other. What the page means (which
+// exceptions, whether it joins a card) is decided by the rules in
+// page_rules.go; this is their persistence.
 func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, error) {
-	out := &PageReadOutcome{}
-	var templateID, pageCard *int64
-	// BEGIN, the batch's lock, the reading and the page's template, number
-	// and status go in one round trip: the worker waits on the database once
-	// instead of five times, and holds the lock that much less.
-	first := func(b *pgx.Batch) {
-		// Every statement here has one good plan whatever its arguments,
-		// but for those taking an array of ids (the crops' marking tasks,
-		// the cards to score) PostgreSQL preferred a fresh custom plan at
-		// every reading: planning the marking tasks cost twice executing
-		// them, a sixth of the database's time per page.
-		//
-		// The commit does not wait for its WAL to reach the disk (1-2 ms
-		// here), and the batch's lock, held until the commit, is that much
-		// shorter: readings of one bag follow each other through it.
-		// Nothing is lost by it. Everything this transaction writes is
-		// derived from the page image, which is in object storage and whose
-		// page row was committed durably when it arrived. A database crash
-		// in the next fraction of a second can undo the reading: the page is
-		// then 'received' again, and the sweep reads it again. And WAL is
-		// flushed in order, so any durable commit after this one (the
-		// card's scoring, a technician's change, a marker taking a task) makes
-		// this one durable too: nothing a person did can rest on a reading
-		// the database then forgets.
-		//
-		// Both settings (set_config's true: for this transaction only) and
-		// the batch's lock are one statement, not three: every statement is
-		// a message the database parses, binds, runs and answers, at every
-		// reading.
-		b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
-			set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7301, $1::int)`, r.BatchID)
+	s := &pageSave{r: r, out: &PageReadOutcome{}, excs: slices.Clone(r.Exceptions)}
+	if err := db.InTxAfter(ctx, s.queueFirst, func(tx pgx.Tx) error { return db.savePageTx(ctx, tx, s) }); err != nil {
+		return nil, fmt.Errorf("save reading of page %d: %w", r.PageID, err)
+	}
+	return s.out, nil
+}
+
+// pageSave is one SavePageRead under way.
+type pageSave struct {
+	r                    *PageRead
+	out                  *PageReadOutcome
+	excs                 []Exception // the reading's, then those storing it finds
+	templateID, pageCard *int64
+	linked               []linkedPage
+}
+
+// queueFirst queues BEGIN's companions: the batch's lock, the reading and
+// the page's template, number and status go in one round trip, so the
+// worker waits on the database once instead of five times, and holds the
+// lock that much less.
+func (s *pageSave) queueFirst(b *pgx.Batch) {
+	r := s.r
+	// Every statement here has one good plan whatever its arguments,
+	// but for those taking an array of ids (the crops' marking tasks,
+	// the cards to score) PostgreSQL preferred a fresh custom plan at
+	// every reading: planning the marking tasks cost twice executing
+	// them, a sixth of the database's time per page.
+	//
+	// The commit does not wait for its WAL to reach the disk (1-2 ms
+	// here), and the batch's lock, held until the commit, is that much
+	// shorter: readings of one bag follow each other through it.
+	// Nothing is lost by it. Everything this transaction writes is
+	// derived from the page image, which is in object storage and whose
+	// page row was committed durably when it arrived. A database crash
+	// in the next fraction of a second can undo the reading: the page is
+	// then 'received' again, and the sweep reads it again. And WAL is
+	// flushed in order, so any durable commit after this one (the
+	// card's scoring, a technician's change, a marker taking a task) makes
+	// this one durable too: nothing a person did can rest on a reading
+	// the database then forgets.
+	//
+	// Both settings (set_config's true: for this transaction only) and
+	// the batch's lock are one statement, not three: every statement is
+	// a message the database parses, binds, runs and answers, at every
+	// reading.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+		set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7301, $1::int)`, r.BatchID)
+	b.Queue(`
+		INSERT INTO read_results (page_id, reader_version, exam_no_barcode, exam_no_grid, exam_no_verdict, rotation, result)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (page_id) DO UPDATE SET reader_version = EXCLUDED.reader_version,
+			exam_no_barcode = EXCLUDED.exam_no_barcode, exam_no_grid = EXCLUDED.exam_no_grid,
+			exam_no_verdict = EXCLUDED.exam_no_verdict, rotation = EXCLUDED.rotation,
+			result = EXCLUDED.result, read_at = now()`,
+		r.PageID, r.ReaderVersion, r.ExamNoBarcode, r.ExamNoGrid, r.ExamNoVerdict, r.Rotation, r.Result)
+	// A card code that is not one of the subject's templates leaves the
+	// page without a template, and makes it an exception (the condition
+	// is unknownTemplate's). The page's card, if it has one already (a
+	// page read again), comes back too.
+	b.Queue(`
+		UPDATE pages SET template_id = t.id,
+			page_no = CASE WHEN t.id IS NOT NULL AND $3::int > 0 THEN $3::int END,
+			form = $4,
+			status = CASE WHEN $5::bool OR ($6::text <> '' AND t.id IS NULL) THEN 'exception' ELSE 'read' END
+		FROM (SELECT (SELECT id FROM templates WHERE code = $6::text AND subject_id = $2
+		              ORDER BY version DESC LIMIT 1) AS id) t
+		WHERE pages.id = $1
+		RETURNING t.id, pages.card_id`,
+		r.PageID, r.SubjectID, r.PageNo, r.Form, r.Failed, r.TemplateCode).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&s.templateID, &s.pageCard); err != nil {
+			return fmt.Errorf("update page %d: %w", r.PageID, err)
+		}
+		return nil
+	})
+}
+
+// savePageTx is the transaction after its first round trip: the card,
+// the back sides it links, then the rest in one more round trip.
+func (db *DB) savePageTx(ctx context.Context, tx pgx.Tx, s *pageSave) error {
+	r, out := s.r, s.out
+	if e := unknownTemplate(r.TemplateCode, s.templateID != nil); e != nil {
+		s.excs = append(s.excs, *e)
+	}
+	if mayAttach(r, s.templateID != nil) {
+		cardID, exc, err := db.attachCard(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if exc != nil {
+			s.excs = append(s.excs, *exc)
+		}
+		out.CardID = cardID
+	}
+	// Only this page and the sides of its card scanned after it can
+	// have become linkable: a reading costs the same in a bag of 60
+	// pages as in one of 6,000.
+	var err error
+	if s.linked, err = linkBackSides(ctx, tx, r.BatchID, r.Seq, r.Seq+card.MaxPages-1); err != nil {
+		return err
+	}
+	out.CardID, out.Cards = cardsTouched(r.PageID, out.CardID, s.pageCard, s.linked)
+
+	// The rest needs no answer before the next: one round trip.
+	b := &pgx.Batch{}
+	s.queueCards(b)
+	s.queueCrops(b)
+	for _, e := range pageExceptions(s.excs, r.BatchID, r.PageID, out.CardID) {
+		queueException(b, &e)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if r.Then != nil {
+		return r.Then(ctx, tx, out)
+	}
+	return nil
+}
+
+// queueCards flags the cards the page touched for scoring and counts
+// their pages.
+func (s *pageSave) queueCards(b *pgx.Batch) {
+	out := s.out
+	if len(out.Cards) == 0 {
+		return
+	}
+	b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)
+		RETURNING id, (SELECT count(DISTINCT page_no) FROM pages WHERE card_id = cards.id)`,
+		out.Cards).Query(func(rows pgx.Rows) error {
+		out.CardPages = map[int64]int{}
+		for rows.Next() {
+			var card int64
+			var n int
+			if err := rows.Scan(&card, &n); err != nil {
+				return fmt.Errorf("count the cards' pages: %w", err)
+			}
+			out.CardPages[card] = n
+		}
+		return rows.Err()
+	})
+}
+
+// queueCrops saves the page's crops and gives the crops of the sides
+// linked now their card.
+func (s *pageSave) queueCrops(b *pgx.Batch) {
+	r, out := s.r, s.out
+	if len(r.Crops) > 0 {
+		// One statement for all of the page's crops; a group that is not
+		// in this subject's templates has no row to join and is skipped.
+		var groups, keys []string
+		var offsets, sizes []int64
+		for _, c := range r.Crops {
+			groups, keys = append(groups, c.Group), append(keys, c.BlobKey)
+			offsets, sizes = append(offsets, c.Offset), append(sizes, c.Size)
+		}
 		b.Queue(`
-			INSERT INTO read_results (page_id, reader_version, exam_no_barcode, exam_no_grid, exam_no_verdict, rotation, result)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (page_id) DO UPDATE SET reader_version = EXCLUDED.reader_version,
-				exam_no_barcode = EXCLUDED.exam_no_barcode, exam_no_grid = EXCLUDED.exam_no_grid,
-				exam_no_verdict = EXCLUDED.exam_no_verdict, rotation = EXCLUDED.rotation,
-				result = EXCLUDED.result, read_at = now()`,
-			r.PageID, r.ReaderVersion, r.ExamNoBarcode, r.ExamNoGrid, r.ExamNoVerdict, r.Rotation, r.Result)
-		// A card code that is not one of the subject's templates leaves the
-		// page without a template, and makes it an exception. The page's
-		// card, if it has one already (a page read again), comes back too.
-		b.Queue(`
-			UPDATE pages SET template_id = t.id,
-				page_no = CASE WHEN t.id IS NOT NULL AND $3::int > 0 THEN $3::int END,
-				form = $4,
-				status = CASE WHEN $5::bool OR ($6::text <> '' AND t.id IS NULL) THEN 'exception' ELSE 'read' END
-			FROM (SELECT (SELECT id FROM templates WHERE code = $6::text AND subject_id = $2
-			              ORDER BY version DESC LIMIT 1) AS id) t
-			WHERE pages.id = $1
-			RETURNING t.id, pages.card_id`,
-			r.PageID, r.SubjectID, r.PageNo, r.Form, r.Failed, r.TemplateCode).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&templateID, &pageCard); err != nil {
-				return fmt.Errorf("update page %d: %w", r.PageID, err)
+			INSERT INTO crops (page_id, card_id, group_id, blob_key, blob_offset, blob_size)
+			SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, c.key, c.off, nullif(c.size, 0)
+			FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS c(grp, key, off, size)
+			JOIN question_groups g ON g.subject_id = $2 AND g.code = c.grp
+			ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id,
+				blob_offset = EXCLUDED.blob_offset, blob_size = EXCLUDED.blob_size
+			RETURNING id, card_id`,
+			r.PageID, r.SubjectID, groups, keys, offsets, sizes).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var card *int64
+				if err := rows.Scan(&id, &card); err != nil {
+					return fmt.Errorf("save crops: %w", err)
+				}
+				if card != nil {
+					out.Crops = append(out.Crops, id)
+				}
 			}
 			return nil
 		})
 	}
-	err := db.InTxAfter(ctx, first, func(tx pgx.Tx) error {
-		if r.TemplateCode != "" && templateID == nil {
-			r.Exceptions = append(r.Exceptions, Exception{Kind: "wrong_template",
-				Reason: fmt.Sprintf("card %q is not a card of this subject", r.TemplateCode)})
-			r.Failed = true
-		}
-
-		if templateID != nil && r.HasIdentity && r.ExamNo != "" {
-			cardID, err := db.attachCard(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			out.CardID = cardID
-		}
-		// Only this page and the sides of its card scanned after it can
-		// have become linkable: a reading costs the same in a bag of 60
-		// pages as in one of 6,000.
-		linked, err := linkBackSides(ctx, tx, r.BatchID, r.Seq, r.Seq+card.MaxPages-1)
+	// The crops of the sides linked now were cut when they were read,
+	// before they had a card; this page's own get it as they are saved.
+	if len(s.linked) == 0 {
+		return
+	}
+	pages := make([]int64, len(s.linked))
+	for i, l := range s.linked {
+		pages[i] = l.page
+	}
+	b.Queue(`
+		UPDATE crops SET card_id = p.card_id FROM pages p
+		WHERE crops.page_id = p.id AND p.id = ANY($1) AND crops.card_id IS NULL AND p.card_id IS NOT NULL
+		RETURNING crops.id`, pages).Query(func(rows pgx.Rows) error {
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
-			return err
+			return fmt.Errorf("link crops to cards: %w", err)
 		}
-		if out.CardID == nil {
-			out.CardID = pageCard
-		}
-		for _, l := range linked {
-			if l.page == r.PageID {
-				out.CardID = &l.card
-			}
-		}
-		// Each card once: the front read after its back both attaches to
-		// the card and links the back to it, and a card listed twice was
-		// scored twice.
-		if out.CardID != nil {
-			out.Cards = append(out.Cards, *out.CardID)
-		}
-		for _, l := range linked {
-			if !slices.Contains(out.Cards, l.card) {
-				out.Cards = append(out.Cards, l.card)
-			}
-		}
-
-		// The rest needs no answer before the next: one round trip.
-		b := &pgx.Batch{}
-		if len(out.Cards) > 0 {
-			b.Queue(`UPDATE cards SET score_due = true WHERE id = ANY($1)
-				RETURNING id, (SELECT count(DISTINCT page_no) FROM pages WHERE card_id = cards.id)`,
-				out.Cards).Query(func(rows pgx.Rows) error {
-				out.CardPages = map[int64]int{}
-				for rows.Next() {
-					var card int64
-					var n int
-					if err := rows.Scan(&card, &n); err != nil {
-						return fmt.Errorf("count the cards' pages: %w", err)
-					}
-					out.CardPages[card] = n
-				}
-				return rows.Err()
-			})
-		}
-		if len(r.Crops) > 0 {
-			// One statement for all of the page's crops; a group that is not
-			// in this subject's templates has no row to join and is skipped.
-			var groups, keys []string
-			var offsets, sizes []int64
-			for _, c := range r.Crops {
-				groups, keys = append(groups, c.Group), append(keys, c.BlobKey)
-				offsets, sizes = append(offsets, c.Offset), append(sizes, c.Size)
-			}
-			b.Queue(`
-				INSERT INTO crops (page_id, card_id, group_id, blob_key, blob_offset, blob_size)
-				SELECT $1, (SELECT card_id FROM pages WHERE id = $1), g.id, c.key, c.off, nullif(c.size, 0)
-				FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS c(grp, key, off, size)
-				JOIN question_groups g ON g.subject_id = $2 AND g.code = c.grp
-				ON CONFLICT (page_id, group_id) DO UPDATE SET blob_key = EXCLUDED.blob_key, card_id = EXCLUDED.card_id,
-					blob_offset = EXCLUDED.blob_offset, blob_size = EXCLUDED.blob_size
-				RETURNING id, card_id`,
-				r.PageID, r.SubjectID, groups, keys, offsets, sizes).Query(func(rows pgx.Rows) error {
-				for rows.Next() {
-					var id int64
-					var card *int64
-					if err := rows.Scan(&id, &card); err != nil {
-						return fmt.Errorf("save crops: %w", err)
-					}
-					if card != nil {
-						out.Crops = append(out.Crops, id)
-					}
-				}
-				return nil
-			})
-		}
-		// The crops of the sides linked now were cut when they were read,
-		// before they had a card; this page's own get it as they are saved.
-		if len(linked) > 0 {
-			pages := make([]int64, len(linked))
-			for i, l := range linked {
-				pages[i] = l.page
-			}
-			b.Queue(`
-				UPDATE crops SET card_id = p.card_id FROM pages p
-				WHERE crops.page_id = p.id AND p.id = ANY($1) AND crops.card_id IS NULL AND p.card_id IS NOT NULL
-				RETURNING crops.id`, pages).Query(func(rows pgx.Rows) error {
-				ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-				if err != nil {
-					return fmt.Errorf("link crops to cards: %w", err)
-				}
-				out.Crops = append(out.Crops, ids...)
-				return nil
-			})
-		}
-		for i := range r.Exceptions {
-			e := &r.Exceptions[i]
-			e.BatchID, e.PageID = &r.BatchID, &r.PageID
-			if e.CardID == nil && e.Kind != ExcDuplicate {
-				e.CardID = out.CardID
-			}
-			queueException(b, e)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		if r.Then != nil {
-			return r.Then(ctx, tx, out)
-		}
+		out.Crops = append(out.Crops, ids...)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("save reading of page %d: %w", r.PageID, err)
-	}
-	return out, nil
 }
 
-// attachCard finds the candidate and their card for an identity page.
-func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, error) {
+// attachCard finds the candidate and their card for an identity page:
+// the card the page joined, or the exception that kept it from joining.
+func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, *Exception, error) {
 	// The candidate, the bag's school and the candidate's card in one
 	// statement: no row means the exam number is nobody's. The card is made
 	// only for a candidate AttachRefusal lets the page join; its SQL
@@ -279,23 +294,19 @@ func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, e
 		FROM cand, bag`, r.ExamID, r.ExamNo, r.SubjectID, r.BatchID, r.Form, r.Absent, r.Violation).
 		Scan(&cardID, &owner.SchoolID, &owner.SchoolCode, &owner.Withdrawn, &bagSchool, &bagCode)
 	if errors.Is(err, pgx.ErrNoRows) {
-		r.Exceptions = append(r.Exceptions, Exception{Kind: ExcExamNoUnknown,
-			Reason: fmt.Sprintf("exam number %s is not in this exam's roster", r.ExamNo)})
-		return nil, nil
+		return nil, examNoUnknown(r.ExamNo), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create card for %s: %w", r.ExamNo, err)
+		return nil, nil, fmt.Errorf("create card for %s: %w", r.ExamNo, err)
 	}
-	refusal := AttachRefusal(r.ExamNo, owner, bagSchool, bagCode)
-	if refusal != nil {
+	if refusal := AttachRefusal(r.ExamNo, owner, bagSchool, bagCode); refusal != nil {
 		if cardID != nil {
-			return nil, fmt.Errorf("page %d: the card of %s was made although %s", r.PageID, r.ExamNo, refusal.Kind)
+			return nil, nil, fmt.Errorf("page %d: the card of %s was made although %s", r.PageID, r.ExamNo, refusal.Kind)
 		}
-		r.Exceptions = append(r.Exceptions, *refusal)
-		return nil, nil
+		return nil, refusal, nil
 	}
 	if cardID == nil {
-		return nil, fmt.Errorf("page %d: no card made for %s", r.PageID, r.ExamNo)
+		return nil, nil, fmt.Errorf("page %d: no card made for %s", r.PageID, r.ExamNo)
 	}
 	// The page joins the card unless the card has this page already (the
 	// same candidate twice), in one statement: every part of a WITH runs,
@@ -310,14 +321,12 @@ func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, e
 		SELECT EXISTS (SELECT 1 FROM dup), coalesce((SELECT source_name FROM dup), '')`,
 		*cardID, r.PageNo, r.PageID, r.Form, r.Absent, r.Violation, r.BatchID).Scan(&dup, &otherName)
 	if err != nil {
-		return nil, fmt.Errorf("attach page to card: %w", err)
+		return nil, nil, fmt.Errorf("attach page to card: %w", err)
 	}
 	if dup {
-		r.Exceptions = append(r.Exceptions, Exception{Kind: ExcDuplicate,
-			Reason: fmt.Sprintf("exam number %s already has page %d (%s): the same candidate twice", r.ExamNo, r.PageNo, otherName)})
-		return nil, nil
+		return nil, duplicatePage(r.ExamNo, r.PageNo, otherName), nil
 	}
-	return cardID, nil
+	return cardID, nil, nil
 }
 
 // linkBackSides gives each identified page without identity (the back of a
@@ -369,7 +378,7 @@ type linkedPage struct{ page, card int64 }
 type CardResponse struct {
 	Item     int
 	Chosen   string
-	Status   string
+	Status   reading.ItemStatus
 	Override bool // set by a person, approved
 }
 
@@ -386,12 +395,10 @@ type Card struct {
 
 const (
 	cardSQL = `SELECT id, subject_id, candidate_id, batch_id, form, absent, violation FROM cards WHERE id = $1`
-	// What was read for each objective item of a card's pages.
+	// What was read for each objective item of a card's pages: each
+	// page's items, decoded as reading.Items (see scanResponses).
 	cardResponsesSQL = `
-		SELECT (it->>'item')::int, COALESCE((SELECT string_agg(c, '' ORDER BY o) FROM jsonb_array_elements_text(it->'chosen') WITH ORDINALITY AS x(c, o)), ''),
-		       it->>'status'
-		FROM pages p JOIN read_results r ON r.page_id = p.id,
-		     jsonb_array_elements(r.result->'items') it
+		SELECT r.result->'items' FROM pages p JOIN read_results r ON r.page_id = p.id
 		WHERE p.card_id = $1`
 	cardOverridesSQL = `SELECT item_no, response FROM answer_overrides WHERE card_id = $1`
 	// The scoring transaction's first statement locks the card's row and
@@ -400,11 +407,6 @@ const (
 	// for the reading and then sees its rows.
 	lockCardForScoringSQL = `UPDATE cards SET score_due = false WHERE id = $1`
 )
-
-// GetCard returns one card.
-func GetCard(ctx context.Context, q TxOrPool, id int64) (*Card, error) {
-	return scanCard(q.QueryRow(ctx, cardSQL, id), id)
-}
 
 func scanCard(row pgx.Row, id int64) (*Card, error) {
 	var c Card
@@ -435,11 +437,22 @@ func CardResponses(ctx context.Context, q TxOrPool, cardID int64) (map[int]CardR
 func scanResponses(rows pgx.Rows, out map[int]CardResponse) error {
 	defer rows.Close()
 	for rows.Next() {
-		var cr CardResponse
-		if err := rows.Scan(&cr.Item, &cr.Chosen, &cr.Status); err != nil {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
 			return fmt.Errorf("read card responses: %w", err)
 		}
-		out[cr.Item] = cr
+		// The stored reading is decoded into the reader's own types: a
+		// renamed field breaks this package's compile, not a JSON path.
+		var items []reading.Item
+		if raw == nil {
+			continue // a reading without items
+		}
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fmt.Errorf("read card responses: %w", err)
+		}
+		for _, it := range items {
+			out[it.Number] = CardResponse{Item: it.Number, Chosen: strings.Join(it.Chosen, ""), Status: it.Status}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read card responses: %w", err)
@@ -456,7 +469,7 @@ func scanOverrides(rows pgx.Rows, out map[int]CardResponse) error {
 		if err := rows.Scan(&item, &resp); err != nil {
 			return fmt.Errorf("read corrections: %w", err)
 		}
-		out[item] = CardResponse{Item: item, Chosen: resp, Status: "ok", Override: true}
+		out[item] = CardResponse{Item: item, Chosen: resp, Status: reading.StatusOK, Override: true}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read corrections: %w", err)

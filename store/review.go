@@ -180,10 +180,6 @@ func SaveScoreChange(ctx context.Context, q TxOrPool, c ScoreChangeRecord) error
 		Old: oldValue, New: newValue, Reason: c.Reason, ApprovedBy: c.ApprovedBy, ActorUserID: c.ActorUserID, ApproverUserID: c.ApproverUserID})
 }
 
-func writeReviewAudit(ctx context.Context, q TxOrPool, actor, action, entity, entityID string, oldValue, newValue any, reason, approvedBy string) error {
-	return Audit(ctx, q, actor, action, entity, entityID, oldValue, newValue, reason, approvedBy)
-}
-
 // ScoreAuditEntry is one line of the audit log.
 type ScoreAuditEntry struct {
 	At         time.Time

@@ -9,16 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Exam numbers are frozen from the first printed label on (issue 20): a
+// Exam numbers are frozen from the first printed label on: a
 // label stuck on a card is the number the reader will see, so from then on
 // a roster change may add and withdraw candidates but never move a number.
-
-// NumbersFrozen reports whether the exam's numbers are frozen: some school's
-// labels were printed (or the exam passed its 考号锁定 stage).
-func NumbersFrozen(ctx context.Context, q TxOrPool, examID int64) (bool, error) {
-	at, err := NumbersFrozenAt(ctx, q, examID)
-	return at != nil, err
-}
 
 // NumbersFrozenAt is when the exam's numbers were frozen, nil while they
 // are not.
@@ -73,26 +66,6 @@ func RecordLabelPrint(ctx context.Context, q TxOrPool, examID, schoolID int64, b
 		return false, fmt.Errorf("record the label print of school %d: %w", schoolID, err)
 	}
 	return froze, nil
-}
-
-// LabelsPrinted returns the schools of the exam whose labels were printed,
-// with the time of their last print.
-func LabelsPrinted(ctx context.Context, q TxOrPool, examID int64) (map[int64]time.Time, error) {
-	rows, err := q.Query(ctx, `SELECT school_id, max(printed_at) FROM label_prints WHERE exam_id = $1 GROUP BY school_id`, examID)
-	if err != nil {
-		return nil, fmt.Errorf("list label prints: %w", err)
-	}
-	out := make(map[int64]time.Time)
-	var id int64
-	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
-		out[id] = at
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list label prints: %w", err)
-	}
-	return out, nil
 }
 
 // AddRoom adds room number to the school: after the freeze, a room for late

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The rows behind an exam's stages (issue 20): the stage history, the
+// The rows behind an exam's stages: the stage history, the
 // per-subject marking start and the counts the transitions are checked
 // against. Which transition needs what is decided in grading/lifecycle.go.
 

@@ -27,6 +27,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -272,16 +273,5 @@ func answerImage(face font.Face, i int) []byte {
 // testMinIO is the MinIO that make test starts.
 func testMinIO(t testing.TB) blob.Store {
 	t.Helper()
-	ep := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if ep == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := blob.NewMinIO(ctx, blob.S3Config{Endpoint: ep, AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"), Bucket: os.Getenv("SAOYUE_S3_BUCKET")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return blobtest.Shared(t)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 )
@@ -105,12 +106,12 @@ func (s *Server) buildDashboard(r *http.Request, code string) (*dashboard, error
 	for _, p := range d.Scan {
 		d.Pages += p.Pages
 	}
-	open, err := store.Exceptions(ctx, s.DB.Pool, store.ExceptionFilter{ExamID: examID, Status: "unresolved"})
+	open, err := store.Exceptions(ctx, s.DB.Pool, store.ExceptionFilter{ExamID: examID, Status: saoyue.ExceptionUnresolved})
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range open {
-		if e.Status == "pending_approval" {
+		if e.Status == saoyue.ExceptionPendingApproval {
 			d.Pending++
 		} else {
 			d.Exceptions++

@@ -42,6 +42,7 @@ func (s *Server) handleReportPDF(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	rep.Font = s.CJKFont
 	name := reportFileName(code, f, "")
 	if f.Class != "" {
 		name += "-class"

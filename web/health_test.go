@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -69,17 +68,15 @@ func (p *proxy) close() {
 // when it is unreachable; /healthz stays 200 (the process lives).
 func TestReadyzSeesEveryDependency(t *testing.T) {
 	t.Parallel()
-	endpoint, redisAddr := os.Getenv("SAOYUE_S3_ENDPOINT"), os.Getenv("SAOYUE_REDIS_ADDR")
-	if endpoint == "" || redisAddr == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT / SAOYUE_REDIS_ADDR not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	c := blobtest.Config(t, "readyz")
+	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR")
+	if redisAddr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
 	}
 	db := storetest.New(t)
-	p := newProxy(t, endpoint)
-	blobs, err := blob.NewMinIO(context.Background(), blob.S3Config{Endpoint: p.ln.Addr().String(),
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"), SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"), Bucket: "readyz"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newProxy(t, c.Endpoint)
+	c.Endpoint = p.ln.Addr().String()
+	blobs := blobtest.Open(t, c)
 	redis, deadRedis := queue.NewRedis(redisAddr), queue.NewRedis("127.0.0.1:1")
 	defer redis.Close()
 	defer deadRedis.Close()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -21,7 +22,8 @@ type approvalRow struct {
 	// The machine's reading: the exam number's barcode and grid, or the
 	// item's read answer and its status.
 	Barcode, Grid, ExamNo string
-	Read, ReadStatus      string
+	Read                  string
+	ReadStatus            reading.ItemStatus
 }
 
 type scoreChangeRow struct {
@@ -35,7 +37,7 @@ type scoreChangeRow struct {
 func (s *Server) handleApprovalsPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	ctx := r.Context()
-	es, err := store.Exceptions(ctx, s.DB.Pool, store.ExceptionFilter{Status: "pending_approval"})
+	es, err := store.Exceptions(ctx, s.DB.Pool, store.ExceptionFilter{Status: saoyue.ExceptionPendingApproval})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -63,7 +65,7 @@ func (s *Server) handleApprovalsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) approvalRow(r *http.Request, me *store.User, e *store.Exception) (approvalRow, error) {
-	row := approvalRow{Exc: e, KindName: exceptionKinds[e.Kind]}
+	row := approvalRow{Exc: e, KindName: e.Kind.Name()}
 	_ = json.Unmarshal(e.Resolution, &row.Res)
 	row.Mine = e.RequestedByUserID != nil && *e.RequestedByUserID == me.ID ||
 		e.RequestedBy != nil && *e.RequestedBy == actorOf(me)

@@ -8,42 +8,15 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
-
-// readResult is the part of the reader's JSON the exception view shows;
-// web does not import omr, so it names the fields itself.
-type readResult struct {
-	Template string `json:"template"`
-	Page     int    `json:"page"`
-	Rotation int    `json:"rotation"`
-	Width    int    `json:"width"`
-	Height   int    `json:"height"`
-	ExamNo   *struct {
-		Barcode, Grid, Value, Verdict string
-		Box                           []float64
-	} `json:"exam_no"`
-	Items []struct {
-		Item    int       `json:"item"`
-		Chosen  []string  `json:"chosen"`
-		Status  string    `json:"status"`
-		Box     []float64 `json:"box"`
-		Options []struct {
-			Label    string  `json:"label"`
-			Fill     float64 `json:"fill"`
-			Darkness float64 `json:"darkness"`
-			Strokes  float64 `json:"strokes"`
-			State    string  `json:"state"`
-		} `json:"options"`
-	} `json:"items"`
-	Quality []string `json:"quality"`
-}
 
 type exceptionPage struct {
 	Exc       *store.Exception
 	KindName  string
 	Page      *store.PageView
-	Result    *readResult
+	Result    *reading.Result
 	Item      int
 	ItemIndex int // index in Result.Items, -1 when none
 	// Highlight is the spot of the page the exception is about, as
@@ -51,14 +24,6 @@ type exceptionPage struct {
 	Highlight []float64
 	Left      int // open exceptions of the school, this one included
 	Error     string
-}
-
-var exceptionKinds = map[string]string{
-	"registration": "定位失败", "wrong_template": "非本科目答题卡", "blank_page": "空白页", "exam_no": "考号无法识别或不一致",
-	"duplicate": "重复扫描", "form_mismatch": "题本类型不符", "doubtful": "填涂不清", "multi": "多选（单选题）",
-	"missing_page": "缺页", "quality": "图像质量差",
-	"exam_no_unknown": "考号不在考生名单中", "wrong_school": "非本校考生", "withdrawn": "考生已退出",
-	"unreadable_image": "图像无法读取", "damaged_image": "图像文件损坏",
 }
 
 // mayHandle reports whether the account may see and resolve exceptions of
@@ -75,7 +40,7 @@ func mayHandle(u *store.User, schoolID int64) bool {
 func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	ctx := r.Context()
-	f := store.ExceptionFilter{Status: "open"}
+	f := store.ExceptionFilter{Status: saoyue.ExceptionOpen}
 	if !sess.User.Has(saoyue.RoleCentre) {
 		f.SchoolID = *sess.User.SchoolID
 	}
@@ -93,10 +58,7 @@ func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d.Exc != nil {
-		d.KindName = exceptionKinds[d.Exc.Kind]
-		if d.KindName == "" {
-			d.KindName = d.Exc.Kind
-		}
+		d.KindName = d.Exc.Kind.Name()
 		d.Item, _ = strconv.Atoi(d.Exc.ItemNo)
 		if d.Exc.PageID != nil {
 			d.Page, err = store.GetPageView(ctx, s.DB.Pool, *d.Exc.PageID)
@@ -105,16 +67,16 @@ func (s *Server) handleExceptionPage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if len(d.Page.Result) > 0 {
-				var rr readResult
+				var rr reading.Result
 				if json.Unmarshal(d.Page.Result, &rr) == nil {
 					d.Result = &rr
 					for i, it := range rr.Items {
-						if it.Item == d.Item && d.Item != 0 {
+						if it.Number == d.Item && d.Item != 0 {
 							d.ItemIndex = i
 							d.Highlight = percentBox(it.Box, rr.Width, rr.Height)
 						}
 					}
-					if d.Highlight == nil && rr.ExamNo != nil && strings.HasPrefix(d.Exc.Kind, "exam_no") {
+					if d.Highlight == nil && rr.ExamNo != nil && d.Exc.Kind.AboutExamNo() {
 						d.Highlight = percentBox(rr.ExamNo.Box, rr.Width, rr.Height)
 					}
 				}

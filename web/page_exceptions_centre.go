@@ -9,14 +9,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
 // registerPageSize is how many exceptions one page of the register shows.
 const registerPageSize = 100
-
-var exceptionStatuses = map[string]string{"open": "待处理", "pending_approval": "待审核", "resolved": "已处理"}
 
 // registerRow is one line of the exception register as shown.
 type registerRow struct {
@@ -79,7 +79,7 @@ func (s *Server) registerFilter(r *http.Request, d *registerPage) (store.Registe
 	d.Exam, d.School, d.Subject, d.Kind, d.Status = q.Get("exam"), q.Get("school"), q.Get("subject"), q.Get("kind"), q.Get("status")
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
-	f := store.RegisterFilter{SubjectCode: d.Subject, Kind: d.Kind, Status: d.Status}
+	f := store.RegisterFilter{SubjectCode: d.Subject, Kind: reading.Kind(d.Kind), Status: saoyue.ExceptionStatus(d.Status)}
 	subs, err := store.ListExamSubjects(r.Context(), s.DB.Pool)
 	if err != nil {
 		return f, err
@@ -120,11 +120,7 @@ func (s *Server) registerFilter(r *http.Request, d *registerPage) (store.Registe
 func toRegisterRows(rows []store.RegisterRow) []registerRow {
 	out := make([]registerRow, 0, len(rows))
 	for _, x := range rows {
-		kind := exceptionKinds[x.Kind]
-		if kind == "" {
-			kind = x.Kind
-		}
-		out = append(out, registerRow{RegisterRow: x, KindName: kind, StatusName: exceptionStatuses[x.Status], Resolution: resolutionText(x.Resolution)})
+		out = append(out, registerRow{RegisterRow: x, KindName: x.Kind.Name(), StatusName: x.Status.Name(), Resolution: resolutionText(x.Resolution)})
 	}
 	return out
 }
@@ -140,10 +136,12 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	for _, k := range []string{"registration", "wrong_template", "blank_page", "exam_no", "duplicate", "form_mismatch", "doubtful", "multi", "missing_page", "quality"} {
-		d.Kinds = append(d.Kinds, [2]string{k, exceptionKinds[k]})
+	for _, k := range reading.Kinds {
+		d.Kinds = append(d.Kinds, [2]string{string(k), k.Name()})
 	}
-	d.Statuses = [][2]string{{"open", "待处理"}, {"pending_approval", "待审核"}, {"resolved", "已处理"}}
+	for _, st := range saoyue.ExceptionStatuses {
+		d.Statuses = append(d.Statuses, [2]string{string(st), st.Name()})
+	}
 	f.Limit, f.Offset = registerPageSize, (d.Page-1)*registerPageSize
 	rows, total, err := store.ExceptionRegister(r.Context(), s.DB.Pool, f)
 	if err != nil {

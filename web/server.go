@@ -15,6 +15,7 @@ import (
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -26,7 +27,10 @@ type Server struct {
 	DB     *store.DB
 	Blobs  blob.Store
 	Logger *slog.Logger
-	tmpl   *template.Template
+	// CJKFont is the Chinese font of the printable report PDFs; empty:
+	// the first installed one.
+	CJKFont string
+	tmpl    *template.Template
 	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
 	Ingester *queue.Ingester
 	// Marking is the marking engine; nil uses the defaults.
@@ -105,10 +109,8 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"pct": func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
-	"stateName": func(s string) string {
-		return map[string]string{"empty": "未涂", "marked": "已涂", "doubtful": "存疑"}[s]
-	},
+	"pct":        func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
+	"stateName":  func(s reading.State) string { return s.Name() },
 	"statusName": func(s string) string { return saoyue.Stage(s).Name() },
 	"stageName":  func(s string) string { return saoyue.Stage(s).Name() },
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
@@ -76,11 +76,7 @@ func TestImportCommandUploadsABag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewMinIO(ctx, blob.S3Config{Endpoint: os.Getenv("SAOYUE_S3_ENDPOINT"), AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"), Bucket: os.Getenv("SAOYUE_S3_BUCKET")})
-	if err != nil {
-		t.Fatalf("MinIO (run `eval \"$(scripts/services.sh env)\"`): %v", err)
-	}
+	blobs := blobtest.Shared(t)
 	s := web.NewServer(db, blobs, slog.New(slog.DiscardHandler))
 	s.Ingester = &queue.Ingester{DB: db, Blobs: blobs, Queue: nopQueue{}}
 	srv := httptest.NewServer(s.Handler())

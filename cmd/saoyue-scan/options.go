@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/scanner"
 )
 
@@ -22,11 +24,32 @@ type options struct {
 	direct       bool
 	spool        string
 	quiet        bool
-	getenv       func(string) string
+	directTo     directConfig // with --direct: where pages go
+}
+
+// directConfig is where --direct writes, read from the same environment
+// as the county server's (SAOYUE_DATABASE_URL, SAOYUE_S3_*,
+// SAOYUE_REDIS_ADDR): a station inside the county centre shares its
+// settings.
+type directConfig struct {
+	DatabaseURL string
+	RedisAddr   string
+	S3          blob.S3Config
+}
+
+func directFromEnv(getenv func(string) string) directConfig {
+	bucket := getenv("SAOYUE_S3_BUCKET")
+	if bucket == "" {
+		bucket = "saoyue"
+	}
+	secure := getenv("SAOYUE_S3_SECURE")
+	return directConfig{DatabaseURL: getenv("SAOYUE_DATABASE_URL"), RedisAddr: getenv("SAOYUE_REDIS_ADDR"),
+		S3: blob.S3Config{Endpoint: getenv("SAOYUE_S3_ENDPOINT"), AccessKey: getenv("SAOYUE_S3_ACCESS_KEY"),
+			SecretKey: getenv("SAOYUE_S3_SECRET_KEY"), Bucket: bucket, Secure: secure == "1" || secure == "true"}}
 }
 
 func (o *options) bindFlags(cmd *cobra.Command, getenv func(string) string) {
-	o.getenv = getenv
+	o.directTo = directFromEnv(getenv)
 	fs := cmd.PersistentFlags()
 	fs.StringVar(&o.batch.Exam, "exam", "", "exam code (考试代码), two digits")
 	fs.StringVar(&o.batch.Subject, "subject", "", "subject code (学科), e.g. math")
@@ -55,6 +78,9 @@ func (o *options) check() error {
 		return fmt.Errorf("--room and --expected cannot be negative, --pages-per-card is at least 1")
 	}
 	if o.direct {
+		if d := o.directTo; d.DatabaseURL == "" || d.S3.Endpoint == "" || d.RedisAddr == "" {
+			return errors.New("--direct needs SAOYUE_DATABASE_URL, SAOYUE_S3_ENDPOINT (with SAOYUE_S3_ACCESS_KEY, SAOYUE_S3_SECRET_KEY, SAOYUE_S3_BUCKET) and SAOYUE_REDIS_ADDR")
+		}
 		return nil
 	}
 	if o.server == "" {

@@ -19,7 +19,7 @@ func (o *options) uploader(ctx context.Context) (scanner.Uploader, func(), error
 	if !o.direct {
 		return &scanner.HTTPUploader{Server: o.server, Token: o.token, Client: &http.Client{Timeout: 2 * time.Minute}}, func() {}, nil
 	}
-	d, err := openDirect(ctx, o.getenv)
+	d, err := openDirect(ctx, o.directTo)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -35,28 +35,17 @@ type direct struct {
 	in *queue.Ingester
 }
 
-func openDirect(ctx context.Context, getenv func(string) string) (*direct, error) {
-	dbURL, s3, redis := getenv("SAOYUE_DATABASE_URL"), getenv("SAOYUE_S3_ENDPOINT"), getenv("SAOYUE_REDIS_ADDR")
-	if dbURL == "" || s3 == "" || redis == "" {
-		return nil, errors.New("--direct needs SAOYUE_DATABASE_URL, SAOYUE_S3_ENDPOINT (with SAOYUE_S3_ACCESS_KEY, SAOYUE_S3_SECRET_KEY, SAOYUE_S3_BUCKET) and SAOYUE_REDIS_ADDR")
-	}
-	bucket := getenv("SAOYUE_S3_BUCKET")
-	if bucket == "" {
-		bucket = "saoyue"
-	}
-	blobs, err := blob.NewMinIO(ctx, blob.S3Config{
-		Endpoint: s3, AccessKey: getenv("SAOYUE_S3_ACCESS_KEY"), SecretKey: getenv("SAOYUE_S3_SECRET_KEY"), Bucket: bucket,
-		Secure: getenv("SAOYUE_S3_SECURE") == "1" || getenv("SAOYUE_S3_SECURE") == "true",
-	})
+func openDirect(ctx context.Context, c directConfig) (*direct, error) {
+	blobs, err := blob.NewMinIO(ctx, c.S3)
 	if err != nil {
 		return nil, err
 	}
 	// The county server migrates the schema; a scan station does not.
-	db, err := store.Open(ctx, dbURL)
+	db, err := store.Open(ctx, c.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	q := queue.NewRedis(redis)
+	q := queue.NewRedis(c.RedisAddr)
 	return &direct{db: db, q: q, in: &queue.Ingester{DB: db, Blobs: blobs, Queue: q}}, nil
 }
 

@@ -14,7 +14,6 @@ import (
 // newCardCmd prints answer cards and dumps their pixel layout. Neither
 // needs the database: a template file is all it takes.
 func newCardCmd(cfg *Config) *cobra.Command {
-	_ = cfg // card commands work on files only
 	cmd := &cobra.Command{
 		Use:   "card",
 		Short: "Print answer cards from a template and show their pixel layout",
@@ -25,11 +24,11 @@ func newCardCmd(cfg *Config) *cobra.Command {
   saoyue card layout --template fixtures/templates/math-a4.yaml --dpi 200 > layout.json
   saoyue card check  --template math.yaml`,
 	}
-	cmd.AddCommand(newCardRenderCmd(), newCardLayoutCmd(), newCardCheckCmd())
+	cmd.AddCommand(newCardRenderCmd(cfg), newCardLayoutCmd(), newCardCheckCmd())
 	return cmd
 }
 
-func newCardRenderCmd() *cobra.Command {
+func newCardRenderCmd(cfg *Config) *cobra.Command {
 	var tplPath, out, form string
 	cmd := &cobra.Command{
 		Use:   "render",
@@ -44,7 +43,7 @@ func newCardRenderCmd() *cobra.Command {
 				form = t.PrintedForm
 			}
 			var buf bytes.Buffer
-			if err := card.RenderPDFWithOptions(t, &buf, card.RenderOptions{Form: form}); err != nil {
+			if err := card.RenderPDFWithOptions(t, &buf, card.RenderOptions{Form: form, Fonts: cfg.Fonts}); err != nil {
 				return err
 			}
 			// Write only a complete PDF: a half-written card must not reach the printer.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/saoyue/saoyue/card"
 	"github.com/spf13/pflag"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	// ReadMemory is the memory budget of the pages a worker (or serve's
 	// in-process queue) reads at once; SAOYUE_READ_MEMORY, bytes or "1GiB".
 	ReadMemory string
+	// Fonts print cards, labels and room lists, and render the blank card
+	// the reader compares with; SAOYUE_CJK_FONT, SAOYUE_LATIN_FONT (empty:
+	// the first installed candidate).
+	Fonts card.Fonts
 }
 
 // ReadMemoryBytes is ReadMemory in bytes: what handler.Deps takes (0, the
@@ -76,6 +81,8 @@ func (c *Config) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.TLSCert, "tls-cert", env("SAOYUE_TLS_CERT", ""), "serve HTTPS with this certificate (PEM; env SAOYUE_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("SAOYUE_TLS_KEY", ""), "the certificate's private key (PEM; env SAOYUE_TLS_KEY)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", truthy(getenv("SAOYUE_SECURE_COOKIES")), "mark cookies Secure on plain HTTP, behind a TLS proxy (env SAOYUE_SECURE_COOKIES=1)")
+	fs.StringVar(&c.Fonts.CJK, "cjk-font", env("SAOYUE_CJK_FONT", ""), "TrueType font with Chinese glyphs for cards and labels (env SAOYUE_CJK_FONT)")
+	fs.StringVar(&c.Fonts.Latin, "latin-font", env("SAOYUE_LATIN_FONT", ""), "TrueType font for digits and letters on cards (env SAOYUE_LATIN_FONT)")
 	fs.StringVar(&c.HealthAddr, "health-addr", env("SAOYUE_HEALTH_ADDR", ""), "the worker's /healthz, /readyz and /metrics listen address; empty = none (env SAOYUE_HEALTH_ADDR)")
 }
 

@@ -258,7 +258,7 @@ func (d *demo) templatesAndKeys(ctx context.Context) error {
 // printLabels writes what the centre prints: labels, room rosters, the card.
 func (d *demo) printLabels(ctx context.Context) error {
 	printDir := filepath.Join(d.cfg.DataDir, "demo", "print")
-	files, err := roster.WriteExamPDFs(ctx, d.db, demoExam, printDir)
+	files, err := roster.WritePDFs(ctx, d.db, demoExam, printDir, roster.PrintOptions{Font: d.cfg.Fonts.CJK})
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (d *demo) printLabels(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = card.RenderPDF(d.tmpl, f)
+	err = card.RenderPDFWithOptions(d.tmpl, f, card.RenderOptions{Form: d.tmpl.PrintedForm, Fonts: d.cfg.Fonts})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -13,12 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/grading"
-	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/scanner"
 	"github.com/saoyue/saoyue/store"
 )
@@ -94,7 +95,7 @@ func (d *demo) settle(ctx context.Context) error {
 		d.a.inproc.Wait()
 	}
 	for _, b := range d.batches {
-		n, err := store.FailUnreadPages(ctx, d.db.Pool, b.ID, omr.ExcUnreadable, "演示：这一页读取失败，请重新扫描")
+		n, err := store.FailUnreadPages(ctx, d.db.Pool, b.ID, reading.ExcUnreadable, "演示：这一页读取失败，请重新扫描")
 		if err != nil {
 			return err
 		}
@@ -121,11 +122,11 @@ func (d *demo) results(ctx context.Context) error {
 		fmt.Fprintf(d.out, "%s %6d %6d %6d %6d %9.1f %9.1f %6d\n", pad(d.school[b.SchoolID].Name, 24), rec.Scanned, rec.Absent,
 			len(rec.Missing), len(rec.Extra), mean, top, rec.OpenExc)
 	}
-	exc, err := store.Exceptions(ctx, d.db.Pool, store.ExceptionFilter{ExamID: d.exam.ID, Status: "unresolved"})
+	exc, err := store.Exceptions(ctx, d.db.Pool, store.ExceptionFilter{ExamID: d.exam.ID, Status: saoyue.ExceptionUnresolved})
 	if err != nil {
 		return err
 	}
-	kinds := map[string]int{}
+	kinds := map[reading.Kind]int{}
 	for _, e := range exc {
 		kinds[e.Kind]++
 	}
@@ -179,7 +180,7 @@ type demoBag struct {
 // The pages are counted as they are written, not foreseen: a card is not
 // always its template's pages (the hard level turns one card in fifty into
 // a single blank sheet), and a count of cards times sides waited for
-// pages that never came, for ever (issue 20: stuck at 41 of 42 pages).
+// pages that never came, for ever.
 func (b *demoBag) scan(ctx context.Context, in *queue.Ingester) (int, error) {
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return 0, err

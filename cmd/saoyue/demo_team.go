@@ -218,7 +218,7 @@ func (d *demo) accounts(ctx context.Context) error {
 		return err
 	}
 	tech := d.batches[0].SchoolID
-	open, err := store.Exceptions(ctx, d.db.Pool, store.ExceptionFilter{ExamID: d.exam.ID, SchoolID: tech, Status: "open"})
+	open, err := store.Exceptions(ctx, d.db.Pool, store.ExceptionFilter{ExamID: d.exam.ID, SchoolID: tech, Status: saoyue.ExceptionOpen})
 	if err != nil {
 		return err
 	}

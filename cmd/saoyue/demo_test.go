@@ -180,6 +180,9 @@ func TestDemoHardLevel(t *testing.T) {
 // every card is missing.
 func TestDemoReadsItsCardsWithRedisConfigured(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("skipped under -short: needs Redis")
+	}
 	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR")
 	if redisAddr == "" {
 		t.Fatal("SAOYUE_REDIS_ADDR not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")

@@ -222,6 +222,7 @@ func newExamLabelsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			opts.Font = cfg.Fonts.CJK
 			paths, err := roster.WritePDFs(cmd.Context(), db, exam, dir, opts)
 			if err != nil {
 				return cliError(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/saoyue/saoyue/grading"
 )
 
-// The exam's stages from the command line (issue 20): `exam stage` shows
+// The exam's stages from the command line: `exam stage` shows
 // where the exam stands and what blocks its next stage, `exam advance`
 // moves it on (or starts one subject's marking while it scans).
 

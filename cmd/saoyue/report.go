@@ -64,6 +64,7 @@ docs/STATISTICS.md.`,
 				fmt.Fprintln(w, "注意:", warn)
 			}
 			if pdf {
+				r.Font = cfg.Fonts.CJK
 				return writePDFs(w, out, exam, r)
 			}
 			if out != "" {
@@ -563,7 +564,7 @@ func writePDFs(w io.Writer, dir, exam string, r *report.Report) error {
 		if err := writeFileWith(path, func(f io.Writer) error { return doc.write(f, r) }); err != nil {
 			return cliError(err)
 		}
-		fmt.Fprintln(w, "wrote", path)
+		fmt.Fprintln(w, "已生成", path)
 	}
 	return nil
 }

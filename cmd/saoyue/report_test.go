@@ -55,7 +55,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 		t.Errorf("scores.csv: %v %q", err, b[:min(len(b), 20)])
 	}
 
-	out, err = runCmd(t, newReportCmd(cfg), "--exam", "21", "--class", "1班", "--out", xlsx)
+	_, err = runCmd(t, newReportCmd(cfg), "--exam", "21", "--class", "1班", "--out", xlsx)
 	if err == nil || !strings.Contains(err.Error(), "请同时指定学校") || strings.Contains(err.Error(), "code=") {
 		t.Errorf("class without school: %v", err)
 	}

@@ -152,7 +152,7 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			f := store.ExceptionFilter{BatchID: batch, Status: status}
+			f := store.ExceptionFilter{BatchID: batch, Status: saoyue.ExceptionStatus(status)}
 			if exam != "" {
 				e, err := db.Exam(ctx, exam)
 				if err != nil {

@@ -69,7 +69,7 @@ func openApp(ctx context.Context, cfg *Config) (*app, error) {
 			db.Close()
 			return nil, err
 		}
-		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc, ReadMemory: readMemory}))
+		a.inproc.SetHandler(handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: a.inproc, ReadMemory: readMemory, Fonts: cfg.Fonts}))
 	}
 	return a, nil
 }
@@ -110,6 +110,7 @@ func (a *app) serveOn(ctx context.Context, cfg *Config, ln net.Listener, ready f
 		go (&handler.Sweep{DB: a.db, Queue: a.inproc}).Run(ctx, sweepEvery)
 	}
 	ws := web.NewServer(a.db, a.blobs, slog.Default())
+	ws.CJKFont = cfg.Fonts.CJK
 	ws.Ingester = &queue.Ingester{DB: a.db, Blobs: a.blobs, Queue: a.queue}
 	ws.SecureCookies = cfg.SecureCookies
 	ws.Ready = a.readyChecks()

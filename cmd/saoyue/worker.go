@@ -42,7 +42,7 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 			}
 			follow := queue.NewRedis(cfg.RedisAddr)
 			defer follow.Close()
-			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: follow, ReadMemory: readMemory})
+			mux := handler.NewMux(handler.Deps{DB: db, Blobs: blobs, Queue: follow, ReadMemory: readMemory, Fonts: cfg.Fonts})
 			srv := queue.NewServer(cfg.RedisAddr, concurrency, slog.Default())
 			if err := srv.Start(mux); err != nil {
 				return fmt.Errorf("start worker: %w", err)

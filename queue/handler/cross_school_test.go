@@ -14,11 +14,11 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/reading"
 
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/scanner"
-	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/web"
 )
 
@@ -101,7 +101,7 @@ func TestCardOfAnotherSchoolIsAnExceptionNotScored(t *testing.T) {
 	bag0101 := scanBag("0101", wrong)
 	var reason string
 	if err := w.db.Pool.QueryRow(ctx, `SELECT reason FROM exceptions WHERE batch_id = $1 AND kind = $2 AND status = 'open'`,
-		bag0101, store.ExcWrongSchool).Scan(&reason); err != nil {
+		bag0101, reading.ExcWrongSchool).Scan(&reason); err != nil {
 		t.Fatalf("no open wrong_school exception in 0101's bag: %v", err)
 	}
 	if want := fmt.Sprintf("考号 %s 不是本校（0101）的考生", victim.ExamNo); !bytes.Contains([]byte(reason), []byte(want)) {
@@ -109,7 +109,7 @@ func TestCardOfAnotherSchoolIsAnExceptionNotScored(t *testing.T) {
 	}
 	// A technician typing the number in a correction is refused as well.
 	var excID int64
-	if err := w.db.Pool.QueryRow(ctx, `SELECT id FROM exceptions WHERE batch_id = $1 AND kind = $2`, bag0101, store.ExcWrongSchool).Scan(&excID); err != nil {
+	if err := w.db.Pool.QueryRow(ctx, `SELECT id FROM exceptions WHERE batch_id = $1 AND kind = $2`, bag0101, reading.ExcWrongSchool).Scan(&excID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = grading.ResolveException(ctx, w.db, excID, "tech0101", grading.ExceptionResolution{

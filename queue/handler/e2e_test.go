@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
 	"github.com/saoyue/saoyue/store"
@@ -26,20 +27,14 @@ import (
 // fresh MinIO bucket, or fails with how to start them.
 func services(t testing.TB, redisDB int) (redisAddr string, blobs *blob.MinIO, s3 blob.S3Config) {
 	t.Helper()
+	s3 = blobtest.Config(t, blobtest.Bucket(fmt.Sprintf("e2e-%d", redisDB)))
 	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if addr == "" || endpoint == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR / SAOYUE_S3_ENDPOINT not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
+	if addr == "" {
+		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
 	}
 	redisAddr = fmt.Sprintf("%s/%d", addr, redisDB)
 	flushRedis(t, redisAddr)
-	s3 = blob.S3Config{Endpoint: endpoint, AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"), SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"),
-		Bucket: fmt.Sprintf("e2e-%d-%d", redisDB, time.Now().UnixNano())}
-	b, err := blob.NewMinIO(context.Background(), s3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return redisAddr, b, s3
+	return redisAddr, blobtest.Open(t, s3), s3
 }
 
 // waitIdle waits until the queue has nothing pending, running, scheduled or

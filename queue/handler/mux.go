@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
@@ -29,6 +30,9 @@ type Deps struct {
 	// says reading it will hold (omr.Cost) before it is decoded. 0 means
 	// DefaultReadMemory.
 	ReadMemory int64
+	// Fonts the cards were printed with: the reader renders the blank card
+	// with them.
+	Fonts card.Fonts
 }
 
 // DefaultReadMemory holds two of the largest pages the reader accepts (an
@@ -40,7 +44,9 @@ const DefaultReadMemory = 1 << 30
 // NewMux routes every task type to its handler; the same mux serves the
 // asynq worker and the in-process queue.
 func NewMux(d Deps) *asynq.ServeMux {
-	readers := &Readers{DB: d.DB, Options: omr.DefaultOptions()}
+	opts := omr.DefaultOptions()
+	opts.Fonts = d.Fonts
+	readers := &Readers{DB: d.DB, Options: opts}
 	mux := asynq.NewServeMux()
 	mux.Use(metrics.TaskMiddleware)
 	slots := d.ReadSlots
@@ -54,6 +60,5 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(queue.TypePageRead, &PageRead{DB: d.DB, Blobs: d.Blobs, Queue: d.Queue, Readers: readers,
 		Reading: make(chan struct{}, slots), Memory: NewMemoryBudget(budget)})
 	mux.Handle(queue.TypeCardScore, &CardScore{DB: d.DB})
-	mux.Handle(queue.TypeBatchReconcile, &BatchReconcile{DB: d.DB})
 	return mux
 }

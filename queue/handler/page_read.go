@@ -19,6 +19,7 @@ import (
 	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/reading"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -49,6 +50,9 @@ type PageRead struct {
 	packer   *cropPacker
 }
 
+// ProcessTask reads one page and stores what it found: the page and its
+// bag, the image, the reading, the page's decision and crops, one
+// transaction, then the scoring of the cards it completed.
 func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p queue.PageReadPayload
 	if err := queue.DecodePayload(t, &p); err != nil {
@@ -57,20 +61,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	h.packOnce.Do(func() { h.packer = newCropPacker(h.Blobs) })
 	ticket := h.packer.begin()
 	defer h.packer.end(ticket)
-	page, batch, err := h.DB.PageToRead(ctx, p.PageID)
-	if errors.Is(err, store.ErrPageNotFound) {
-		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
-	}
-	if err != nil {
-		return err
-	}
-	if batch == nil {
-		return fmt.Errorf("page %d belongs to no batch: %w", page.ID, asynq.SkipRetry)
-	}
-	reader, err := h.Readers.For(ctx, batch.SubjectID)
-	if errors.Is(err, store.ErrTemplateNotFound) {
-		return fmt.Errorf("subject of batch %d has no card template registered: %w", batch.ID, asynq.SkipRetry)
-	}
+	page, batch, reader, err := h.load(ctx, p.PageID)
 	if err != nil {
 		return err
 	}
@@ -84,7 +75,48 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	metrics.ReadDuration.Observe(time.Since(began).Seconds())
+	pr := pageRead(page, batch, res)
+	if err := h.storeCrops(ctx, ticket, res, pr); err != nil {
+		return err
+	}
+	if pr.Result, err = json.Marshal(res); err != nil {
+		return fmt.Errorf("encode reading: %w", err)
+	}
+	pr.Then = createTasks
+	out, err := h.DB.SavePageRead(ctx, pr)
+	if err != nil {
+		return err
+	}
+	countReading(pr)
+	return h.scoreCompleted(ctx, out, reader.Pages(res.Template))
+}
 
+// load finds the page, its bag and the reader for the bag's subject. A
+// page that cannot be read by any retry is not retried.
+func (h *PageRead) load(ctx context.Context, pageID int64) (*store.Page, *store.Batch, *omr.Reader, error) {
+	page, batch, err := h.DB.PageToRead(ctx, pageID)
+	if errors.Is(err, store.ErrPageNotFound) {
+		return nil, nil, nil, fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if batch == nil {
+		return nil, nil, nil, fmt.Errorf("page %d belongs to no batch: %w", page.ID, asynq.SkipRetry)
+	}
+	reader, err := h.Readers.For(ctx, batch.SubjectID)
+	if errors.Is(err, store.ErrTemplateNotFound) {
+		return nil, nil, nil, fmt.Errorf("subject of batch %d has no card template registered: %w", batch.ID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return page, batch, reader, nil
+}
+
+// pageRead is the reading as the store takes it, with the page's decision
+// (reading.DecidePage).
+func pageRead(page *store.Page, batch *store.Batch, res *reading.Result) *store.PageRead {
 	pr := &store.PageRead{
 		PageID: page.ID, BatchID: batch.ID, Seq: page.Seq, ExamID: batch.ExamID, SubjectID: batch.SubjectID,
 		ReaderVersion: ReaderVersion, TemplateCode: res.Template, PageNo: res.Page, Form: res.Form, Rotation: res.Rotation,
@@ -95,81 +127,70 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	pr.Absent = res.Absent != nil && res.Absent.Marked
 	pr.Violation = res.Violation != nil && res.Violation.Marked
-	for _, e := range res.Exceptions {
+	d := reading.DecidePage(res)
+	pr.Failed = d.Failed
+	for _, e := range d.Exceptions {
 		item := ""
 		if e.Item > 0 {
 			item = strconv.Itoa(e.Item)
 		}
 		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: e.Kind, ItemNo: item, Reason: e.Reason})
-		switch e.Kind {
-		case omr.ExcUnreadable, omr.ExcDamaged, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
-			pr.Failed = true
-		}
 	}
-	if pr.Absent && res.ExamNo != nil && res.ExamNo.Value != "" && !pr.Failed {
-		// An absent candidate's card is expected to be empty (DOMAIN rule 10);
-		// answers on it are worth a look.
-		for _, it := range res.Items {
-			if len(it.Chosen) > 0 {
-				pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: "absent_with_answers",
-					Reason: "the absent mark is filled but the card has answers"})
-				break
-			}
-		}
-	}
-	// Crops go to storage before their rows: the page's crops are one range
-	// of an object shared with the pages read beside it (see cropPacker),
-	// and the marking page reads each crop by range.
-	if len(res.Crops) > 0 {
-		var pack []byte
-		for i := range res.Crops {
-			c := &res.Crops[i]
-			pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, Offset: int64(len(pack)), Size: int64(len(c.JPEG))})
-			pack = append(pack, c.JPEG...)
-			c.JPEG = nil
-		}
-		key, base, err := h.packer.store(ctx, ticket, pack)
-		if err != nil {
-			return err
-		}
-		for i := range pr.Crops {
-			pr.Crops[i].BlobKey = key
-			pr.Crops[i].Offset += base
-		}
-	} else {
+	return pr
+}
+
+// storeCrops puts the page's crops in object storage before their rows
+// are saved: they are one range of an object shared with the pages read
+// beside it (see cropPacker), and the marking page reads each crop by
+// range.
+func (h *PageRead) storeCrops(ctx context.Context, ticket uint64, res *reading.Result, pr *store.PageRead) error {
+	if len(res.Crops) == 0 {
 		h.packer.end(ticket)
-	}
-	pr.Result, err = json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encode reading: %w", err)
-	}
-	// The page's crops become marking tasks in the reading's own
-	// transaction: they commit with it, and cost no transaction of their own.
-	pr.Then = func(ctx context.Context, tx pgx.Tx, out *store.PageReadOutcome) error {
-		if len(out.Crops) > 0 {
-			// Marking tasks are created idempotently; a crop whose candidate's
-			// school is not known yet is picked up again when it is.
-			if _, _, err := grading.CreateTasks(ctx, tx, out.Crops); err != nil {
-				return fmt.Errorf("create marking tasks: %w", err)
-			}
-		}
 		return nil
 	}
-	out, err := h.DB.SavePageRead(ctx, pr)
+	var pack []byte
+	for i := range res.Crops {
+		c := &res.Crops[i]
+		pr.Crops = append(pr.Crops, store.CropRow{Group: c.Group, Offset: int64(len(pack)), Size: int64(len(c.JPEG))})
+		pack = append(pack, c.JPEG...)
+		c.JPEG = nil
+	}
+	key, base, err := h.packer.store(ctx, ticket, pack)
 	if err != nil {
 		return err
 	}
-	countReading(pr)
-	// A card is scored by the reading that completes it, right after that
-	// reading commits: scoring each side as it came scored most cards twice,
-	// and a task per reading cost a queue round for every page. A card that
-	// still lacks a side keeps its score_due flag: its other side's reading
-	// scores it, or, if that side never comes, the sweep. Scoring outside
-	// the reading's transaction keeps the batch's lock short; a scoring that
-	// fails here is queued as a task of its own, so a card is never left
-	// unscored by a passing error.
-	var reading string
-	sides := reader.Pages(res.Template)
+	for i := range pr.Crops {
+		pr.Crops[i].BlobKey = key
+		pr.Crops[i].Offset += base
+	}
+	return nil
+}
+
+// createTasks makes the page's crops marking tasks in the reading's own
+// transaction: they commit with it, and cost no transaction of their own.
+// Marking tasks are created idempotently; a crop whose candidate's school
+// is not known yet is picked up again when it is.
+func createTasks(ctx context.Context, tx pgx.Tx, out *store.PageReadOutcome) error {
+	if len(out.Crops) == 0 {
+		return nil
+	}
+	if _, _, err := grading.CreateTasks(ctx, tx, out.Crops); err != nil {
+		return fmt.Errorf("create marking tasks: %w", err)
+	}
+	return nil
+}
+
+// scoreCompleted scores the cards the reading completed (sides: the
+// template's page count). A card is scored by the reading that completes
+// it, right after that reading commits: scoring each side as it came
+// scored most cards twice, and a task per reading cost a queue round for
+// every page. A card that still lacks a side keeps its score_due flag: its
+// other side's reading scores it, or, if that side never comes, the sweep.
+// Scoring outside the reading's transaction keeps the batch's lock short;
+// a scoring that fails here is queued as a task of its own, so a card is
+// never left unscored by a passing error.
+func (h *PageRead) scoreCompleted(ctx context.Context, out *store.PageReadOutcome, sides int) error {
+	var after string // this reading's id, for the scoring tasks it queues
 	for _, id := range out.Cards {
 		if sides > 0 && out.CardPages[id] < sides {
 			continue
@@ -182,10 +203,10 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		if reading == "" {
-			reading = readingID()
+		if after == "" {
+			after = readingID()
 		}
-		task, opts := queue.NewCardScoreAfterReadTask(id, reading)
+		task, opts := queue.NewCardScoreAfterReadTask(id, after)
 		if err := h.Queue.Enqueue(ctx, task, opts...); err != nil {
 			return err
 		}

@@ -17,8 +17,12 @@ import (
 )
 
 // URL returns the test server's URL or fails the test with how to get one.
+// Under -short it skips the test.
 func URL(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped under -short: needs PostgreSQL")
+	}
 	u := os.Getenv("SAOYUE_DATABASE_URL")
 	if u == "" {
 		t.Fatal("SAOYUE_DATABASE_URL is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
