@@ -138,3 +138,15 @@ func (b *blankPages) probes(i int, pl *card.PageLayout) [][]probe {
 	}
 	return out
 }
+
+// stickerBars measures the barcode box of page i on the blank card: the
+// printed box and its caption, which no sticker is.
+func (b *blankPages) stickerBars(i int, pl *card.PageLayout) stickerBars {
+	box := barcodeRegion(pl)
+	v, err := viewOf(b.gray[i])
+	if box == nil || err != nil {
+		return stickerBars{}
+	}
+	runs, share := barColumns(v, homography{1, 0, 0, 0, 1, 0, 0, 0, 1}, box.Rect)
+	return stickerBars{runs, share}
+}

@@ -25,12 +25,17 @@ type Options struct {
 	// into another well-formed number; one that is nobody's is refused
 	// here rather than passed on as the card's identity.
 	Roster func(examNo string) bool
+	// ExamNoDigits is the length of the exam's numbers, from the exam's
+	// configuration. A template with an exam-number grid says it itself
+	// (exam_number.digits) and a barcode of that length is accepted too;
+	// 0 means the grid's length, or 10 (docs/EXAM_NUMBERS.md) without one.
+	ExamNoDigits int
 }
 
 // DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting
 // stays legible and a crop stays a few tens of KB.
 func DefaultOptions() Options {
-	return Options{LayoutDPI: 200, Crops: true, CropDPI: 150, CropQuality: 75}
+	return Options{LayoutDPI: 200, Crops: true, CropDPI: 150, CropQuality: 75, ExamNoDigits: 10}
 }
 
 // Reader reads pages against a set of templates. It is immutable after
@@ -50,6 +55,9 @@ type tmplInfo struct {
 	layout *card.LayoutDoc
 	pages  []*pageInfo
 	items  map[int]card.Item
+	// gridDigits is the length of the exam-number grid (0: none);
+	// examDigits the length of the exam's numbers, as a barcode carries them.
+	gridDigits, examDigits int
 }
 
 type pageInfo struct {
@@ -57,9 +65,10 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []sample  // each bubble on the blank card, grey scan
-	baseDrop []sample  // the same in the dropout (red) channel
-	probes   [][]probe // per bubble
+	baseGray []sample    // each bubble on the blank card, grey scan
+	baseDrop []sample    // the same in the dropout (red) channel
+	probes   [][]probe   // per bubble
+	sticker  stickerBars // the barcode box on the blank card
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -79,6 +88,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("template %s: %w", t.ID, err)
 		}
 		ti := &tmplInfo{t: t, layout: doc, items: map[int]card.Item{}}
+		ti.gridDigits, ti.examDigits = examNoLengths(t, opts.ExamNoDigits)
 		for _, it := range doc.Items {
 			ti.items[it.Number] = it
 		}
@@ -107,6 +117,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 				return nil, fmt.Errorf("template %s page %d has no page code (QR)", t.ID, pl.Page)
 			}
 			pi.probes = blanks.probes(i, pl)
+			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
