@@ -40,7 +40,7 @@ func (t *tally) add(o tally) {
 	t.multiFlagged += o.multiFlagged
 }
 
-func hasException(res *Result, kinds ...string) bool {
+func hasException(res *Result, kinds ...Kind) bool {
 	for _, e := range res.Exceptions {
 		if slices.Contains(kinds, e.Kind) {
 			return true

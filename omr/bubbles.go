@@ -50,9 +50,9 @@ const (
 
 // Bubble states.
 const (
-	stateEmpty    = "empty"
-	stateMarked   = "marked"
-	stateDoubtful = "doubtful"
+	stateEmpty    = StateEmpty
+	stateMarked   = StateMarked
+	stateDoubtful = StateDoubtful
 )
 
 // reading is a bubble measured against the blank card and the page.
@@ -102,7 +102,7 @@ const (
 	coverSolid = 0.40
 )
 
-func stateOf(r reading) string {
+func stateOf(r reading) State {
 	switch {
 	case r.fill >= fillMarked && (r.fill >= fillSure || r.coverEx >= coverSolid):
 		return stateMarked
@@ -145,7 +145,7 @@ func decideItem(number int, multiple bool, opts []Option, faint float64) Item {
 		case stateDoubtful:
 			doubtful = true
 		}
-		it.Confidence = math.Min(it.Confidence, o.margin)
+		it.Confidence = math.Min(it.Confidence, o.Margin)
 	}
 	if !doubtful && (len(it.Chosen) == 0 || multiple) {
 		if i := faintOnBlank(opts, faint); i >= 0 {
@@ -192,7 +192,7 @@ func erasuresBesideAnswer(opts []Option) {
 	for i := range opts {
 		o := &opts[i]
 		if o.State == stateDoubtful && o.Fill < erasedBeside && o.Strokes < coverTick {
-			o.State, o.margin = stateEmpty, 0
+			o.State, o.Margin = stateEmpty, 0
 		}
 	}
 }
@@ -240,7 +240,7 @@ func faintLevel(opts []Option) float64 {
 
 func option(b card.Bubble, got sample, r reading) Option {
 	return Option{Label: b.Option, Fill: round3(r.fill), Darkness: round3(got.dark), Strokes: round3(r.coverEx),
-		State: stateOf(r), margin: margin(r)}
+		State: stateOf(r), Margin: margin(r)}
 }
 
 // decide reads objective items, the invigilator marks and the form row.
@@ -266,7 +266,7 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 				label = "violation (违纪)"
 			}
 			if o.State == stateDoubtful {
-				res.except(ExcMark, "the "+label+" mark is unclear", 0)
+				res.Except(ExcMark, "the "+label+" mark is unclear", 0)
 			}
 		case card.BubbleForm:
 			formOpts = append(formOpts, entry{b, o})
@@ -293,9 +293,9 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 		res.Items = append(res.Items, it)
 		switch it.Status {
 		case StatusDoubtful:
-			res.except(ExcDoubtful, "unclear mark: "+describe(it), n)
+			res.Except(ExcDoubtful, "unclear mark: "+describe(it), n)
 		case StatusMulti:
-			res.except(ExcMulti, "several options marked on a single-choice item", n)
+			res.Except(ExcMulti, "several options marked on a single-choice item", n)
 		}
 	}
 	if len(formOpts) > 0 {
@@ -366,7 +366,7 @@ func checkPrint(res *Result, bubbles []card.Bubble, got, base []sample, fills []
 		if a.ink < 0.4*page*a.base {
 			it.Status = StatusDoubtful
 			it.Confidence = 0
-			res.except(ExcDoubtful, "the printed bubbles are not where the card puts them (sheet bent or photographed?)", it.Number)
+			res.Except(ExcDoubtful, "the printed bubbles are not where the card puts them (sheet bent or photographed?)", it.Number)
 		}
 	}
 }

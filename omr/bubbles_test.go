@@ -17,7 +17,7 @@ func TestFaintMarkOnAnItemThatWouldReadBlank(t *testing.T) {
 		multiple bool
 		fills    []float64
 		faint    float64
-		status   string
+		status   ItemStatus
 		chosen   string
 	}{
 		{"empty item", false, []float64{0, 0.02, 0.01, 0}, fillFaint, StatusBlank, ""},
@@ -74,7 +74,7 @@ func TestErasureBesideASolidAnswer(t *testing.T) {
 		name     string
 		multiple bool
 		opts     []Option
-		status   string
+		status   ItemStatus
 		chosen   string
 	}{
 		{"smudge of a changed answer", false, opts(0, 0.27, 1.0, 0.02), StatusOK, "C"},

@@ -108,7 +108,7 @@ func TestDamagedPagesNeverReadSilently(t *testing.T) {
 	}
 	start := scanStart(t, page)
 	rng := rand.New(rand.NewPCG(22, 200))
-	kinds := map[string]int{}
+	kinds := map[Kind]int{}
 	var silent []string
 	for n := 0; n < 200; n++ {
 		what, data := mutate(rng, page, start)

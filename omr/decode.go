@@ -36,7 +36,7 @@ func damaged(format string, args ...any) error {
 }
 
 // exceptionKind is the exception a decode error becomes.
-func exceptionKind(err error) string {
+func exceptionKind(err error) Kind {
 	var ie *inputError
 	if errors.As(err, &ie) && ie.damaged {
 		return ExcDamaged

@@ -78,7 +78,7 @@ func TestExamNumberOfEightDigits(t *testing.T) {
 		name    string
 		img     *image.Gray
 		roster  map[string]bool // nil: no roster
-		verdict string
+		verdict Verdict
 		value   string
 	}{
 		{"legible sticker", img, mine, VerdictAgree, tr.ExamNo},

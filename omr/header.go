@@ -107,7 +107,7 @@ func Cost(data []byte) (int64, error) {
 // unreadable_image exception with the reason.
 func Refused(name, reason string) *Result {
 	res := &Result{File: name, Items: []Item{}}
-	res.except(ExcUnreadable, reason, 0)
+	res.Except(ExcUnreadable, reason, 0)
 	return res
 }
 

@@ -53,7 +53,7 @@ func TestHugePNGRefusedFromItsHeader(t *testing.T) {
 		return
 	}
 	peak, res := readInChild(t, "huge")
-	if !strings.Contains(res, ExcUnreadable) || !strings.Contains(res, "超过扫描页的上限") {
+	if !strings.Contains(res, string(ExcUnreadable)) || !strings.Contains(res, "超过扫描页的上限") {
 		t.Errorf("reading: %s", res)
 	}
 	if peak > 50<<20 {

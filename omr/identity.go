@@ -285,12 +285,12 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		switch fm.Status {
 		case StatusOK:
 			if res.Form != "" && res.Form != fm.Chosen[0] {
-				res.except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
+				res.Except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
 			} else {
 				res.Form = fm.Chosen[0]
 			}
 		case StatusDoubtful, StatusMulti:
-			res.except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
+			res.Except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
 		}
 	}
 }
@@ -395,22 +395,22 @@ func (r *Reader) settleExamNo(res *Result, pi *pageInfo, en *ExamNo, gridComplet
 	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
 		// The digits the grid does show must agree with the barcode.
 		en.Verdict = VerdictConflict
-		res.except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+		res.Except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
 	case en.Barcode != "" && gridComplete:
 		if gridPart(en.Barcode, len(en.Grid)) == en.Grid {
 			en.Verdict, en.Value = VerdictAgree, en.Barcode
 		} else {
 			en.Verdict = VerdictConflict
-			res.except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+			res.Except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
 		}
 	case en.Barcode != "":
 		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
 	case gridWhole && r.opts.Roster != nil && !onRoster(en.Grid):
 		en.Verdict = VerdictNone
-		res.except(ExcExamNo, fmt.Sprintf("填涂的考号 %s 不在本次考试的考生名单中%s", en.Grid, stickerNote(sticker)), 0)
+		res.Except(ExcExamNo, fmt.Sprintf("填涂的考号 %s 不在本次考试的考生名单中%s", en.Grid, stickerNote(sticker)), 0)
 	case gridWhole && sticker.present && !onRoster(en.Grid):
 		en.Verdict = VerdictNone
-		res.except(ExcExamNo, fmt.Sprintf("条形码已贴但无法识别，填涂的考号 %s 无法与考生名单核对，请人工确认", en.Grid), 0)
+		res.Except(ExcExamNo, fmt.Sprintf("条形码已贴但无法识别，填涂的考号 %s 无法与考生名单核对，请人工确认", en.Grid), 0)
 	case gridWhole:
 		en.Verdict, en.Value = VerdictGridOnly, en.Grid
 	default:
@@ -422,7 +422,7 @@ func (r *Reader) settleExamNo(res *Result, pi *pageInfo, en *ExamNo, gridComplet
 		if en.Grid != "" {
 			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
 		}
-		res.except(ExcExamNo, reason, 0)
+		res.Except(ExcExamNo, reason, 0)
 	}
 }
 

@@ -138,7 +138,7 @@ func (r *Reader) Read(name string, data []byte) *Result {
 	defer readsRunning.Add(-1)
 	pl, err := decode(data, alone)
 	if err != nil {
-		res.except(exceptionKind(err), err.Error(), 0)
+		res.Except(exceptionKind(err), err.Error(), 0)
 		return res
 	}
 	defer pl.Close()
@@ -149,7 +149,7 @@ func (r *Reader) Read(name string, data []byte) *Result {
 func (r *Reader) read(res *Result, pl *planes) {
 	gv, err := viewOf(pl.gray)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	long := float64(max(gv.w, gv.h))
@@ -157,7 +157,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	k := max(1, int(math.Round(dpiLo/50)))
 	sm, err := makeSmall(pl.gray, k)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	defer sm.Close()
@@ -185,7 +185,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 		}()
 	}
 	if sm.inkFraction() < 0.002 {
-		res.except(ExcBlankPage, "the page is blank", 0)
+		res.Except(ExcBlankPage, "the page is blank", 0)
 		return
 	}
 	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
@@ -206,20 +206,20 @@ func (r *Reader) read(res *Result, pl *planes) {
 	if pi == nil {
 		switch {
 		case why.wrongTemplate != "":
-			res.except(ExcWrongTemplate, why.wrongTemplate, 0)
+			res.Except(ExcWrongTemplate, why.wrongTemplate, 0)
 		case why.misfit:
-			res.except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
+			res.Except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
 		case why.registered:
-			res.except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
+			res.Except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
 		default:
-			res.except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
+			res.Except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
 		}
 		return
 	}
 	t := pi.tmpl.t
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
-			res.except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
+			res.Except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
 			return
 		}
 	}
@@ -277,7 +277,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 	pv, err := viewOf(plane)
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	var paper *paperMap
@@ -292,7 +292,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 		paper, err = newPaperMap(plane, k)
 	}
 	if err != nil {
-		res.except(ExcUnreadable, err.Error(), 0)
+		res.Except(ExcUnreadable, err.Error(), 0)
 		return
 	}
 	defer paper.Close()

@@ -94,7 +94,7 @@ func (d *demo) settle(ctx context.Context) error {
 		d.a.inproc.Wait()
 	}
 	for _, b := range d.batches {
-		n, err := store.FailUnreadPages(ctx, d.db.Pool, b.ID, omr.ExcUnreadable, "演示：这一页读取失败，请重新扫描")
+		n, err := store.FailUnreadPages(ctx, d.db.Pool, b.ID, string(omr.ExcUnreadable), "演示：这一页读取失败，请重新扫描")
 		if err != nil {
 			return err
 		}

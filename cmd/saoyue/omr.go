@@ -155,7 +155,7 @@ func sanitize(s string) string {
 }
 
 // unread are the exceptions that mean a file was not read as a card page.
-var unread = map[string]bool{omr.ExcUnreadable: true, omr.ExcRegistration: true, omr.ExcWrongTemplate: true, omr.ExcBlankPage: true}
+var unread = map[omr.Kind]bool{omr.ExcUnreadable: true, omr.ExcRegistration: true, omr.ExcWrongTemplate: true, omr.ExcBlankPage: true}
 
 // readSummary prints a line per file that was not read, and the counts; it
 // fails when any file was not read, so a script notices.

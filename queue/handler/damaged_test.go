@@ -33,7 +33,7 @@ func TestPageReadDamagedJPEGIsAnException(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind != omr.ExcDamaged || items != 0 {
+	if kind != string(omr.ExcDamaged) || items != 0 {
 		t.Errorf("page %s: %s %q, %d item scores", status, kind, reason, items)
 	}
 	t.Logf("page %s: %s: %s", status, kind, reason)

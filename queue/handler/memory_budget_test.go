@@ -157,7 +157,7 @@ func TestPageLargerThanTheReadMemoryIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind != omr.ExcUnreadable || !strings.Contains(reason, "SAOYUE_READ_MEMORY") {
+	if kind != string(omr.ExcUnreadable) || !strings.Contains(reason, "SAOYUE_READ_MEMORY") {
 		t.Errorf("exception %s %q", kind, reason)
 	}
 	t.Logf("page %s: %s: %s", status, kind, reason)

@@ -87,7 +87,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	if res.ExamNo != nil {
 		pr.HasIdentity = true
-		pr.ExamNoBarcode, pr.ExamNoGrid, pr.ExamNoVerdict, pr.ExamNo = res.ExamNo.Barcode, res.ExamNo.Grid, res.ExamNo.Verdict, res.ExamNo.Value
+		pr.ExamNoBarcode, pr.ExamNoGrid, pr.ExamNoVerdict, pr.ExamNo = res.ExamNo.Barcode, res.ExamNo.Grid, string(res.ExamNo.Verdict), res.ExamNo.Value
 	}
 	pr.Absent = res.Absent != nil && res.Absent.Marked
 	pr.Violation = res.Violation != nil && res.Violation.Marked
@@ -96,7 +96,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if e.Item > 0 {
 			item = strconv.Itoa(e.Item)
 		}
-		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: e.Kind, ItemNo: item, Reason: e.Reason})
+		pr.Exceptions = append(pr.Exceptions, store.Exception{Kind: string(e.Kind), ItemNo: item, Reason: e.Reason})
 		switch e.Kind {
 		case omr.ExcUnreadable, omr.ExcDamaged, omr.ExcBlankPage, omr.ExcRegistration, omr.ExcPageIdentity, omr.ExcWrongTemplate:
 			pr.Failed = true
