@@ -115,7 +115,7 @@ func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64, probes [
 		defer paper.Close()
 		out := make([]sample, len(pl.Bubbles))
 		for j, bb := range pl.Bubbles {
-			out[j] = measureBubble(v, paper, id, bb, probes[j])
+			out[j] = measureBubble(v, paper, id, bb, probes[j], nil)
 		}
 		return out
 	}

@@ -299,10 +299,12 @@ func (r *Reader) read(res *Result, pl *planes) {
 
 	bubbles := pi.layout.Bubbles
 	got := make([]sample, len(bubbles))
+	vals := make([][]float32, len(bubbles))
 	for i, b := range bubbles {
-		got[i] = measureBubble(pv, paper, reg.h, b, pi.probes[i])
+		vals[i] = make([]float32, len(pi.probes[i]))
+		got[i] = measureBubble(pv, paper, reg.h, b, pi.probes[i], vals[i])
 	}
-	fills := relativeFills(got, base)
+	fills := relativeFills(got, base, bubbles, lineShares(bubbles, pi.probes, vals))
 	r.decide(res, pi, bubbles, got, fills)
 	checkPrint(res, bubbles, got, base, fills)
 	res.Width, res.Height = gv.w, gv.h
@@ -539,6 +541,9 @@ type probe struct {
 	dx, dy float32
 	inner  bool
 	paper  bool
+	// ix, iy place the probe on its bubble's lattice, the same for every
+	// bubble of a size: probe j of one bubble is probe j of the others.
+	ix, iy int16
 }
 
 const innerRadius, fullRadius = 0.62, 1.08
@@ -554,14 +559,14 @@ func bubbleProbes(b card.Bubble, blank *view) []probe {
 	ax, ay := b.RX*fullRadius, b.RY*fullRadius
 	in2 := (innerRadius / fullRadius) * (innerRadius / fullRadius)
 	var out []probe
-	for dy := -ay; dy <= ay; dy += probeStep {
-		for dx := -ax; dx <= ax; dx += probeStep {
+	for iy, dy := 0, -ay; dy <= ay; iy, dy = iy+1, dy+probeStep {
+		for ix, dx := 0, -ax; dx <= ax; ix, dx = ix+1, dx+probeStep {
 			ex, ey := dx/ax, dy/ay
 			r2 := ex*ex + ey*ey
 			if r2 > 1 {
 				continue
 			}
-			p := probe{dx: float32(dx), dy: float32(dy), inner: r2 <= in2, paper: true}
+			p := probe{dx: float32(dx), dy: float32(dy), inner: r2 <= in2, paper: true, ix: int16(ix), iy: int16(iy)}
 			if blank != nil {
 				// Paper only if the blank card is white here and around: a
 				// pixel next to a printed stroke is ink in a blurred scan.
@@ -584,8 +589,9 @@ func bubbleProbes(b card.Bubble, blank *view) []probe {
 // measureBubble samples a bubble at its probes mapped into the image, so
 // rotation and perspective are followed exactly. Darkness includes the
 // printed letter and outline (subtracted later against the blank card);
-// stroke coverage counts only probes on blank paper.
-func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes []probe) sample {
+// stroke coverage counts only probes on blank paper. vals, when not nil,
+// receives every probe's brightness relative to the paper around it.
+func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes []probe, vals []float32) sample {
 	c := pt{b.CX, b.CY}
 	ic := h.apply(c)
 	jx, jy := h.jacobian(c)
@@ -593,11 +599,14 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	strokeLevel := (1 - strokeDark) * white
 	var sumIn, sumAll, sumInk float64
 	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll, nInk int
-	for _, q := range probes {
+	for j, q := range probes {
 		dx, dy := float64(q.dx), float64(q.dy)
 		x := ic.X + jx.X*dx + jy.X*dy
 		y := ic.Y + jx.Y*dx + jy.Y*dy
 		p := float64(v.at(int(x), int(y)))
+		if vals != nil {
+			vals[j] = float32(p / white)
+		}
 		stroke := q.paper && p < strokeLevel
 		sumAll += p
 		nAll++
