@@ -29,6 +29,22 @@ const (
 	lineCores = 2
 )
 
+// lineSample is how many of a letter's bubbles make its reference: the
+// median of that many is as good as of all, and costs a fraction.
+const lineSample = 15
+
+// sampleOf is up to n members spread evenly over the list.
+func sampleOf(members []int, n int) []int {
+	if len(members) <= n {
+		return members
+	}
+	out := make([]int, n)
+	for k := range out {
+		out[k] = members[k*len(members)/n]
+	}
+	return out
+}
+
 // lineRef is the least number of bubbles of one letter and size a page
 // needs for their median to stand for an untouched one.
 const lineRef = 5
@@ -59,7 +75,7 @@ func lineShares(bubbles []card.Bubble, probes [][]probe, vals [][]float32) []flo
 		if len(members) < lineRef || k.n == 0 {
 			continue
 		}
-		ref, spread := lineReference(probes[members[0]], vals, members)
+		ref, spread := lineReference(probes[members[0]], vals, sampleOf(members, lineSample))
 		for _, i := range members {
 			n, core := 0, 0
 			for j, v := range vals[i] {
@@ -101,17 +117,25 @@ func lineReference(ps []probe, vals [][]float32, members []int) (ref, spread []f
 		slices.Sort(col)
 		dev[j] = 1.4826 * col[len(col)/2]
 	}
-	at := make(map[[2]int16]int, len(ps))
+	// The lattice as a grid of probe indexes (-1: outside the bubble).
+	w, h := 0, 0
+	for _, p := range ps {
+		w, h = max(w, int(p.ix)+1), max(h, int(p.iy)+1)
+	}
+	grid := make([]int, w*h)
+	for i := range grid {
+		grid[i] = -1
+	}
 	for j, p := range ps {
-		at[[2]int16{p.ix, p.iy}] = j
+		grid[int(p.iy)*w+int(p.ix)] = j
 	}
 	ref = make([]float32, len(ps))
 	spread = make([]float32, len(ps))
 	for j, p := range ps {
 		ref[j], spread[j] = med[j], dev[j]
-		for dy := int16(-1); dy <= 1; dy++ {
-			for dx := int16(-1); dx <= 1; dx++ {
-				if n, ok := at[[2]int16{p.ix + dx, p.iy + dy}]; ok {
+		for y := max(0, int(p.iy)-1); y <= min(h-1, int(p.iy)+1); y++ {
+			for x := max(0, int(p.ix)-1); x <= min(w-1, int(p.ix)+1); x++ {
+				if n := grid[y*w+x]; n >= 0 {
 					ref[j] = min(ref[j], med[n])
 					spread[j] = max(spread[j], dev[n])
 				}
