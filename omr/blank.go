@@ -115,7 +115,7 @@ func (b *blankPages) baselines(i int, pl *card.PageLayout, dpi float64, probes [
 		defer paper.Close()
 		out := make([]sample, len(pl.Bubbles))
 		for j, bb := range pl.Bubbles {
-			out[j] = measureBubble(v, paper, id, bb, probes[j])
+			out[j] = measureBubble(v, paper, id, bb, probes[j], nil)
 		}
 		return out
 	}
@@ -137,4 +137,16 @@ func (b *blankPages) probes(i int, pl *card.PageLayout) [][]probe {
 		out[j] = bubbleProbes(bb, &v)
 	}
 	return out
+}
+
+// stickerBars measures the barcode box of page i on the blank card: the
+// printed box and its caption, which no sticker is.
+func (b *blankPages) stickerBars(i int, pl *card.PageLayout) stickerBars {
+	box := barcodeRegion(pl)
+	v, err := viewOf(b.gray[i])
+	if box == nil || err != nil {
+		return stickerBars{}
+	}
+	runs, share := barColumns(v, homography{1, 0, 0, 0, 1, 0, 0, 0, 1}, box.Rect)
+	return stickerBars{runs, share}
 }

@@ -60,12 +60,35 @@ type reading struct {
 	fill     float64 // excess darkness inside, relative to the page's pencil level
 	fillFull float64 // the same over the whole bubble
 	coverEx  float64 // stroke coverage beyond the blank card's, inside or overall
+	// lineEx is the length of strokes of any darkness on the bubble, by
+	// the page's untouched bubbles of its letter (lineShares).
+	lineEx float64
 }
+
+// Candidate's own level: a page whose marks are all light is read against
+// those marks. An item's darkest option is one of the candidate's marks
+// when it stands out from the item's others by ownMarkStep and by
+// ownMarkRatio times; from ownMarks such marks their median is the page's
+// pencil level, down to ownPencilMin.
+const (
+	ownMarkStep  = 0.08
+	ownMarkRatio = 2.5
+	ownMarks     = 5
+	ownMarkMin   = 0.12 // lighter is a tick or a smudge, not a fill to measure by
+	ownPencilMin = 0.15
+)
+
+// lineDoubt: a bubble with this line length (lineShares) of strokes
+// darker than the page's untouched bubbles of its letter holds a tick, a
+// slash or a cross, however light: a person looks. A line right across a
+// bubble measures about 1.
+const lineDoubt = 0.3
 
 // relativeFills turns samples into fills relative to the blank card's ink
 // (base) and the page's own pencil level: the median excess darkness of the
-// bubbles that are clearly filled.
-func relativeFills(got, base []sample) []reading {
+// bubbles that are clearly filled, or, on a page of light marks only, of
+// the candidate's own marks.
+func relativeFills(got, base []sample, bubbles []card.Bubble, lines []float64) []reading {
 	excess := make([]float64, len(got))
 	var clear []float64
 	for i := range got {
@@ -80,9 +103,15 @@ func relativeFills(got, base []sample) []reading {
 		pencil = clear[len(clear)/2]
 	}
 	pencil = math.Max(0.28, math.Min(0.9, pencil))
+	if own, ok := ownLevel(excess, bubbles); ok && own < pencil {
+		pencil = math.Max(ownPencilMin, own)
+	}
 	out := make([]reading, len(got))
 	for i, e := range excess {
 		out[i].coverEx = math.Max(0, math.Max(got[i].cover-base[i].cover, got[i].coverFull-base[i].coverFull))
+		if lines != nil {
+			out[i].lineEx = lines[i]
+		}
 		if ef := got[i].darkFull - base[i].darkFull; ef >= absFloor {
 			out[i].fillFull = ef / pencil
 		}
@@ -93,6 +122,47 @@ func relativeFills(got, base []sample) []reading {
 		out[i].fill = e / pencil
 	}
 	return out
+}
+
+// ownLevel is the median darkness of the candidate's own marks: each
+// item's (or grid column's) darkest option where it clearly stands out
+// from the rest of its row. ok is false with fewer than ownMarks of them.
+func ownLevel(excess []float64, bubbles []card.Bubble) (float64, bool) {
+	type top struct{ first, second float64 }
+	rows := map[[2]int]*top{}
+	for i, b := range bubbles {
+		var key [2]int
+		switch b.Kind {
+		case card.BubbleOption:
+			key = [2]int{0, b.Item}
+		case card.BubbleGrid:
+			key = [2]int{1, b.Column}
+		default:
+			continue
+		}
+		t := rows[key]
+		if t == nil {
+			t = &top{}
+			rows[key] = t
+		}
+		switch e := excess[i]; {
+		case e > t.first:
+			t.first, t.second = e, t.first
+		case e > t.second:
+			t.second = e
+		}
+	}
+	var marks []float64
+	for _, t := range rows {
+		if t.first >= ownMarkMin && t.first-t.second >= ownMarkStep && t.first >= ownMarkRatio*t.second {
+			marks = append(marks, t.first)
+		}
+	}
+	if len(marks) < ownMarks {
+		return 0, false
+	}
+	sort.Float64s(marks)
+	return marks[len(marks)/2], true
 }
 
 // A mark just over fillMarked must also cover the bubble with strokes: a
@@ -112,6 +182,8 @@ func stateOf(r reading) State {
 		return stateDoubtful
 	case r.fill >= fillTick && r.coverEx >= coverTick:
 		return stateDoubtful
+	case r.lineEx >= lineDoubt:
+		return stateDoubtful
 	default:
 		return stateEmpty
 	}
@@ -122,7 +194,8 @@ func margin(r reading) float64 {
 	switch stateOf(r) {
 	case stateEmpty:
 		tick := math.Max((fillTick-r.fill)/fillTick, (coverTick-r.coverEx)/coverTick)
-		return math.Min(math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt), tick)
+		m := math.Min(math.Min(math.Min((fillEmpty-r.fill)/fillEmpty, (fillEmpty-r.fillFull)/fillEmpty), (coverDoubt-r.coverEx)/coverDoubt), tick)
+		return math.Min(m, (lineDoubt-r.lineEx)/lineDoubt)
 	case stateMarked:
 		return math.Min(1, (r.fill-fillMarked)/(1-fillMarked))
 	}
@@ -239,7 +312,7 @@ func faintLevel(opts []Option) float64 {
 }
 
 func option(b card.Bubble, got sample, r reading) Option {
-	return Option{Label: b.Option, Fill: round3(r.fill), Darkness: round3(got.dark), Strokes: round3(r.coverEx),
+	return Option{Label: b.Option, Fill: round3(r.fill), Darkness: round3(got.dark), Strokes: round3(math.Max(r.coverEx, r.lineEx*coverTick/lineDoubt)),
 		State: stateOf(r), Margin: margin(r)}
 }
 

@@ -165,11 +165,20 @@ func decode(data []byte, alone bool) (*planes, error) {
 	case 1:
 		return &planes{gray: m, cost: hdr.decodeCost()}, nil
 	case 3, 4:
-		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true, cost: hdr.decodeCost()}
 		code := gocv.ColorBGRToGray
 		if m.Channels() == 4 {
 			code = gocv.ColorBGRAToGray
 		}
+		if !colourful(m) {
+			// A grey scan saved with three equal channels: read as grey,
+			// or its red channel would hide nothing and the printed letters
+			// of a red card would read as marks.
+			p := &planes{gray: gocv.NewMat(), cost: hdr.decodeCost()}
+			gocv.CvtColor(m, &p.gray, code)
+			m.Close()
+			return p, nil
+		}
+		p := &planes{gray: gocv.NewMat(), dropout: gocv.NewMat(), color: true, cost: hdr.decodeCost()}
 		gocv.CvtColor(m, &p.gray, code)
 		gocv.ExtractChannel(m, &p.dropout, 2) // BGR(A): index 2 is red
 		m.Close()
@@ -211,4 +220,46 @@ func (v view) at(x, y int) uint8 {
 		y = v.h - 1
 	}
 	return v.pix[y*v.stride+x]
+}
+
+// Colour tests: a pixel is coloured when two of its channels differ by more
+// than colourDiff (grey levels; JPEG noise of a grey image stays within a
+// few, paper tint within 20), and an image is a colour scan when more than
+// colourShare of its pixels are. The print of a red card covers several
+// per cent of the page.
+const (
+	colourDiff  = 48
+	colourShare = 0.001
+)
+
+// colourful reports whether an 8-bit BGR(A) image holds real colour, from
+// every third pixel of every third row.
+func colourful(m gocv.Mat) bool {
+	if !m.IsContinuous() {
+		return true
+	}
+	pix, err := m.DataPtrUint8()
+	if err != nil {
+		return true
+	}
+	ch, w, h, step := m.Channels(), m.Cols(), m.Rows(), m.Step()
+	n, coloured := 0, 0
+	for y := 0; y < h; y += 3 {
+		row := pix[y*step : y*step+w*ch]
+		for x := 0; x < w*ch; x += 3 * ch {
+			b, g, r := int(row[x]), int(row[x+1]), int(row[x+2])
+			n++
+			if abs(b-g) > colourDiff || abs(g-r) > colourDiff || abs(r-b) > colourDiff {
+				coloured++
+			}
+		}
+	}
+	return float64(coloured) > colourShare*float64(n)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

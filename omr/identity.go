@@ -150,8 +150,38 @@ func decodeBarcodeHarder(crop gocv.Mat, src gozxing.LuminanceSource, hard map[go
 	return "", errors.New("no two tries at the barcode agree")
 }
 
-// examNoDigits is the length of every exam number (docs/EXAM_NUMBERS.md).
-const examNoDigits = 10
+// defaultExamNoDigits is the length of the exam numbers the roster gives
+// (docs/EXAM_NUMBERS.md), used when neither the template's grid nor the
+// exam's configuration says otherwise.
+const defaultExamNoDigits = 10
+
+// examNoLengths is the length of a template's exam-number grid (0: none)
+// and of the exam numbers its barcode carries: the grid's, else the
+// exam's configured length, else the roster's default.
+func examNoLengths(t *card.Template, configured int) (grid, exam int) {
+	for _, p := range t.Pages {
+		if p.ExamNumber != nil {
+			grid = p.ExamNumber.Digits
+			break
+		}
+	}
+	switch {
+	case grid > 0:
+		exam = grid
+	case configured > 0:
+		exam = configured
+	default:
+		exam = defaultExamNoDigits
+	}
+	return grid, exam
+}
+
+// barcodeFits reports whether a decoded barcode is a number this card can
+// carry: of the card's length, or of the exam's configured one (a grid may
+// hold only the last digits of the exam number).
+func (ti *tmplInfo) barcodeFits(s string, configured int) bool {
+	return validExamNo(s, ti.examDigits) || configured > 0 && validExamNo(s, configured)
+}
 
 // validExamNo reports whether s is an exam number of n digits.
 func validExamNo(s string, n int) bool {
@@ -168,13 +198,24 @@ func validExamNo(s string, n int) bool {
 
 // contradicts reports whether a grid reading shows a digit that differs
 // from the barcode's at the same place (unreadable columns say nothing).
+// A grid shorter than the barcode holds its last digits.
 func contradicts(barcode, grid string) bool {
+	barcode = gridPart(barcode, len(grid))
 	for i := 0; i < len(grid) && i < len(barcode); i++ {
 		if grid[i] >= '0' && grid[i] <= '9' && grid[i] != barcode[i] {
 			return true
 		}
 	}
 	return false
+}
+
+// gridPart is what of an exam number a grid of n columns holds: its last n
+// digits.
+func gridPart(examNo string, n int) string {
+	if len(examNo) > n {
+		return examNo[len(examNo)-n:]
+	}
+	return examNo
 }
 
 // mustBitmap wraps a binarizer; gozxing fails only on a nil one.
@@ -229,56 +270,8 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		}
 		en.Grid = sb.String()
 	}
-	refused := "" // a barcode reading that is not in the roster
-	if barcodeBox != nil {
-		// Without a complete grid the barcode is the only witness of who
-		// wrote the card: it must read the same twice.
-		var text string
-		var err error
-		if early != nil && gridComplete {
-			<-early.done
-			text, err = early.text, early.err
-		} else {
-			text, err = decodeBarcode(pl.gray, reg.h, barcodeBox.Rect, !gridComplete)
-		}
-		switch {
-		case err == nil && validExamNo(text, examNoDigits) && r.opts.Roster != nil && !r.opts.Roster(text):
-			refused = text
-			res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %s, which is no candidate's exam number: ignored", text))
-		case err == nil && validExamNo(text, examNoDigits):
-			en.Barcode = text
-		case err == nil:
-			// Not a number this card can carry: a misread, not an identity.
-			res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %q, not a %d-digit exam number: ignored", text, examNoDigits))
-		}
-	}
-	switch {
-	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
-		// The digits the grid does show must agree with the barcode.
-		en.Verdict = VerdictConflict
-		res.Except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
-	case en.Barcode != "" && gridComplete:
-		if en.Barcode == en.Grid {
-			en.Verdict, en.Value = VerdictAgree, en.Barcode
-		} else {
-			en.Verdict = VerdictConflict
-			res.Except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
-		}
-	case en.Barcode != "":
-		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
-	case gridComplete:
-		en.Verdict, en.Value = VerdictGridOnly, en.Grid
-	default:
-		en.Verdict = VerdictNone
-		reason := "no barcode could be read"
-		if refused != "" {
-			reason = fmt.Sprintf("the barcode reads %s, which is not in the exam's roster", refused)
-		}
-		if en.Grid != "" {
-			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
-		}
-		res.Except(ExcExamNo, reason, 0)
-	}
+	sticker := r.readBarcode(res, pl, pi, reg, en, gridComplete, early)
+	r.settleExamNo(res, pi, en, gridComplete, sticker)
 	var where []card.Rect
 	for _, rg := range pi.layout.Regions {
 		if rg.Kind == card.RegionBarcode || rg.Kind == card.RegionExamNumber {
@@ -342,4 +335,104 @@ func searchPageCodeAt(gray gocv.Mat, factor int) (card.PageID, bool) {
 		}
 	}
 	return card.PageID{}, false
+}
+
+// barcodeSeen is what the barcode box held.
+type barcodeSeen struct {
+	refused string // a reading that is no candidate's number
+	present bool   // a sticker is there, read or not
+}
+
+// readBarcode decodes the sticker into en.Barcode when it carries a number
+// of the card's length on the roster, and says whether a sticker is there.
+func (r *Reader) readBarcode(res *Result, pl *planes, pi *pageInfo, reg *registration, en *ExamNo, gridComplete bool, early *earlyBarcode) barcodeSeen {
+	var seen barcodeSeen
+	box := barcodeRegion(pi.layout)
+	if box == nil {
+		return seen
+	}
+	// Without a complete grid the barcode is the only witness of who
+	// wrote the card: it must read the same twice.
+	var text string
+	var err error
+	if early != nil && gridComplete {
+		<-early.done
+		text, err = early.text, early.err
+	}
+	if early == nil || !gridComplete || err != nil {
+		text, err = decodeBarcode(pl.gray, reg.h, box.Rect, true)
+	}
+	ti := pi.tmpl
+	switch {
+	case err == nil && ti.barcodeFits(text, r.opts.ExamNoDigits) && r.opts.Roster != nil && !r.opts.Roster(text):
+		seen.refused = text
+		res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %s, which is no candidate's exam number: ignored", text))
+	case err == nil && ti.barcodeFits(text, r.opts.ExamNoDigits):
+		en.Barcode = text
+	case err == nil:
+		// Not a number this card can carry: a misread, not an identity.
+		res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %q, not a %d-digit exam number: ignored", text, ti.examDigits))
+	}
+	seen.present = err == nil
+	if !seen.present {
+		if gv, verr := viewOf(pl.gray); verr == nil {
+			seen.present = stickerPresent(gv, reg.h, box.Rect, pi.sticker)
+		}
+	}
+	return seen
+}
+
+// settleExamNo compares the barcode with the grid and sets the card's exam
+// number, or raises an exception for a person. A complete grid alone is
+// trusted only where nothing speaks against it: it must be on the roster
+// (when the exam has one), and where a sticker is there but cannot be read
+// it must be on the roster in any case, for a digit filled one row off
+// can make it another candidate's number.
+func (r *Reader) settleExamNo(res *Result, pi *pageInfo, en *ExamNo, gridComplete bool, sticker barcodeSeen) {
+	onRoster := func(no string) bool { return r.opts.Roster != nil && r.opts.Roster(no) }
+	gridWhole := gridComplete && len(en.Grid) == pi.tmpl.examDigits
+	switch {
+	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
+		// The digits the grid does show must agree with the barcode.
+		en.Verdict = VerdictConflict
+		res.Except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+	case en.Barcode != "" && gridComplete:
+		if gridPart(en.Barcode, len(en.Grid)) == en.Grid {
+			en.Verdict, en.Value = VerdictAgree, en.Barcode
+		} else {
+			en.Verdict = VerdictConflict
+			res.Except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+		}
+	case en.Barcode != "":
+		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
+	case gridWhole && r.opts.Roster != nil && !onRoster(en.Grid):
+		en.Verdict = VerdictNone
+		res.Except(ExcExamNo, fmt.Sprintf("填涂的考号 %s 不在本次考试的考生名单中%s", en.Grid, stickerNote(sticker)), 0)
+	case gridWhole && sticker.present && !onRoster(en.Grid):
+		en.Verdict = VerdictNone
+		res.Except(ExcExamNo, fmt.Sprintf("条形码已贴但无法识别，填涂的考号 %s 无法与考生名单核对，请人工确认", en.Grid), 0)
+	case gridWhole:
+		en.Verdict, en.Value = VerdictGridOnly, en.Grid
+	default:
+		en.Verdict = VerdictNone
+		reason := "no barcode could be read"
+		if sticker.refused != "" {
+			reason = fmt.Sprintf("the barcode reads %s, which is not in the exam's roster", sticker.refused)
+		}
+		if en.Grid != "" {
+			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
+		}
+		res.Except(ExcExamNo, reason, 0)
+	}
+}
+
+// stickerNote says, for an exception, what became of the sticker.
+func stickerNote(s barcodeSeen) string {
+	switch {
+	case s.refused != "":
+		return fmt.Sprintf("；条形码读作 %s，也不在名单中", s.refused)
+	case s.present:
+		return "；条形码已贴但无法识别"
+	}
+	return ""
 }

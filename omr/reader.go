@@ -29,12 +29,17 @@ type Options struct {
 	// those the cards were printed with (the zero value: the installed
 	// candidates).
 	Fonts card.Fonts
+	// ExamNoDigits is the length of the exam's numbers, from the exam's
+	// configuration. A template with an exam-number grid says it itself
+	// (exam_number.digits) and a barcode of that length is accepted too;
+	// 0 means the grid's length, or 10 (docs/EXAM_NUMBERS.md) without one.
+	ExamNoDigits int
 }
 
 // DefaultOptions reads at 200 dpi layout and crops at 150 dpi: handwriting
 // stays legible and a crop stays a few tens of KB.
 func DefaultOptions() Options {
-	return Options{LayoutDPI: 200, Crops: true, CropDPI: 150, CropQuality: 75}
+	return Options{LayoutDPI: 200, Crops: true, CropDPI: 150, CropQuality: 75, ExamNoDigits: 10}
 }
 
 // Reader reads pages against a set of templates. It is immutable after
@@ -54,6 +59,9 @@ type tmplInfo struct {
 	layout *card.LayoutDoc
 	pages  []*pageInfo
 	items  map[int]card.Item
+	// gridDigits is the length of the exam-number grid (0: none);
+	// examDigits the length of the exam's numbers, as a barcode carries them.
+	gridDigits, examDigits int
 }
 
 type pageInfo struct {
@@ -61,9 +69,10 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []sample  // each bubble on the blank card, grey scan
-	baseDrop []sample  // the same in the dropout (red) channel
-	probes   [][]probe // per bubble
+	baseGray []sample    // each bubble on the blank card, grey scan
+	baseDrop []sample    // the same in the dropout (red) channel
+	probes   [][]probe   // per bubble
+	sticker  stickerBars // the barcode box on the blank card
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -83,6 +92,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("template %s: %w", t.ID, err)
 		}
 		ti := &tmplInfo{t: t, layout: doc, items: map[int]card.Item{}}
+		ti.gridDigits, ti.examDigits = examNoLengths(t, opts.ExamNoDigits)
 		for _, it := range doc.Items {
 			ti.items[it.Number] = it
 		}
@@ -111,6 +121,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 				return nil, fmt.Errorf("template %s page %d has no page code (QR)", t.ID, pl.Page)
 			}
 			pi.probes = blanks.probes(i, pl)
+			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
@@ -292,10 +303,12 @@ func (r *Reader) read(res *Result, pl *planes) {
 
 	bubbles := pi.layout.Bubbles
 	got := make([]sample, len(bubbles))
+	vals := make([][]float32, len(bubbles))
 	for i, b := range bubbles {
-		got[i] = measureBubble(pv, paper, reg.h, b, pi.probes[i])
+		vals[i] = make([]float32, len(pi.probes[i]))
+		got[i] = measureBubble(pv, paper, reg.h, b, pi.probes[i], vals[i])
 	}
-	fills := relativeFills(got, base)
+	fills := relativeFills(got, base, bubbles, lineShares(bubbles, pi.probes, vals))
 	r.decide(res, pi, bubbles, got, fills)
 	checkPrint(res, bubbles, got, base, fills)
 	res.Width, res.Height = gv.w, gv.h
@@ -532,6 +545,9 @@ type probe struct {
 	dx, dy float32
 	inner  bool
 	paper  bool
+	// ix, iy place the probe on its bubble's lattice, the same for every
+	// bubble of a size: probe j of one bubble is probe j of the others.
+	ix, iy int16
 }
 
 const innerRadius, fullRadius = 0.62, 1.08
@@ -547,14 +563,14 @@ func bubbleProbes(b card.Bubble, blank *view) []probe {
 	ax, ay := b.RX*fullRadius, b.RY*fullRadius
 	in2 := (innerRadius / fullRadius) * (innerRadius / fullRadius)
 	var out []probe
-	for dy := -ay; dy <= ay; dy += probeStep {
-		for dx := -ax; dx <= ax; dx += probeStep {
+	for iy, dy := 0, -ay; dy <= ay; iy, dy = iy+1, dy+probeStep {
+		for ix, dx := 0, -ax; dx <= ax; ix, dx = ix+1, dx+probeStep {
 			ex, ey := dx/ax, dy/ay
 			r2 := ex*ex + ey*ey
 			if r2 > 1 {
 				continue
 			}
-			p := probe{dx: float32(dx), dy: float32(dy), inner: r2 <= in2, paper: true}
+			p := probe{dx: float32(dx), dy: float32(dy), inner: r2 <= in2, paper: true, ix: int16(ix), iy: int16(iy)}
 			if blank != nil {
 				// Paper only if the blank card is white here and around: a
 				// pixel next to a printed stroke is ink in a blurred scan.
@@ -577,8 +593,9 @@ func bubbleProbes(b card.Bubble, blank *view) []probe {
 // measureBubble samples a bubble at its probes mapped into the image, so
 // rotation and perspective are followed exactly. Darkness includes the
 // printed letter and outline (subtracted later against the blank card);
-// stroke coverage counts only probes on blank paper.
-func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes []probe) sample {
+// stroke coverage counts only probes on blank paper. vals, when not nil,
+// receives every probe's brightness relative to the paper around it.
+func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes []probe, vals []float32) sample {
 	c := pt{b.CX, b.CY}
 	ic := h.apply(c)
 	jx, jy := h.jacobian(c)
@@ -586,11 +603,14 @@ func measureBubble(v view, paper *paperMap, h homography, b card.Bubble, probes 
 	strokeLevel := (1 - strokeDark) * white
 	var sumIn, sumAll, sumInk float64
 	var nIn, nAll, paperIn, paperAll, strokesIn, strokesAll, nInk int
-	for _, q := range probes {
+	for j, q := range probes {
 		dx, dy := float64(q.dx), float64(q.dy)
 		x := ic.X + jx.X*dx + jy.X*dy
 		y := ic.Y + jx.Y*dx + jy.Y*dy
 		p := float64(v.at(int(x), int(y)))
+		if vals != nil {
+			vals[j] = float32(p / white)
+		}
 		stroke := q.paper && p < strokeLevel
 		sumAll += p
 		nAll++

@@ -28,6 +28,7 @@ func newFixturesGenCmd() *cobra.Command {
 		n            int
 		seed         uint64
 		level        string
+		marks        string
 		out          string
 		workers      int
 	)
@@ -62,7 +63,7 @@ with --other, pages of other templates). The same seed gives the same files.`,
 				}
 				otherTemplates = append(otherTemplates, o)
 			}
-			g, err := fixtures.NewGenerator(t, fixtures.Options{Level: level, Seed: seed, Others: otherTemplates})
+			g, err := fixtures.NewGenerator(t, fixtures.Options{Level: level, Seed: seed, Others: otherTemplates, Marks: marks})
 			if err != nil {
 				return err
 			}
@@ -100,6 +101,7 @@ with --other, pages of other templates). The same seed gives the same files.`,
 	f.IntVar(&n, "n", 100, "number of cards (candidates); a card of two sides gives two images")
 	f.Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same images")
 	f.StringVar(&level, "level", "typical", "degradation level: clean, typical or hard")
+	f.StringVar(&marks, "marks", "fills", "mark model: fills, or strokes (candidates' hands, ticks and slashes, damaged stickers)")
 	f.StringVar(&out, "out", "", "output directory")
 	f.IntVar(&workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd

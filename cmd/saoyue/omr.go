@@ -23,6 +23,7 @@ func newOMRCmd(cfg *Config) *cobra.Command {
 	var cropDir string
 	var workers int
 	var rosterFile string
+	var examNoDigits int
 	read := &cobra.Command{
 		Use:   "read --template T.yaml [--crops DIR] [--roster FILE] FILE...",
 		Short: "Read page images against templates; one JSON object per page on stdout",
@@ -34,8 +35,9 @@ opened, a crop that cannot be written). Give the templates of one subject, as th
 reads: the paper sizes of the templates given set the scale the page is searched at.
 
 With --roster (the exam's exam numbers in the first column of a CSV or XLSX file,
-UTF-8 or GBK, header optional), a barcode that decodes to a number of no candidate is refused and reported,
-as the pipeline does with the exam's candidates.`,
+UTF-8 or GBK, header optional), a barcode or a filled-in exam number of no candidate is refused and
+reported, as the pipeline does with the exam's candidates. Where a sticker is there but cannot be read,
+the filled-in number is taken only when it is on the roster; without --roster such a card goes to a person.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if len(templates) == 0 {
@@ -52,6 +54,7 @@ as the pipeline does with the exam's candidates.`,
 			opts := omr.DefaultOptions()
 			opts.Fonts = cfg.Fonts
 			opts.Crops = cropDir != ""
+			opts.ExamNoDigits = examNoDigits
 			if rosterFile != "" {
 				numbers, err := loadRoster(rosterFile)
 				if err != nil {
@@ -106,7 +109,8 @@ as the pipeline does with the exam's candidates.`,
 	read.Flags().StringArrayVar(&templates, "template", nil, "template YAML (repeatable)")
 	read.Flags().StringVar(&cropDir, "crops", "", "write subjective answer crops (JPEG) into this directory")
 	read.Flags().IntVar(&workers, "workers", runtime.NumCPU(), "pages read in parallel")
-	read.Flags().StringVar(&rosterFile, "roster", "", "the exam's exam numbers (first column of a CSV or XLSX): refuse a barcode of nobody")
+	read.Flags().StringVar(&rosterFile, "roster", "", "the exam's exam numbers (first column of a CSV or XLSX): refuse a barcode or a filled-in number of nobody")
+	read.Flags().IntVar(&examNoDigits, "exam-no-digits", 0, "length of the exam's numbers on a card without an exam-number grid (default: the grid's length, else 10)")
 	cmd.AddCommand(read)
 	return cmd
 }
