@@ -304,31 +304,6 @@ type Descriptive struct {
 // weighing 1.
 func Describe(values []float64) Descriptive { return DescribeWeighted(values, nil) }
 
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// variance is the population variance, two-pass so that large scores do
-// not lose precision.
-func variance(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	m := mean(v)
-	var s float64
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	return s / float64(len(v))
-}
-
 // Tables computes the county, school and class rows for every subject and
 // the total: for each subject (in exam order, then the total) the county
 // row, then each school followed by its classes, schools by code and
