@@ -18,13 +18,6 @@ import (
 	"github.com/saoyue/saoyue/grading"
 )
 
-// lifecycleBuilt switches on the steps whose commands and pages are being
-// built on other branches (the stage machine, roster freeze, two-person
-// approvals, the centre's pages). While it is false those steps run a
-// stand-in (or nothing) so the rest of the walk passes; the lead flips it
-// once the pieces are merged into main.
-const lifecycleBuilt = true
-
 const (
 	examCode    = "27"
 	subjectCode = "math"
@@ -58,8 +51,7 @@ type school struct {
 }
 
 // TestLifecycle is issue 20's "Done when": a fresh exam from creation to
-// report through the product's commands and pages only. Stages whose
-// commands are not built yet run behind lifecycleBuilt.
+// report through the product's commands and pages only.
 func TestLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the lifecycle test builds the binaries, runs serve, worker and Chromium: skipped under -short")
@@ -260,9 +252,7 @@ func (c *county) printLabels() {
 	if !strings.Contains(out, "已生成 6 个 PDF 文件") {
 		c.t.Fatalf("exam labels said: %s", out)
 	}
-	if lifecycleBuilt {
-		c.advanceStage("rosters_frozen")
-	}
+	c.advanceStage("rosters_frozen")
 }
 
 // addLateStudent imports the roster again with one more student of the
@@ -270,9 +260,6 @@ func (c *county) printLabels() {
 // it only with --confirm; the newcomer gets a new number and nobody's
 // number moves.
 func (c *county) addLateStudent() {
-	if !lifecycleBuilt {
-		return // roster freeze not built: today a late import renumbers the school (issue 20)
-	}
 	s := c.schools[0]
 	before := append([]string(nil), s.examNos...)
 	body, _ := os.ReadFile(filepath.Join(c.dir, "students.csv"))
@@ -295,29 +282,13 @@ func (c *county) addLateStudent() {
 // (the centre's 考试进程 page does the same, see advanceOnPage).
 func (c *county) advanceStage(to string) {
 	c.t.Helper()
-	if lifecycleBuilt {
-		if to == "scanning" {
-			c.advanceOnPage(to)
-		} else {
-			c.saoyue("exam", "advance", "--exam", examCode, "--to", to, "--by", centreLogin)
-		}
-		if out := c.saoyue("exam", "stage", "--exam", examCode); !strings.Contains(out, "当前阶段："+saoyue.Stage(to).Name()) {
-			c.t.Fatalf("exam stage after advancing to %s: %s", to, out)
-		}
-		return
+	if to == "scanning" {
+		c.advanceOnPage(to)
+	} else {
+		c.saoyue("exam", "advance", "--exam", examCode, "--to", to, "--by", centreLogin)
 	}
-	switch to {
-	case "marking":
-		// placeholder until the stage machine lands: nothing in the product
-		// moves an exam to marking today (issue 20), and teachers are
-		// offered tasks only in an exam that is marking.
-		if _, err := c.db.Pool.Exec(context.Background(), `UPDATE exams SET status = 'marking' WHERE code = $1`, examCode); err != nil {
-			c.t.Fatal(err)
-		}
-	case "review":
-		c.saoyue("review", "open", "--exam", examCode, "--by", centreLogin)
-	case "final":
-		c.saoyue("review", "final", "--exam", examCode, "--by", centreLogin)
+	if out := c.saoyue("exam", "stage", "--exam", examCode); !strings.Contains(out, "当前阶段："+saoyue.Stage(to).Name()) {
+		c.t.Fatalf("exam stage after advancing to %s: %s", to, out)
 	}
 }
 
@@ -412,35 +383,23 @@ func (c *county) exceptionRegister() {
 	if c.accepted == 0 || c.corrected == 0 {
 		c.t.Fatalf("the bags made %d accepted and %d approved exceptions; the walk needs at least one of each", c.accepted, c.corrected)
 	}
-	if lifecycleBuilt {
-		c.centrePage("/centre/exceptions?exam="+examCode, "e2e-12-exceptions")
-	}
+	c.centrePage("/centre/exceptions?exam="+examCode, "e2e-12-exceptions")
 }
 
 // planMarkingOnPage: the centre assigns the teachers on 阅卷安排, sets one
 // group to 2+1 with a tolerance, and checks the plan has no problems.
 func (c *county) planMarkingOnPage() {
-	if lifecycleBuilt {
-		c.planOnPage()
-	} else {
-		// Today the plan is made only with --auto (no page, no 2+1).
-		out := c.saoyue("marking", "plan", "--exam", examCode, "--subject", subjectCode, "--auto")
-		if !strings.Contains(out, "plan saved") {
-			c.t.Fatalf("marking plan said: %s", out)
-		}
-	}
+	c.planOnPage()
 	// Crops whose card was identified by an approved correction have no
 	// task yet: the documented command creates them (idempotent).
 	c.saoyue("marking", "tasks", "--exam", examCode, "--subject", subjectCode)
 	if n := c.count(`SELECT count(*) FROM crops WHERE card_id IS NULL`); n != 0 {
 		c.t.Fatalf("%d answer crops have no card", n)
 	}
-	if lifecycleBuilt {
-		g := c.group31()
-		crops := c.count(`SELECT count(*) FROM crops WHERE group_id = $1`, g)
-		if n := c.count(`SELECT count(*) FROM marking_tasks WHERE group_id = $1 AND round = 2 AND status = 'open'`, g); n != crops {
-			c.t.Fatalf("group 31 in 2+1: %d second rounds for %d answers", n, crops)
-		}
+	g := c.group31()
+	crops := c.count(`SELECT count(*) FROM crops WHERE group_id = $1`, g)
+	if n := c.count(`SELECT count(*) FROM marking_tasks WHERE group_id = $1 AND round = 2 AND status = 'open'`, g); n != crops {
+		c.t.Fatalf("group 31 in 2+1: %d second rounds for %d answers", n, crops)
 	}
 }
 
@@ -456,23 +415,18 @@ func (c *county) queryAndChangeScore() {
 	if id == nil {
 		c.t.Fatalf("review request said: %s", out)
 	}
-	if lifecycleBuilt {
-		// Two real people: the centre proposes, the approver approves with
-		// their own credentials.
-		out := c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "change", "--login", centreLogin,
-			"--exam", examCode, "--exam-no", examNo, "--subject", subjectCode, "--item", "31", "--score", "9",
-			"--reason", "复评：第31题第二步漏评")
-		change := regexp.MustCompile(`改分申请 (\d+)`).FindStringSubmatch(out)
-		if change == nil {
-			c.t.Fatalf("review change said: %s", out)
-		}
-		c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[approver]}, "review", "approve", change[1], "--login", approver)
-		c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "answer", "--id", id[1], "--login", centreLogin,
-			"--answer", "复评后第31题改为 9 分")
-	} else {
-		c.saoyue("review", "answer", "--id", id[1], "--by", centreLogin, "--answer", "复评后第31题改为 9 分",
-			"--score", "9", "--approved-by", approver)
+	// Two real people: the centre proposes, the approver approves with
+	// their own credentials.
+	out = c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "change", "--login", centreLogin,
+		"--exam", examCode, "--exam-no", examNo, "--subject", subjectCode, "--item", "31", "--score", "9",
+		"--reason", "复评：第31题第二步漏评")
+	change := regexp.MustCompile(`改分申请 (\d+)`).FindStringSubmatch(out)
+	if change == nil {
+		c.t.Fatalf("review change said: %s", out)
 	}
+	c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[approver]}, "review", "approve", change[1], "--login", approver)
+	c.saoyueEnv([]string{"SAOYUE_PASSWORD=" + c.passwords[centreLogin]}, "review", "answer", "--id", id[1], "--login", centreLogin,
+		"--answer", "复评后第31题改为 9 分")
 	if n := c.count(`SELECT count(*) FROM item_scores s JOIN candidates ca ON ca.id = s.candidate_id WHERE ca.exam_no = $1 AND s.item = '31' AND s.score = 9`, examNo); n != 1 {
 		c.t.Fatalf("the 查分 change did not set item 31 of %s to 9", examNo)
 	}
@@ -492,9 +446,6 @@ func (c *county) report() {
 // finalAndAssertFrozen: after final, every command and route that changes
 // a score is refused, and the refusal is audited.
 func (c *county) finalAndAssertFrozen() {
-	if !lifecycleBuilt {
-		return // today released scores can still change (issue 20)
-	}
 	s := c.schools[0]
 	before := c.count(`SELECT count(*) FROM audit_log`)
 	// The one path left: a 查分 change waits for a second signed-in
@@ -526,9 +477,6 @@ func (c *county) finalAndAssertFrozen() {
 
 // auditVerify: the audit chain verifies; a tampered row makes it fail.
 func (c *county) auditVerify() {
-	if !lifecycleBuilt {
-		return // saoyue audit verify not built yet
-	}
 	c.saoyue("audit", "verify")
 	// The trigger refuses UPDATE: tampering needs the trigger off, as an
 	// intruder with the database owner's rights would do.
