@@ -108,6 +108,7 @@ func TestSubQuestionsRecomputed(t *testing.T) {
 	t.Parallel()
 	res := genExam(6, 2, 25, 10, 4, 11)
 	withSubsAndKnowledge(res)
+	changeEveryFifth(t, res)
 	r, err := report.Build(res, store.DefaultReportSettings, report.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -118,11 +119,18 @@ func TestSubQuestionsRecomputed(t *testing.T) {
 	for _, row := range r.Subs[0].Rows {
 		for k, sub := range res.Subjects[0].Subs {
 			var n, sum, full float64
+			changed := 0
 			for _, c := range res.Candidates {
 				if c.Subjects[0].Status != grading.Present || !inGroup(c, row.Group) {
 					continue
 				}
 				v := c.Subjects[0].SubScores[k]
+				if v < 0 || v > sub.Max+1e-9 {
+					t.Errorf("%s of %s is %v, outside 0…%v", sub.Label, c.ExamNo, v, sub.Max)
+				}
+				if c.Subjects[0].SubChanged[k] {
+					changed++
+				}
 				n++
 				sum += v
 				if v == sub.Max {
@@ -135,6 +143,54 @@ func TestSubQuestionsRecomputed(t *testing.T) {
 			}
 			near(t, sub.Label+" rate "+row.Group.SchoolCode, st.Rate, sum/n/sub.Max)
 			near(t, sub.Label+" full "+row.Group.SchoolCode, st.FullRate, full/n)
+			if st.Changed != changed {
+				t.Errorf("%s %s: 其中改分 %d, want %d", sub.Label, row.Group.SchoolCode, st.Changed, changed)
+			}
 		}
+	}
+	// The parts agree with the first sheet: per group, the county means of
+	// the parts add up to the item analysis's mean of the group.
+	county := r.Subs[0].Rows[0].Stats
+	for _, it := range r.Analyses[0].Items {
+		var parts float64
+		for k, sub := range res.Subjects[0].Subs {
+			if res.Subjects[0].Items[sub.Item].Code == it.Item.Code {
+				parts += county[k].Mean
+			}
+		}
+		if !it.Item.Objective {
+			near(t, "parts of group "+it.Item.Code, parts, it.Mean)
+		}
+	}
+}
+
+// changeEveryFifth changes the first group's score of every fifth present
+// candidate as a review would (one point down, or up from zero) and
+// attributes the parts by the report's rule.
+func changeEveryFifth(t *testing.T, res *grading.ExamResults) {
+	t.Helper()
+	p := &res.Subjects[0]
+	first := p.Subs[0].Item
+	seen := 0
+	for i := range res.Candidates {
+		r := &res.Candidates[i].Subjects[0]
+		if r.Status != grading.Present {
+			continue
+		}
+		r.SubChanged = make([]bool, len(p.Subs))
+		if seen++; seen%5 != 0 {
+			continue
+		}
+		old := r.Scores[first]
+		r.Scores[first] = old - 1
+		if old == 0 {
+			r.Scores[first] = 1
+		}
+		moved := grading.AttributeParts(r.SubScores[:2], []float64{p.Subs[0].Max, p.Subs[1].Max}, r.Scores[first])
+		if moved == nil {
+			t.Fatalf("%s: %v cannot be attributed to %v", res.Candidates[i].ExamNo, r.Scores[first], r.SubScores[:2])
+		}
+		copy(r.SubScores, moved)
+		r.SubChanged[0], r.SubChanged[1] = true, true
 	}
 }
