@@ -103,6 +103,9 @@ type SubjectResult struct {
 	Scores    []float64
 	Responses []string  // chosen options of objective items, "" = blank
 	SubScores []float64 // aligned with the paper's Subs; NaN where unknown
+	// SubChanged marks the parts of a group whose score was changed in
+	// review: their SubScores are attributed (AttributeParts), not marked.
+	SubChanged []bool
 }
 
 // CandidateScore is one candidate's score in one subject or over all

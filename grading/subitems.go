@@ -11,6 +11,7 @@ type SubStats struct {
 	Rate     float64 // 得分率: mean / max
 	ZeroRate float64
 	FullRate float64
+	Changed  int // of N, answers whose parts were attributed after a 查分 change
 }
 
 // SubItemStats computes every sub-question of subject s over the members,
@@ -29,6 +30,9 @@ func SubItemStats(e *ExamResults, s int, members []int) []SubStats {
 			}
 			v, w := r.SubScores[k], c.W()
 			st.N++
+			if k < len(r.SubChanged) && r.SubChanged[k] {
+				st.Changed++
+			}
 			sw += w
 			sum += w * v
 			if v <= eps {
@@ -44,6 +48,43 @@ func SubItemStats(e *ExamResults, s int, members []int) []SubStats {
 		}
 		st.ZeroRate, st.FullRate = weightedRate(zero, sw), weightedRate(full, sw)
 		out[k] = st
+	}
+	return out
+}
+
+// AttributeParts spreads a group score changed in review (查分, which
+// changes only the group's total) over the parts settled from the marks,
+// so that the parts add up to the new total and each stays within
+// [0, max]. A rise is shared in proportion to each part's room left
+// (max − part), a fall in proportion to each part's score: a part at full
+// marks cannot rise, a part at zero cannot fall, and the parts the marker
+// judged stronger keep the larger share. Nil when the parts cannot carry
+// the total (total above the sum of the maxima or below zero).
+func AttributeParts(parts, max []float64, total float64) []float64 {
+	if len(parts) == 0 || len(parts) != len(max) {
+		return nil
+	}
+	var sum, room float64
+	for k, v := range parts {
+		sum += v
+		room += max[k] - v
+	}
+	diff := total - sum
+	out := make([]float64, len(parts))
+	copy(out, parts)
+	switch {
+	case math.Abs(diff) <= eps:
+		return out
+	case diff > 0 && room >= diff-eps:
+		for k, v := range parts {
+			out[k] = v + diff*(max[k]-v)/room
+		}
+	case diff < 0 && sum >= -diff-eps:
+		for k, v := range parts {
+			out[k] = v + diff*v/sum
+		}
+	default:
+		return nil
 	}
 	return out
 }

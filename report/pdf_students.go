@@ -10,7 +10,7 @@ import (
 )
 
 // WriteStudentPDF writes a 成绩报告单 for every candidate the filter
-// shows, one A4 page each: scores, ranks, grade and T score per subject
+// shows, one A4 page each (more when the items do not fit): scores, ranks, grade and T score per subject
 // beside the class, school and county means, a chart of the student's
 // score rates against the means, and every item's score.
 func WriteStudentPDF(w io.Writer, r *Report) error {
@@ -95,7 +95,8 @@ func (r *Report) studentPage(d *doc, i int, means map[string]float64) {
 }
 
 // studentItems prints the student's item scores in rows of up to 15 items
-// with the county's 得分率 beside each.
+// with the county's 得分率 beside each, going on over as many pages as the
+// paper needs.
 func (r *Report) studentItems(d *doc, i, s int) {
 	c := &r.Results.Candidates[i]
 	res := c.Subjects[s]
@@ -131,7 +132,11 @@ func (r *Report) studentItems(d *doc, i, s int) {
 			widths = append(widths, (contentW-24)/per)
 		}
 		if d.y+3*(7*0.3528+3)+2 > pageH-margin {
-			return // the page is full: the workbook has every item
+			// Every item is printed: the card goes on over the next page,
+			// headed with the student so a loose sheet is still theirs.
+			d.newPage()
+			say(d.pdf, margin, d.y, 10, fmt.Sprintf("姓名：%s    考号：%s    学校：%s    班级：%s    （续）", c.Name, c.ExamNo, c.SchoolName, c.Class))
+			d.y += 6
 		}
 		d.y = table(d.pdf, margin, d.y, widths, [][]string{head, got, rate}, 7) + 2
 	}

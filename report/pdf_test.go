@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
+	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -118,5 +121,44 @@ func TestSchoolAndStudentPDFs(t *testing.T) {
 	r, _ = report.Generate(context.Background(), db, "21", report.Filter{})
 	if err := report.WriteSchoolPDF(&buf, r); err == nil {
 		t.Error("a school report without a school")
+	}
+}
+
+// A paper of 200 items does not fit on one card page: every item is printed,
+// going on over a second page headed with the student (pdftotext finds all
+// 14 rows of 15 items, and item 200, on each student's pages).
+func TestStudentPDFPrintsEveryItem(t *testing.T) {
+	t.Parallel()
+	res := genExam(1, 1, 2, 180, 20, 5)
+	r, err := report.Build(res, store.DefaultReportSettings, report.Filter{School: "0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteStudentPDF(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	sizes, text := rasterise(t, buf.Bytes())
+	checkA4(t, "long report cards", sizes)
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	if len(sizes) != 4 || len(pages) != 4 {
+		t.Fatalf("%d pages (%d in the text) for 2 students of 200 items, want 2 each", len(sizes), len(pages))
+	}
+	for k, c := range r.Results.Candidates {
+		if c.Subjects[0].Status != grading.Present {
+			t.Fatalf("generated candidate %s not present", c.ExamNo)
+		}
+		first, second := pages[2*k], pages[2*k+1]
+		both := strings.Join(strings.Fields(first+second), "")
+		if !strings.Contains(strings.Join(strings.Fields(second), ""), "姓名："+c.Name) || !strings.Contains(second, "（续）") {
+			t.Errorf("page %d does not go on with %s:\n%s", 2*k+2, c.Name, second)
+		}
+		if n := strings.Count(both, "得分/满分"); n != 14 {
+			t.Errorf("%s: %d rows of item scores, want 14 (200 items, 15 a row)", c.Name, n)
+		}
+		last := fmt.Sprintf("%g/10", c.Subjects[0].Scores[199])
+		if !strings.Contains(second, "200") || !strings.Contains(second, last) {
+			t.Errorf("%s: item 200 (%s) missing from the second page:\n%s", c.Name, last, second)
+		}
 	}
 }

@@ -473,7 +473,9 @@ func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Re
 // that have them and each present candidate's part scores, settled from
 // the marks as the group's total was (grading.SettleParts). Where the parts
 // do not add up to the candidate's group score (a score changed in review,
-// which has no parts) they are left unknown and a warning says how many.
+// which has no parts) the new score is attributed to the parts
+// (grading.AttributeParts) and the parts are marked as changed, so the
+// sub-question table counts every answer the first sheet counts.
 func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *grading.ExamResults,
 	subjectIdx map[int64]int, itemIdx []map[string]int, candIdx map[int64]int) ([]string, error) {
 	groups, err := store.ReportSubGroups(ctx, q, examID)
@@ -504,14 +506,14 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *gra
 		if n := len(res.Subjects[s].Subs); n > 0 {
 			for i := range res.Candidates {
 				r := &res.Candidates[i].Subjects[s]
-				r.SubScores = make([]float64, n)
+				r.SubScores, r.SubChanged = make([]float64, n), make([]bool, n)
 				for k := range r.SubScores {
 					r.SubScores[k] = math.NaN()
 				}
 			}
 		}
 	}
-	mismatch := 0
+	unsettled := 0
 	err = store.EachReportCropMarks(ctx, q, examID, func(cm store.ReportCropMarks) error {
 		p, ok := at[cm.GroupID]
 		c, ok2 := candIdx[cm.CandidateID]
@@ -527,18 +529,33 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *gra
 		for _, v := range parts {
 			sum += v
 		}
-		if math.Abs(sum-r.Scores[p.item]) > 0.05+1e-9 {
-			mismatch++
+		if math.Abs(sum-r.Scores[p.item]) <= 0.05+1e-9 {
+			copy(r.SubScores[p.first:], parts)
 			return nil
 		}
-		copy(r.SubScores[p.first:], parts)
+		// A score changed in review changes only the group's total: its
+		// parts are attributed by a fixed rule so that they add up to it.
+		subs := res.Subjects[p.s].Subs[p.first : p.first+len(parts)]
+		maxs := make([]float64, len(subs))
+		for k, sub := range subs {
+			maxs[k] = sub.Max
+		}
+		moved := grading.AttributeParts(parts, maxs, r.Scores[p.item])
+		if moved == nil {
+			unsettled++
+			return nil
+		}
+		copy(r.SubScores[p.first:], moved)
+		for k := range moved {
+			r.SubChanged[p.first+k] = true
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if mismatch > 0 {
-		return []string{fmt.Sprintf("%d 份答案的小题分与题组得分不一致（多为复核改分，只改了总分），这些答案的小题细分留空", mismatch)}, nil
+	if unsettled > 0 {
+		return []string{fmt.Sprintf("%d 份答案的题组得分超出小题满分之和，无法分到小题，这些答案的小题细分留空", unsettled)}, nil
 	}
 	return nil, nil
 }

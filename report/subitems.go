@@ -34,7 +34,8 @@ func (r *Report) subTables() {
 func (r *Report) subTable(t *SubTable) Table {
 	paper := r.Results.Subjects[t.Subject]
 	cols := []Column{{"小题", Text, 0}, {"满分", Score, 0}, {"学校代码", Text, 0}, {"学校", Text, 18}, {"班级", Text, 0},
-		{"人数", Count, 0}, {"平均分", Mean, 0}, {"得分率", Rate, 0}, {"满分率", Rate, 0}, {"零分率", Rate, 0}}
+		{"人数", Count, 0}, {"平均分", Mean, 0}, {"得分率", Rate, 0}, {"满分率", Rate, 0}, {"零分率", Rate, 0},
+		{"其中改分", Count, 0}}
 	return Table{Key: "subitems-" + paper.Code, Sheet: sheetName("小题细分-" + paper.Name), Columns: cols, Freeze: 1,
 		Rows: func(yield func([]any) bool) {
 			for k, sub := range paper.Subs {
@@ -42,7 +43,7 @@ func (r *Report) subTable(t *SubTable) Table {
 					st := row.Stats[k]
 					g := row.Group
 					if !yield([]any{sub.Label, sub.Max, g.SchoolCode, groupName(g), g.Class, st.N, num(st.Mean), num(st.Rate),
-						num(st.FullRate), num(st.ZeroRate)}) {
+						num(st.FullRate), num(st.ZeroRate), st.Changed}) {
 						return
 					}
 				}

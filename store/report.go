@@ -347,3 +347,39 @@ func EachReportCropMarks(ctx context.Context, q TxOrPool, examID int64, fn func(
 	}
 	return nil
 }
+
+// SharedExam is another exam some of an exam's students also sat: a
+// candidate for the 进退步 comparison.
+type SharedExam struct {
+	Code, Name string
+	Shared     int // students (roster rows) who sat both
+}
+
+// ExamsSharingStudents lists the other exams that share students with the
+// exam of code, matched by roster row as the comparison matches them,
+// newest first.
+func ExamsSharingStudents(ctx context.Context, q TxOrPool, code string) ([]SharedExam, error) {
+	rows, err := q.Query(ctx, `
+		SELECT o.code, o.name, count(DISTINCT oc.student_id)
+		FROM exams e JOIN candidates c ON c.exam_id = e.id
+		JOIN candidates oc ON oc.student_id = c.student_id AND oc.exam_id <> e.id
+		JOIN exams o ON o.id = oc.exam_id
+		WHERE e.code = $1
+		GROUP BY o.id, o.code, o.name, o.created_at ORDER BY o.created_at DESC, o.code`, code)
+	if err != nil {
+		return nil, fmt.Errorf("list exams sharing students: %w", err)
+	}
+	defer rows.Close()
+	var out []SharedExam
+	for rows.Next() {
+		var x SharedExam
+		if err := rows.Scan(&x.Code, &x.Name, &x.Shared); err != nil {
+			return nil, fmt.Errorf("list exams sharing students: %w", err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list exams sharing students: %w", err)
+	}
+	return out, nil
+}

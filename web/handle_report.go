@@ -99,6 +99,12 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 </form>
 <h2>打印报告（PDF，A4）</h2>
 <ul class="pdf">{{range $p := .PDFs}}<li>{{$p.Label}}：<a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}">分析报告</a> · <a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}&amp;kind=students">成绩报告单</a>{{range $p.Classes}} · <a href="/exams/{{$.Code}}/report.pdf?school={{$p.School}}&amp;class={{.}}&amp;kind=students">{{.}}报告单</a>{{end}}</li>{{end}}</ul>
+{{if .Central}}<h2>进退步（与上一次考试比较）</h2>
+{{if .Earlier}}<form method="get" action="/exams/{{.Code}}/progress.xlsx" class="progress">
+<label>上一次考试 <select name="prev">{{range .Earlier}}<option value="{{.Code}}">{{.Code}} {{.Name}}（{{.Shared}} 名共同学生）</option>{{end}}</select></label>
+<label>学校 <select name="school"><option value="">全县</option>{{range .Schools}}<option value="{{.Code}}">{{.Code}} {{.Name}}</option>{{end}}</select></label>
+<button type="submit">下载进退步 Excel</button>
+</form>{{else}}<p>没有与本次考试有共同学生的其他考试，无法比较进退步。</p>{{end}}{{end}}
 <h2>CSV 数据（UTF-8）</h2>
 <ul>{{range .Tables}}<li><a href="/exams/{{$.Code}}/report.csv?table={{.Key}}">{{.Sheet}}</a></li>{{end}}</ul>
 </body></html>`))
@@ -121,6 +127,8 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 		Schools, Subjects  []option
 		Tables             []report.Table
 		PDFs               []pdfLinks
+		Central            bool // the whole county: the 进退步 download
+		Earlier            []store.SharedExam
 	}{Code: code, Name: rep.Results.Name, Warnings: rep.Warnings, Tables: rep.AllTables()}
 	data.Status = saoyue.Stage(rep.Status).Name()
 	seen := map[string]bool{}
@@ -134,6 +142,13 @@ func (s *Server) handleReportPage(w http.ResponseWriter, r *http.Request) {
 		data.Subjects = append(data.Subjects, option{sub.Code, sub.Name})
 	}
 	data.PDFs = reportPDFLinks(rep)
+	if own == "" {
+		data.Central = true
+		if data.Earlier, err = store.ExamsSharingStudents(r.Context(), s.DB.Pool, code); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := reportPage.Execute(w, data); err != nil {
 		s.Logger.Error("render report page", "err", err)

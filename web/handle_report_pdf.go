@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/report"
@@ -81,4 +82,45 @@ func reportPDFLinks(rep *report.Report) []pdfLinks {
 		out = append(out, l)
 	}
 	return out
+}
+
+// handleProgressXLSX serves the 进退步 workbook of the report against an
+// earlier exam the same students sat, as `saoyue report --compare` writes
+// it:
+//
+//	GET /exams/{code}/progress.xlsx?prev=21[&school=0101]
+//
+// The centre's report page lists the exams sharing students to choose from.
+func (s *Server) handleProgressXLSX(w http.ResponseWriter, r *http.Request) {
+	code, f, ok := s.reportRequest(w, r)
+	if !ok {
+		return
+	}
+	prev := strings.TrimSpace(r.URL.Query().Get("prev"))
+	if prev == "" {
+		s.error(w, r, saoyue.Errorf(saoyue.EINVALID, "进退步请选择要比较的上一次考试"))
+		return
+	}
+	f.Subject = ""
+	rep, err := report.Generate(r.Context(), s.DB, code, f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := report.Compare(r.Context(), s.DB, rep, prev); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	// Written to memory first: a comparison that fails half way must be an
+	// error page, not a broken download.
+	var buf bytes.Buffer
+	if err := report.WriteXLSX(&buf, rep); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, reportFileName(code, f, "-progress-"+strings.TrimPrefix(reportFileName(prev, report.Filter{}, ""), "report-")+".xlsx")))
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		s.Logger.Error("write progress workbook", "exam", code, "prev", prev, "err", err)
+	}
 }

@@ -117,3 +117,91 @@ func TestReportDownloads(t *testing.T) {
 		t.Errorf("technician's pdf: %v %v", r2.StatusCode, err)
 	}
 }
+
+// TestProgressDownload walks the centre's 进退步 download: the report page of
+// exam 22 lists exam 21 (five students sat both) to compare with, and the
+// workbook it sends has the 进退步 sheets, 0101's mean change −0.2 by hand
+// (A 10→6, B 8→9, C 6→9, D 8→3, E 3→7). A technician is refused and sees no
+// such form; a missing, unknown or same exam is a clear error.
+func TestProgressDownload(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	reporttest.SeedSmallExam(t, db, "final")
+	reporttest.SeedFollowUpExam(t, db, "22", map[string]float64{"A": 6, "B": 9, "C": 9, "D": 3, "E": 7})
+	srv := httptest.NewServer(NewServer(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+	defer srv.Close()
+	st := &site{t: t, db: db, srv: srv}
+	st.user("centre1", false, []saoyue.Role{saoyue.RoleCentre}, nil, nil)
+	var school0101 int64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT id FROM schools WHERE code = '0101'`).Scan(&school0101); err != nil {
+		t.Fatal(err)
+	}
+	st.user("tech0101", false, []saoyue.Role{saoyue.RoleTechnician}, nil, &school0101)
+	get := func(who, path string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := st.client(who).Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+
+	resp, body := get("centre1", "/exams/22/report")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `action="/exams/22/progress.xlsx"`) ||
+		!strings.Contains(string(body), `<option value="21">21 `) || !strings.Contains(string(body), "（5 名共同学生）") {
+		t.Fatalf("report page has no 进退步 choice of exam 21: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("centre1", "/exams/22/progress.xlsx?prev=21&school=0101")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), `filename="report-22-0101-progress-21.xlsx"`) {
+		t.Fatalf("progress download: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("downloaded workbook does not open: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("进退步-学校班级")
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("no 进退步 sheet: %v %v", rows, err)
+	}
+	col := map[string]int{}
+	for k, h := range rows[0] {
+		col[h] = k
+	}
+	found := false
+	for _, row := range rows[1:] {
+		if len(row) > col["平均分变化"] && row[col["学校代码"]] == "0101" && row[col["班级"]] == "" {
+			found = true
+			if row[col["匹配人数"]] != "5" || row[col["平均分变化"]] != "-0.2" && row[col["平均分变化"]] != "-0.20" {
+				t.Errorf("0101 row %v, want 5 matched and a change of −0.2", row)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no row for 0101: %v", rows)
+	}
+	if students, _ := f.GetRows("进退步-学生"); len(students) != 6 {
+		t.Errorf("%d student rows, want 0101's 5", len(students)-1)
+	}
+
+	for _, c := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/exams/22/progress.xlsx", "请选择要比较的上一次考试", 400},
+		{"/exams/22/progress.xlsx?prev=99", "没有考试 99", 404},
+		{"/exams/22/progress.xlsx?prev=22", "不能与考试 22 自身比较", 400},
+	} {
+		if resp, body := get("centre1", c.path); resp.StatusCode != c.code || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: %d %s, want %d %q", c.path, resp.StatusCode, body, c.code, c.want)
+		}
+	}
+	if resp, _ := get("tech0101", "/exams/22/progress.xlsx?prev=21"); resp.StatusCode != 403 {
+		t.Errorf("technician's progress download: %d, want 403", resp.StatusCode)
+	}
+	if resp, body := get("tech0101", "/exams/22/report"); resp.StatusCode != 200 || strings.Contains(string(body), "progress.xlsx") {
+		t.Errorf("technician's report page: %d, offers 进退步: %v", resp.StatusCode, strings.Contains(string(body), "progress.xlsx"))
+	}
+}

@@ -132,6 +132,7 @@ func (s *Server) schoolRoutes() []route {
 		{"GET /exams/{code}/report.xlsx", page(centre, approver, technician), s.handleReportXLSX},
 		{"GET /exams/{code}/report.csv", page(centre, approver, technician), s.handleReportCSV},
 		{"GET /exams/{code}/report.pdf", page(centre, approver, technician), s.handleReportPDF},
+		{"GET /exams/{code}/progress.xlsx", page(centre, approver), s.handleProgressXLSX},
 
 		// Approvers.
 		{"GET /approvals", page(approver), s.handleApprovalsPage},

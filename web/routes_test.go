@@ -93,6 +93,7 @@ var routeExpect = map[string][callers]int{
 	"GET /exams/{code}/report.xlsx":                                              {signIn, away, 403, 403, 403, 200, 200, signIn},
 	"GET /exams/{code}/report.csv":                                               {signIn, away, 403, 403, 403, 200, 200, signIn},
 	"GET /exams/{code}/report.pdf":                                               {signIn, away, 403, 403, 403, 400, 400, signIn}, // no school chosen
+	"GET /exams/{code}/progress.xlsx":                                            {signIn, away, 403, 403, 403, 400, 400, signIn}, // no earlier exam chosen; the county's only
 	"POST /approvals/{id}":                                                       {signIn, away, 403, 403, 403, 403, away, signIn},
 	"POST /approvals/scores/{id}":                                                {signIn, away, 403, 403, 403, 403, away, signIn},
 	"GET /api/centre/dashboard":                                                  {401, 403, 403, 403, 403, 200, 403, 401},
