@@ -10,6 +10,7 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/grading"
 )
 
@@ -71,7 +72,7 @@ func (d *doc) newPage() {
 	d.pdf.AddPage()
 	d.pages++
 	d.pdf.SetDrawColor(191, 191, 191)
-	say(d.pdf, margin, 10, 8, d.head)
+	card.Text(d.pdf, margin, 10, 8, d.head)
 	sayRight(d.pdf, pageW-margin, 10, 8, fmt.Sprintf("第 %d 页", d.pages))
 	d.pdf.Line(margin, 11.5, pageW-margin, 11.5)
 	d.y = margin + 4
@@ -87,7 +88,7 @@ func (d *doc) need(h float64) {
 func (d *doc) heading(s string) {
 	d.need(14)
 	d.y += 4
-	say(d.pdf, margin, d.y, 12, s)
+	card.Text(d.pdf, margin, d.y, 12, s)
 	d.y += 5
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/grading"
 )
 
@@ -55,7 +56,7 @@ func (r *Report) studentPage(d *doc, i int, means map[string]float64) {
 	d.newPage()
 	sayCentre(pdf, pageW/2, d.y+5, 15, r.Results.Name+" 成绩报告单")
 	d.y += 12
-	say(pdf, margin, d.y, 10, fmt.Sprintf("姓名：%s    考号：%s    学校：%s    班级：%s", c.Name, c.ExamNo, c.SchoolName, c.Class))
+	card.Text(pdf, margin, d.y, 10, fmt.Sprintf("姓名：%s    考号：%s    学校：%s    班级：%s", c.Name, c.ExamNo, c.SchoolName, c.Class))
 	d.y += 5
 	rows := [][]string{{"学科", "得分", "满分", "等级", "T分", "班级名次", "学校名次", "全县名次", "班级平均", "学校平均", "全县平均"}}
 	var cats []string
@@ -135,7 +136,7 @@ func (r *Report) studentItems(d *doc, i, s int) {
 			// Every item is printed: the card goes on over the next page,
 			// headed with the student so a loose sheet is still theirs.
 			d.newPage()
-			say(d.pdf, margin, d.y, 10, fmt.Sprintf("姓名：%s    考号：%s    学校：%s    班级：%s    （续）", c.Name, c.ExamNo, c.SchoolName, c.Class))
+			card.Text(d.pdf, margin, d.y, 10, fmt.Sprintf("姓名：%s    考号：%s    学校：%s    班级：%s    （续）", c.Name, c.ExamNo, c.SchoolName, c.Class))
 			d.y += 6
 		}
 		d.y = table(d.pdf, margin, d.y, widths, [][]string{head, got, rate}, 7) + 2

@@ -45,58 +45,14 @@ func newReportPDF(title, fontPath string) (*fpdf.Fpdf, error) {
 	return pdf, nil
 }
 
-type run struct {
-	ascii bool
-	text  string
-}
-
-func runs(s string) []run {
-	var out []run
-	for _, r := range s {
-		a := r < 0x80
-		if n := len(out); n > 0 && out[n-1].ascii == a {
-			out[n-1].text += string(r)
-			continue
-		}
-		out = append(out, run{a, string(r)})
-	}
-	return out
-}
-
-func setFont(pdf *fpdf.Fpdf, ascii bool, size float64) {
-	if ascii {
-		pdf.SetFont("Helvetica", "", size)
-	} else {
-		pdf.SetFont("cjk", "", size)
-	}
-}
-
-func width(pdf *fpdf.Fpdf, size float64, s string) float64 {
-	w := 0.0
-	for _, r := range runs(s) {
-		setFont(pdf, r.ascii, size)
-		w += pdf.GetStringWidth(r.text)
-	}
-	return w
-}
-
-// say sets s with its baseline at y from x.
-func say(pdf *fpdf.Fpdf, x, y, size float64, s string) {
-	for _, r := range runs(s) {
-		setFont(pdf, r.ascii, size)
-		pdf.Text(x, y, r.text)
-		x += pdf.GetStringWidth(r.text)
-	}
-}
-
 // sayRight ends s at x.
 func sayRight(pdf *fpdf.Fpdf, x, y, size float64, s string) {
-	say(pdf, x-width(pdf, size, s), y, size, s)
+	card.Text(pdf, x-card.TextWidth(pdf, size, s), y, size, s)
 }
 
 // sayCentre centres s on cx.
 func sayCentre(pdf *fpdf.Fpdf, cx, y, size float64, s string) {
-	say(pdf, cx-width(pdf, size, s)/2, y, size, s)
+	card.Text(pdf, cx-card.TextWidth(pdf, size, s)/2, y, size, s)
 }
 
 // paragraph wraps s into lines of at most w mm (CJK text breaks anywhere)
@@ -106,8 +62,8 @@ func paragraph(pdf *fpdf.Fpdf, x, y, w, size float64, s string) float64 {
 	line := ""
 	for _, r := range s {
 		next := line + string(r)
-		if width(pdf, size, next) > w && line != "" {
-			say(pdf, x, y, size, line)
+		if card.TextWidth(pdf, size, next) > w && line != "" {
+			card.Text(pdf, x, y, size, line)
 			y += lead
 			line = string(r)
 			continue
@@ -115,7 +71,7 @@ func paragraph(pdf *fpdf.Fpdf, x, y, w, size float64, s string) float64 {
 		line = next
 	}
 	if line != "" {
-		say(pdf, x, y, size, line)
+		card.Text(pdf, x, y, size, line)
 		y += lead
 	}
 	return y
@@ -141,7 +97,7 @@ func table(pdf *fpdf.Fpdf, x, y float64, widths []float64, rows [][]string, size
 			if i > 0 && j > 0 && numeric(cell) {
 				sayRight(pdf, cx+widths[j]-1.2, base, size, cell)
 			} else {
-				say(pdf, cx+1.2, base, size, fit(pdf, size, cell, widths[j]-2.4))
+				card.Text(pdf, cx+1.2, base, size, fit(pdf, size, cell, widths[j]-2.4))
 			}
 			cx += widths[j]
 		}
@@ -151,7 +107,7 @@ func table(pdf *fpdf.Fpdf, x, y float64, widths []float64, rows [][]string, size
 }
 
 func fit(pdf *fpdf.Fpdf, size float64, s string, w float64) string {
-	for width(pdf, size, s) > w && len([]rune(s)) > 1 {
+	for card.TextWidth(pdf, size, s) > w && len([]rune(s)) > 1 {
 		rs := []rune(s)
 		s = string(rs[:len(rs)-1])
 	}
@@ -188,14 +144,14 @@ type barSeries struct {
 // barChart draws grouped vertical bars of values between 0 and top with
 // category labels below and a legend above, in the box x, y, w, h.
 func barChart(pdf *fpdf.Fpdf, x, y, w, h float64, title string, cats []string, series []barSeries, top float64, percent bool) {
-	say(pdf, x, y+4, 10, title)
+	card.Text(pdf, x, y+4, 10, title)
 	lx := x + w
 	for i := len(series) - 1; i >= 0; i-- {
 		s := series[i]
-		lx -= width(pdf, 8, s.Name) + 8
+		lx -= card.TextWidth(pdf, 8, s.Name) + 8
 		pdf.SetFillColor(s.RGB[0], s.RGB[1], s.RGB[2])
 		pdf.Rect(lx, y+1.3, 3, 3, "F")
-		say(pdf, lx+4, y+4, 8, s.Name)
+		card.Text(pdf, lx+4, y+4, 8, s.Name)
 	}
 	px, py, pw, ph := x+12, y+8, w-12, h-16
 	pdf.SetDrawColor(200, 200, 200)

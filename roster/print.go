@@ -15,6 +15,7 @@ import (
 	"github.com/makiuchi-d/gozxing/oned"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -75,56 +76,9 @@ func newPDF(fontPath string) (*fpdf.Fpdf, error) {
 	return pdf, nil
 }
 
-// The CJK font has no Latin glyphs (digits would print as boxes), so runs
-// of ASCII are set in Helvetica, a PDF core font that needs no file.
-type textRun struct {
-	ascii bool
-	text  string
-}
-
-func textRuns(s string) []textRun {
-	var runs []textRun
-	for _, r := range s {
-		ascii := r < 0x80
-		if n := len(runs); n > 0 && runs[n-1].ascii == ascii {
-			runs[n-1].text += string(r)
-			continue
-		}
-		runs = append(runs, textRun{ascii: ascii, text: string(r)})
-	}
-	return runs
-}
-
-func setRunFont(pdf *fpdf.Fpdf, ascii bool, size float64) {
-	if ascii {
-		pdf.SetFont("Helvetica", "", size)
-	} else {
-		pdf.SetFont("cjk", "", size)
-	}
-}
-
-// textWidth is the width in mm of s set at size points.
-func textWidth(pdf *fpdf.Fpdf, size float64, s string) float64 {
-	w := 0.0
-	for _, r := range textRuns(s) {
-		setRunFont(pdf, r.ascii, size)
-		w += pdf.GetStringWidth(r.text)
-	}
-	return w
-}
-
-// text sets s with its baseline at y, starting at x.
-func text(pdf *fpdf.Fpdf, x, y, size float64, s string) {
-	for _, r := range textRuns(s) {
-		setRunFont(pdf, r.ascii, size)
-		pdf.Text(x, y, r.text)
-		x += pdf.GetStringWidth(r.text)
-	}
-}
-
 // textCentered sets s centred on cx.
 func textCentered(pdf *fpdf.Fpdf, cx, y, size float64, s string) {
-	text(pdf, cx-textWidth(pdf, size, s)/2, y, size, s)
+	card.Text(pdf, cx-card.TextWidth(pdf, size, s)/2, y, size, s)
 }
 
 // LabelLayout is a sheet of self-adhesive labels; lengths in mm.
@@ -238,7 +192,7 @@ func WriteLabels(w io.Writer, font string, exam *store.Exam, rooms []store.Room,
 				if i%l.PerSheet() == 0 {
 					pdf.AddPage()
 					pdf.SetTextColor(90, 90, 90)
-					text(pdf, l.Left, l.Top-5, 8, fmt.Sprintf("%s  %s  第%02d考场  %s  条形码  第%d张",
+					card.Text(pdf, l.Left, l.Top-5, 8, fmt.Sprintf("%s  %s  第%02d考场  %s  条形码  第%d张",
 						exam.Name, room.SchoolName, room.Number, sub.Name, i/l.PerSheet()+1))
 					pdf.SetTextColor(0, 0, 0)
 				}
@@ -250,7 +204,7 @@ func WriteLabels(w io.Writer, font string, exam *store.Exam, rooms []store.Room,
 	}
 	if pdf.PageCount() == 0 {
 		pdf.AddPage() // an empty PDF is unreadable; say why it is empty
-		text(pdf, 20, 30, 12, "本校无考生")
+		card.Text(pdf, 20, 30, 12, "本校无考生")
 	}
 	if err := pdf.Output(w); err != nil {
 		return fmt.Errorf("write label PDF: %w", err)
@@ -261,16 +215,16 @@ func WriteLabels(w io.Writer, font string, exam *store.Exam, rooms []store.Room,
 func drawLabel(pdf *fpdf.Fpdf, l LabelLayout, i int, c store.Candidate, sub store.Subject) error {
 	x, y, w, _ := l.Rect(i)
 	const pad = 4.0
-	text(pdf, x+pad, y+5, 8, c.SchoolName)
+	card.Text(pdf, x+pad, y+5, 8, c.SchoolName)
 	if sub.Name != "" {
-		text(pdf, x+w-pad-textWidth(pdf, 8, sub.Name), y+5, 8, sub.Name)
+		card.Text(pdf, x+w-pad-card.TextWidth(pdf, 8, sub.Name), y+5, 8, sub.Name)
 	}
 	if err := drawBarcode(pdf, c.ExamNo, x+w/2, y+BarcodeTop, BarcodeHeight); err != nil {
 		return err
 	}
 	textCentered(pdf, x+w/2, y+BarcodeTop+BarcodeHeight+4.8, 12, c.ExamNo)
-	text(pdf, x+pad, y+28, 11, "姓名 "+c.Name)
-	text(pdf, x+pad, y+33.5, 9, fmt.Sprintf("考场 %02d    座位号 %02d", c.RoomNumber, c.Seat))
+	card.Text(pdf, x+pad, y+28, 11, "姓名 "+c.Name)
+	card.Text(pdf, x+pad, y+33.5, 9, fmt.Sprintf("考场 %02d    座位号 %02d", c.RoomNumber, c.Seat))
 	return nil
 }
 
@@ -297,7 +251,7 @@ func WriteRoomLists(w io.Writer, font string, exam *store.Exam, rooms []store.Ro
 	}
 	if pdf.PageCount() == 0 {
 		pdf.AddPage()
-		text(pdf, 20, 30, 12, "本校无考生")
+		card.Text(pdf, 20, 30, 12, "本校无考生")
 	}
 	if err := pdf.Output(w); err != nil {
 		return fmt.Errorf("write room list PDF: %w", err)
@@ -322,7 +276,7 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	if len(cands) > 0 {
 		info += fmt.Sprintf("    考号 %s 至 %s", cands[0].ExamNo, cands[len(cands)-1].ExamNo)
 	}
-	text(pdf, 10, 24, 10, info)
+	card.Text(pdf, 10, 24, 10, info)
 
 	// The list in two halves side by side, so 42 rows and the chart fit
 	// one page that can be posted on the door.
@@ -366,7 +320,7 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	// the teacher's desk (讲台) at the top, the first column on the left by
 	// the door.
 	chartTop := top + rowH*float64(half+1) + 10
-	text(pdf, 10, chartTop, 11, "座位示意图（S型竖向排列）")
+	card.Text(pdf, 10, chartTop, 11, "座位示意图（S型竖向排列）")
 	deskTop := chartTop + 4
 	pdf.Rect(80, deskTop, 50, 8, "D")
 	textCentered(pdf, 105, deskTop+5.5, 11, "讲台")
@@ -406,7 +360,7 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 			pdf.SetTextColor(160, 160, 160)
 		}
 		pdf.Rect(x, y, deskW, deskH, "FD")
-		text(pdf, x+1.5, y+4.2, 10, fmt.Sprintf("%02d", s))
+		card.Text(pdf, x+1.5, y+4.2, 10, fmt.Sprintf("%02d", s))
 		if taken {
 			textCentered(pdf, cx+2, y+deskH-2, 9, rosterName(c))
 		}
@@ -414,9 +368,9 @@ func drawRoomPage(pdf *fpdf.Fpdf, exam *store.Exam, room store.Room, cands []sto
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
 	_, y1 := center(1)
-	text(pdf, 11, y1+1, 9, "入口")
-	text(pdf, 10, 291, 8, "座位号竖向按S型排列：01号为教室入口靠墙前排，沿第一列向后，再沿第二列向前，依此类推。")
-	text(pdf, 150, 291, 9, "监考员签字：____________")
+	card.Text(pdf, 11, y1+1, 9, "入口")
+	card.Text(pdf, 10, 291, 8, "座位号竖向按S型排列：01号为教室入口靠墙前排，沿第一列向后，再沿第二列向前，依此类推。")
+	card.Text(pdf, 150, 291, 9, "监考员签字：____________")
 }
 
 // PrintOptions choose what WritePDFs prints.
