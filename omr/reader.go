@@ -83,6 +83,7 @@ type pageInfo struct {
 	baseDrop []sample    // the same in the dropout (red) channel
 	probes   [][]probe   // per bubble
 	sticker  stickerBars // the barcode box on the blank card
+	print    printPoints // black print and clear paper, for a page whose code cannot be read
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -133,6 +134,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			pi.probes = blanks.probes(i, pl)
 			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
+			pi.print = blanks.samplePrint(i, pl, opts.LayoutDPI)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
 			long := math.Max(pl.WidthMM, pl.HeightMM)
@@ -231,6 +233,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 		return
 	}
 	t := pi.tmpl.t
+	if why.byPrint {
+		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，按印刷版式认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
+	}
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
 			res.Except(ExcRegistration, "页面与答题卡版式不符："+err.Error(), 0)
@@ -377,6 +382,7 @@ type identifyFailure struct {
 	registered    bool
 	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
+	byPrint       bool // identified by its print, the page code unread
 }
 
 // identify finds which template page this is, and how it lies: every
@@ -452,6 +458,16 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 				continue
 			}
 			return pi, final, code.text, fail
+		}
+	}
+	if !fail.misfit && fail.wrongTemplate == "" {
+		pis, regs := make([]*pageInfo, len(hyps)), make([]*registration, len(hyps))
+		for i, h := range hyps {
+			pis[i], regs[i] = h.pi, h.reg
+		}
+		if i := byPrint(gv, pis, regs); i >= 0 {
+			fail.byPrint = true
+			return pis[i], regs[i], "", fail
 		}
 	}
 	return nil, nil, "", fail
