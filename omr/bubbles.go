@@ -331,15 +331,15 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 			items[b.Item] = append(items[b.Item], entry{b, o})
 		case card.BubbleAbsent, card.BubbleViolation:
 			m := &Mark{Marked: o.State == stateMarked, State: o.State, Fill: o.Fill}
-			label := "absent (缺考)"
+			label := "缺考"
 			if b.Kind == card.BubbleAbsent {
 				res.Absent = m
 			} else {
 				res.Violation = m
-				label = "violation (违纪)"
+				label = "违纪"
 			}
 			if o.State == stateDoubtful {
-				res.Except(ExcMark, "the "+label+" mark is unclear", 0)
+				res.Except(ExcMark, label+"标记填涂不清，请人工确认", 0)
 			}
 		case card.BubbleForm:
 			formOpts = append(formOpts, entry{b, o})
@@ -366,9 +366,9 @@ func (r *Reader) decide(res *Result, pi *pageInfo, bubbles []card.Bubble, got []
 		res.Items = append(res.Items, it)
 		switch it.Status {
 		case StatusDoubtful:
-			res.Except(ExcDoubtful, "unclear mark: "+describe(it), n)
+			res.Except(ExcDoubtful, "填涂不清："+describe(it), n)
 		case StatusMulti:
-			res.Except(ExcMulti, "several options marked on a single-choice item", n)
+			res.Except(ExcMulti, "单选题填涂了多个选项", n)
 		}
 	}
 	if len(formOpts) > 0 {
@@ -387,9 +387,9 @@ func describe(it Item) string {
 	for _, o := range it.Options {
 		if o.State == stateDoubtful {
 			if s != "" {
-				s += ", "
+				s += "，"
 			}
-			s += o.Label + " fill " + trimFloat(o.Fill)
+			s += o.Label + "（填涂度 " + trimFloat(o.Fill) + "）"
 		}
 	}
 	return s
@@ -439,7 +439,7 @@ func checkPrint(res *Result, bubbles []card.Bubble, got, base []sample, fills []
 		if a.ink < 0.4*page*a.base {
 			it.Status = StatusDoubtful
 			it.Confidence = 0
-			res.Except(ExcDoubtful, "the printed bubbles are not where the card puts them (sheet bent or photographed?)", it.Number)
+			res.Except(ExcDoubtful, "印刷的选项框不在答题卡版式规定的位置（纸张弯折或为拍照图像？），请人工确认", it.Number)
 		}
 	}
 }

@@ -46,13 +46,13 @@ func (r *Reader) crops(pl *planes, pi *pageInfo, reg *registration) (crops []Cro
 func (r *Reader) crop(pl *planes, reg *registration, region card.Region, scale float64) (Crop, string) {
 	m, err := warpRegion(pl.gray, reg.h, region.Rect, scale, 0)
 	if err != nil {
-		return Crop{}, fmt.Sprintf("answer box %s%s could not be cut: %v", region.Group, region.Sub, err)
+		return Crop{}, fmt.Sprintf("答题区 %s%s 无法裁切：%v", region.Group, region.Sub, err)
 	}
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, r.opts.CropQuality})
 	w, h := m.Cols(), m.Rows()
 	m.Close()
 	if err != nil {
-		return Crop{}, fmt.Sprintf("answer box %s%s could not be encoded: %v", region.Group, region.Sub, err)
+		return Crop{}, fmt.Sprintf("答题区 %s%s 无法编码：%v", region.Group, region.Sub, err)
 	}
 	data := append([]byte(nil), buf.GetBytes()...)
 	buf.Close()

@@ -54,34 +54,34 @@ func exceptionKind(err error) Kind {
 func checkInput(data []byte) (header, error) {
 	switch {
 	case len(data) == 0:
-		return header{}, badInput("empty file (0 bytes): the scan was not written completely")
+		return header{}, badInput("空文件（0 字节）：扫描文件没有写完整")
 	case len(data) > maxFileLen:
-		return header{}, badInput("file is %d MB, larger than any scanned page", len(data)>>20)
+		return header{}, badInput("文件大小 %d MB，超过任何扫描页", len(data)>>20)
 	case bytes.HasPrefix(data, []byte("%PDF")):
-		return header{}, badInput("this is a PDF, not a page image: import it with `saoyue-scan import`, which splits it into pages")
+		return header{}, badInput("这是 PDF 文件，不是页面图像：请用 `saoyue-scan import` 导入，它会把 PDF 拆成单页")
 	case bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")):
-		return header{}, badInput("this is a TIFF file: import it with `saoyue-scan import`, which splits multi-page TIFFs into pages")
+		return header{}, badInput("这是 TIFF 文件：请用 `saoyue-scan import` 导入，它会把多页 TIFF 拆成单页")
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
 		tail := bytes.TrimRight(data[max(0, len(data)-4096):], "\x00\r\n ")
 		if !bytes.HasSuffix(tail, []byte{0xFF, 0xD9}) {
-			return header{}, badInput("truncated JPEG: the file ends before the image does (interrupted transfer?)")
+			return header{}, badInput("JPEG 文件不完整：文件在图像结束之前就断了（传输中断？）")
 		}
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
 		if !bytes.Contains(data[max(0, len(data)-64):], []byte("IEND")) {
-			return header{}, badInput("truncated PNG: the file ends before the image does (interrupted transfer?)")
+			return header{}, badInput("PNG 文件不完整：文件在图像结束之前就断了（传输中断？）")
 		}
 	default:
-		return header{}, badInput("not a JPEG or PNG image")
+		return header{}, badInput("不是 JPEG 或 PNG 图像")
 	}
 	hdr, err := readHeader(data)
 	if err != nil {
 		return header{}, err
 	}
 	if hdr.pixels() > maxPixels {
-		return header{}, badInput("image is %dx%d pixels, too large for a scanned page", hdr.width, hdr.height)
+		return header{}, badInput("图像为 %d×%d 像素，超过扫描页的上限", hdr.width, hdr.height)
 	}
 	if hdr.width < minSidePx || hdr.height < minSidePx {
-		return header{}, badInput("image is %dx%d pixels, too small to be a scanned page", hdr.width, hdr.height)
+		return header{}, badInput("图像为 %d×%d 像素，太小，不是扫描页", hdr.width, hdr.height)
 	}
 	if err := checkSize(hdr); err != nil {
 		return header{}, err
@@ -150,7 +150,7 @@ func decode(data []byte, alone bool) (*planes, error) {
 	m, err := gocv.IMDecode(data, flags)
 	if err != nil || m.Empty() {
 		m.Close()
-		return nil, badInput("the image data is corrupt and cannot be decoded")
+		return nil, badInput("图像数据损坏，无法解码")
 	}
 	if m.Type() != gocv.MatTypeCV8U && m.Type() != gocv.MatTypeCV8UC3 && m.Type() != gocv.MatTypeCV8UC4 {
 		// Other exotic images: let OpenCV convert to 8-bit colour.
@@ -158,7 +158,7 @@ func decode(data []byte, alone bool) (*planes, error) {
 		m, err = gocv.IMDecode(data, gocv.IMReadColor)
 		if err != nil || m.Empty() {
 			m.Close()
-			return nil, badInput("the image data is corrupt and cannot be decoded")
+			return nil, badInput("图像数据损坏，无法解码")
 		}
 	}
 	switch m.Channels() {
@@ -185,7 +185,7 @@ func decode(data []byte, alone bool) (*planes, error) {
 		return p, nil
 	default:
 		m.Close()
-		return nil, badInput("unsupported image with %d channels", m.Channels())
+		return nil, badInput("不支持 %d 个通道的图像", m.Channels())
 	}
 }
 
@@ -199,11 +199,11 @@ type view struct {
 
 func viewOf(m gocv.Mat) (view, error) {
 	if !m.IsContinuous() {
-		return view{}, fmt.Errorf("internal: image is not continuous")
+		return view{}, fmt.Errorf("内部错误：图像在内存中不连续")
 	}
 	pix, err := m.DataPtrUint8()
 	if err != nil {
-		return view{}, fmt.Errorf("internal: %w", err)
+		return view{}, fmt.Errorf("内部错误：%w", err)
 	}
 	return view{pix: pix, w: m.Cols(), h: m.Rows(), stride: m.Step()}, nil
 }

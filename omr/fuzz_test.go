@@ -29,14 +29,14 @@ func TestBadFiles(t *testing.T) {
 		name, want string
 		data       []byte
 	}{
-		{"zero bytes", "empty file", nil},
+		{"zero bytes", "空文件", nil},
 		{"pdf", "PDF", []byte("%PDF-1.4\n...")},
 		{"tiff", "TIFF", []byte("II*\x00\x08\x00\x00\x00")},
-		{"random", "not a JPEG or PNG", []byte("hello, this is not an image")},
-		{"truncated jpeg", "truncated JPEG", tinyJPEG.Bytes()[:len(tinyJPEG.Bytes())-20]},
-		{"tiny image", "too small", tinyJPEG.Bytes()},
-		{"huge image", "too large", huge},
-		{"blank page", "blank", pngBuf.Bytes()},
+		{"random", "不是 JPEG 或 PNG", []byte("hello, this is not an image")},
+		{"truncated jpeg", "JPEG 文件不完整", tinyJPEG.Bytes()[:len(tinyJPEG.Bytes())-20]},
+		{"tiny image", "太小", tinyJPEG.Bytes()},
+		{"huge image", "超过扫描页的上限", huge},
+		{"blank page", "空白页", pngBuf.Bytes()},
 	}
 	for _, c := range cases {
 		res := r.Read(c.name, c.data)

@@ -44,7 +44,7 @@ func (h homography) inverse() (homography, error) {
 	a := h
 	det := a[0]*(a[4]*a[8]-a[5]*a[7]) - a[1]*(a[3]*a[8]-a[5]*a[6]) + a[2]*(a[3]*a[7]-a[4]*a[6])
 	if math.Abs(det) < 1e-12 {
-		return homography{}, errors.New("singular transform")
+		return homography{}, errors.New("定位点共线，无法计算页面位置")
 	}
 	inv := homography{
 		a[4]*a[8] - a[5]*a[7], a[2]*a[7] - a[1]*a[8], a[1]*a[5] - a[2]*a[4],
@@ -61,7 +61,7 @@ func (h homography) inverse() (homography, error) {
 // dst[i] from exactly four correspondences.
 func fitHomography(src, dst []pt) (homography, error) {
 	if len(src) != 4 || len(dst) != 4 {
-		return homography{}, errors.New("a homography needs four points")
+		return homography{}, errors.New("透视校正需要 4 个定位点")
 	}
 	var a [8][9]float64
 	for i := 0; i < 4; i++ {
@@ -80,7 +80,7 @@ func fitHomography(src, dst []pt) (homography, error) {
 // it is what registration falls back to when one fiducial is missing.
 func fitAffine(src, dst []pt) (homography, error) {
 	if len(src) != 3 || len(dst) != 3 {
-		return homography{}, errors.New("an affine transform needs three points")
+		return homography{}, errors.New("页面定位需要 3 个定位点")
 	}
 	var a [8][9]float64
 	// Solve the 6 unknowns with the 8x8 solver by pinning the perspective
@@ -111,7 +111,7 @@ func solve8(a [8][9]float64) ([8]float64, error) {
 			}
 		}
 		if math.Abs(a[piv][col]) < 1e-12 {
-			return [8]float64{}, errors.New("degenerate point configuration")
+			return [8]float64{}, errors.New("定位点共线，无法计算页面位置")
 		}
 		a[col], a[piv] = a[piv], a[col]
 		for r := 0; r < n; r++ {
@@ -136,7 +136,7 @@ func solve8(a [8][9]float64) ([8]float64, error) {
 // page-code finder patterns together pin the page down.
 func fitHomographyLS(src, dst []pt) (homography, error) {
 	if len(src) < 4 || len(src) != len(dst) {
-		return homography{}, errors.New("a homography needs four or more points")
+		return homography{}, errors.New("透视校正需要至少 4 个定位点")
 	}
 	ns, ts := normaliser(src)
 	nd, td := normaliser(dst)
@@ -194,7 +194,7 @@ func normaliser(p []pt) (homography, homography) {
 // least squares.
 func fitAffineLS(src, dst []pt) (homography, error) {
 	if len(src) < 3 || len(src) != len(dst) {
-		return homography{}, errors.New("an affine transform needs three or more points")
+		return homography{}, errors.New("页面定位需要至少 3 个定位点")
 	}
 	ns, _ := normaliser(src)
 	nd, _ := normaliser(dst)

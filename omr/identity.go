@@ -55,7 +55,7 @@ func decodeQR(gray gocv.Mat, h homography, q card.Rect) (*pageCode, error) {
 		}
 	}
 	if err != nil {
-		return nil, errors.New("no page code found where the template puts it")
+		return nil, errors.New("版式规定的位置上找不到页码二维码")
 	}
 	pc := &pageCode{text: res.GetText()}
 	// gozxing reports finders as bottom-left, top-left, top-right.
@@ -285,12 +285,12 @@ func (r *Reader) identity(res *Result, pl *planes, pi *pageInfo, reg *registrati
 		switch fm.Status {
 		case StatusOK:
 			if res.Form != "" && res.Form != fm.Chosen[0] {
-				res.Except(ExcMark, fmt.Sprintf("the card is printed as form %s but form %s is filled in", res.Form, fm.Chosen[0]), 0)
+				res.Except(ExcMark, fmt.Sprintf("答题卡印制为 %s 卷，但填涂的是 %s 卷", res.Form, fm.Chosen[0]), 0)
 			} else {
 				res.Form = fm.Chosen[0]
 			}
 		case StatusDoubtful, StatusMulti:
-			res.Except(ExcMark, "the booklet form (题本类型) marks are unclear", 0)
+			res.Except(ExcMark, "题本类型（A/B 卷）填涂不清，请人工确认", 0)
 		}
 	}
 }
@@ -363,15 +363,19 @@ func (r *Reader) readBarcode(res *Result, pl *planes, pi *pageInfo, reg *registr
 		text, err = decodeBarcode(pl.gray, reg.h, box.Rect, true)
 	}
 	ti := pi.tmpl
+	// A number nobody has, that the complete grid repeats, is what the
+	// candidate wrote twice, not a misread: it stands, and storing the
+	// reading names it as nobody's (exam_no_unknown).
+	seconded := gridComplete && gridPart(text, len(en.Grid)) == en.Grid
 	switch {
-	case err == nil && ti.barcodeFits(text, r.opts.ExamNoDigits) && r.opts.Roster != nil && !r.opts.Roster(text):
+	case err == nil && ti.barcodeFits(text, r.opts.ExamNoDigits) && r.opts.Roster != nil && !r.opts.Roster(text) && !seconded:
 		seen.refused = text
-		res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %s, which is no candidate's exam number: ignored", text))
+		res.Quality = append(res.Quality, fmt.Sprintf("条形码读为 %s，不是本次考试任何考生的考号：未采用", text))
 	case err == nil && ti.barcodeFits(text, r.opts.ExamNoDigits):
 		en.Barcode = text
 	case err == nil:
 		// Not a number this card can carry: a misread, not an identity.
-		res.Quality = append(res.Quality, fmt.Sprintf("barcode read as %q, not a %d-digit exam number: ignored", text, ti.examDigits))
+		res.Quality = append(res.Quality, fmt.Sprintf("条形码读为 %q，不是 %d 位考号：未采用", text, ti.examDigits))
 	}
 	seen.present = err == nil
 	if !seen.present {
@@ -395,13 +399,13 @@ func (r *Reader) settleExamNo(res *Result, pi *pageInfo, en *ExamNo, gridComplet
 	case en.Barcode != "" && !gridComplete && contradicts(en.Barcode, en.Grid):
 		// The digits the grid does show must agree with the barcode.
 		en.Verdict = VerdictConflict
-		res.Except(ExcExamNo, fmt.Sprintf("barcode %s and the legible digits of the filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+		res.Except(ExcExamNo, fmt.Sprintf("条形码 %s 与填涂考号中可辨认的数字 %s 不一致", en.Barcode, en.Grid), 0)
 	case en.Barcode != "" && gridComplete:
 		if gridPart(en.Barcode, len(en.Grid)) == en.Grid {
 			en.Verdict, en.Value = VerdictAgree, en.Barcode
 		} else {
 			en.Verdict = VerdictConflict
-			res.Except(ExcExamNo, fmt.Sprintf("barcode %s and filled-in exam number %s differ", en.Barcode, en.Grid), 0)
+			res.Except(ExcExamNo, fmt.Sprintf("条形码 %s 与填涂的考号 %s 不一致", en.Barcode, en.Grid), 0)
 		}
 	case en.Barcode != "":
 		en.Verdict, en.Value = VerdictBarcodeOnly, en.Barcode
@@ -415,12 +419,12 @@ func (r *Reader) settleExamNo(res *Result, pi *pageInfo, en *ExamNo, gridComplet
 		en.Verdict, en.Value = VerdictGridOnly, en.Grid
 	default:
 		en.Verdict = VerdictNone
-		reason := "no barcode could be read"
+		reason := "条形码无法识别"
 		if sticker.refused != "" {
-			reason = fmt.Sprintf("the barcode reads %s, which is not in the exam's roster", sticker.refused)
+			reason = fmt.Sprintf("条形码读为 %s，不在本次考试的考生名单中", sticker.refused)
 		}
 		if en.Grid != "" {
-			reason += " and the filled-in exam number is incomplete (" + en.Grid + ")"
+			reason += "，填涂的考号不完整（" + en.Grid + "）"
 		}
 		res.Except(ExcExamNo, reason, 0)
 	}

@@ -179,7 +179,7 @@ func (r *jpegRun) err() error {
 // OpenCV decodes around damaged data without a word.
 func checkJPEG(data []byte) error {
 	if len(data) == 0 {
-		return badInput("empty file (0 bytes): the scan was not written completely")
+		return badInput("空文件（0 字节）：扫描文件没有写完整")
 	}
 	var r jpegRun
 	r.code = C.sy_jpeg_check((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), &r.msg[0], &r.warnings)

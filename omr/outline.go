@@ -47,10 +47,10 @@ func outlineMisfit(v view, h homography, widthPx, heightPx int, layoutDPI float6
 		from, to pt // layout, clockwise, paper on the right (y down)
 	}
 	edges := []edge{
-		{"top", pt{0, 0}, pt{w, 0}},
-		{"right", pt{w, 0}, pt{w, hh}},
-		{"bottom", pt{w, hh}, pt{0, hh}},
-		{"left", pt{0, hh}, pt{0, 0}},
+		{"上", pt{0, 0}, pt{w, 0}},
+		{"右", pt{w, 0}, pt{w, hh}},
+		{"下", pt{w, hh}, pt{0, hh}},
+		{"左", pt{0, hh}, pt{0, 0}},
 	}
 	for _, e := range edges {
 		l := dist(e.from, e.to)
@@ -71,7 +71,7 @@ func outlineMisfit(v view, h homography, widthPx, heightPx int, layoutDPI float6
 			lo, hi = math.Min(lo, d), math.Max(hi, d)
 		}
 		if hi-lo > outlineSpreadMM {
-			return fmt.Errorf("the paper's %s edge is %.1f mm off the fit at one end and %.1f mm at the other: photographed at an angle or bent, and a corner mark is missing", e.name, lo, hi)
+			return fmt.Errorf("纸张%s边一端偏离 %.1f 毫米、另一端偏离 %.1f 毫米：页面为斜拍或弯折，且缺少一个定位标记", e.name, lo, hi)
 		}
 	}
 	return nil

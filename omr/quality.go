@@ -16,15 +16,18 @@ const (
 	minSharpness = 0.12
 )
 
+// cornerWords names the corners (cornerNames) for a technician.
+var cornerWords = map[string]string{"tl": "左上角", "tr": "右上角", "br": "右下角", "bl": "左下角"}
+
 func (r *Reader) quality(res *Result, pl *planes, gv view, sm *small, pi *pageInfo, reg *registration, found [4]*pt) {
 	for _, c := range reg.missing {
-		res.Quality = append(res.Quality, fmt.Sprintf("corner mark %s missing or damaged (folded or torn corner?)", c))
+		res.Quality = append(res.Quality, fmt.Sprintf("%s定位标记缺失或损坏（折角或撕角？）", cornerWords[c]))
 	}
 	if math.Abs(res.SkewDeg) > maxSkewDeg {
-		res.Quality = append(res.Quality, fmt.Sprintf("page skewed by %.1f°", res.SkewDeg))
+		res.Quality = append(res.Quality, fmt.Sprintf("页面歪斜 %.1f°", res.SkewDeg))
 	}
 	if reg.mode == "perspective" && math.Abs(reg.h[6])+math.Abs(reg.h[7]) > 2e-5 {
-		res.Quality = append(res.Quality, "perspective corrected (photographed page?)")
+		res.Quality = append(res.Quality, "已校正透视变形（拍照图像？）")
 	}
 	// Paper and ink levels from the small page.
 	// Every other pixel of the small page is plenty for two percentiles.
@@ -37,7 +40,7 @@ func (r *Reader) quality(res *Result, pl *planes, gv view, sm *small, pi *pageIn
 	}
 	paper := percentile(hist[:], 0.9)
 	if paper < minPaper {
-		res.Quality = append(res.Quality, fmt.Sprintf("image too dark (paper level %d)", paper))
+		res.Quality = append(res.Quality, fmt.Sprintf("图像太暗（纸张亮度 %d）", paper))
 	}
 	var inkSum float64
 	n := 0
@@ -48,10 +51,10 @@ func (r *Reader) quality(res *Result, pl *planes, gv view, sm *small, pi *pageIn
 		}
 	}
 	if n > 0 && inkSum/float64(n) > maxInk {
-		res.Quality = append(res.Quality, fmt.Sprintf("image too light or faded (corner marks at level %.0f)", inkSum/float64(n)))
+		res.Quality = append(res.Quality, fmt.Sprintf("图像太淡或褪色（定位标记亮度 %.0f）", inkSum/float64(n)))
 	}
 	if s := sharpness(pl.gray, reg, pi); s >= 0 && s < minSharpness {
-		res.Quality = append(res.Quality, fmt.Sprintf("image blurred (sharpness %.2f)", s))
+		res.Quality = append(res.Quality, fmt.Sprintf("图像模糊（清晰度 %.2f）", s))
 	}
 }
 

@@ -54,6 +54,16 @@ type Reader struct {
 	paperMax  float64
 }
 
+// WithRoster returns a reader that shares r's templates and checks exam
+// numbers against roster (Options.Roster): the templates are the
+// subject's and costly to prepare, the roster is the exam's and changes
+// when late candidates are added, so the two are joined per page.
+func (r *Reader) WithRoster(roster func(examNo string) bool) *Reader {
+	c := *r
+	c.opts.Roster = roster
+	return &c
+}
+
 type tmplInfo struct {
 	t      *card.Template
 	layout *card.LayoutDoc
@@ -73,6 +83,7 @@ type pageInfo struct {
 	baseDrop []sample    // the same in the dropout (red) channel
 	probes   [][]probe   // per bubble
 	sticker  stickerBars // the barcode box on the blank card
+	print    printPoints // black print and clear paper, for a page whose code cannot be read
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -123,6 +134,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			pi.probes = blanks.probes(i, pl)
 			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
+			pi.print = blanks.samplePrint(i, pl, opts.LayoutDPI)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
 			long := math.Max(pl.WidthMM, pl.HeightMM)
@@ -189,7 +201,7 @@ func (r *Reader) read(res *Result, pl *planes) {
 		}()
 	}
 	if sm.inkFraction() < 0.002 {
-		res.Except(ExcBlankPage, "the page is blank", 0)
+		res.Except(ExcBlankPage, "空白页：页面上没有印刷内容和填涂", 0)
 		return
 	}
 	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
@@ -201,9 +213,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 		// another subject in the bag is a common slip.
 		if id, ok := searchPageCode(pl.gray, k); ok {
 			if _, known := r.templates[id.TemplateID]; !known {
-				why.wrongTemplate = fmt.Sprintf("the page belongs to card %q, not to %s", id.TemplateID, strings.Join(r.templateIDs(), ", "))
+				why.wrongTemplate = fmt.Sprintf("此页属于答题卡 %q，不是本科目的答题卡（%s）", id.TemplateID, strings.Join(r.templateIDs(), "、"))
 			} else {
-				why.reason += fmt.Sprintf(" (its page code says %s page %d)", id.TemplateID, id.Page)
+				why.reason += fmt.Sprintf("（页码二维码为 %s 第 %d 页）", id.TemplateID, id.Page)
 			}
 		}
 	}
@@ -212,18 +224,21 @@ func (r *Reader) read(res *Result, pl *planes) {
 		case why.wrongTemplate != "":
 			res.Except(ExcWrongTemplate, why.wrongTemplate, 0)
 		case why.misfit:
-			res.Except(ExcRegistration, "the page does not fit its template: "+why.reason, 0)
+			res.Except(ExcRegistration, "页面与答题卡版式不符："+why.reason, 0)
 		case why.registered:
-			res.Except(ExcPageIdentity, "the page code (QR) cannot be read: "+why.reason, 0)
+			res.Except(ExcPageIdentity, "页码二维码无法识别："+why.reason, 0)
 		default:
-			res.Except(ExcRegistration, "the corner marks cannot be matched to the template: "+why.reason, 0)
+			res.Except(ExcRegistration, "定位标记与答题卡版式对不上："+why.reason, 0)
 		}
 		return
 	}
 	t := pi.tmpl.t
+	if why.byPrint {
+		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，按印刷版式认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
+	}
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
-			res.Except(ExcRegistration, "the page does not fit its template: "+err.Error(), 0)
+			res.Except(ExcRegistration, "页面与答题卡版式不符："+err.Error(), 0)
 			return
 		}
 	}
@@ -367,6 +382,7 @@ type identifyFailure struct {
 	registered    bool
 	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
+	byPrint       bool // identified by its print, the page code unread
 }
 
 // identify finds which template page this is, and how it lies: every
@@ -413,16 +429,16 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		}
 		id, err := card.ParsePageCode(code.text)
 		if err != nil {
-			fail.reason = err.Error()
+			fail.reason = fmt.Sprintf("二维码 %q 不是本系统的页码", code.text)
 			continue
 		}
 		ti, ok := r.templates[id.TemplateID]
 		if !ok {
-			fail.wrongTemplate = fmt.Sprintf("the page belongs to card %q, not to %s", id.TemplateID, strings.Join(r.templateIDs(), ", "))
+			fail.wrongTemplate = fmt.Sprintf("此页属于答题卡 %q，不是本科目的答题卡（%s）", id.TemplateID, strings.Join(r.templateIDs(), "、"))
 			return nil, nil, "", fail
 		}
 		if id.Page < 1 || id.Page > len(ti.pages) {
-			fail.wrongTemplate = fmt.Sprintf("the page code names page %d of %q, which has %d pages", id.Page, id.TemplateID, len(ti.pages))
+			fail.wrongTemplate = fmt.Sprintf("页码二维码写的是答题卡 %q 的第 %d 页，但该答题卡只有 %d 页", id.TemplateID, id.Page, len(ti.pages))
 			return nil, nil, "", fail
 		}
 		pi := ti.pages[id.Page-1]
@@ -442,6 +458,16 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 				continue
 			}
 			return pi, final, code.text, fail
+		}
+	}
+	if !fail.misfit && fail.wrongTemplate == "" {
+		pis, regs := make([]*pageInfo, len(hyps)), make([]*registration, len(hyps))
+		for i, h := range hyps {
+			pis[i], regs[i] = h.pi, h.reg
+		}
+		if i := byPrint(gv, pis, regs); i >= 0 {
+			fail.byPrint = true
+			return pis[i], regs[i], "", fail
 		}
 	}
 	return nil, nil, "", fail

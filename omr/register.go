@@ -338,7 +338,7 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 		names = append(names, cornerNames[ti])
 	}
 	if len(src) < 3 {
-		return nil, fmt.Errorf("only %d of 4 corner marks found", len(src))
+		return nil, fmt.Errorf("4 个定位标记只找到 %d 个", len(src))
 	}
 	if len(src) == 4 {
 		// Four marks: a perspective fit, as long as the quadrilateral is a
@@ -368,7 +368,7 @@ func register(tmpl [4]pt, found [4]*pt, rotation int) (*registration, error) {
 		dst = append(dst[:best:best], dst[best+1:]...)
 	}
 	if !similar(src, dst, 0.03) {
-		return nil, fmt.Errorf("corner marks do not match the template's layout")
+		return nil, fmt.Errorf("定位标记的位置与答题卡版式不符")
 	}
 	h, err := fitAffine(src, dst)
 	if err != nil {
@@ -409,7 +409,7 @@ const maxAffineResidualMM = 0.45
 // more than maxResidualMM.
 func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pageCode, layoutDPI float64) (*registration, error) {
 	if !code.found {
-		return nil, fmt.Errorf("the page code's finder patterns could not be located")
+		return nil, fmt.Errorf("找不到页码二维码的定位图形")
 	}
 	// Where the template puts the finder centres: 3.5 modules in from the
 	// code's corners. The module size comes from the observed spacing.
@@ -421,7 +421,7 @@ func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pag
 	d := dist(tl, tr)
 	m := (qr.W - d) / 7
 	if m <= 0 || m > qr.W/14 {
-		return nil, fmt.Errorf("the page code does not have the template's size")
+		return nil, fmt.Errorf("页码二维码的大小与答题卡版式不符")
 	}
 	n := math.Round(qr.W / m)
 	m = qr.W / n
@@ -510,7 +510,7 @@ func refine(reg *registration, tmpl [4]pt, found [4]*pt, qr card.Rect, code *pag
 		// affine fit without it could be wrong far from the rest, so the
 		// page goes to a person instead of being read.
 		if attempt > 0 || cs[worstIdx].fid < 0 || nfid <= 3 || nfid == 4 {
-			return nil, fmt.Errorf("corner marks and page code disagree by %.1f mm", worst*25.4/layoutDPI)
+			return nil, fmt.Errorf("定位标记与页码二维码的位置相差 %.1f 毫米", worst*25.4/layoutDPI)
 		}
 		dropped = cornerNames[cs[worstIdx].fid]
 		cs = append(cs[:worstIdx:worstIdx], cs[worstIdx+1:]...)
@@ -553,14 +553,14 @@ func plausible(h homography, src []pt) error {
 	}
 	dx, dy := h.jacobian(c)
 	if dx.X*dy.Y-dx.Y*dy.X <= 0 {
-		return fmt.Errorf("page appears mirrored")
+		return fmt.Errorf("页面是镜像的")
 	}
 	sx, sy := math.Hypot(dx.X, dx.Y), math.Hypot(dy.X, dy.Y)
 	if sx/sy > 1.15 || sy/sx > 1.15 {
-		return fmt.Errorf("page is stretched %.0f%% more in one direction", (math.Max(sx/sy, sy/sx)-1)*100)
+		return fmt.Errorf("页面在一个方向上多拉伸了 %.0f%%", (math.Max(sx/sy, sy/sx)-1)*100)
 	}
 	if sx < 0.25 || sx > 6 {
-		return fmt.Errorf("implausible scale %.2f", sx)
+		return fmt.Errorf("页面比例 %.2f 不合理", sx)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func TestRosterRefusesABarcodeOfNobody(t *testing.T) {
 			}
 			said := false
 			for _, e := range res.Exceptions {
-				said = said || e.Kind == ExcExamNo && strings.Contains(e.Reason, scan.Truth.ExamNo) && strings.Contains(e.Reason, "roster")
+				said = said || e.Kind == ExcExamNo && strings.Contains(e.Reason, scan.Truth.ExamNo) && strings.Contains(e.Reason, "考生名单")
 			}
 			if !said {
 				t.Errorf("the exception does not name the refused number and the roster: %+v", res.Exceptions)

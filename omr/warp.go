@@ -21,7 +21,7 @@ func warpRegion(src gocv.Mat, h homography, q card.Rect, scale, margin float64) 
 	w, hh := q.W*(1+2*margin), q.H*(1+2*margin)
 	ow, oh := int(w*scale+0.5), int(hh*scale+0.5)
 	if ow < 4 || oh < 4 {
-		return gocv.NewMat(), errors.New("region too small")
+		return gocv.NewMat(), errors.New("区域太小，无法裁切")
 	}
 	// output (u,v) -> layout (x0+u/scale, y0+v/scale) -> image via h.
 	s := homography{1 / scale, 0, x0, 0, 1 / scale, y0, 0, 0, 1}

@@ -201,7 +201,7 @@ func TestExamNoFixOnUnreadablePageCode(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	if err := store.AddException(ctx, w.db.Pool, &store.Exception{BatchID: &b.ID, PageID: &front, Kind: "page_identity", Reason: "the page code (QR) cannot be read"}); err != nil {
+	if err := store.AddException(ctx, w.db.Pool, &store.Exception{BatchID: &b.ID, PageID: &front, Kind: "page_identity", Reason: "页码二维码无法识别：版式规定的位置上找不到页码二维码"}); err != nil {
 		t.Fatal(err)
 	}
 	exc, _ := store.Exceptions(ctx, w.db.Pool, store.ExceptionFilter{BatchID: b.ID, Status: "open"})

@@ -104,7 +104,7 @@ func (h *PageRead) load(ctx context.Context, pageID int64) (*store.Page, *store.
 	if batch == nil {
 		return nil, nil, nil, fmt.Errorf("page %d belongs to no batch: %w", page.ID, asynq.SkipRetry)
 	}
-	reader, err := h.Readers.For(ctx, batch.SubjectID)
+	reader, err := h.Readers.ForBag(ctx, batch)
 	if errors.Is(err, store.ErrTemplateNotFound) {
 		return nil, nil, nil, fmt.Errorf("subject of batch %d has no card template registered: %w", batch.ID, asynq.SkipRetry)
 	}

@@ -13,13 +13,15 @@ import (
 
 // Readers keeps one OMR reader per subject's set of templates. Building a
 // reader renders and rasterises the blank cards, which takes a second, so
-// it is done once per template version, not per page.
+// it is done once per template version, not per page. It keeps each exam's
+// roster too, which ForBag joins to the subject's reader.
 type Readers struct {
 	DB      *store.DB
 	Options omr.Options
 
-	mu    sync.Mutex
-	cache map[int64]*cachedReader
+	mu      sync.Mutex
+	cache   map[int64]*cachedReader
+	rosters map[int64]*cachedRoster // by exam
 }
 
 type cachedReader struct {

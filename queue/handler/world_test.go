@@ -35,6 +35,7 @@ type world struct {
 	rooms   map[int64][]store.Candidate // room -> candidates in exam-number order
 	roomIDs []int64
 	school  map[int64]int64 // room -> school
+	roster  roster.Roster   // as imported
 }
 
 func templatePath(name string) string {
@@ -66,6 +67,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 	if _, err := roster.Import(ctx, db, &r, "31"); err != nil {
 		t.Fatal(err)
 	}
+	w.roster = r
 	if w.exam, err = db.Exam(ctx, "31"); err != nil {
 		t.Fatal(err)
 	}
