@@ -96,16 +96,6 @@ func minAround(v view, x, y, r int) uint8 {
 	return m
 }
 
-func maxAround(v view, x, y, r int) uint8 {
-	m := uint8(0)
-	for dy := -r; dy <= r; dy++ {
-		for dx := -r; dx <= r; dx++ {
-			m = max(m, v.at(x+dx, y+dy))
-		}
-	}
-	return m
-}
-
 // printFit is how well the scan shows a page's print under a
 // registration: the share of its ink points dark on the scan, and the
 // share of its paper points dark (print of another page, or marks).
