@@ -16,15 +16,15 @@ import (
 type markingFixture struct {
 	db   *store.DB
 	eng  *Engine
-	seed *store.SeededMarking
+	seed *storetest.SeededMarking
 	plan *Plan
 }
 
-func newMarkingFixture(t *testing.T, spec store.MarkingSeed, opts MarkingOptions) *markingFixture {
+func newMarkingFixture(t *testing.T, spec storetest.MarkingSeed, opts MarkingOptions) *markingFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
-	seed, err := store.SeedMarking(ctx, db.Pool, spec)
+	seed, err := storetest.SeedMarking(ctx, db.Pool, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSettle(t *testing.T) {
 
 func TestPlanCrossSchoolAndBalance(t *testing.T) {
 	t.Parallel()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "21", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 30,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "21", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 30,
 		Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"}, {Code: "27", MaxScore: 8, Step: 1, Mode: "2+1", Tolerance: 2},
 			{Code: "28", MaxScore: 10, Step: 0.5, Mode: "1+0"}}}, MarkingOptions{})
 	if len(f.plan.Problems) > 0 {
@@ -186,7 +186,7 @@ func TestPlanTooFewTeachers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.New(t)
-	seed, err := store.SeedMarking(ctx, db.Pool, store.MarkingSeed{ExamCode: "22", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
+	seed, err := storetest.SeedMarking(ctx, db.Pool, storetest.MarkingSeed{ExamCode: "22", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "2+1", Tolerance: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestPlanTooFewTeachers(t *testing.T) {
 func TestSingleMarkingFlow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
 		Groups: []store.QuestionGroup{{Code: "30", MaxScore: 10.5, Step: 0.5, Mode: "1+0",
 			Subs: []store.SubQuestion{{Sub: "(1)", Max: 5, Step: 0.5}, {Sub: "(2)", Max: 5.5, Step: 0.5}}}}},
 		MarkingOptions{Lease: time.Minute, Rand: func() float64 { return 0.5 }})
@@ -292,7 +292,7 @@ func TestSingleMarkingFlow(t *testing.T) {
 func TestLeaseExpiryRedispatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 1,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 1,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}},
 		MarkingOptions{Lease: 300 * time.Millisecond, Rand: func() float64 { return 0.5 }})
 	// Two answers, one per school; the two markers of school 1 compete for

@@ -115,7 +115,7 @@ func (d *demo) results(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		mean, top, err := d.db.BatchObjectiveTotals(ctx, b.ID, d.subject.ID)
+		mean, top, err := demoObjectiveTotals(ctx, d.db, b.ID, d.subject.ID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (d *demo) results(ctx context.Context) error {
 		}
 		fmt.Fprintf(d.out, "  #%d %-18s %-8s %s\n", e.ID, e.Kind, item, e.Reason)
 	}
-	if tasks, err := d.db.SubjectTaskCount(ctx, d.subject.ID); err == nil {
+	if tasks, err := demoTaskCount(ctx, d.db, d.subject.ID); err == nil {
 		fmt.Fprintf(d.out, "主观题切块生成的阅卷任务：%d 个\n", tasks)
 	}
 	return nil
@@ -155,7 +155,7 @@ func (d *demo) results(ctx context.Context) error {
 
 // demoBatch opens (or reopens) the bag of a room.
 func demoBatch(ctx context.Context, db *store.DB, examID, subjectID int64, room *store.Room, expected int) (*store.Batch, error) {
-	b, err := db.RoomBatch(ctx, examID, subjectID, room.ID)
+	b, err := demoRoomBatch(ctx, db, examID, subjectID, room.ID)
 	if err != nil || b != nil {
 		return b, err
 	}
