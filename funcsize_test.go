@@ -18,14 +18,17 @@ const (
 	maxFuncComplexity = 25
 )
 
-// measured lists the packages the limits hold in. card is measured too:
-// its validation is one list of checks, split into one function per
-// section of the card, so it keeps within the same limits.
-var measured = []string{"store", "queue/handler", "web", "card"}
+// measured lists the files the limits hold in: the packages where rules,
+// persistence and handlers meet, and card's validation, a long list of
+// checks kept readable by one function per section of the card.
+var measured = []string{"store/*.go", "queue/handler/*.go", "web/*.go", "card/validate.go"}
 
 func TestFunctionsAreShort(t *testing.T) {
-	for _, dir := range measured {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, glob := range measured {
+		files, _ := filepath.Glob(glob)
+		if len(files) == 0 {
+			t.Fatalf("no files match %s", glob)
+		}
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {
 				continue
