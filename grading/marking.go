@@ -332,7 +332,7 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 		if err != nil {
 			return storeErr(err)
 		}
-		if stage := saoyue.Stage(st.ExamStatus); stage.AtLeast(saoyue.StageFinal) {
+		if stage := st.ExamStatus; stage.AtLeast(saoyue.StageFinal) {
 			refused = saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，题组 %s 的评卷设置不能再修改", st.ExamCode, stage.Name(), found.Code)
 			return refused
 		}

@@ -54,7 +54,7 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 	if err != nil {
 		return nil, err
 	}
-	if err := ScansAccepted(code, saoyue.Stage(status)); err != nil {
+	if err := ScansAccepted(code, status); err != nil {
 		return nil, err
 	}
 	key := blob.PageKey(sum, imageExt(name, data))
@@ -73,7 +73,7 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 	if created {
 		metrics.PagesReceived.Inc()
 	}
-	if created || p.Status == "received" {
+	if created || p.Status == saoyue.PageReceived {
 		task, opts := NewPageReadTask(p.ID)
 		if err := in.Queue.Enqueue(ctx, task, opts...); err != nil {
 			// The page is recorded; a sweep re-enqueues pages left in

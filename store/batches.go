@@ -20,7 +20,7 @@ type Batch struct {
 	SchoolID      int64
 	RoomID        *int64
 	ExpectedCards int
-	Status        string
+	Status        saoyue.BatchStatus
 	CreatedBy     string
 }
 

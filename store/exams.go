@@ -22,7 +22,7 @@ type Exam struct {
 	Code         string // two digits, the first part of every exam number
 	Name         string
 	Grade        string // only students of this grade sit it; empty = all
-	Status       string
+	Status       saoyue.Stage
 	RoomCapacity int   // 30 or 42 (DOMAIN rule 12)
 	SampleSize   int   // students per school; 0 = every student
 	SampleSeed   int64 // makes the sample reproducible

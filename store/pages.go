@@ -21,7 +21,7 @@ type Page struct {
 	BatchID     *int64
 	Seq         int
 	SourceName  string
-	Status      string
+	Status      saoyue.PageStatus
 }
 
 // AddPage records a page image once: a second upload of the same image
@@ -73,7 +73,8 @@ func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
 	var b Batch
 	var batchID, examID, subjectID, schoolID *int64
 	var expected *int
-	var status, createdBy *string
+	var status *saoyue.BatchStatus
+	var createdBy *string
 	err := db.Pool.QueryRow(ctx, `
 		SELECT p.id, p.image_sha256, p.blob_key, p.batch_id, p.seq, p.source_name, p.status,
 			b.id, b.exam_id, b.subject_id, b.school_id, b.room_id, b.expected_cards, b.status, b.created_by

@@ -3,13 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/saoyue/saoyue"
 )
 
 // ExamSummary is one line of the centre's overview.
 type ExamSummary struct {
 	Code       string
 	Name       string
-	Status     string
+	Status     saoyue.Stage
 	Schools    int
 	Rooms      int
 	Candidates int

@@ -53,14 +53,14 @@ func scanToken(r *http.Request) *store.ScanToken {
 
 // scanBatchJSON is the batch as saoyue-scan reads it (scanner.Batch).
 type scanBatchJSON struct {
-	ID       int64  `json:"id"`
-	Exam     string `json:"exam"`
-	Subject  string `json:"subject"`
-	School   string `json:"school"`
-	Room     int    `json:"room"`
-	Expected int    `json:"expected"`
-	Status   string `json:"status"`
-	Pages    int    `json:"pages"`
+	ID       int64              `json:"id"`
+	Exam     string             `json:"exam"`
+	Subject  string             `json:"subject"`
+	School   string             `json:"school"`
+	Room     int                `json:"room"`
+	Expected int                `json:"expected"`
+	Status   saoyue.BatchStatus `json:"status"`
+	Pages    int                `json:"pages"`
 }
 
 func toScanBatchJSON(b *store.ScanBatch) scanBatchJSON {
@@ -98,7 +98,7 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
-		if err := queue.ScansAccepted(exam.Code, saoyue.Stage(exam.Status)); err != nil {
+		if err := queue.ScansAccepted(exam.Code, exam.Status); err != nil {
 			s.error(w, r, err)
 			return
 		}
@@ -190,8 +190,8 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, fmt.Errorf("scan upload: the server was started without an ingester"))
 		return
 	}
-	if b.Status != "open" {
-		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, batchStatusName(b.Status)))
+	if b.Status != saoyue.BatchOpen {
+		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, b.Status.Name()))
 		return
 	}
 	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Saoyue-SHA256")))
@@ -266,17 +266,4 @@ func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.In
 
 func isJPEGOrPNG(b []byte) bool {
 	return strings.HasPrefix(string(b[:min(len(b), 8)]), "\xFF\xD8\xFF") || strings.HasPrefix(string(b[:min(len(b), 8)]), "\x89PNG\r\n\x1a\n")
-}
-
-// batchStatusName is a closed batch's state as the station is told it.
-func batchStatusName(status string) string {
-	switch status {
-	case "closed":
-		return "关闭"
-	case "reconciled":
-		return "清点完毕"
-	case "uploaded":
-		return "上传完毕"
-	}
-	return status
 }

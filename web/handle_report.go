@@ -174,7 +174,7 @@ func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store
 		s.error(w, r, err) // an unknown exam is ENOTFOUND, a failing database an internal error
 		return "", false
 	}
-	if !saoyue.Stage(exam.Status).ScoresReleased() {
+	if !exam.Status.ScoresReleased() {
 		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
 		return "", false
 	}

@@ -65,7 +65,7 @@ func (d *direct) OpenBatch(ctx context.Context, spec scanner.BatchSpec) (*scanne
 	if err != nil {
 		return nil, err
 	}
-	return &scanner.Batch{ID: b.ID, BatchSpec: spec, Status: b.Status, Pages: b.Pages}, nil
+	return &scanner.Batch{ID: b.ID, BatchSpec: spec, Status: string(b.Status), Pages: b.Pages}, nil
 }
 
 func (d *direct) HasPage(ctx context.Context, sha256 string) (int64, bool, error) {

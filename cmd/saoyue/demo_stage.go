@@ -18,7 +18,7 @@ func (d *demo) stage(to saoyue.Stage, reason string) func(context.Context) error
 		if err != nil {
 			return err
 		}
-		from := saoyue.Stage(exam.Status)
+		from := exam.Status
 		if from.AtLeast(to) {
 			return nil
 		}

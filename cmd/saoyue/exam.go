@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/saoyue/saoyue"
 	"io"
 	"os"
 	"path/filepath"
@@ -269,7 +268,7 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "考试 %s「%s」，当前阶段：%s，每考场 %d 座", e.Code, e.Name, saoyue.Stage(e.Status).Name(), e.RoomCapacity)
+			fmt.Fprintf(out, "考试 %s「%s」，当前阶段：%s，每考场 %d 座", e.Code, e.Name, e.Status.Name(), e.RoomCapacity)
 			if e.Grade != "" {
 				fmt.Fprintf(out, "，年级 %s", e.Grade)
 			}
