@@ -2,9 +2,10 @@ package grading
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
@@ -324,9 +325,40 @@ func TestLeaseExpiryRedispatches(t *testing.T) {
 	}
 }
 
+// The store's not-found errors reach the marker as they are: coded
+// ENOTFOUND with a Chinese message, through any wrapping, with no
+// re-mapping in grading.
 func TestErrorsAreDomainErrors(t *testing.T) {
 	t.Parallel()
-	if !errors.Is(storeErr(store.ErrTaskNotFound), storeErr(store.ErrTaskNotFound)) && saoyue.ErrorCode(storeErr(store.ErrTaskNotFound)) != saoyue.ENOTFOUND {
-		t.Fatal("task not found is not ENOTFOUND")
+	for _, e := range []error{store.ErrTaskNotFound, store.ErrMarkNotFound, store.ErrProblemNotFound,
+		store.ErrGroupNotFound, store.ErrSubjectNotFound, store.ErrExamNotFound} {
+		err := fmt.Errorf("in a transaction: %w", fmt.Errorf("task 7: %w", e))
+		if got := saoyue.ErrorCode(err); got != saoyue.ENOTFOUND {
+			t.Errorf("%v: code %q, want %q", e, got, saoyue.ENOTFOUND)
+		}
+		if msg := saoyue.ErrorMessage(err); !hasHan(msg) {
+			t.Errorf("%v: message %q is not Chinese", e, msg)
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// An unknown question group, asked for through the engine, comes back as
+// the store coded it: not found, in Chinese.
+func TestUnknownGroupIsNotFound(t *testing.T) {
+	t.Parallel()
+	eng := NewEngine(storetest.New(t), MarkingOptions{})
+	_, err := eng.GroupQuality(context.Background(), 987654)
+	wantCode(t, err, saoyue.ENOTFOUND)
+	if msg := saoyue.ErrorMessage(err); msg != "没有这个题组" {
+		t.Errorf("message %q, want 没有这个题组", msg)
 	}
 }

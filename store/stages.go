@@ -111,7 +111,7 @@ func LockSubjectMarking(ctx context.Context, tx pgx.Tx, subjectID int64) (Subjec
 		FROM subjects su JOIN exams e ON e.id = su.exam_id
 		WHERE su.id = $1 FOR SHARE OF e`, subjectID).Scan(&s.ExamCode, &s.ExamStatus, &s.SubjectName, &s.MarkingOpened)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, fmt.Errorf("subject %d: %w", subjectID, ErrExamNotFound)
+		return s, fmt.Errorf("subject %d: %w", subjectID, ErrSubjectNotFound)
 	}
 	if err != nil {
 		return s, fmt.Errorf("read marking state of subject %d: %w", subjectID, err)
