@@ -66,7 +66,7 @@ func snap(t *testing.T, db *store.DB, exam *store.Exam) snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, exam.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestImportFixtures(t *testing.T) {
 // checkCandidates checks DOMAIN rules 11 and 12 on the stored allocation.
 func checkCandidates(t *testing.T, db *store.DB, exam *store.Exam, cands []store.Candidate) {
 	t.Helper()
-	rooms, err := db.Rooms(context.Background(), exam.ID)
+	rooms, err := store.ListRooms(context.Background(), db.Pool, exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestSampledExam(t *testing.T) {
 	if _, err := importFiles(t, db, Files{Schools: fixtureFiles.Schools}, "23"); err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, other.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, other.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,8 +111,3 @@ func ListCandidates(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]
 	}
 	return cs, nil
 }
-
-// Candidates returns every candidate of the exam by exam number.
-func (db *DB) Candidates(ctx context.Context, examID int64) ([]Candidate, error) {
-	return ListCandidates(ctx, db.Pool, examID, 0)
-}

@@ -95,11 +95,6 @@ func GetExam(ctx context.Context, q TxOrPool, code string) (*Exam, error) {
 	return &e, nil
 }
 
-// Exam returns the exam with the given code and its subjects.
-func (db *DB) Exam(ctx context.Context, code string) (*Exam, error) {
-	return GetExam(ctx, db.Pool, code)
-}
-
 // AddExamSchools makes the schools take part in the exam; schools already
 // taking part are left as they are.
 func AddExamSchools(ctx context.Context, q TxOrPool, examID int64, schoolIDs []int64) error {

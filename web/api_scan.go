@@ -97,7 +97,7 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "此令牌属于学校 %s，不能为学校 %s 扫描", t.SchoolCode, req.School))
 		return
 	}
-	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
+	if exam, err := store.GetExam(r.Context(), s.DB.Pool, req.Exam); err == nil {
 		if err := queue.ScansAccepted(exam.Code, exam.Status); err != nil {
 			s.error(w, r, err)
 			return

@@ -34,11 +34,11 @@ const demoPlanted = 3
 // scan plays the technicians: one bag per school, fed through a hot
 // folder, then waits for the pipeline to read every page.
 func (d *demo) scan(ctx context.Context) error {
-	cands, err := d.db.Candidates(ctx, d.exam.ID)
+	cands, err := store.ListCandidates(ctx, d.db.Pool, d.exam.ID, 0)
 	if err != nil {
 		return err
 	}
-	rooms, err := d.db.Rooms(ctx, d.exam.ID)
+	rooms, err := store.ListRooms(ctx, d.db.Pool, d.exam.ID, 0)
 	if err != nil {
 		return err
 	}

@@ -255,7 +255,7 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(ctx, exam)
+			e, err := store.GetExam(ctx, db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rooms, err := db.Rooms(ctx, e.ID)
+			rooms, err := store.ListRooms(ctx, db.Pool, e.ID, 0)
 			if err != nil {
 				return err
 			}
@@ -329,7 +329,7 @@ func showFreeze(ctx context.Context, out io.Writer, db *store.DB, examID int64, 
 			fmt.Fprintf(out, "  补充考场  %s 第%02d考场，%d 人\n", r.SchoolCode, r.Number, r.Candidates)
 		}
 	}
-	cands, err := db.Candidates(ctx, examID)
+	cands, err := store.ListCandidates(ctx, db.Pool, examID, 0)
 	if err != nil {
 		return err
 	}

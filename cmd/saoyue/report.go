@@ -133,7 +133,7 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -255,7 +255,7 @@ func newReviewStatusCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -337,7 +337,7 @@ func newReviewListCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}

@@ -66,7 +66,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 	if _, err := roster.Import(ctx, db, &r, "31"); err != nil {
 		t.Fatal(err)
 	}
-	if w.exam, err = db.Exam(ctx, "31"); err != nil {
+	if w.exam, err = store.GetExam(ctx, db.Pool, "31"); err != nil {
 		t.Fatal(err)
 	}
 	w.subject = w.exam.Subjects[0]
@@ -91,7 +91,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 	if _, err := grading.AdvanceTo(ctx, db, "31", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, w.exam.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, w.exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 		}
 		w.rooms[c.RoomID] = append(w.rooms[c.RoomID], c)
 	}
-	rooms, err := db.Rooms(ctx, w.exam.ID)
+	rooms, err := store.ListRooms(ctx, db.Pool, w.exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
