@@ -66,7 +66,7 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 		return nil, fmt.Errorf("store page image %s: %w", name, err)
 	}
 	p := &store.Page{ImageSHA256: sum, BlobKey: key, BatchID: &batchID, Seq: seq, SourceName: name}
-	created, err := in.DB.AddPage(ctx, p)
+	created, err := store.AddPage(ctx, in.DB.Pool, p)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ type snapshot struct {
 func snap(t *testing.T, db *store.DB, exam *store.Exam) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	c, err := db.CountRoster(ctx)
+	c, err := store.CountRoster(ctx, db.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}

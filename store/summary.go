@@ -18,8 +18,8 @@ type ExamSummary struct {
 }
 
 // ExamSummaries lists every exam with its counts, newest first.
-func (db *DB) ExamSummaries(ctx context.Context) ([]ExamSummary, error) {
-	rows, err := db.Pool.Query(ctx, `
+func ExamSummaries(ctx context.Context, q TxOrPool) ([]ExamSummary, error) {
+	rows, err := q.Query(ctx, `
 SELECT e.code, e.name, e.status,
        (SELECT count(DISTINCT r.school_id) FROM rooms r WHERE r.exam_id = e.id),
        (SELECT count(*) FROM rooms r WHERE r.exam_id = e.id),

@@ -38,7 +38,7 @@ func (s *Server) scanAuth(next http.HandlerFunc) http.HandlerFunc {
 			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "缺少技术员令牌：请用 --token 运行 saoyue-scan（令牌由 saoyue token create 签发）"))
 			return
 		}
-		t, err := s.DB.ScanTokenBySecret(r.Context(), strings.TrimSpace(token))
+		t, err := store.ScanTokenBySecret(r.Context(), s.DB.Pool, strings.TrimSpace(token))
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -125,7 +125,7 @@ func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
 	if err != nil || id <= 0 {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "%q 不是卡袋批次号", r.PathValue("id"))
 	}
-	b, err := s.DB.ScanBatchByID(r.Context(), id)
+	b, err := store.ScanBatchByID(r.Context(), s.DB.Pool, id)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "没有图像为 %s 的页", sum[:12])
-	p, err := s.DB.PageBySHA256(r.Context(), sum)
+	p, err := store.PageBySHA256(r.Context(), s.DB.Pool, sum)
 	if errors.Is(err, store.ErrPageNotFound) {
 		s.error(w, r, notFound)
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	school, err := s.DB.PageSchool(r.Context(), p.ID)
+	school, err := store.PageSchool(r.Context(), s.DB.Pool, p.ID)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -254,7 +254,7 @@ func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.In
 	if res.BatchID == b.ID {
 		return nil
 	}
-	other, err := s.DB.Batch(r.Context(), res.BatchID)
+	other, err := store.GetBatch(r.Context(), s.DB.Pool, res.BatchID)
 	if err != nil && !errors.Is(err, store.ErrBatchNotFound) {
 		return err
 	}

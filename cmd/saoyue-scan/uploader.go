@@ -69,7 +69,7 @@ func (d *direct) OpenBatch(ctx context.Context, spec scanner.BatchSpec) (*scanne
 }
 
 func (d *direct) HasPage(ctx context.Context, sha256 string) (int64, bool, error) {
-	p, err := d.db.PageBySHA256(ctx, sha256)
+	p, err := store.PageBySHA256(ctx, d.db.Pool, sha256)
 	if errors.Is(err, store.ErrPageNotFound) {
 		return 0, false, nil
 	}

@@ -21,7 +21,7 @@ func demoRoomBatch(ctx context.Context, db *store.DB, examID, subjectID, roomID 
 	if err != nil {
 		return nil, fmt.Errorf("find batch of room %d: %w", roomID, err)
 	}
-	return db.Batch(ctx, id)
+	return store.GetBatch(ctx, db.Pool, id)
 }
 
 // demoObjectiveTotals is the mean and best objective total of a batch's

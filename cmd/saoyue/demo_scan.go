@@ -160,7 +160,7 @@ func demoBatch(ctx context.Context, db *store.DB, examID, subjectID int64, room 
 		return b, err
 	}
 	b = &store.Batch{ExamID: examID, SubjectID: subjectID, SchoolID: room.SchoolID, RoomID: &room.ID, ExpectedCards: expected, CreatedBy: demoActor}
-	return b, db.CreateBatch(ctx, b)
+	return b, store.CreateBatch(ctx, db.Pool, b)
 }
 
 // demoBag is one room's bag of generated scans.

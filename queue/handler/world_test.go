@@ -153,7 +153,7 @@ func (w *world) inProcess(t testing.TB) (blob.Store, *queue.InProcess) {
 func (w *world) batch(t testing.TB, room int64) *store.Batch {
 	b := &store.Batch{ExamID: w.exam.ID, SubjectID: w.subject.ID, SchoolID: w.school[room], RoomID: &room,
 		ExpectedCards: len(w.rooms[room]), CreatedBy: "test"}
-	if err := w.db.CreateBatch(context.Background(), b); err != nil {
+	if err := store.CreateBatch(context.Background(), w.db.Pool, b); err != nil {
 		t.Fatal(err)
 	}
 	return b
