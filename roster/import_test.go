@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -396,7 +397,7 @@ func TestCreateExamChecks(t *testing.T) {
 	if _, err := CreateExam(ctx, db, spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateExam(ctx, db, spec); err == nil || !strings.Contains(err.Error(), "already used") {
+	if _, err := CreateExam(ctx, db, spec); saoyue.ErrorCode(err) != saoyue.ECONFLICT {
 		t.Errorf("second exam 21: %v", err)
 	}
 	for _, s := range []string{"", "math", "Math:数学", "math:数学:noon", "math:数学:am:0"} {
