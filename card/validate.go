@@ -145,9 +145,28 @@ func (t *Template) checkFields(c *checker) {
 	}
 }
 
+// checkPageFields checks one page's fields section by section: the
+// locators the reader finds the page by, the header, the marks, the
+// objective blocks, the subjective boxes, and the printed text. A section
+// over its limit stops the page's checks, as the rest would only repeat it.
 func (t *Template) checkPageFields(c *checker, pi int) {
+	t.checkLocators(c, pi)
+	t.checkHeader(c, pi)
+	t.checkMarks(c, pi)
+	if t.checkObjective(c, pi) && t.checkSubjective(c, pi) {
+		t.checkLabels(c, pi)
+	}
+}
+
+// pageAt returns a formatter of paths within page pi.
+func pageAt(pi int) func(f string, a ...any) string {
+	return func(f string, a ...any) string { return fmt.Sprintf("pages[%d].", pi) + fmt.Sprintf(f, a...) }
+}
+
+// checkLocators checks the fiducials and the QR code.
+func (t *Template) checkLocators(c *checker, pi int) {
 	p := &t.Pages[pi]
-	at := func(f string, a ...any) string { return fmt.Sprintf("pages[%d].", pi) + fmt.Sprintf(f, a...) }
+	at := pageAt(pi)
 	switch {
 	case len(p.Fiducials) == 0:
 		c.add(at("fiducials"), "缺少：定位需要四角的四个定位方块")
@@ -170,6 +189,13 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 			c.add(at("qr.size"), "%v mm 超出 %v-60 mm", p.QR.Size, minQR)
 		}
 	}
+}
+
+// checkHeader checks the header, notice, barcode, student information and
+// exam number.
+func (t *Template) checkHeader(c *checker, pi int) {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
 	for _, nb := range []struct {
 		name string
 		box  *Box
@@ -200,6 +226,12 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 			c.add(at("exam_number.row_pitch"), "%v mm 的间距容不下 %v mm 的填涂点", e.RowPitch, t.Bubble.H)
 		}
 	}
+}
+
+// checkMarks checks the absent and violation marks and the form choice.
+func (t *Template) checkMarks(c *checker, pi int) {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
 	for _, nm := range []struct {
 		name string
 		m    *Mark
@@ -224,9 +256,15 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 			c.add(at("form.label"), "超过 12 个字")
 		}
 	}
+}
+
+// checkObjective checks the objective blocks; false if there are too many.
+func (t *Template) checkObjective(c *checker, pi int) bool {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
 	if len(p.Objective) > maxBlocks {
 		c.add(at("objective"), "%d 个题块超过上限 %d 个", len(p.Objective), maxBlocks)
-		return
+		return false
 	}
 	for i := range p.Objective {
 		b := &p.Objective[i]
@@ -254,45 +292,63 @@ func (t *Template) checkPageFields(c *checker, pi int) {
 		c.positive(bp+".option_pitch", b.OptionPitch)
 		c.positive(bp+".number_width", b.NumberWidth)
 	}
+	return true
+}
+
+// checkSubjective checks the subjective boxes; false if there are too many.
+func (t *Template) checkSubjective(c *checker, pi int) bool {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
 	if len(p.Subjective) > maxSubjective {
 		c.add(at("subjective"), "%d 个答题框超过上限 %d 个", len(p.Subjective), maxSubjective)
-		return
+		return false
 	}
 	for i := range p.Subjective {
-		s := &p.Subjective[i]
-		sp := at("subjective[%d]", i)
-		c.box(sp, s.Box)
-		if strings.TrimSpace(s.Group) == "" {
-			c.add(sp+".group", "缺少题组编号")
-		} else if runeLen(s.Group) > 16 || strings.ContainsAny(s.Group, "|/\\") {
-			c.add(sp+".group", "%q 最多 16 个字符，且不能含 | / \\", s.Group)
-		}
-		if runeLen(s.Sub) > 16 {
-			c.add(sp+".sub", "超过 16 个字符")
-		}
-		okMax := c.positive(sp+".max_score", s.MaxScore)
-		okStep := c.positive(sp+".step", s.Step)
-		if okMax && s.MaxScore > 1000 {
-			c.add(sp+".max_score", "%v 超过 1000 分", s.MaxScore)
-		}
-		// Scores are kept to one decimal (0.5 points is the finest step a
-		// marker gives): a finer value would be rounded by the database,
-		// and a step rounded to 0 would be refused there in its own words.
-		okMax = okMax && c.tenths(sp+".max_score", s.MaxScore)
-		okStep = okStep && c.tenths(sp+".step", s.Step)
-		if okMax && okStep && s.Step > s.MaxScore {
-			c.add(sp+".step", "步长 %v 大于满分 %v", s.Step, s.MaxScore)
-		}
-		if okMax && okStep {
-			n := s.MaxScore / s.Step
-			if math.Abs(n-math.Round(n)) > 1e-6 {
-				c.add(sp+".max_score", "%v 不是步长 %v 的整数倍", s.MaxScore, s.Step)
-			}
-		}
-		if s.Lines < 0 || s.Lines > 60 {
-			c.add(sp+".lines", "应为 0-60（现为 %d）", s.Lines)
+		checkSubjectiveBox(c, at("subjective[%d]", i), &p.Subjective[i])
+	}
+	return true
+}
+
+// checkSubjectiveBox checks one subjective box: its group, its scores and
+// its lines.
+func checkSubjectiveBox(c *checker, sp string, s *SubjectiveBox) {
+	c.box(sp, s.Box)
+	if strings.TrimSpace(s.Group) == "" {
+		c.add(sp+".group", "缺少题组编号")
+	} else if runeLen(s.Group) > 16 || strings.ContainsAny(s.Group, "|/\\") {
+		c.add(sp+".group", "%q 最多 16 个字符，且不能含 | / \\", s.Group)
+	}
+	if runeLen(s.Sub) > 16 {
+		c.add(sp+".sub", "超过 16 个字符")
+	}
+	okMax := c.positive(sp+".max_score", s.MaxScore)
+	okStep := c.positive(sp+".step", s.Step)
+	if okMax && s.MaxScore > 1000 {
+		c.add(sp+".max_score", "%v 超过 1000 分", s.MaxScore)
+	}
+	// Scores are kept to one decimal (0.5 points is the finest step a
+	// marker gives): a finer value would be rounded by the database,
+	// and a step rounded to 0 would be refused there in its own words.
+	okMax = okMax && c.tenths(sp+".max_score", s.MaxScore)
+	okStep = okStep && c.tenths(sp+".step", s.Step)
+	if okMax && okStep && s.Step > s.MaxScore {
+		c.add(sp+".step", "步长 %v 大于满分 %v", s.Step, s.MaxScore)
+	}
+	if okMax && okStep {
+		n := s.MaxScore / s.Step
+		if math.Abs(n-math.Round(n)) > 1e-6 {
+			c.add(sp+".max_score", "%v 不是步长 %v 的整数倍", s.MaxScore, s.Step)
 		}
 	}
+	if s.Lines < 0 || s.Lines > 60 {
+		c.add(sp+".lines", "应为 0-60（现为 %d）", s.Lines)
+	}
+}
+
+// checkLabels checks the printed text and frames.
+func (t *Template) checkLabels(c *checker, pi int) {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
 	if len(p.Labels) > maxLabels {
 		c.add(at("labels"), "%d 个文字超过上限 %d 个", len(p.Labels), maxLabels)
 		return
@@ -330,14 +386,20 @@ func checkOptionNames(c *checker, path string, opts []string) {
 }
 
 func (t *Template) checkGeometry(c *checker) {
+	t.checkDuplicates(c)
+	for pi := range t.Pages {
+		t.checkPageGeometry(c, pi)
+	}
+}
+
+// checkDuplicates checks item numbers and question ids across pages: they
+// identify answers for the whole card.
+func (t *Template) checkDuplicates(c *checker) {
 	items := map[int]string{}
 	groups := map[string]string{}
 	for pi := range t.Pages {
 		p := &t.Pages[pi]
-		at := func(f string, a ...any) string { return fmt.Sprintf("pages[%d].", pi) + fmt.Sprintf(f, a...) }
-
-		// Duplicates are checked across pages: item numbers and question ids
-		// identify answers for the whole card.
+		at := pageAt(pi)
 		for bi, b := range p.Objective {
 			for k := 0; k < b.Count; k++ {
 				n := b.Start + k
@@ -356,82 +418,92 @@ func (t *Template) checkGeometry(c *checker) {
 			}
 			groups[key] = at("subjective[%d]", si)
 		}
+	}
+}
 
-		bubbles := 0
-		if p.ExamNumber != nil {
-			bubbles += 10 * p.ExamNumber.Digits
-		}
-		for _, b := range p.Objective {
-			bubbles += b.Count * len(b.Options)
-		}
-		if bubbles > maxBubblesPage {
-			c.add(at("objective"), "一页 %d 个填涂点超过上限 %d 个", bubbles, maxBubblesPage)
-			continue
-		}
+// checkPageGeometry checks that page pi is printable and readable.
+func (t *Template) checkPageGeometry(c *checker, pi int) {
+	p := &t.Pages[pi]
+	at := pageAt(pi)
+	bubbles := 0
+	if p.ExamNumber != nil {
+		bubbles += 10 * p.ExamNumber.Digits
+	}
+	for _, b := range p.Objective {
+		bubbles += b.Count * len(b.Options)
+	}
+	if bubbles > maxBubblesPage {
+		c.add(at("objective"), "一页 %d 个填涂点超过上限 %d 个", bubbles, maxBubblesPage)
+		return
+	}
 
-		g := t.geometry(pi)
-		paper := rectMM{printMargin, printMargin, g.w - 2*printMargin, g.h - 2*printMargin}
-		inside := func(path string, r rectMM) {
-			if r.x < paper.x-1e-9 || r.y < paper.y-1e-9 || r.right() > paper.right()+1e-9 || r.bottom() > paper.bottom()+1e-9 {
-				c.add(path, "超出纸张：占 x %.1f-%.1f、y %.1f-%.1f mm，而 %vx%v mm 纸的可打印区域为 x %.0f-%.0f、y %.0f-%.0f",
-					r.x, r.right(), r.y, r.bottom(), g.w, g.h, paper.x, paper.right(), paper.y, paper.bottom())
+	g := t.geometry(pi)
+	paper := rectMM{printMargin, printMargin, g.w - 2*printMargin, g.h - 2*printMargin}
+	inside := func(path string, r rectMM) {
+		if r.x < paper.x-1e-9 || r.y < paper.y-1e-9 || r.right() > paper.right()+1e-9 || r.bottom() > paper.bottom()+1e-9 {
+			c.add(path, "超出纸张：占 x %.1f-%.1f、y %.1f-%.1f mm，而 %vx%v mm 纸的可打印区域为 x %.0f-%.0f、y %.0f-%.0f",
+				r.x, r.right(), r.y, r.bottom(), g.w, g.h, paper.x, paper.right(), paper.y, paper.bottom())
+		}
+	}
+	for _, e := range g.elements {
+		inside(e.path, e.rect)
+	}
+	for _, e := range g.labels {
+		inside(e.path, e.rect)
+	}
+
+	// One fiducial per corner, so the reader can tell the corners apart
+	// and the four squares span the page.
+	corners := map[string]bool{}
+	for i, f := range p.Fiducials {
+		name := cornerName(rectMM{f.X, f.Y, f.Size, f.Size}, g.w, g.h)
+		if corners[name] {
+			c.add(at("fiducials[%d]", i), "%s角上有第二个定位方块；每个角只能有一个", cornerNames[name])
+		}
+		corners[name] = true
+	}
+
+	checkKeepClear(c, p, g, at)
+
+	// Blocks may not overlap each other (frames and labels may sit on
+	// or around them). Fiducials and QR were reported above.
+	for i := 0; i < len(g.elements); i++ {
+		for j := i + 1; j < len(g.elements); j++ {
+			a, b := g.elements[i], g.elements[j]
+			if isKeepClear(a.path) || isKeepClear(b.path) {
+				continue
+			}
+			if a.rect.overlaps(b.rect) {
+				c.add(b.path, "与 %s 重叠", a.path)
 			}
 		}
-		for _, e := range g.elements {
-			inside(e.path, e.rect)
-		}
-		for _, e := range g.labels {
-			inside(e.path, e.rect)
-		}
+	}
 
-		// One fiducial per corner, so the reader can tell the corners apart
-		// and the four squares span the page.
-		corners := map[string]bool{}
-		for i, f := range p.Fiducials {
-			name := cornerName(rectMM{f.X, f.Y, f.Size, f.Size}, g.w, g.h)
-			if corners[name] {
-				c.add(at("fiducials[%d]", i), "%s角上有第二个定位方块；每个角只能有一个", cornerNames[name])
+	// Bubbles must be apart so a mark in one cannot be read in another.
+	if a, b, ok := firstBubbleOverlap(g.bubbles); ok {
+		c.add(b.path, "填涂点 %s 与 %s 的填涂点 %s 重叠", bubbleName(b), a.path, bubbleName(a))
+	}
+}
+
+// checkKeepClear checks that nothing sits on the white fiducials and the QR
+// code need around them to be found.
+func checkKeepClear(c *checker, p *Page, g pageGeom, at func(string, ...any) string) {
+	var keepClear []element
+	for i, f := range p.Fiducials {
+		keepClear = append(keepClear, element{at("fiducials[%d]", i), rectMM{f.X, f.Y, f.Size, f.Size}.grow(fiducialClear)})
+	}
+	if q := p.QR; q != nil {
+		keepClear = append(keepClear, element{at("qr"), rectMM{q.X, q.Y, q.Size, q.Size}.grow(qrClear)})
+	}
+	all := append(append([]element{}, g.elements...), g.labels...)
+	for _, k := range keepClear {
+		for _, e := range all {
+			if e.path == k.path {
+				continue
 			}
-			corners[name] = true
-		}
-
-		// Fiducials and the QR code need white around them to be found.
-		var keepClear []element
-		for i, f := range p.Fiducials {
-			keepClear = append(keepClear, element{at("fiducials[%d]", i), rectMM{f.X, f.Y, f.Size, f.Size}.grow(fiducialClear)})
-		}
-		if q := p.QR; q != nil {
-			keepClear = append(keepClear, element{at("qr"), rectMM{q.X, q.Y, q.Size, q.Size}.grow(qrClear)})
-		}
-		all := append(append([]element{}, g.elements...), g.labels...)
-		for _, k := range keepClear {
-			for _, e := range all {
-				if e.path == k.path {
-					continue
-				}
-				if k.rect.overlaps(e.rect) {
-					c.add(e.path, "与 %s 或其留白重叠", k.path)
-				}
+			if k.rect.overlaps(e.rect) {
+				c.add(e.path, "与 %s 或其留白重叠", k.path)
 			}
-		}
-
-		// Blocks may not overlap each other (frames and labels may sit on
-		// or around them). Fiducials and QR were reported above.
-		for i := 0; i < len(g.elements); i++ {
-			for j := i + 1; j < len(g.elements); j++ {
-				a, b := g.elements[i], g.elements[j]
-				if isKeepClear(a.path) || isKeepClear(b.path) {
-					continue
-				}
-				if a.rect.overlaps(b.rect) {
-					c.add(b.path, "与 %s 重叠", a.path)
-				}
-			}
-		}
-
-		// Bubbles must be apart so a mark in one cannot be read in another.
-		if a, b, ok := firstBubbleOverlap(g.bubbles); ok {
-			c.add(b.path, "填涂点 %s 与 %s 的填涂点 %s 重叠", bubbleName(b), a.path, bubbleName(a))
 		}
 	}
 }

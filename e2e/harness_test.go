@@ -20,6 +20,7 @@ import (
 
 	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 	"github.com/saoyue/saoyue/web/webtest"
@@ -36,10 +37,6 @@ func TestMain(m *testing.M) {
 	webtest.Close()
 	os.Exit(code)
 }
-
-// redisDB is the e2e test's own Redis database; other packages' tests use
-// lower numbers.
-const redisDB = 11
 
 var build struct {
 	once sync.Once
@@ -122,15 +119,10 @@ func (s *syncBuffer) String() string {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	s3 := blobtest.Config(t, blobtest.Bucket("e2e"))
-	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `eval \"$(scripts/services.sh env)\"` first")
-	}
 	h := &harness{t: t, bin: binaries(t), dir: t.TempDir()}
 	db, url := storetest.NewWithURL(t)
 	h.db = db
-	h.redisAddr = fmt.Sprintf("%s/%d", addr, redisDB)
-	flushRedis(t, h.redisAddr)
+	h.redisAddr = queuetest.DB(t)
 	h.env = append(os.Environ(),
 		"SAOYUE_DATABASE_URL="+url,
 		"SAOYUE_REDIS_ADDR="+h.redisAddr,
@@ -141,15 +133,6 @@ func newHarness(t *testing.T) *harness {
 	)
 	t.Cleanup(h.stop)
 	return h
-}
-
-func flushRedis(t testing.TB, redisAddr string) {
-	t.Helper()
-	opt := queue.RedisOpt(redisAddr)
-	host, port, _ := strings.Cut(opt.Addr, ":")
-	if out, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", fmt.Sprint(opt.DB), "FLUSHDB").CombinedOutput(); err != nil {
-		t.Fatalf("empty Redis database %d: %v %s", opt.DB, err, out)
-	}
 }
 
 // start runs `saoyue serve` on a free port and `saoyue worker`, and waits

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,11 +157,11 @@ func (c *county) importRoster() {
 // from the store (read-only) rather than from the PDF.
 func (c *county) readRoomLists() {
 	ctx := context.Background()
-	e, err := c.db.Exam(ctx, examCode)
+	e, err := store.GetExam(ctx, c.db.Pool, examCode)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cands, err := c.db.Candidates(ctx, e.ID)
+	cands, err := store.ListCandidates(ctx, c.db.Pool, e.ID, 0)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func (e *Engine) Next(ctx context.Context, m *Marker, n int) (*NextTasks, error)
 	err := e.markingTx(ctx, m, "", 0, func(tx pgx.Tx) error {
 		g, err := store.GetMarkingGroup(ctx, tx, m.GroupID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		out.Group, out.Parts = g, GroupParts(g)
 		held, err := store.RenewHeldTasks(ctx, tx, m.TeacherID, m.GroupID, e.Opts.Lease)
@@ -339,7 +339,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 		}
 		mk, err := store.TaskMark(ctx, tx, t.ID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		if mk.MarkerID != m.TeacherID {
 			return forbidden()

@@ -19,22 +19,23 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"gopkg.in/yaml.v3"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/store"
 )
 
-// Item kinds.
+// Item kinds, under the names report uses; saoyue.ItemKind defines them.
 const (
-	KindSingle = "single"
-	KindMulti  = "multi"
-	KindTF     = "tf"
+	KindSingle = saoyue.ItemSingle
+	KindMulti  = saoyue.ItemMulti
+	KindTF     = saoyue.ItemTF
 )
 
 // KeyItem is the key of one objective item.
 type KeyItem struct {
 	Item int `yaml:"item"`
 	// Kind is single, multi or tf; taken from the template when empty.
-	Kind string `yaml:"kind"`
+	Kind saoyue.ItemKind `yaml:"kind"`
 	// Answers are the accepted answers, each the set of options as one
 	// string ("B", "ACD"). Several after a disputed question ("A|C").
 	Answers []string `yaml:"answers"`
@@ -109,7 +110,7 @@ func ParseKey(name string, data []byte, items []card.Item) (*Key, error) {
 			lines = append(lines, i+1)
 		}
 		for _, g := range doc.Groups {
-			rows = append(rows, KeyItem{Kind: "subjective", Knowledge: g.Knowledge, Abilities: g.Abilities, Answers: []string{g.Group}})
+			rows = append(rows, KeyItem{Kind: saoyue.ItemSubjective, Knowledge: g.Knowledge, Abilities: g.Abilities, Answers: []string{g.Group}})
 			lines = append(lines, len(lines)+1)
 		}
 	case ".xlsx":
@@ -194,7 +195,7 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 		if subjectiveKinds[strings.ToLower(get(rec, "kind"))] {
 			// A question group's knowledge points: the item column holds its
 			// code, which need not be a number; no answer or points.
-			rows = append(rows, KeyItem{Kind: "subjective", Answers: []string{get(rec, "item")},
+			rows = append(rows, KeyItem{Kind: saoyue.ItemSubjective, Answers: []string{get(rec, "item")},
 				Knowledge: splitList(get(rec, "knowledge")), Abilities: splitList(get(rec, "abilities"))})
 			lines = append(lines, line)
 			continue
@@ -216,7 +217,7 @@ func keyFromRecords(name string, records [][]string) ([]KeyItem, []int, error) {
 		ans := get(rec, "answer")
 		excl := get(rec, "excluded")
 		rows = append(rows, KeyItem{
-			Item: item, Kind: strings.ToLower(get(rec, "kind")), Points: points, PartialPoints: partial,
+			Item: item, Kind: saoyue.ItemKind(strings.ToLower(get(rec, "kind"))), Points: points, PartialPoints: partial,
 			Answers:   strings.FieldsFunc(ans, func(r rune) bool { return r == '|' || r == '/' || r == ';' }),
 			Excluded:  excl == "1" || excl == "是" || strings.EqualFold(excl, "yes") || strings.EqualFold(excl, "true"),
 			Knowledge: splitList(get(rec, "knowledge")), Abilities: splitList(get(rec, "abilities")),
@@ -238,7 +239,7 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 	seenGroup := map[string]bool{}
 	for i, k := range rows {
 		at := fmt.Sprintf("%s 第 %d 行", name, lines[i])
-		if k.Kind == "subjective" {
+		if k.Kind == saoyue.ItemSubjective {
 			code := ""
 			if len(k.Answers) > 0 {
 				code = strings.TrimSpace(k.Answers[0])
@@ -306,7 +307,7 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 }
 
 // kindName is an item kind as the centre calls it.
-func kindName(kind string) string {
+func kindName(kind saoyue.ItemKind) string {
 	switch kind {
 	case KindSingle:
 		return "单选题"
@@ -315,7 +316,7 @@ func kindName(kind string) string {
 	case KindTF:
 		return "判断题"
 	}
-	return kind
+	return string(kind)
 }
 
 func isTF(opts []string) bool {

@@ -64,7 +64,7 @@ func ExamStage(ctx context.Context, db *store.DB, examCode string) (*StageView, 
 	if err != nil {
 		return nil, err
 	}
-	return stageView(ctx, db.Pool, exam, saoyue.Stage(exam.Status))
+	return stageView(ctx, db.Pool, exam, exam.Status)
 }
 
 func stageView(ctx context.Context, q store.TxOrPool, exam *store.Exam, stage saoyue.Stage) (*StageView, error) {
@@ -168,11 +168,10 @@ func Advance(ctx context.Context, db *store.DB, req AdvanceRequest) (*StageView,
 		if err != nil {
 			return err
 		}
-		status, err := store.LockExamStatus(ctx, tx, exam.ID, true)
+		from, err := store.LockExamStatus(ctx, tx, exam.ID, true)
 		if err != nil {
 			return err
 		}
-		from := saoyue.Stage(status)
 		if req.Subject != "" {
 			err = openSubject(ctx, tx, exam, from, req)
 		} else {
@@ -193,7 +192,7 @@ func ExamStageTx(ctx context.Context, tx pgx.Tx, examCode string) (*StageView, e
 	if err != nil {
 		return nil, err
 	}
-	return stageView(ctx, tx, exam, saoyue.Stage(exam.Status))
+	return stageView(ctx, tx, exam, exam.Status)
 }
 
 // target is the stage a request asks for, checked to be the next one.
@@ -253,7 +252,7 @@ func advanceExam(ctx context.Context, tx pgx.Tx, exam *store.Exam, from saoyue.S
 		}
 	}
 	if to == saoyue.StageReview || to == saoyue.StageFinal {
-		if err := store.RecordExamRelease(ctx, tx, exam.ID, string(to), req.Actor); err != nil {
+		if err := store.RecordExamRelease(ctx, tx, exam.ID, to, req.Actor); err != nil {
 			return err
 		}
 	}
@@ -304,7 +303,7 @@ func logStage(ctx context.Context, tx pgx.Tx, exam *store.Exam, subject *store.S
 	if open == nil {
 		items = []byte("[]")
 	}
-	e := store.StageLogEntry{From: string(from), To: string(to), Actor: req.Actor, Forced: forced, Reason: req.Reason, OpenItems: items}
+	e := store.StageLogEntry{From: from, To: to, Actor: req.Actor, Forced: forced, Reason: req.Reason, OpenItems: items}
 	entity, id := "exam", exam.Code
 	if subject != nil {
 		e.SubjectID = &subject.ID

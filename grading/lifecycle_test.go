@@ -92,7 +92,7 @@ func TestAdvanceWalksEveryStage(t *testing.T) {
 func TestSubjectMarkingStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "32", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "32", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "1+0"}}}, MarkingOptions{})
 	if _, err := f.db.Pool.Exec(ctx, `WITH e AS (UPDATE exams SET status = 'scanning' WHERE id = $1)
 		UPDATE subjects SET marking_opened_at = NULL WHERE id = $2`, f.seed.ExamID, f.seed.SubjectID); err != nil {
@@ -135,7 +135,7 @@ func subjectScores(t *testing.T, db *store.DB, subjectID int64) string {
 func TestNoMarkingAfterFinal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "33", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 4,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "33", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 4,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "1+0"}}}, MarkingOptions{})
 	var leader, marker *Marker
 	for _, m := range f.markersOf(t, f.seed.Groups[0]) {

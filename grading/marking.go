@@ -221,23 +221,6 @@ func Settle(g *store.MarkingGroup, marks []store.CropMark) Settlement {
 	return Settlement{Final: &f, ArbitrationSet: true}
 }
 
-// storeErr turns the store's not-found errors into domain errors.
-func storeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrTaskNotFound), errors.Is(err, store.ErrMarkNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份答卷")
-	case errors.Is(err, store.ErrProblemNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这份问题卷，或已处理")
-	case errors.Is(err, store.ErrGroupNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这个题组")
-	case errors.Is(err, store.ErrExamNotFound):
-		return saoyue.Errorf(saoyue.ENOTFOUND, "没有这场考试或这一学科")
-	}
-	return err
-}
-
 // forbidden is the one answer to every task outside what the caller may
 // touch: it says nothing about the task (another group's, the caller's own
 // school's, or nonexistent look the same from outside).
@@ -322,7 +305,7 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 	}
 	found, err := store.GetMarkingGroup(ctx, db.Pool, groupID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	var g *store.MarkingGroup
 	var refused error
@@ -330,9 +313,9 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 		// The exam's row first, as marking does, then the group's.
 		st, err := store.LockSubjectMarking(ctx, tx, found.SubjectID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		if stage := saoyue.Stage(st.ExamStatus); stage.AtLeast(saoyue.StageFinal) {
+		if stage := st.ExamStatus; stage.AtLeast(saoyue.StageFinal) {
 			refused = saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，题组 %s 的评卷设置不能再修改", st.ExamCode, stage.Name(), found.Code)
 			return refused
 		}
@@ -343,7 +326,7 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 			return err
 		}
 		if g, err = store.GetMarkingGroup(ctx, tx, groupID); err != nil {
-			return storeErr(err)
+			return err
 		}
 		old := settingsOf(g)
 		if err := applySettings(ctx, tx, g, s); err != nil {

@@ -65,7 +65,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 	return e.markingTx(ctx, m, "problem."+r.Action, problemID, func(tx pgx.Tx) error {
 		p, err := store.LockOpenProblem(ctx, tx, problemID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		if p.GroupID != m.GroupID || p.SchoolID == m.SchoolID {
 			return forbidden()
@@ -201,7 +201,7 @@ func (e *Engine) ReturnMark(ctx context.Context, m *Marker, taskID int64, reason
 		}
 		mk, err := store.TaskMark(ctx, tx, tasks[0].ID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		if err := store.ReturnMark(ctx, tx, mk.ID, m.TeacherID, reason); err != nil {
 			return err
@@ -246,7 +246,7 @@ func (e *Engine) AddControl(ctx context.Context, m *Marker, taskID int64, scores
 func (e *Engine) GroupQuality(ctx context.Context, groupID int64) (*GroupQuality, error) {
 	g, err := store.GetMarkingGroup(ctx, e.DB.Pool, groupID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	marks, err := store.ListQCMarks(ctx, e.DB.Pool, groupID)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 
 // markingRefusal says why the subject cannot be marked now; nil if it can.
 func markingRefusal(s store.SubjectMarkingState) error {
-	st := saoyue.Stage(s.ExamStatus)
+	st := s.ExamStatus
 	switch {
 	case st.ScoresReleased():
 		return saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，阅卷已结束，分数只能通过查分改分流程修改", s.ExamCode, st.Name())
@@ -40,10 +40,10 @@ func (e *Engine) markingTx(ctx context.Context, m *Marker, action string, taskID
 	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
 		s, err := store.LockSubjectMarking(ctx, tx, m.SubjectID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		if refused = markingRefusal(s); refused != nil {
-			stage = saoyue.Stage(s.ExamStatus)
+			stage = s.ExamStatus
 			return refused
 		}
 		return fn(tx)
@@ -70,9 +70,9 @@ func keyTx(ctx context.Context, db *store.DB, subjectID int64, actor, action str
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		s, err := store.LockSubjectMarking(ctx, tx, subjectID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		if st := saoyue.Stage(s.ExamStatus); st.AtLeast(saoyue.StageFinal) {
+		if st := s.ExamStatus; st.AtLeast(saoyue.StageFinal) {
 			refused = saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，%s的答案和客观题分数不能再修改，分数只能通过查分改分流程修改", s.ExamCode, st.Name(), s.SubjectName)
 			return refused
 		}

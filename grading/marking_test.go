@@ -2,9 +2,10 @@ package grading
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
@@ -16,15 +17,15 @@ import (
 type markingFixture struct {
 	db   *store.DB
 	eng  *Engine
-	seed *store.SeededMarking
+	seed *storetest.SeededMarking
 	plan *Plan
 }
 
-func newMarkingFixture(t *testing.T, spec store.MarkingSeed, opts MarkingOptions) *markingFixture {
+func newMarkingFixture(t *testing.T, spec storetest.MarkingSeed, opts MarkingOptions) *markingFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
-	seed, err := store.SeedMarking(ctx, db.Pool, spec)
+	seed, err := storetest.SeedMarking(ctx, db.Pool, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestSettle(t *testing.T) {
 
 func TestPlanCrossSchoolAndBalance(t *testing.T) {
 	t.Parallel()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "21", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 30,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "21", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 30,
 		Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"}, {Code: "27", MaxScore: 8, Step: 1, Mode: "2+1", Tolerance: 2},
 			{Code: "28", MaxScore: 10, Step: 0.5, Mode: "1+0"}}}, MarkingOptions{})
 	if len(f.plan.Problems) > 0 {
@@ -186,7 +187,7 @@ func TestPlanTooFewTeachers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.New(t)
-	seed, err := store.SeedMarking(ctx, db.Pool, store.MarkingSeed{ExamCode: "22", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
+	seed, err := storetest.SeedMarking(ctx, db.Pool, storetest.MarkingSeed{ExamCode: "22", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "2+1", Tolerance: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func TestPlanTooFewTeachers(t *testing.T) {
 func TestSingleMarkingFlow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 3,
 		Groups: []store.QuestionGroup{{Code: "30", MaxScore: 10.5, Step: 0.5, Mode: "1+0",
 			Subs: []store.SubQuestion{{Sub: "(1)", Max: 5, Step: 0.5}, {Sub: "(2)", Max: 5.5, Step: 0.5}}}}},
 		MarkingOptions{Lease: time.Minute, Rand: func() float64 { return 0.5 }})
@@ -292,7 +293,7 @@ func TestSingleMarkingFlow(t *testing.T) {
 func TestLeaseExpiryRedispatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 1,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 2, TeachersPerSchool: 2, StudentsPerSchool: 1,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}},
 		MarkingOptions{Lease: 300 * time.Millisecond, Rand: func() float64 { return 0.5 }})
 	// Two answers, one per school; the two markers of school 1 compete for
@@ -324,9 +325,40 @@ func TestLeaseExpiryRedispatches(t *testing.T) {
 	}
 }
 
+// The store's not-found errors reach the marker as they are: coded
+// ENOTFOUND with a Chinese message, through any wrapping, with no
+// re-mapping in grading.
 func TestErrorsAreDomainErrors(t *testing.T) {
 	t.Parallel()
-	if !errors.Is(storeErr(store.ErrTaskNotFound), storeErr(store.ErrTaskNotFound)) && saoyue.ErrorCode(storeErr(store.ErrTaskNotFound)) != saoyue.ENOTFOUND {
-		t.Fatal("task not found is not ENOTFOUND")
+	for _, e := range []error{store.ErrTaskNotFound, store.ErrMarkNotFound, store.ErrProblemNotFound,
+		store.ErrGroupNotFound, store.ErrSubjectNotFound, store.ErrExamNotFound} {
+		err := fmt.Errorf("in a transaction: %w", fmt.Errorf("task 7: %w", e))
+		if got := saoyue.ErrorCode(err); got != saoyue.ENOTFOUND {
+			t.Errorf("%v: code %q, want %q", e, got, saoyue.ENOTFOUND)
+		}
+		if msg := saoyue.ErrorMessage(err); !hasHan(msg) {
+			t.Errorf("%v: message %q is not Chinese", e, msg)
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// An unknown question group, asked for through the engine, comes back as
+// the store coded it: not found, in Chinese.
+func TestUnknownGroupIsNotFound(t *testing.T) {
+	t.Parallel()
+	eng := NewEngine(storetest.New(t), MarkingOptions{})
+	_, err := eng.GroupQuality(context.Background(), 987654)
+	wantCode(t, err, saoyue.ENOTFOUND)
+	if msg := saoyue.ErrorMessage(err); msg != "没有这个题组" {
+		t.Errorf("message %q, want 没有这个题组", msg)
 	}
 }

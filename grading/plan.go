@@ -394,7 +394,7 @@ func Assign(ctx context.Context, db *store.DB, subjectID, teacherID, groupID int
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		g, err := store.GetMarkingGroup(ctx, tx, groupID)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
 		if g.SubjectID != subjectID {
 			return saoyue.Errorf(saoyue.EINVALID, "题组 %s 不属于本学科。", g.Code)
@@ -434,7 +434,7 @@ func Unassign(ctx context.Context, db *store.DB, subjectID, teacherID int64) (*P
 // SubjectID resolves an exam code and subject code.
 func SubjectID(ctx context.Context, db *store.DB, examCode, subjectCode string) (int64, error) {
 	_, id, err := store.SubjectByCode(ctx, db.Pool, examCode, subjectCode)
-	if errors.Is(err, store.ErrExamNotFound) {
+	if errors.Is(err, store.ErrSubjectNotFound) {
 		return 0, saoyue.Errorf(saoyue.ENOTFOUND, "考试 %s 没有学科 %s。", examCode, subjectCode)
 	}
 	return id, err

@@ -14,7 +14,7 @@ import (
 // addTeachingOffice adds a school of the exam without candidates (a
 // county teaching-research office) with n teachers of the subject: each
 // can mark a group alone, since no answer is their own school's.
-func addTeachingOffice(t *testing.T, db *store.DB, seed *store.SeededMarking, code string, n int) {
+func addTeachingOffice(t *testing.T, db *store.DB, seed *storetest.SeededMarking, code string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	var school int64
@@ -45,7 +45,7 @@ func TestPlanFewTeachers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.New(t)
-	seed, err := store.SeedMarking(ctx, db.Pool, store.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
+	seed, err := storetest.SeedMarking(ctx, db.Pool, storetest.MarkingSeed{ExamCode: "23", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 5,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "1+0"}, {Code: "2", MaxScore: 6, Step: 1, Mode: "1+0"}, {Code: "3", MaxScore: 6, Step: 1, Mode: "1+0"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestPlanFewTeachers(t *testing.T) {
 func TestModeSwitchRegeneratesTasks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 8,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "24", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 8,
 		Groups: []store.QuestionGroup{{Code: "17", MaxScore: 6, Step: 1, Mode: "1+0"}}}, MarkingOptions{})
 	g := f.seed.Groups[0]
 	count := func(sql string) int {
@@ -167,7 +167,7 @@ func TestAutoPlan21ThreeSchools(t *testing.T) {
 	groups := []store.QuestionGroup{{Code: "26", MaxScore: 5, Step: 1, Mode: "1+0"}, {Code: "27", MaxScore: 6, Step: 1, Mode: "1+0"},
 		{Code: "28", MaxScore: 9, Step: 1, Mode: "1+0"}, {Code: "29", MaxScore: 7, Step: 1, Mode: "1+0"},
 		{Code: "30", MaxScore: 8, Step: 0.5, Mode: "1+0"}, {Code: "31", MaxScore: 10, Step: 1, Mode: "1+0"}}
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "25", Subject: "math", Schools: 3, TeachersPerSchool: 5, StudentsPerSchool: 8,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "25", Subject: "math", Schools: 3, TeachersPerSchool: 5, StudentsPerSchool: 8,
 		Groups: groups}, MarkingOptions{})
 	if len(f.plan.Problems) > 0 {
 		t.Fatalf("1+0 plan: %v", f.plan.Problems)
@@ -221,7 +221,7 @@ func TestAutoPlan21ThreeSchools(t *testing.T) {
 func TestConfigureGroupAfterFinal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newMarkingFixture(t, store.MarkingSeed{ExamCode: "26", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 3,
+	f := newMarkingFixture(t, storetest.MarkingSeed{ExamCode: "26", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 3,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 6, Step: 1, Mode: "1+0"}}}, MarkingOptions{})
 	g := f.seed.Groups[0]
 	set := GroupSettings{Mode: "1+0", Tolerance: 1, FinalRule: "mean", Compare: "gt", Arbiter: "marker", RemarkShare: 0.01, ControlShare: 0.01}

@@ -30,7 +30,7 @@ type Reconciliation struct {
 // Reconcile counts a batch and records a missing-side exception for every
 // card that lacks one of its template's pages.
 func Reconcile(ctx context.Context, db *store.DB, batchID int64) (*Reconciliation, error) {
-	b, err := db.Batch(ctx, batchID)
+	b, err := store.GetBatch(ctx, db.Pool, batchID)
 	if err != nil {
 		return nil, err
 	}

@@ -101,11 +101,10 @@ func changeScore(ctx context.Context, tx pgx.Tx, c ScoreChange) (*ScoreChangeRes
 	}
 	// A shared lock: changes go on side by side, but the exam cannot move
 	// on between this check and the write.
-	status, err := store.LockExamStatus(ctx, tx, exam.ID, false)
+	stage, err := store.LockExamStatus(ctx, tx, exam.ID, false)
 	if err != nil {
 		return nil, err
 	}
-	stage := saoyue.Stage(status)
 	if stage.AtLeast(saoyue.StageArchived) {
 		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 已归档，成绩不能再更改", c.Exam)
 	}
@@ -191,7 +190,7 @@ func RequestReview(ctx context.Context, db *store.DB, in ReviewRequestInput) (*s
 		if err != nil {
 			return err
 		}
-		if exam.Status != "review" && exam.Status != "final" {
+		if exam.Status != saoyue.StageReview && exam.Status != saoyue.StageFinal {
 			return saoyue.Errorf(saoyue.EINVALID, "考试 %s 还没有公布成绩，不能查分", in.Exam)
 		}
 		subject, err := subjectOf(exam, in.Subject)
@@ -255,7 +254,7 @@ func AnswerReview(ctx context.Context, db *store.DB, a ReviewAnswer) (*store.Rev
 		if err != nil {
 			return err
 		}
-		if r.Status != "open" {
+		if r.Status != saoyue.ReviewOpen {
 			return saoyue.Errorf(saoyue.ECONFLICT, "查分申请 %d 已经答复过了", a.ID)
 		}
 		changed := false

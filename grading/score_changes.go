@@ -56,17 +56,17 @@ func DecideScoreChange(ctx context.Context, db *store.DB, id int64, approver *st
 		if err != nil {
 			return err
 		}
-		if pc.Status != "pending" {
+		if pc.Status != saoyue.ScoreChangePending {
 			return saoyue.Errorf(saoyue.ECONFLICT, "改分申请 %d 已经审核过了", id)
 		}
 		if pc.ProposedByID == approver.ID {
 			return saoyue.Errorf(saoyue.EFORBIDDEN, "不能审核自己提交的更改，请由另一位审核人审核")
 		}
-		status, err := store.LockExamStatus(ctx, tx, pc.ExamID, false)
+		stage, err := store.LockExamStatus(ctx, tx, pc.ExamID, false)
 		if err != nil {
 			return err
 		}
-		if saoyue.Stage(status).AtLeast(saoyue.StageArchived) {
+		if stage.AtLeast(saoyue.StageArchived) {
 			return saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 已归档，成绩不能再更改", pc.ExamCode)
 		}
 		if !approve {
@@ -90,7 +90,7 @@ func checkApprover(u *store.User) error {
 }
 
 func rejectScoreChange(ctx context.Context, tx pgx.Tx, pc *store.PendingScoreChange, approver *store.User, note string) error {
-	if err := store.DecideScoreChange(ctx, tx, pc.ID, "rejected", approver.ID, note); err != nil {
+	if err := store.DecideScoreChange(ctx, tx, pc.ID, saoyue.ScoreChangeRejected, approver.ID, note); err != nil {
 		return err
 	}
 	if pc.ReviewID != nil {
@@ -113,7 +113,7 @@ func applyScoreChange(ctx context.Context, tx pgx.Tx, pc *store.PendingScoreChan
 	if had {
 		old = &cur.Score
 	}
-	if err := store.DecideScoreChange(ctx, tx, pc.ID, "applied", approver.ID, note); err != nil {
+	if err := store.DecideScoreChange(ctx, tx, pc.ID, saoyue.ScoreChangeApplied, approver.ID, note); err != nil {
 		return err
 	}
 	var reviewID int64

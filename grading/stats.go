@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/saoyue/saoyue"
 )
 
 // The statistics of the county report (成绩统计分析报告). Everything here is
@@ -74,7 +76,7 @@ type SubItem struct {
 type PaperItem struct {
 	Code      string // "1".."25" for objective items, the group code for subjective ones
 	Objective bool
-	Kind      string // single, multi or tf for objective items
+	Kind      saoyue.ItemKind // single, multi or tf for objective items
 	Max       float64
 	Key       string   // accepted answers of an objective item, "B" or "A/C"
 	Knowledge []string // 知识点 the item tests (from the answer-key file)

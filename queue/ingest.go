@@ -54,7 +54,7 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 	if err != nil {
 		return nil, err
 	}
-	if err := ScansAccepted(code, saoyue.Stage(status)); err != nil {
+	if err := ScansAccepted(code, status); err != nil {
 		return nil, err
 	}
 	key := blob.PageKey(sum, imageExt(name, data))
@@ -66,14 +66,14 @@ func (in *Ingester) AddHashedPage(ctx context.Context, batchID int64, seq int, n
 		return nil, fmt.Errorf("store page image %s: %w", name, err)
 	}
 	p := &store.Page{ImageSHA256: sum, BlobKey: key, BatchID: &batchID, Seq: seq, SourceName: name}
-	created, err := in.DB.AddPage(ctx, p)
+	created, err := store.AddPage(ctx, in.DB.Pool, p)
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		metrics.PagesReceived.Inc()
 	}
-	if created || p.Status == "received" {
+	if created || p.Status == saoyue.PageReceived {
 		task, opts := NewPageReadTask(p.ID)
 		if err := in.Queue.Enqueue(ctx, task, opts...); err != nil {
 			// The page is recorded; a sweep re-enqueues pages left in

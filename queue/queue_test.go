@@ -17,19 +17,14 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/queuetest"
 )
 
 // TestRedisRoundTrip sends a task through the real Redis that
 // scripts/services.sh starts and checks an asynq server runs it once.
 func TestRedisRoundTrip(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("skipped under -short: needs Redis")
-	}
-	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
+	addr := queuetest.DB(t)
 	taskType := fmt.Sprintf("test:echo-%d", time.Now().UnixNano())
 	got := make(chan string, 2)
 	mux := asynq.NewServeMux()
@@ -135,10 +130,7 @@ func TestInProcessUniqueID(t *testing.T) {
 // worker find the master through the sentinel.
 func TestRedisSentinel(t *testing.T) {
 	t.Parallel()
-	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR is not set: eval \"$(scripts/services.sh env)\" first")
-	}
+	addr, db, _ := strings.Cut(queuetest.DB(t), "/")
 	host, port, _ := strings.Cut(addr, ":")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -160,7 +152,7 @@ func TestRedisSentinel(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	url := fmt.Sprintf("sentinel://saoyue@127.0.0.1:%d/14", sport)
+	url := fmt.Sprintf("sentinel://saoyue@127.0.0.1:%d/%s", sport, db)
 	taskType := fmt.Sprintf("test:sentinel-%d", time.Now().UnixNano())
 	got := make(chan string, 1)
 	mux := asynq.NewServeMux()

@@ -319,7 +319,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 	if !saoyue.Stage(exam.Status).AtLeast(saoyue.StageFinal) {
 		warnings = append(warnings, "成绩尚未发布（终审），本报告仅供复核")
 	}
-	return res, settings, exam.Status, warnings, nil
+	return res, settings, string(exam.Status), warnings, nil
 }
 
 // orphanExample names the first candidate (by exam number) of a set.

@@ -147,11 +147,11 @@ func ImportWith(ctx context.Context, db *store.DB, r *Roster, examCode string, o
 	var exam *store.Exam
 	if examCode != "" {
 		var err error
-		if exam, err = db.Exam(ctx, examCode); err != nil {
+		if exam, err = store.GetExam(ctx, db.Pool, examCode); err != nil {
 			return nil, err
 		}
 	}
-	known, err := db.Schools(ctx)
+	known, err := store.ListSchools(ctx, db.Pool)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -62,11 +63,11 @@ type snapshot struct {
 func snap(t *testing.T, db *store.DB, exam *store.Exam) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	c, err := db.CountRoster(ctx)
+	c, err := store.CountRoster(ctx, db.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, exam.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestImportFixtures(t *testing.T) {
 // checkCandidates checks DOMAIN rules 11 and 12 on the stored allocation.
 func checkCandidates(t *testing.T, db *store.DB, exam *store.Exam, cands []store.Candidate) {
 	t.Helper()
-	rooms, err := db.Rooms(context.Background(), exam.ID)
+	rooms, err := store.ListRooms(context.Background(), db.Pool, exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func TestSampledExam(t *testing.T) {
 	if _, err := importFiles(t, db, Files{Schools: fixtureFiles.Schools}, "23"); err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, other.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, other.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +397,7 @@ func TestCreateExamChecks(t *testing.T) {
 	if _, err := CreateExam(ctx, db, spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateExam(ctx, db, spec); err == nil || !strings.Contains(err.Error(), "考试代码已被使用") {
+	if _, err := CreateExam(ctx, db, spec); saoyue.ErrorCode(err) != saoyue.ECONFLICT {
 		t.Errorf("second exam 21: %v", err)
 	}
 	for _, s := range []string{"", "math", "Math:数学", "math:数学:noon", "math:数学:am:0"} {

@@ -395,7 +395,7 @@ func WriteExamPDFs(ctx context.Context, db *store.DB, examCode, dir string) ([]s
 // EE_SSSS_labels_new.pdf, and the room lists are printed again with them.
 // Withdrawn candidates get no label; room lists show them as 退出.
 func WritePDFs(ctx context.Context, db *store.DB, examCode, dir string, opts PrintOptions) ([]string, error) {
-	exam, err := db.Exam(ctx, examCode)
+	exam, err := store.GetExam(ctx, db.Pool, examCode)
 	if err != nil {
 		return nil, err
 	}

@@ -5,13 +5,15 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
 )
 
 // KeyRow is one item of an answer key as stored.
 type KeyRow struct {
 	Form          string
 	Item          int
-	Kind          string
+	Kind          saoyue.ItemKind
 	Answers       []string
 	Points        float64
 	PartialPoints float64

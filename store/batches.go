@@ -20,13 +20,13 @@ type Batch struct {
 	SchoolID      int64
 	RoomID        *int64
 	ExpectedCards int
-	Status        string
+	Status        saoyue.BatchStatus
 	CreatedBy     string
 }
 
 // CreateBatch opens a batch.
-func (db *DB) CreateBatch(ctx context.Context, b *Batch) error {
-	err := db.Pool.QueryRow(ctx, `
+func CreateBatch(ctx context.Context, q TxOrPool, b *Batch) error {
+	err := q.QueryRow(ctx, `
 		INSERT INTO batches (exam_id, subject_id, school_id, room_id, expected_cards, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status`,
 		b.ExamID, b.SubjectID, b.SchoolID, b.RoomID, b.ExpectedCards, b.CreatedBy).Scan(&b.ID, &b.Status)
@@ -36,10 +36,10 @@ func (db *DB) CreateBatch(ctx context.Context, b *Batch) error {
 	return nil
 }
 
-// Batch returns one batch.
-func (db *DB) Batch(ctx context.Context, id int64) (*Batch, error) {
+// GetBatch returns one batch.
+func GetBatch(ctx context.Context, q TxOrPool, id int64) (*Batch, error) {
 	var b Batch
-	err := db.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT id, exam_id, subject_id, school_id, room_id, expected_cards, status, created_by
 		FROM batches WHERE id = $1`, id).Scan(&b.ID, &b.ExamID, &b.SubjectID, &b.SchoolID, &b.RoomID, &b.ExpectedCards, &b.Status, &b.CreatedBy)
 	if errors.Is(err, pgx.ErrNoRows) {

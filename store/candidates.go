@@ -112,11 +112,6 @@ func ListCandidates(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]
 	return cs, nil
 }
 
-// Candidates returns every candidate of the exam by exam number.
-func (db *DB) Candidates(ctx context.Context, examID int64) ([]Candidate, error) {
-	return ListCandidates(ctx, db.Pool, examID, 0)
-}
-
 // RosterStamp changes whenever a candidate joins or leaves the exam: the
 // count falls when one leaves, the largest id grows when one joins.
 type RosterStamp struct {
@@ -126,9 +121,9 @@ type RosterStamp struct {
 
 // ExamRosterStamp is the exam's current RosterStamp, one cheap query, so a
 // cached roster is checked without reloading it.
-func (db *DB) ExamRosterStamp(ctx context.Context, examID int64) (RosterStamp, error) {
+func ExamRosterStamp(ctx context.Context, q TxOrPool, examID int64) (RosterStamp, error) {
 	var s RosterStamp
-	err := db.Pool.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM candidates WHERE exam_id = $1`, examID).
+	err := q.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM candidates WHERE exam_id = $1`, examID).
 		Scan(&s.Count, &s.MaxID)
 	if err != nil {
 		return s, fmt.Errorf("check the exam's roster: %w", err)
@@ -138,10 +133,10 @@ func (db *DB) ExamRosterStamp(ctx context.Context, examID int64) (RosterStamp, e
 
 // ExamNumbers returns the exam numbers of the exam's candidates, withdrawn
 // ones included (the number stays theirs), and the stamp they were read at.
-func (db *DB) ExamNumbers(ctx context.Context, examID int64) ([]string, RosterStamp, error) {
+func ExamNumbers(ctx context.Context, q TxOrPool, examID int64) ([]string, RosterStamp, error) {
 	var nos []string
 	var s RosterStamp
-	rows, err := db.Pool.Query(ctx, `SELECT exam_no, id FROM candidates WHERE exam_id = $1`, examID)
+	rows, err := q.Query(ctx, `SELECT exam_no, id FROM candidates WHERE exam_id = $1`, examID)
 	if err == nil {
 		var no string
 		var id int64
@@ -159,9 +154,9 @@ func (db *DB) ExamNumbers(ctx context.Context, examID int64) ([]string, RosterSt
 }
 
 // HasExamNo reports whether the exam number is a candidate's of the exam.
-func (db *DB) HasExamNo(ctx context.Context, examID int64, examNo string) (bool, error) {
+func HasExamNo(ctx context.Context, q TxOrPool, examID int64, examNo string) (bool, error) {
 	var ok bool
-	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM candidates WHERE exam_id = $1 AND exam_no = $2)`, examID, examNo).Scan(&ok)
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM candidates WHERE exam_id = $1 AND exam_no = $2)`, examID, examNo).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("look up exam number %s: %w", examNo, err)
 	}

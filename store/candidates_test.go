@@ -69,7 +69,7 @@ func TestSavePlacements(t *testing.T) {
 	if err != nil || removed != 0 || added != 3 {
 		t.Fatalf("first save: removed %d added %d err %v", removed, added, err)
 	}
-	before, _ := db.Candidates(ctx, exam.ID)
+	before, _ := store.ListCandidates(ctx, db.Pool, exam.ID, 0)
 	removed, added, err = store.SavePlacements(ctx, db.Pool, exam.ID, schoolID, place(0, 1, 2))
 	if err != nil || removed != 0 || added != 0 {
 		t.Fatalf("same placements again: removed %d added %d err %v", removed, added, err)
@@ -80,7 +80,7 @@ func TestSavePlacements(t *testing.T) {
 	if err != nil || removed != 2 || added != 2 {
 		t.Fatalf("swap: removed %d added %d err %v", removed, added, err)
 	}
-	after, _ := db.Candidates(ctx, exam.ID)
+	after, _ := store.ListCandidates(ctx, db.Pool, exam.ID, 0)
 	if after[2].ID != before[2].ID || after[0].StudentID != before[1].StudentID {
 		t.Errorf("swap: before %+v after %+v", before, after)
 	}
@@ -96,7 +96,7 @@ func TestSavePlacements(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already scanned") {
 		t.Errorf("moving a scanned candidate: %v", err)
 	}
-	if again, _ := db.Candidates(ctx, exam.ID); again[0] != after[0] {
+	if again, _ := store.ListCandidates(ctx, db.Pool, exam.ID, 0); again[0] != after[0] {
 		t.Errorf("a refused move changed the candidate")
 	}
 	if err := store.DeleteRoomsAfter(ctx, db.Pool, exam.ID, schoolID, 0); err == nil {
@@ -129,7 +129,7 @@ func TestUpsertTeachersReplacesSubjects(t *testing.T) {
 func TestExamNotFound(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
-	_, err := db.Exam(context.Background(), "99")
+	_, err := store.GetExam(context.Background(), db.Pool, "99")
 	if !errors.Is(err, store.ErrExamNotFound) || saoyue.ErrorCode(err) != saoyue.ENOTFOUND || !strings.Contains(err.Error(), "exam 99") {
 		t.Errorf("error %v, want ErrExamNotFound (not_found) naming exam 99", err)
 	}

@@ -22,7 +22,7 @@ type Exam struct {
 	Code         string // two digits, the first part of every exam number
 	Name         string
 	Grade        string // only students of this grade sit it; empty = all
-	Status       string
+	Status       saoyue.Stage
 	RoomCapacity int   // 30 or 42 (DOMAIN rule 12)
 	SampleSize   int   // students per school; 0 = every student
 	SampleSeed   int64 // makes the sample reproducible
@@ -93,11 +93,6 @@ func GetExam(ctx context.Context, q TxOrPool, code string) (*Exam, error) {
 		return nil, fmt.Errorf("read subjects of exam %s: %w", code, err)
 	}
 	return &e, nil
-}
-
-// Exam returns the exam with the given code and its subjects.
-func (db *DB) Exam(ctx context.Context, code string) (*Exam, error) {
-	return GetExam(ctx, db.Pool, code)
 }
 
 // AddExamSchools makes the schools take part in the exam; schools already

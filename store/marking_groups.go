@@ -13,6 +13,10 @@ import (
 // ErrGroupNotFound is returned for an unknown question group.
 var ErrGroupNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这个题组"}
 
+// ErrSubjectNotFound is returned for a subject no exam has: an unknown
+// subject id, or a subject code the exam does not have.
+var ErrSubjectNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "没有这场考试或这一学科"}
+
 // MarkingGroup is a question group with everything marking needs: its
 // score shape (sub-questions from the template) and its mode settings.
 type MarkingGroup struct {
@@ -110,7 +114,7 @@ func SubjectByCode(ctx context.Context, q TxOrPool, examCode, subjectCode string
 		SELECT e.id, s.id FROM subjects s JOIN exams e ON e.id = s.exam_id
 		WHERE e.code = $1 AND s.code = $2`, examCode, subjectCode).Scan(&examID, &subjectID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, 0, fmt.Errorf("subject %s of exam %s: %w", subjectCode, examCode, ErrExamNotFound)
+		return 0, 0, fmt.Errorf("subject %s of exam %s: %w", subjectCode, examCode, ErrSubjectNotFound)
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("find subject %s of exam %s: %w", subjectCode, examCode, err)

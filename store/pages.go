@@ -21,13 +21,13 @@ type Page struct {
 	BatchID     *int64
 	Seq         int
 	SourceName  string
-	Status      string
+	Status      saoyue.PageStatus
 }
 
 // AddPage records a page image once: a second upload of the same image
 // (same SHA-256) returns the existing page with created = false.
-func (db *DB) AddPage(ctx context.Context, p *Page) (created bool, err error) {
-	err = db.Pool.QueryRow(ctx, `
+func AddPage(ctx context.Context, q TxOrPool, p *Page) (created bool, err error) {
+	err = q.QueryRow(ctx, `
 		INSERT INTO pages (image_sha256, blob_key, batch_id, seq, source_name)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (image_sha256) DO NOTHING
@@ -38,7 +38,7 @@ func (db *DB) AddPage(ctx context.Context, p *Page) (created bool, err error) {
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return false, fmt.Errorf("record page %s: %w", p.SourceName, err)
 	}
-	existing, err := db.PageBySHA256(ctx, p.ImageSHA256)
+	existing, err := PageBySHA256(ctx, q, p.ImageSHA256)
 	if err != nil {
 		return false, err
 	}
@@ -55,8 +55,8 @@ func scanPage(row pgx.Row) (*Page, error) {
 }
 
 // PageBySHA256 finds the page of an image.
-func (db *DB) PageBySHA256(ctx context.Context, sha string) (*Page, error) {
-	p, err := scanPage(db.Pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE image_sha256 = $1`, sha))
+func PageBySHA256(ctx context.Context, q TxOrPool, sha string) (*Page, error) {
+	p, err := scanPage(q.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE image_sha256 = $1`, sha))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("page with image %s: %w", sha[:12], ErrPageNotFound)
 	}
@@ -73,7 +73,8 @@ func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
 	var b Batch
 	var batchID, examID, subjectID, schoolID *int64
 	var expected *int
-	var status, createdBy *string
+	var status *saoyue.BatchStatus
+	var createdBy *string
 	err := db.Pool.QueryRow(ctx, `
 		SELECT p.id, p.image_sha256, p.blob_key, p.batch_id, p.seq, p.source_name, p.status,
 			b.id, b.exam_id, b.subject_id, b.school_id, b.room_id, b.expected_cards, b.status, b.created_by

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
 )
 
 // What the statistics report reads: the papers (answer keys and question
@@ -94,7 +96,7 @@ func SetReportSettings(ctx context.Context, q TxOrPool, examID int64, s ReportSe
 type ReportKeyItem struct {
 	SubjectID int64
 	ItemNo    int
-	Kind      string
+	Kind      saoyue.ItemKind
 	Answers   []string
 	Points    float64
 	Excluded  bool // excluded in any form: the item counts for nobody

@@ -20,7 +20,7 @@ var ErrReviewRequestNotFound = &saoyue.Error{Code: saoyue.ENOTFOUND, Message: "æ
 // ExamRelease is where an exam stands in review and release.
 type ExamRelease struct {
 	ExamID         int64
-	Status         string // exams.status
+	Status         saoyue.Stage
 	ReviewOpenedAt *time.Time
 	ReviewOpenedBy string
 	FinalAt        *time.Time
@@ -30,12 +30,12 @@ type ExamRelease struct {
 // LockExamStatus reads the exam's status and locks its row for the rest of
 // the transaction: shared for score changes (many at once, none while the
 // exam is being made final), exclusive for a change of status.
-func LockExamStatus(ctx context.Context, tx pgx.Tx, examID int64, exclusive bool) (string, error) {
+func LockExamStatus(ctx context.Context, tx pgx.Tx, examID int64, exclusive bool) (saoyue.Stage, error) {
 	lock := "FOR SHARE"
 	if exclusive {
 		lock = "FOR UPDATE"
 	}
-	var status string
+	var status saoyue.Stage
 	err := tx.QueryRow(ctx, `SELECT status FROM exams WHERE id = $1 `+lock, examID).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("exam %d: %w", examID, ErrExamNotFound)
@@ -72,14 +72,14 @@ func GetExamRelease(ctx context.Context, q TxOrPool, examID int64) (ExamRelease,
 
 // RecordExamRelease remembers who opened review or made the exam final,
 // and when. The stage itself is set by SetExamStage (grading.Advance).
-func RecordExamRelease(ctx context.Context, q TxOrPool, examID int64, to, actor string) error {
+func RecordExamRelease(ctx context.Context, q TxOrPool, examID int64, to saoyue.Stage, actor string) error {
 	var err error
 	switch to {
-	case "review":
+	case saoyue.StageReview:
 		_, err = q.Exec(ctx, `
 			INSERT INTO exam_release (exam_id, review_opened_at, review_opened_by) VALUES ($1, now(), $2)
 			ON CONFLICT (exam_id) DO UPDATE SET review_opened_at = now(), review_opened_by = $2`, examID, actor)
-	case "final":
+	case saoyue.StageFinal:
 		_, err = q.Exec(ctx, `
 			INSERT INTO exam_release (exam_id, final_at, final_by) VALUES ($1, now(), $2)
 			ON CONFLICT (exam_id) DO UPDATE SET final_at = now(), final_by = $2`, examID, actor)
@@ -229,7 +229,7 @@ type ReviewRequest struct {
 	Item          string // "" = the whole subject
 	RequestedBy   string
 	Reason        string
-	Status        string // open or answered
+	Status        saoyue.ReviewStatus
 	Answer        string
 	ScoreChanged  bool
 	AnsweredBy    string
@@ -308,7 +308,7 @@ func GetReviewRequest(ctx context.Context, q TxOrPool, id int64) (ReviewRequest,
 
 // ListReviewRequests lists the exam's requests, oldest first; status ""
 // lists all of them.
-func ListReviewRequests(ctx context.Context, q TxOrPool, examID int64, status string) ([]ReviewRequest, error) {
+func ListReviewRequests(ctx context.Context, q TxOrPool, examID int64, status saoyue.ReviewStatus) ([]ReviewRequest, error) {
 	rows, err := q.Query(ctx, reviewSelect+`
 		WHERE c.exam_id = $1 AND ($2 = '' OR r.status = $2) ORDER BY r.id`, examID, status)
 	if err != nil {

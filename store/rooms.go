@@ -84,8 +84,3 @@ func ListRooms(ctx context.Context, q TxOrPool, examID, schoolID int64) ([]Room,
 	}
 	return rooms, nil
 }
-
-// Rooms returns the rooms of the exam ordered by school code and number.
-func (db *DB) Rooms(ctx context.Context, examID int64) ([]Room, error) {
-	return ListRooms(ctx, db.Pool, examID, 0)
-}

@@ -48,14 +48,14 @@ func tokenSHA256(token string) string {
 
 // CreateScanToken issues a token for the school and returns it; only its
 // hash is stored, so this is the one time it can be shown.
-func (db *DB) CreateScanToken(ctx context.Context, schoolCode, label string) (string, *ScanToken, error) {
+func CreateScanToken(ctx context.Context, q TxOrPool, schoolCode, label string) (string, *ScanToken, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", nil, fmt.Errorf("create scan token: %w", err)
 	}
 	token := "sy_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	t := &ScanToken{SchoolCode: schoolCode, Label: label}
-	err := db.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		INSERT INTO scan_tokens (token_sha256, school_id, label)
 		SELECT $1, id, $3 FROM schools WHERE code = $2
 		RETURNING id, school_id, created_at, (SELECT name FROM schools WHERE code = $2)`,
@@ -79,8 +79,8 @@ func scanScanToken(row pgx.Row) (*ScanToken, error) {
 
 // ScanTokenBySecret returns the live token with this secret and notes its
 // use, or ErrScanTokenNotFound.
-func (db *DB) ScanTokenBySecret(ctx context.Context, token string) (*ScanToken, error) {
-	t, err := scanScanToken(db.Pool.QueryRow(ctx, `
+func ScanTokenBySecret(ctx context.Context, q TxOrPool, token string) (*ScanToken, error) {
+	t, err := scanScanToken(q.QueryRow(ctx, `
 		WITH used AS (
 			UPDATE scan_tokens SET last_used_at = now()
 			WHERE token_sha256 = $1 AND revoked_at IS NULL
@@ -96,8 +96,8 @@ func (db *DB) ScanTokenBySecret(ctx context.Context, token string) (*ScanToken, 
 }
 
 // ScanTokens lists every token, newest first.
-func (db *DB) ScanTokens(ctx context.Context) ([]ScanToken, error) {
-	rows, err := db.Pool.Query(ctx, `
+func ScanTokens(ctx context.Context, q TxOrPool) ([]ScanToken, error) {
+	rows, err := q.Query(ctx, `
 		SELECT `+scanTokenColumns+` FROM scan_tokens t JOIN schools s ON s.id = t.school_id
 		ORDER BY t.id DESC`)
 	if err != nil {
@@ -110,8 +110,8 @@ func (db *DB) ScanTokens(ctx context.Context) ([]ScanToken, error) {
 }
 
 // RevokeScanToken stops a token from working; revoking twice is harmless.
-func (db *DB) RevokeScanToken(ctx context.Context, id int64) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE scan_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1`, id)
+func RevokeScanToken(ctx context.Context, q TxOrPool, id int64) error {
+	tag, err := q.Exec(ctx, `UPDATE scan_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("revoke scan token %d: %w", id, err)
 	}
@@ -214,8 +214,8 @@ func (db *DB) OpenScanBatch(ctx context.Context, bag ScanBag) (b *ScanBatch, cre
 }
 
 // ScanBatchByID returns a batch with its codes and page count.
-func (db *DB) ScanBatchByID(ctx context.Context, id int64) (*ScanBatch, error) {
-	b, err := scanBatch(ctx, db.Pool, id)
+func ScanBatchByID(ctx context.Context, q TxOrPool, id int64) (*ScanBatch, error) {
+	b, err := scanBatch(ctx, q, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("batch %d: %w", id, ErrBatchNotFound)
 	}
@@ -247,9 +247,9 @@ func scanBatch(ctx context.Context, q TxOrPool, id int64) (*ScanBatch, error) {
 
 // PageSchool returns the school of the batch a page belongs to (0 if the
 // page has no batch), so the scan API shows a school only its own pages.
-func (db *DB) PageSchool(ctx context.Context, pageID int64) (int64, error) {
+func PageSchool(ctx context.Context, q TxOrPool, pageID int64) (int64, error) {
 	var school *int64
-	err := db.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT b.school_id FROM pages p LEFT JOIN batches b ON b.id = p.batch_id WHERE p.id = $1`, pageID).Scan(&school)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("page %d: %w", pageID, ErrPageNotFound)

@@ -73,8 +73,3 @@ func ListSchools(ctx context.Context, q TxOrPool) ([]School, error) {
 	}
 	return schools, nil
 }
-
-// Schools returns every school ordered by code.
-func (db *DB) Schools(ctx context.Context) ([]School, error) {
-	return ListSchools(ctx, db.Pool)
-}

@@ -26,7 +26,7 @@ type PendingScoreChange struct {
 	ReviewID     *int64
 	ProposedByID int64
 	ProposedAt   time.Time
-	Status       string // pending, applied, rejected
+	Status       saoyue.ScoreChangeStatus
 	DecidedByID  *int64
 	Note         string
 
@@ -90,7 +90,7 @@ func GetScoreChange(ctx context.Context, q TxOrPool, id int64, forUpdate bool) (
 }
 
 // ListScoreChanges lists changes of one status ("" for all), oldest first.
-func ListScoreChanges(ctx context.Context, q TxOrPool, status string) ([]*PendingScoreChange, error) {
+func ListScoreChanges(ctx context.Context, q TxOrPool, status saoyue.ScoreChangeStatus) ([]*PendingScoreChange, error) {
 	rows, err := q.Query(ctx, scoreChangeSelect+` WHERE ($1 = '' OR sc.status = $1) ORDER BY sc.id`, status)
 	if err != nil {
 		return nil, fmt.Errorf("list score changes: %w", err)
@@ -103,7 +103,7 @@ func ListScoreChanges(ctx context.Context, q TxOrPool, status string) ([]*Pendin
 }
 
 // DecideScoreChange records the approver's decision on a pending change.
-func DecideScoreChange(ctx context.Context, q TxOrPool, id int64, status string, by int64, note string) error {
+func DecideScoreChange(ctx context.Context, q TxOrPool, id int64, status saoyue.ScoreChangeStatus, by int64, note string) error {
 	_, err := q.Exec(ctx, `
 		UPDATE score_changes SET status = $2, decided_by_user_id = $3, decided_at = now(), note = $4
 		WHERE id = $1 AND status = 'pending'`, id, status, by, note)

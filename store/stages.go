@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
 )
 
 // The rows behind an exam's stages: the stage history, the
@@ -21,7 +23,7 @@ type StageLogEntry struct {
 	SubjectID   *int64
 	SubjectCode string
 	SubjectName string
-	From, To    string
+	From, To    saoyue.Stage
 	Actor       string
 	Forced      bool
 	Reason      string
@@ -94,7 +96,7 @@ func OpenSubjectMarking(ctx context.Context, q TxOrPool, subjectID int64, by str
 // SubjectMarkingState is what decides whether a subject may be marked now.
 type SubjectMarkingState struct {
 	ExamCode      string
-	ExamStatus    string
+	ExamStatus    saoyue.Stage
 	SubjectName   string
 	MarkingOpened bool
 }
@@ -109,7 +111,7 @@ func LockSubjectMarking(ctx context.Context, tx pgx.Tx, subjectID int64) (Subjec
 		FROM subjects su JOIN exams e ON e.id = su.exam_id
 		WHERE su.id = $1 FOR SHARE OF e`, subjectID).Scan(&s.ExamCode, &s.ExamStatus, &s.SubjectName, &s.MarkingOpened)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, fmt.Errorf("subject %d: %w", subjectID, ErrExamNotFound)
+		return s, fmt.Errorf("subject %d: %w", subjectID, ErrSubjectNotFound)
 	}
 	if err != nil {
 		return s, fmt.Errorf("read marking state of subject %d: %w", subjectID, err)
@@ -118,7 +120,7 @@ func LockSubjectMarking(ctx context.Context, tx pgx.Tx, subjectID int64) (Subjec
 }
 
 // BatchExamStage returns the code and stage of a batch's exam.
-func BatchExamStage(ctx context.Context, q TxOrPool, batchID int64) (code, status string, err error) {
+func BatchExamStage(ctx context.Context, q TxOrPool, batchID int64) (code string, status saoyue.Stage, err error) {
 	err = q.QueryRow(ctx, `
 		SELECT e.code, e.status FROM batches b JOIN exams e ON e.id = b.exam_id WHERE b.id = $1`,
 		batchID).Scan(&code, &status)

@@ -84,9 +84,9 @@ type RosterCounts struct {
 
 // CountRoster counts the roster tables; tests use it to prove that a
 // rejected import left nothing behind.
-func (db *DB) CountRoster(ctx context.Context) (RosterCounts, error) {
+func CountRoster(ctx context.Context, q TxOrPool) (RosterCounts, error) {
 	var c RosterCounts
-	err := db.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM counties), (SELECT count(*) FROM schools),
 		       (SELECT count(*) FROM students), (SELECT count(*) FROM teachers),
 		       (SELECT count(*) FROM teacher_subjects)`).

@@ -3,21 +3,23 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/saoyue/saoyue"
 )
 
 // ExamSummary is one line of the centre's overview.
 type ExamSummary struct {
 	Code       string
 	Name       string
-	Status     string
+	Status     saoyue.Stage
 	Schools    int
 	Rooms      int
 	Candidates int
 }
 
 // ExamSummaries lists every exam with its counts, newest first.
-func (db *DB) ExamSummaries(ctx context.Context) ([]ExamSummary, error) {
-	rows, err := db.Pool.Query(ctx, `
+func ExamSummaries(ctx context.Context, q TxOrPool) ([]ExamSummary, error) {
+	rows, err := q.Query(ctx, `
 SELECT e.code, e.name, e.status,
        (SELECT count(DISTINCT r.school_id) FROM rooms r WHERE r.exam_id = e.id),
        (SELECT count(*) FROM rooms r WHERE r.exam_id = e.id),

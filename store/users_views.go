@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
 )
 
 // The read-only figures the signed-in users' pages show: a technician's
@@ -25,7 +27,7 @@ type TechBatch struct {
 	Absent     int
 	Violation  int
 	Exceptions int // not resolved
-	Status     string
+	Status     saoyue.BatchStatus
 	CreatedAt  time.Time
 }
 
@@ -165,7 +167,7 @@ type ActiveSubject struct {
 	ExamID      int64
 	ExamCode    string
 	ExamName    string
-	ExamStatus  string
+	ExamStatus  saoyue.Stage
 	SubjectID   int64
 	SubjectCode string
 	SubjectName string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/store/storetest"
 )
 
 // BenchmarkMarkingDispatchSubmit measures the marks per second 20 markers
@@ -20,7 +21,7 @@ func BenchmarkMarkingDispatchSubmit(b *testing.B) {
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		a := newMarkingAPI(b, store.MarkingSeed{ExamCode: "41", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 1000,
+		a := newMarkingAPI(b, storetest.MarkingSeed{ExamCode: "41", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 1000,
 			Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"}}}, grading.MarkingOptions{Lease: time.Minute})
 		a.setUp("41")
 		markers, _ := a.markersOf(a.seed.Groups[0])

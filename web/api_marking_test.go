@@ -28,14 +28,14 @@ type markingAPI struct {
 	db       *store.DB
 	srv      *httptest.Server
 	server   *Server
-	seed     *store.SeededMarking
+	seed     *storetest.SeededMarking
 	client   *http.Client
 	plan     planJSON
 	school   map[int64]int64 // teacher -> school
 	sessions apiSessions
 }
 
-func newMarkingAPI(t testing.TB, spec store.MarkingSeed, opts grading.MarkingOptions) *markingAPI {
+func newMarkingAPI(t testing.TB, spec storetest.MarkingSeed, opts grading.MarkingOptions) *markingAPI {
 	t.Helper()
 	ctx := context.Background()
 	_, url := storetest.NewWithURL(t)
@@ -46,7 +46,7 @@ func newMarkingAPI(t testing.TB, spec store.MarkingSeed, opts grading.MarkingOpt
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	seed, err := store.SeedMarking(ctx, db.Pool, spec)
+	seed, err := storetest.SeedMarking(ctx, db.Pool, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestMarkingConcurrentSingle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	lease := 1500 * time.Millisecond
-	a := newMarkingAPI(t, store.MarkingSeed{ExamCode: "31", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 250,
+	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "31", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 250,
 		Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"},
 			{Code: "30", MaxScore: 10.5, Step: 0.5, Mode: "1+0", Subs: []store.SubQuestion{{Sub: "(1)", Max: 5, Step: 0.5}, {Sub: "(2)", Max: 5.5, Step: 0.5}}}}},
 		grading.MarkingOptions{Lease: lease, RemarkDelayMin: time.Minute})
@@ -390,7 +390,7 @@ func pgxCollectInt64(rows interface {
 
 func TestMarkingConcurrentDouble(t *testing.T) {
 	t.Parallel()
-	a := newMarkingAPI(t, store.MarkingSeed{ExamCode: "32", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 60,
+	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "32", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 60,
 		Groups: []store.QuestionGroup{{Code: "27", MaxScore: 8, Step: 1, Mode: "2+1", Tolerance: 2}}},
 		grading.MarkingOptions{Lease: 5 * time.Second})
 	a.setUp("32")
@@ -482,7 +482,7 @@ func TestMarkingConcurrentDouble(t *testing.T) {
 func TestMarkingForgedTaskIDs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := newMarkingAPI(t, store.MarkingSeed{ExamCode: "33", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 4,
+	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "33", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 4,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}, {Code: "2", MaxScore: 4, Step: 1, Mode: "1+0"}}},
 		grading.MarkingOptions{})
 	a.setUp("33")

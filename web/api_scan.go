@@ -38,7 +38,7 @@ func (s *Server) scanAuth(next http.HandlerFunc) http.HandlerFunc {
 			s.error(w, r, saoyue.Errorf(saoyue.EUNAUTHORIZED, "缺少技术员令牌：请用 --token 运行 saoyue-scan（令牌由 saoyue token create 签发）"))
 			return
 		}
-		t, err := s.DB.ScanTokenBySecret(r.Context(), strings.TrimSpace(token))
+		t, err := store.ScanTokenBySecret(r.Context(), s.DB.Pool, strings.TrimSpace(token))
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -53,14 +53,14 @@ func scanToken(r *http.Request) *store.ScanToken {
 
 // scanBatchJSON is the batch as saoyue-scan reads it (scanner.Batch).
 type scanBatchJSON struct {
-	ID       int64  `json:"id"`
-	Exam     string `json:"exam"`
-	Subject  string `json:"subject"`
-	School   string `json:"school"`
-	Room     int    `json:"room"`
-	Expected int    `json:"expected"`
-	Status   string `json:"status"`
-	Pages    int    `json:"pages"`
+	ID       int64              `json:"id"`
+	Exam     string             `json:"exam"`
+	Subject  string             `json:"subject"`
+	School   string             `json:"school"`
+	Room     int                `json:"room"`
+	Expected int                `json:"expected"`
+	Status   saoyue.BatchStatus `json:"status"`
+	Pages    int                `json:"pages"`
 }
 
 func toScanBatchJSON(b *store.ScanBatch) scanBatchJSON {
@@ -97,8 +97,8 @@ func (s *Server) handleScanOpenBatch(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "此令牌属于学校 %s，不能为学校 %s 扫描", t.SchoolCode, req.School))
 		return
 	}
-	if exam, err := s.DB.Exam(r.Context(), req.Exam); err == nil {
-		if err := queue.ScansAccepted(exam.Code, saoyue.Stage(exam.Status)); err != nil {
+	if exam, err := store.GetExam(r.Context(), s.DB.Pool, req.Exam); err == nil {
+		if err := queue.ScansAccepted(exam.Code, exam.Status); err != nil {
 			s.error(w, r, err)
 			return
 		}
@@ -125,7 +125,7 @@ func (s *Server) scanBatchOf(r *http.Request) (*store.ScanBatch, error) {
 	if err != nil || id <= 0 {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "%q 不是卡袋批次号", r.PathValue("id"))
 	}
-	b, err := s.DB.ScanBatchByID(r.Context(), id)
+	b, err := store.ScanBatchByID(r.Context(), s.DB.Pool, id)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notFound := saoyue.Errorf(saoyue.ENOTFOUND, "没有图像为 %s 的页", sum[:12])
-	p, err := s.DB.PageBySHA256(r.Context(), sum)
+	p, err := store.PageBySHA256(r.Context(), s.DB.Pool, sum)
 	if errors.Is(err, store.ErrPageNotFound) {
 		s.error(w, r, notFound)
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleScanPage(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	school, err := s.DB.PageSchool(r.Context(), p.ID)
+	school, err := store.PageSchool(r.Context(), s.DB.Pool, p.ID)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -190,8 +190,8 @@ func (s *Server) handleScanUpload(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, fmt.Errorf("scan upload: the server was started without an ingester"))
 		return
 	}
-	if b.Status != "open" {
-		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, batchStatusName(b.Status)))
+	if b.Status != saoyue.BatchOpen {
+		s.error(w, r, saoyue.Errorf(saoyue.ECONFLICT, "批次 %d 已%s，不再接收新页", b.ID, b.Status.Name()))
 		return
 	}
 	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Saoyue-SHA256")))
@@ -254,7 +254,7 @@ func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.In
 	if res.BatchID == b.ID {
 		return nil
 	}
-	other, err := s.DB.Batch(r.Context(), res.BatchID)
+	other, err := store.GetBatch(r.Context(), s.DB.Pool, res.BatchID)
 	if err != nil && !errors.Is(err, store.ErrBatchNotFound) {
 		return err
 	}
@@ -266,17 +266,4 @@ func (s *Server) ownDuplicate(r *http.Request, b *store.ScanBatch, res *queue.In
 
 func isJPEGOrPNG(b []byte) bool {
 	return strings.HasPrefix(string(b[:min(len(b), 8)]), "\xFF\xD8\xFF") || strings.HasPrefix(string(b[:min(len(b), 8)]), "\x89PNG\r\n\x1a\n")
-}
-
-// batchStatusName is a closed batch's state as the station is told it.
-func batchStatusName(status string) string {
-	switch status {
-	case "closed":
-		return "关闭"
-	case "reconciled":
-		return "清点完毕"
-	case "uploaded":
-		return "上传完毕"
-	}
-	return status
 }

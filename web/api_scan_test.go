@@ -90,11 +90,11 @@ func newScanEnv(t *testing.T) *scanEnv {
 	if _, err := grading.AdvanceTo(ctx, db, "21", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := db.CreateScanToken(ctx, "0101", "一中扫描站")
+	token, _, err := store.CreateScanToken(ctx, db.Pool, "0101", "一中扫描站")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := db.CreateScanToken(ctx, "0102", "二中扫描站")
+	other, _, err := store.CreateScanToken(ctx, db.Pool, "0102", "二中扫描站")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +190,10 @@ func TestScanAPITokensAndSchools(t *testing.T) {
 		t.Errorf("other school uploading into the batch: %d, want 403", code)
 	}
 	// Revoked tokens stop working.
-	tokens, _ := e.db.ScanTokens(context.Background())
+	tokens, _ := store.ScanTokens(context.Background(), e.db.Pool)
 	for _, tk := range tokens {
 		if tk.SchoolCode == "0102" {
-			if err := e.db.RevokeScanToken(context.Background(), tk.ID); err != nil {
+			if err := store.RevokeScanToken(context.Background(), e.db.Pool, tk.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -259,7 +259,7 @@ func TestScanAPIUploadOnceAndRefuseTruncated(t *testing.T) {
 	if n := e.q.count(); n < 1 || n > 2 {
 		t.Errorf("%d reads queued, want 1 or 2", n)
 	}
-	p, _ := e.db.PageBySHA256(ctx, sha)
+	p, _ := store.PageBySHA256(ctx, e.db.Pool, sha)
 	if p.SourceName != "一班-p0001.png" || p.Seq != 1 {
 		t.Errorf("page recorded as %q seq %d", p.SourceName, p.Seq)
 	}

@@ -40,7 +40,7 @@ type site struct {
 	db     *store.DB
 	srv    *httptest.Server
 	server *Server
-	seed   *store.SeededMarking
+	seed   *storetest.SeededMarking
 	plan   *grading.Plan
 }
 
@@ -55,7 +55,7 @@ func newSite(t testing.TB, examCode string) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	seed, err := store.SeedMarking(ctx, db.Pool, store.MarkingSeed{
+	seed, err := storetest.SeedMarking(ctx, db.Pool, storetest.MarkingSeed{
 		ExamCode: examCode, Subject: "math", Schools: 3, TeachersPerSchool: 3, StudentsPerSchool: 60,
 		Groups: []store.QuestionGroup{{Code: "17", MaxScore: 10, Step: 1, Mode: "1+0",
 			Subs: []store.SubQuestion{{Sub: "1", Max: 6, Step: 1}, {Sub: "2", Max: 4, Step: 1}}}},

@@ -34,7 +34,7 @@ func (s *site) seedExceptions() (batchID int64, excs []int64) {
 		s.t.Fatal(err)
 	}
 	b := &store.Batch{ExamID: s.seed.ExamID, SubjectID: s.seed.SubjectID, SchoolID: school, RoomID: &room, ExpectedCards: 42, CreatedBy: "test"}
-	if err := s.db.CreateBatch(ctx, b); err != nil {
+	if err := store.CreateBatch(ctx, s.db.Pool, b); err != nil {
 		s.t.Fatal(err)
 	}
 	img := image.NewGray(image.Rect(0, 0, 1240, 1754))

@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	exams, err := s.DB.ExamSummaries(r.Context())
+	exams, err := store.ExamSummaries(r.Context(), s.DB.Pool)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -184,16 +184,16 @@ func (s *Server) reportScope(w http.ResponseWriter, r *http.Request, sess *store
 		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "您的账号未关联学校，不能查看成绩"))
 		return "", false
 	}
-	exam, err := s.DB.Exam(r.Context(), examCode)
+	exam, err := store.GetExam(r.Context(), s.DB.Pool, examCode)
 	if err != nil {
 		s.error(w, r, err) // an unknown exam is ENOTFOUND, a failing database an internal error
 		return "", false
 	}
-	if !saoyue.Stage(exam.Status).ScoresReleased() {
+	if !exam.Status.ScoresReleased() {
 		s.error(w, r, saoyue.Errorf(saoyue.EFORBIDDEN, "成绩尚未开放学校复核"))
 		return "", false
 	}
-	schools, err := s.DB.Schools(r.Context())
+	schools, err := store.ListSchools(r.Context(), s.DB.Pool)
 	if err != nil {
 		s.error(w, r, err)
 		return "", false

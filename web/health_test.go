@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -69,10 +69,7 @@ func (p *proxy) close() {
 func TestReadyzSeesEveryDependency(t *testing.T) {
 	t.Parallel()
 	c := blobtest.Config(t, "readyz")
-	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if redisAddr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
+	redisAddr := queuetest.DB(t)
 	db := storetest.New(t)
 	p := newProxy(t, c.Endpoint)
 	c.Endpoint = p.ln.Addr().String()

@@ -51,7 +51,7 @@ func (s *Server) handleApprovalsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	pcs, err := store.ListScoreChanges(ctx, s.DB.Pool, "pending")
+	pcs, err := store.ListScoreChanges(ctx, s.DB.Pool, saoyue.ScoreChangePending)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

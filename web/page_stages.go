@@ -6,6 +6,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
 )
 
 // stageStep is one of the seven stages as the 考试进程 page lists them.
@@ -18,7 +19,7 @@ type stageStep struct {
 // blocks the next one, its subjects and its history (考试进程).
 func (s *Server) handleStagesPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	exams, err := s.DB.ExamSummaries(r.Context())
+	exams, err := store.ExamSummaries(r.Context(), s.DB.Pool)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

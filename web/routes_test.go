@@ -135,7 +135,7 @@ func TestRouteRoles(t *testing.T) {
 	if err := st.db.Pool.QueryRow(ctx, `SELECT code FROM schools WHERE id = $1`, school).Scan(&schoolCode); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := st.db.CreateScanToken(ctx, schoolCode, "路由测试")
+	token, _, err := store.CreateScanToken(ctx, st.db.Pool, schoolCode, "路由测试")
 	if err != nil {
 		t.Fatal(err)
 	}

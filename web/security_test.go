@@ -13,6 +13,7 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
+	"github.com/saoyue/saoyue/store/storetest"
 )
 
 // TestSafeNext: only a relative path of this origin survives as the
@@ -139,7 +140,7 @@ func TestSignInAnswersRevealNothing(t *testing.T) {
 // message, and no mark is stored; the well-formed body is then accepted.
 func TestMarkingJSONIsStrict(t *testing.T) {
 	t.Parallel()
-	a := newMarkingAPI(t, store.MarkingSeed{ExamCode: "39", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 2,
+	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "39", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 2,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}}, grading.MarkingOptions{})
 	a.setUp("39")
 	m := a.seed.Teachers[0][0]

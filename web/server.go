@@ -109,8 +109,7 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"pct":        func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
-	"stateName":  func(s reading.State) string { return s.Name() },
-	"statusName": func(s string) string { return saoyue.Stage(s).Name() },
-	"stageName":  func(s string) string { return saoyue.Stage(s).Name() },
+	"pct":       func(v float64) string { return strconv.Itoa(int(v*100+0.5)) + "%" },
+	"stateName": func(s reading.State) string { return s.Name() },
+	"stageName": func(s saoyue.Stage) string { return s.Name() },
 }

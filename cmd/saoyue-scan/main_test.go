@@ -72,7 +72,7 @@ func TestImportCommandUploadsABag(t *testing.T) {
 	if _, err := store.UpsertRooms(ctx, db.Pool, e.ID, school, []int{30}); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := db.CreateScanToken(ctx, "0301", "三中扫描站")
+	token, _, err := store.CreateScanToken(ctx, db.Pool, "0301", "三中扫描站")
 	if err != nil {
 		t.Fatal(err)
 	}

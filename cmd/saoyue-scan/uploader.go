@@ -65,11 +65,11 @@ func (d *direct) OpenBatch(ctx context.Context, spec scanner.BatchSpec) (*scanne
 	if err != nil {
 		return nil, err
 	}
-	return &scanner.Batch{ID: b.ID, BatchSpec: spec, Status: b.Status, Pages: b.Pages}, nil
+	return &scanner.Batch{ID: b.ID, BatchSpec: spec, Status: string(b.Status), Pages: b.Pages}, nil
 }
 
 func (d *direct) HasPage(ctx context.Context, sha256 string) (int64, bool, error) {
-	p, err := d.db.PageBySHA256(ctx, sha256)
+	p, err := store.PageBySHA256(ctx, d.db.Pool, sha256)
 	if errors.Is(err, store.ErrPageNotFound) {
 		return 0, false, nil
 	}

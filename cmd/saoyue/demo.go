@@ -166,7 +166,7 @@ func (d *demo) run(ctx context.Context) error {
 
 // createExam makes the demo exam, or finds it from an earlier run.
 func (d *demo) createExam(ctx context.Context) error {
-	exam, err := d.db.Exam(ctx, demoExam)
+	exam, err := store.GetExam(ctx, d.db.Pool, demoExam)
 	if errors.Is(err, store.ErrExamNotFound) {
 		subjects, _ := roster.ParseSubjects("math:数学:am:100")
 		if _, err := roster.CreateExam(ctx, d.db, roster.ExamSpec{Code: demoExam, Name: "2024年秋季五年级学业质量监测（演示）",
@@ -174,7 +174,7 @@ func (d *demo) createExam(ctx context.Context) error {
 			return err
 		}
 		d.created = true
-		exam, err = d.db.Exam(ctx, demoExam)
+		exam, err = store.GetExam(ctx, d.db.Pool, demoExam)
 	}
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (d *demo) importRosters(ctx context.Context) error {
 			return err
 		}
 	}
-	schools, err := d.db.Schools(ctx)
+	schools, err := store.ListSchools(ctx, d.db.Pool)
 	if err != nil {
 		return err
 	}

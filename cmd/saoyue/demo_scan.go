@@ -34,11 +34,11 @@ const demoPlanted = 3
 // scan plays the technicians: one bag per school, fed through a hot
 // folder, then waits for the pipeline to read every page.
 func (d *demo) scan(ctx context.Context) error {
-	cands, err := d.db.Candidates(ctx, d.exam.ID)
+	cands, err := store.ListCandidates(ctx, d.db.Pool, d.exam.ID, 0)
 	if err != nil {
 		return err
 	}
-	rooms, err := d.db.Rooms(ctx, d.exam.ID)
+	rooms, err := store.ListRooms(ctx, d.db.Pool, d.exam.ID, 0)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (d *demo) results(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		mean, top, err := d.db.BatchObjectiveTotals(ctx, b.ID, d.subject.ID)
+		mean, top, err := demoObjectiveTotals(ctx, d.db, b.ID, d.subject.ID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (d *demo) results(ctx context.Context) error {
 		}
 		fmt.Fprintf(d.out, "  #%d %-18s %-8s %s\n", e.ID, e.Kind, item, e.Reason)
 	}
-	if tasks, err := d.db.SubjectTaskCount(ctx, d.subject.ID); err == nil {
+	if tasks, err := demoTaskCount(ctx, d.db, d.subject.ID); err == nil {
 		fmt.Fprintf(d.out, "主观题切块生成的阅卷任务：%d 个\n", tasks)
 	}
 	return nil
@@ -155,12 +155,12 @@ func (d *demo) results(ctx context.Context) error {
 
 // demoBatch opens (or reopens) the bag of a room.
 func demoBatch(ctx context.Context, db *store.DB, examID, subjectID int64, room *store.Room, expected int) (*store.Batch, error) {
-	b, err := db.RoomBatch(ctx, examID, subjectID, room.ID)
+	b, err := demoRoomBatch(ctx, db, examID, subjectID, room.ID)
 	if err != nil || b != nil {
 		return b, err
 	}
 	b = &store.Batch{ExamID: examID, SubjectID: subjectID, SchoolID: room.SchoolID, RoomID: &room.ID, ExpectedCards: expected, CreatedBy: demoActor}
-	return b, db.CreateBatch(ctx, b)
+	return b, store.CreateBatch(ctx, db.Pool, b)
 }
 
 // demoBag is one room's bag of generated scans.

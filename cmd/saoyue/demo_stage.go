@@ -6,6 +6,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/store"
 )
 
 // stage is the step that moves the demo exam to stage to, where the centre
@@ -14,11 +15,11 @@ import (
 // earlier run that is there already stays where it is.
 func (d *demo) stage(to saoyue.Stage, reason string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		exam, err := d.db.Exam(ctx, demoExam)
+		exam, err := store.GetExam(ctx, d.db.Pool, demoExam)
 		if err != nil {
 			return err
 		}
-		from := saoyue.Stage(exam.Status)
+		from := exam.Status
 		if from.AtLeast(to) {
 			return nil
 		}

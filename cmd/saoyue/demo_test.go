@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -180,13 +180,7 @@ func TestDemoHardLevel(t *testing.T) {
 // every card is missing.
 func TestDemoReadsItsCardsWithRedisConfigured(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("skipped under -short: needs Redis")
-	}
-	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if redisAddr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
+	redisAddr := queuetest.DB(t)
 	_, dbURL := storetest.NewWithURL(t)
 	out := &syncBuffer{}
 	if err := demoCmd(out, "--no-serve", "--level", "clean", "--schools", "0101", "--database-url", dbURL,

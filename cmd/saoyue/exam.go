@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/saoyue/saoyue"
 	"io"
 	"os"
 	"path/filepath"
@@ -256,7 +255,7 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(ctx, exam)
+			e, err := store.GetExam(ctx, db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -264,12 +263,12 @@ func newExamShowCmd(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rooms, err := db.Rooms(ctx, e.ID)
+			rooms, err := store.ListRooms(ctx, db.Pool, e.ID, 0)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "考试 %s「%s」，当前阶段：%s，每考场 %d 座", e.Code, e.Name, saoyue.Stage(e.Status).Name(), e.RoomCapacity)
+			fmt.Fprintf(out, "考试 %s「%s」，当前阶段：%s，每考场 %d 座", e.Code, e.Name, e.Status.Name(), e.RoomCapacity)
 			if e.Grade != "" {
 				fmt.Fprintf(out, "，年级 %s", e.Grade)
 			}
@@ -330,7 +329,7 @@ func showFreeze(ctx context.Context, out io.Writer, db *store.DB, examID int64, 
 			fmt.Fprintf(out, "  补充考场  %s 第%02d考场，%d 人\n", r.SchoolCode, r.Number, r.Candidates)
 		}
 	}
-	cands, err := db.Candidates(ctx, examID)
+	cands, err := store.ListCandidates(ctx, db.Pool, examID, 0)
 	if err != nil {
 		return err
 	}

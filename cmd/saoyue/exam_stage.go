@@ -123,7 +123,7 @@ func printStage(out io.Writer, v *grading.StageView) {
 		fmt.Fprintln(out, "  （无）")
 	}
 	for _, h := range v.History {
-		line := fmt.Sprintf("  %s  %s → %s", h.At.Local().Format("2006-01-02 15:04"), saoyue.Stage(h.From).Name(), saoyue.Stage(h.To).Name())
+		line := fmt.Sprintf("  %s  %s → %s", h.At.Local().Format("2006-01-02 15:04"), h.From.Name(), h.To.Name())
 		if h.SubjectCode != "" {
 			line = fmt.Sprintf("  %s  %s 开始阅卷", h.At.Local().Format("2006-01-02 15:04"), h.SubjectName)
 		}

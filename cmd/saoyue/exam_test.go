@@ -118,7 +118,7 @@ func TestExamRosterFreezeMovesNoNumber(t *testing.T) {
 	run("import", "--exam", "21", "--schools", schools, "--students", writeStudents(t, 28, ""))
 	numbers := func() map[string]store.Candidate {
 		t.Helper()
-		cands, err := db.Candidates(ctx, mustExam(t, db).ID)
+		cands, err := store.ListCandidates(ctx, db.Pool, mustExam(t, db).ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func TestExamRosterFreezeMovesNoNumber(t *testing.T) {
 			t.Errorf("%s: %s withdrawn %v, want %s", no, final[no].ExamNo, final[no].Withdrawn, want)
 		}
 	}
-	rooms, err := db.Rooms(ctx, mustExam(t, db).ID)
+	rooms, err := store.ListRooms(ctx, db.Pool, mustExam(t, db).ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestExamRosterFreezeMovesNoNumber(t *testing.T) {
 
 func mustExam(t *testing.T, db *store.DB) *store.Exam {
 	t.Helper()
-	e, err := db.Exam(context.Background(), "21")
+	e, err := store.GetExam(context.Background(), db.Pool, "21")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestMarkingPlanAutoFewTeachers(t *testing.T) {
 	ctx := context.Background()
 	db, url := storetest.NewWithURL(t)
 	cfg := &Config{DatabaseURL: url, DataDir: t.TempDir()}
-	seed, err := store.SeedMarking(ctx, db.Pool, store.MarkingSeed{ExamCode: "25", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 4,
+	seed, err := storetest.SeedMarking(ctx, db.Pool, storetest.MarkingSeed{ExamCode: "25", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 4,
 		Groups: []store.QuestionGroup{{Code: "13", MaxScore: 6, Step: 1, Mode: "1+0"}, {Code: "14", MaxScore: 8, Step: 1, Mode: "1+0"}}})
 	if err != nil {
 		t.Fatal(err)

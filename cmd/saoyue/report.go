@@ -133,7 +133,7 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -255,7 +255,7 @@ func newReviewStatusCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}
@@ -264,14 +264,14 @@ func newReviewStatusCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "考试 %s %s：%s\n", e.Code, e.Name, saoyue.Stage(rel.Status).Name())
+			fmt.Fprintf(w, "考试 %s %s：%s\n", e.Code, e.Name, rel.Status.Name())
 			if rel.ReviewOpenedAt != nil {
 				fmt.Fprintf(w, "复核开始于 %s，操作人 %s\n", rel.ReviewOpenedAt.Format("2006-01-02 15:04"), rel.ReviewOpenedBy)
 			}
 			if rel.FinalAt != nil {
 				fmt.Fprintf(w, "成绩发布于 %s，操作人 %s\n", rel.FinalAt.Format("2006-01-02 15:04"), rel.FinalBy)
 			}
-			open, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, "open")
+			open, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, saoyue.ReviewOpen)
 			if err != nil {
 				return err
 			}
@@ -337,13 +337,13 @@ func newReviewListCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			e, err := db.Exam(cmd.Context(), exam)
+			e, err := store.GetExam(cmd.Context(), db.Pool, exam)
 			if err != nil {
 				return err
 			}
-			status := ""
+			var status saoyue.ReviewStatus // all
 			if openOnly {
-				status = "open"
+				status = saoyue.ReviewOpen
 			}
 			rs, err := store.ListReviewRequests(cmd.Context(), db.Pool, e.ID, status)
 			if err != nil {

@@ -154,7 +154,7 @@ func newExceptionsCmd(cfg *Config) *cobra.Command {
 			defer db.Close()
 			f := store.ExceptionFilter{BatchID: batch, Status: saoyue.ExceptionStatus(status)}
 			if exam != "" {
-				e, err := db.Exam(ctx, exam)
+				e, err := store.GetExam(ctx, db.Pool, exam)
 				if err != nil {
 					return err
 				}

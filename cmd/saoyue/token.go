@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/saoyue/saoyue/store"
 )
 
 func newTokenCmd(cfg *Config) *cobra.Command {
@@ -41,7 +43,7 @@ func newTokenCreateCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			token, t, err := db.CreateScanToken(cmd.Context(), school, label)
+			token, t, err := store.CreateScanToken(cmd.Context(), db.Pool, school, label)
 			if err != nil {
 				return err
 			}
@@ -67,7 +69,7 @@ func newTokenListCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			tokens, err := db.ScanTokens(cmd.Context())
+			tokens, err := store.ScanTokens(cmd.Context(), db.Pool)
 			if err != nil {
 				return err
 			}
@@ -103,7 +105,7 @@ func newTokenRevokeCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if err := db.RevokeScanToken(cmd.Context(), id); err != nil {
+			if err := store.RevokeScanToken(cmd.Context(), db.Pool, id); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "token %d revoked\n", id)

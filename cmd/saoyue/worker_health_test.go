@@ -6,11 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -20,14 +21,11 @@ import (
 // /healthz stays 200.
 func TestWorkerServesReadiness(t *testing.T) {
 	t.Parallel()
-	redis := os.Getenv("SAOYUE_REDIS_ADDR")
-	if redis == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
+	redis, db, _ := strings.Cut(queuetest.DB(t), "/")
 	_, dbURL := storetest.NewWithURL(t)
 	cut := tcpProxy(t, redis)
 	addr := freeAddr(t)
-	cfg := &Config{DatabaseURL: dbURL, RedisAddr: cut.addr, DataDir: t.TempDir(), ReadMemory: "1GiB", HealthAddr: addr}
+	cfg := &Config{DatabaseURL: dbURL, RedisAddr: cut.addr + "/" + db, DataDir: t.TempDir(), ReadMemory: "1GiB", HealthAddr: addr}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := newWorkerCmd(cfg)
 	cmd.SetContext(ctx)

@@ -94,7 +94,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	readerSeconds, readerCPU := readAlone()
 
 	// The whole pipeline.
-	redisAddr, blobs, _ := services(b, 6)
+	redisAddr, blobs, _ := services(b)
 	q := queue.NewRedis(redisAddr)
 	defer q.Close()
 	// As `saoyue worker` runs: more tasks than cores, one reading per core.

@@ -15,6 +15,7 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/reading"
+	"github.com/saoyue/saoyue/store"
 
 	"github.com/saoyue/saoyue/fixtures"
 	"github.com/saoyue/saoyue/queue"
@@ -39,7 +40,7 @@ func TestCardOfAnotherSchoolIsAnExceptionNotScored(t *testing.T) {
 	t.Cleanup(srv.Close)
 	token := map[string]string{}
 	for _, code := range []string{"0101", "0102"} {
-		tk, _, err := w.db.CreateScanToken(ctx, code, "扫描站"+code)
+		tk, _, err := store.CreateScanToken(ctx, w.db.Pool, code, "扫描站"+code)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,21 +19,16 @@ import (
 	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/queue/handler"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store"
 )
 
-// services returns the real Redis (a database of its own, emptied) and a
-// fresh MinIO bucket, or fails with how to start them.
-func services(t testing.TB, redisDB int) (redisAddr string, blobs *blob.MinIO, s3 blob.S3Config) {
+// services returns the real Redis (a database of the test's own, empty)
+// and a fresh MinIO bucket, or fails with how to start them.
+func services(t testing.TB) (redisAddr string, blobs *blob.MinIO, s3 blob.S3Config) {
 	t.Helper()
-	s3 = blobtest.Config(t, blobtest.Bucket(fmt.Sprintf("e2e-%d", redisDB)))
-	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SAOYUE_REDIS_ADDR is not set: run `make test`, or `eval \"$(scripts/services.sh env)\"` first")
-	}
-	redisAddr = fmt.Sprintf("%s/%d", addr, redisDB)
-	flushRedis(t, redisAddr)
-	return redisAddr, blobtest.Open(t, s3), s3
+	s3 = blobtest.Config(t, blobtest.Bucket("e2e"))
+	return queuetest.DB(t), blobtest.Open(t, s3), s3
 }
 
 // waitIdle waits until the queue has nothing pending, running, scheduled or
@@ -75,7 +69,7 @@ func waitIdle(t testing.TB, redisAddr string, limit time.Duration) time.Time {
 func TestPipelineRedisMinIO(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 3, 170)
-	redisAddr, blobs, _ := services(t, 3)
+	redisAddr, blobs, _ := services(t)
 	q := queue.NewRedis(redisAddr)
 	defer q.Close()
 	srv := queue.NewServer(redisAddr, runtime.NumCPU(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
@@ -139,8 +133,8 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 	room := ref.roomIDs[0]
 	f := ref.roomFeed(t, room, "typical", 7)
 
-	run := func(w *world, redisDB int, kill bool) string {
-		redisAddr, blobs, s3 := services(t, redisDB)
+	run := func(w *world, kill bool) string {
+		redisAddr, blobs, s3 := services(t)
 		q := queue.NewRedis(redisAddr)
 		defer q.Close()
 		b := w.batch(t, room)
@@ -177,8 +171,8 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 		waitIdle(t, redisAddr, 8*time.Minute)
 		return naturalSnapshot(t, w.db)
 	}
-	want := run(ref, 4, false)
-	got := run(newWorld(t, 1, 60), 5, true)
+	want := run(ref, false)
+	got := run(newWorld(t, 1, 60), true)
 	if got != want {
 		t.Errorf("after a killed worker the rows differ from an undisturbed run:\nundisturbed %s\nkilled      %s", want, got)
 	}
@@ -230,15 +224,4 @@ func buildSaoyue(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
-}
-
-// flushRedis empties the test's Redis database with redis-cli, so a run
-// never sees tasks of an earlier one.
-func flushRedis(t testing.TB, redisAddr string) {
-	opt := queue.RedisOpt(redisAddr)
-	host, port, _ := strings.Cut(opt.Addr, ":")
-	out, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", fmt.Sprint(opt.DB), "FLUSHDB").CombinedOutput()
-	if err != nil {
-		t.Fatalf("empty Redis database %d: %v %s", opt.DB, err, out)
-	}
 }

@@ -58,7 +58,7 @@ func (rs *Readers) roster(ctx context.Context, examID int64) (func(string) bool,
 		if c.numbers[no] {
 			return true
 		}
-		ok, err := rs.DB.HasExamNo(ctx, examID, no)
+		ok, err := store.HasExamNo(ctx, rs.DB.Pool, examID, no)
 		return err == nil && ok // a failed look-up leaves the card to a person
 	}, nil
 }
@@ -66,12 +66,12 @@ func (rs *Readers) roster(ctx context.Context, examID int64) (func(string) bool,
 // reloadRoster compares the exam's stamp with the cached one and loads the
 // numbers again when they differ.
 func (rs *Readers) reloadRoster(ctx context.Context, examID int64, c *cachedRoster) (*cachedRoster, error) {
-	stamp, err := rs.DB.ExamRosterStamp(ctx, examID)
+	stamp, err := store.ExamRosterStamp(ctx, rs.DB.Pool, examID)
 	if err != nil {
 		return nil, err
 	}
 	if c == nil || c.stamp != stamp {
-		nos, st, err := rs.DB.ExamNumbers(ctx, examID)
+		nos, st, err := store.ExamNumbers(ctx, rs.DB.Pool, examID)
 		if err != nil {
 			return nil, err
 		}

@@ -68,7 +68,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 		t.Fatal(err)
 	}
 	w.roster = r
-	if w.exam, err = db.Exam(ctx, "31"); err != nil {
+	if w.exam, err = store.GetExam(ctx, db.Pool, "31"); err != nil {
 		t.Fatal(err)
 	}
 	w.subject = w.exam.Subjects[0]
@@ -93,7 +93,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 	if _, err := grading.AdvanceTo(ctx, db, "31", saoyue.StageScanning, "测试", "测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, w.exam.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, w.exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func newWorld(t testing.TB, schools, perSchool int) *world {
 		}
 		w.rooms[c.RoomID] = append(w.rooms[c.RoomID], c)
 	}
-	rooms, err := db.Rooms(ctx, w.exam.ID)
+	rooms, err := store.ListRooms(ctx, db.Pool, w.exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func (w *world) inProcess(t testing.TB) (blob.Store, *queue.InProcess) {
 func (w *world) batch(t testing.TB, room int64) *store.Batch {
 	b := &store.Batch{ExamID: w.exam.ID, SubjectID: w.subject.ID, SchoolID: w.school[room], RoomID: &room,
 		ExpectedCards: len(w.rooms[room]), CreatedBy: "test"}
-	if err := w.db.CreateBatch(context.Background(), b); err != nil {
+	if err := store.CreateBatch(context.Background(), w.db.Pool, b); err != nil {
 		t.Fatal(err)
 	}
 	return b
