@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -217,4 +218,27 @@ func removeDrive(dir string) error {
 	}
 	go os.RemoveAll(gone)
 	return nil
+}
+
+// stop ends one of the cluster's processes with SIGTERM and waits for it:
+// the way an operator takes a worker out.
+func (c *cluster) stop(name string) error {
+	b, err := os.ReadFile(filepath.Join(c.dir, name+".pid"))
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return err
+	}
+	for i := 0; i < 300; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s (pid %d) did not stop within 30 s", name, pid)
 }
