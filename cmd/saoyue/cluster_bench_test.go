@@ -73,7 +73,7 @@ type benchResult struct {
 // runClusterBench runs one bag of cards two-sided cards through a fresh
 // cluster with the given number of worker processes.
 func runClusterBench(t *testing.T, workers, cards int, cacheDir string) benchResult {
-	c := startCluster(t)
+	c := startClusterOn(t, "14")
 	if workers == 1 {
 		if err := c.stop("worker2"); err != nil {
 			t.Fatal(err)

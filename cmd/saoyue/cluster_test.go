@@ -33,13 +33,17 @@ type cluster struct {
 	env map[string]string
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts one on Redis database 12, emptied first.
+func startCluster(t *testing.T) *cluster { return startClusterOn(t, "12") }
+
+// startClusterOn starts one on the given Redis database, emptied first:
+// two clusters at once (the benchmark beside the test) need two.
+func startClusterOn(t *testing.T, redisDB string) *cluster {
 	t.Helper()
 	var b [4]byte
 	rand.Read(b[:])
 	c := &cluster{dir: t.TempDir(), env: map[string]string{}}
 	dbName := "cluster_" + hex.EncodeToString(b[:])
-	redisDB := "12"
 	addr := os.Getenv("SAOYUE_REDIS_ADDR")
 	host, port, _ := strings.Cut(addr, ":")
 	if out, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", redisDB, "FLUSHDB").CombinedOutput(); err != nil {
