@@ -110,8 +110,12 @@ func runClusterBench(t *testing.T, workers, cards int, cacheDir string) benchRes
 		}
 		for i := range r.cands {
 			for s := range tmpl.Pages {
-				if _, err := ing.AddPage(ctx, b.ID, 2*i+s+1, fmt.Sprintf("%05d.jpg", 2*i+s+1), scans[k]); err != nil {
+				res, err := ing.AddPage(ctx, b.ID, 2*i+s+1, fmt.Sprintf("%05d.jpg", 2*i+s+1), scans[k])
+				if err != nil {
 					t.Fatal(err)
+				}
+				if res.Duplicate { // a bag of repeats would read fewer pages than it counts
+					t.Fatalf("scan %d is a repeat of page %d", k, res.PageID)
 				}
 				k++
 				pages++
@@ -208,7 +212,8 @@ func benchExamSetup(t *testing.T, db *store.DB, cards int) (*card.Template, []be
 
 // benchScans returns the scans of every candidate's card in order (two
 // sides each), drawn at the typical level or read from the cache, where
-// they are named by exam number and side.
+// they are named by card index, exam number and side: a back side carries
+// no exam number, so the index (which draws it) must match too.
 func benchScans(t *testing.T, tmpl *card.Template, cands []store.Candidate, dir string) [][]byte {
 	dir = filepath.Join(dir, tmpl.ID+"-typical")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -257,7 +262,7 @@ func benchScans(t *testing.T, tmpl *card.Template, cands []store.Candidate, dir 
 
 // benchCard fills out with card i's scans, from the cache or drawn.
 func benchCard(g *fixtures.Generator, i int, examNo string, sides int, dir string, out [][]byte) error {
-	path := func(s int) string { return filepath.Join(dir, fmt.Sprintf("%s-%d.jpg", examNo, s)) }
+	path := func(s int) string { return filepath.Join(dir, fmt.Sprintf("%05d-%s-%d.jpg", i, examNo, s)) }
 	cached := true
 	for s := 0; s < sides && cached; s++ {
 		b, err := os.ReadFile(path(s))
