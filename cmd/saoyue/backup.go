@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -98,7 +100,7 @@ a manifest of counts and digests. docs/OPERATIONS.md gives the schedule.`,
 	cmd.Flags().StringVar(&to, "to", os.Getenv("SAOYUE_BACKUP_DIR"), "backup directory or s3://BUCKET (env SAOYUE_BACKUP_DIR)")
 	cmd.PersistentFlags().StringVar(&pgBin, "pg-bin", os.Getenv("SAOYUE_PG_BIN"), "directory of pg_dump and pg_restore (env SAOYUE_PG_BIN; default "+backup.DefaultPGBin+" or PATH)")
 	tf.bind(cmd)
-	cmd.AddCommand(newBackupVerifyCmd(cfg, &tf))
+	cmd.AddCommand(newBackupVerifyCmd(cfg, &tf), newBackupPruneCmd(cfg, &tf))
 	return cmd
 }
 
@@ -121,6 +123,38 @@ func newBackupVerifyCmd(cfg *Config, tf *targetFlags) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func newBackupPruneCmd(cfg *Config, tf *targetFlags) *cobra.Command {
+	var keep int
+	cmd := &cobra.Command{
+		Use:   "prune DIR|s3://BUCKET",
+		Short: "Keep the --keep newest backups and remove the older ones with the blob copies only they name",
+		Long: `Removes every backup of DIR or s3://BUCKET but the --keep newest, and the blob copies that
+only the removed backups name: an image a kept backup names stays. Run it after a backup has
+finished, not beside one (docs/OPERATIONS.md).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, err := tf.open(cmd.Context(), cfg, args[0])
+			if err != nil {
+				return cliError(err)
+			}
+			res, err := backup.Prune(cmd.Context(), target, keep)
+			if res != nil && !strings.HasPrefix(args[0], "s3://") {
+				for _, s := range res.Removed { // a directory target keeps empty directories
+					os.Remove(filepath.Join(args[0], "snapshots", s))
+				}
+			}
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "保留备份 %d 份（%s），删除较早的 %d 份及只属于它们的对象 %d 个（%.1f MB）。\n",
+				len(res.Kept), strings.Join(res.Kept, "、"), len(res.Removed), res.ObjectsRemoved, float64(res.BytesRemoved)/1e6)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&keep, "keep", 48, "how many of the newest backups to keep (48: two days of hourly backups)")
+	return cmd
 }
 
 func newRestoreCmd(cfg *Config) *cobra.Command {
