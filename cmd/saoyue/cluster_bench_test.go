@@ -112,7 +112,7 @@ func runClusterBench(t *testing.T, workers, cards int, cacheDir string) benchRes
 	pages, k := 0, 0
 	for _, r := range rooms {
 		b := &store.Batch{ExamID: r.examID, SubjectID: subject, SchoolID: r.schoolID, RoomID: &r.id, ExpectedCards: len(r.cands), CreatedBy: "bench"}
-		if err := a.db.CreateBatch(ctx, b); err != nil {
+		if err := store.CreateBatch(ctx, a.db.Pool, b); err != nil {
 			t.Fatal(err)
 		}
 		for i := range r.cands {
@@ -171,7 +171,7 @@ func benchExamSetup(t *testing.T, db *store.DB, cards int) (*card.Template, []be
 	if _, err := roster.Import(ctx, db, &r, benchExam); err != nil {
 		t.Fatal(err)
 	}
-	exam, err := db.Exam(ctx, benchExam)
+	exam, err := store.GetExam(ctx, db.Pool, benchExam)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func benchExamSetup(t *testing.T, db *store.DB, cards int) (*card.Template, []be
 	if _, err := grading.AdvanceTo(ctx, db, benchExam, saoyue.StageScanning, "bench", "基准测试不打印标签"); err != nil {
 		t.Fatal(err)
 	}
-	cands, err := db.Candidates(ctx, exam.ID)
+	cands, err := store.ListCandidates(ctx, db.Pool, exam.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
