@@ -120,112 +120,168 @@ func ptToMM(size float64) float64 { return size * 25.4 / 72 }
 
 // geometry computes every printed and read shape of page pi in mm. It
 // assumes the basic checks of Validate passed (sizes positive, counts sane).
+// The shapes are appended section by section in the card's order, which is
+// the order the reader and the validation messages see them in.
 func (t *Template) geometry(pi int) pageGeom {
 	p := &t.Pages[pi]
 	pw, ph, _ := t.PaperSize()
-	g := pageGeom{index: pi, w: pw, h: ph}
-	bw, bh := t.Bubble.W, t.Bubble.H
-	path := func(f string, a ...any) string { return fmt.Sprintf("pages[%d].", pi) + fmt.Sprintf(f, a...) }
-
-	for i, f := range p.Fiducials {
-		r := rectMM{f.X, f.Y, f.Size, f.Size}
-		g.regions = append(g.regions, regionMM{kind: RegionFiducial, name: cornerName(r, pw, ph), rect: r})
-		g.elements = append(g.elements, element{path("fiducials[%d]", i), r})
-	}
+	b := &geomBuilder{pageGeom: pageGeom{index: pi, w: pw, h: ph}, bw: t.Bubble.W, bh: t.Bubble.H}
+	b.fiducials(p.Fiducials)
 	if q := p.QR; q != nil {
 		r := rectMM{q.X, q.Y, q.Size, q.Size}
-		g.regions = append(g.regions, regionMM{kind: RegionQR, name: "page_code", payload: PageCode(t.ID, pi+1, t.PrintedForm), rect: r})
-		g.elements = append(g.elements, element{path("qr"), r})
+		b.regions = append(b.regions, regionMM{kind: RegionQR, name: "page_code", payload: PageCode(t.ID, pi+1, t.PrintedForm), rect: r})
+		b.element(r, "qr")
 	}
-	if b := p.Header; b != nil {
-		g.elements = append(g.elements, element{path("header"), b.mm()})
+	b.boxes(p)
+	if e := p.ExamNumber; e != nil {
+		b.examNumber(e)
+	}
+	if p.Absent != nil {
+		b.mark(p.Absent, BubbleAbsent, "absent")
+	}
+	if p.Violation != nil {
+		b.mark(p.Violation, BubbleViolation, "violation")
+	}
+	if f := p.Form; f != nil {
+		b.form(f)
+	}
+	for bi := range p.Objective {
+		b.objective(bi, &p.Objective[bi])
+	}
+	b.subjective(p.Subjective)
+	b.freeShapes(p)
+	return b.pageGeom
+}
+
+// geomBuilder accumulates one page's geometry; each method adds one
+// section of the page.
+type geomBuilder struct {
+	pageGeom
+	bw, bh float64 // bubble size
+}
+
+// path names a template field of this page, for error messages.
+func (b *geomBuilder) path(f string, a ...any) string {
+	return fmt.Sprintf("pages[%d].", b.index) + fmt.Sprintf(f, a...)
+}
+
+func (b *geomBuilder) element(r rectMM, f string, a ...any) {
+	b.elements = append(b.elements, element{b.path(f, a...), r})
+}
+
+// bubble is a bubble of the card's size with its top-left corner at (x, y).
+func (b *geomBuilder) bubble(kind BubbleKind, x, y float64, field string) bubbleMM {
+	return bubbleMM{kind: kind, cx: x + b.bw/2, cy: y + b.bh/2, rx: b.bw / 2, ry: b.bh / 2, path: field}
+}
+
+func (b *geomBuilder) fiducials(fs []Square) {
+	for i, f := range fs {
+		r := rectMM{f.X, f.Y, f.Size, f.Size}
+		b.regions = append(b.regions, regionMM{kind: RegionFiducial, name: cornerName(r, b.w, b.h), rect: r})
+		b.element(r, "fiducials[%d]", i)
+	}
+}
+
+// boxes adds the printed boxes of the page head: header, student
+// information, notice and barcode.
+func (b *geomBuilder) boxes(p *Page) {
+	if h := p.Header; h != nil {
+		b.element(h.mm(), "header")
 	}
 	if s := p.StudentInfo; s != nil {
 		r := s.Box.mm()
-		g.regions = append(g.regions, regionMM{kind: RegionStudentInfo, name: "student_info", rect: r})
-		g.elements = append(g.elements, element{path("student_info"), r})
+		b.regions = append(b.regions, regionMM{kind: RegionStudentInfo, name: "student_info", rect: r})
+		b.element(r, "student_info")
 	}
-	if b := p.Notice; b != nil {
-		g.elements = append(g.elements, element{path("notice"), b.mm()})
+	if n := p.Notice; n != nil {
+		b.element(n.mm(), "notice")
 	}
-	if b := p.Barcode; b != nil {
-		r := b.mm()
-		g.regions = append(g.regions, regionMM{kind: RegionBarcode, name: "barcode", rect: r, stroke: boxLineW})
-		g.elements = append(g.elements, element{path("barcode"), r})
+	if c := p.Barcode; c != nil {
+		r := c.mm()
+		b.regions = append(b.regions, regionMM{kind: RegionBarcode, name: "barcode", rect: r, stroke: boxLineW})
+		b.element(r, "barcode")
 	}
-	if e := p.ExamNumber; e != nil {
-		r := examNumberFrame(e)
-		g.regions = append(g.regions, regionMM{kind: RegionExamNumber, name: "exam_number", rect: r, stroke: boxLineW})
-		g.elements = append(g.elements, element{path("exam_number"), r})
-		for col := 0; col < e.Digits; col++ {
-			for d := 0; d < 10; d++ {
-				cx, cy := examNumberBubble(e, col, d)
-				g.bubbles = append(g.bubbles, bubbleMM{kind: BubbleGrid, option: fmt.Sprint(d), index: d, column: col,
-					cx: cx, cy: cy, rx: bw / 2, ry: bh / 2, path: path("exam_number")})
-			}
+}
+
+func (b *geomBuilder) examNumber(e *ExamNumberGrid) {
+	r := examNumberFrame(e)
+	b.regions = append(b.regions, regionMM{kind: RegionExamNumber, name: "exam_number", rect: r, stroke: boxLineW})
+	b.element(r, "exam_number")
+	for col := 0; col < e.Digits; col++ {
+		for d := 0; d < 10; d++ {
+			cx, cy := examNumberBubble(e, col, d)
+			b.bubbles = append(b.bubbles, bubbleMM{kind: BubbleGrid, option: fmt.Sprint(d), index: d, column: col,
+				cx: cx, cy: cy, rx: b.bw / 2, ry: b.bh / 2, path: b.path("exam_number")})
 		}
 	}
-	mark := func(m *Mark, kind BubbleKind, field string) {
-		b := bubbleMM{kind: kind, cx: m.X + bw/2, cy: m.Y + bh/2, rx: bw / 2, ry: bh / 2, path: path("%s", field)}
-		g.bubbles = append(g.bubbles, b)
-		lw := estTextW(m.Label, markLabelSize)
-		g.elements = append(g.elements, element{path("%s", field), union(b.rect(), rectMM{m.X - markLabelGap - lw, m.Y, lw, bh})})
+}
+
+// mark adds an invigilator bubble; its block includes the label printed
+// to its left.
+func (b *geomBuilder) mark(m *Mark, kind BubbleKind, field string) {
+	bb := b.bubble(kind, m.X, m.Y, b.path("%s", field))
+	b.bubbles = append(b.bubbles, bb)
+	lw := estTextW(m.Label, markLabelSize)
+	b.element(union(bb.rect(), rectMM{m.X - markLabelGap - lw, m.Y, lw, b.bh}), "%s", field)
+}
+
+func (b *geomBuilder) form(f *FormMark) {
+	lw := estTextW(f.Label, markLabelSize)
+	r := rectMM{f.X - markLabelGap - lw, f.Y, lw, b.bh}
+	for i, name := range f.Forms {
+		bb := b.bubble(BubbleForm, f.X+float64(i)*f.Pitch, f.Y, b.path("form"))
+		bb.option, bb.index = name, i
+		b.bubbles = append(b.bubbles, bb)
+		r = union(r, bb.rect())
 	}
-	if p.Absent != nil {
-		mark(p.Absent, BubbleAbsent, "absent")
-	}
-	if p.Violation != nil {
-		mark(p.Violation, BubbleViolation, "violation")
-	}
-	if f := p.Form; f != nil {
-		lw := estTextW(f.Label, markLabelSize)
-		r := rectMM{f.X - markLabelGap - lw, f.Y, lw, bh}
-		for i, name := range f.Forms {
-			b := bubbleMM{kind: BubbleForm, option: name, index: i, cx: f.X + float64(i)*f.Pitch + bw/2, cy: f.Y + bh/2,
-				rx: bw / 2, ry: bh / 2, path: path("form")}
-			g.bubbles = append(g.bubbles, b)
-			r = union(r, b.rect())
+	b.element(r, "form")
+}
+
+// objective adds the items of block bi; the block's element spans every
+// item's number cell and bubbles.
+func (b *geomBuilder) objective(bi int, blk *ObjectiveBlock) {
+	var r rectMM
+	for k := 0; k < blk.Count; k++ {
+		ox, oy := objectiveOrigin(blk, k)
+		it := itemMM{number: blk.Start + k, multiple: blk.Multiple, options: blk.Options, page: b.index,
+			numCell: rectMM{ox, oy, blk.NumberWidth, b.bh}}
+		b.items = append(b.items, it)
+		ir := it.numCell
+		for j, opt := range blk.Options {
+			bb := bubbleMM{kind: BubbleOption, item: it.number, option: opt, index: j,
+				cx: ox + blk.NumberWidth + b.bw/2 + float64(j)*blk.OptionPitch, cy: oy + b.bh/2,
+				rx: b.bw / 2, ry: b.bh / 2, path: b.path("objective[%d]", bi)}
+			b.bubbles = append(b.bubbles, bb)
+			ir = union(ir, bb.rect())
 		}
-		g.elements = append(g.elements, element{path("form"), r})
-	}
-	for bi := range p.Objective {
-		blk := &p.Objective[bi]
-		var r rectMM
-		for k := 0; k < blk.Count; k++ {
-			ox, oy := objectiveOrigin(blk, k)
-			it := itemMM{number: blk.Start + k, multiple: blk.Multiple, options: blk.Options, page: pi,
-				numCell: rectMM{ox, oy, blk.NumberWidth, bh}}
-			g.items = append(g.items, it)
-			ir := it.numCell
-			for j, opt := range blk.Options {
-				b := bubbleMM{kind: BubbleOption, item: it.number, option: opt, index: j,
-					cx: ox + blk.NumberWidth + bw/2 + float64(j)*blk.OptionPitch, cy: oy + bh/2,
-					rx: bw / 2, ry: bh / 2, path: path("objective[%d]", bi)}
-				g.bubbles = append(g.bubbles, b)
-				ir = union(ir, b.rect())
-			}
-			if k == 0 {
-				r = ir
-			} else {
-				r = union(r, ir)
-			}
+		if k == 0 {
+			r = ir
+		} else {
+			r = union(r, ir)
 		}
-		g.elements = append(g.elements, element{path("objective[%d]", bi), r})
 	}
-	for si := range p.Subjective {
-		s := &p.Subjective[si]
+	b.element(r, "objective[%d]", bi)
+}
+
+func (b *geomBuilder) subjective(ss []SubjectiveBox) {
+	for si := range ss {
+		s := &ss[si]
 		r := s.Box.mm()
-		g.regions = append(g.regions, regionMM{kind: RegionSubjective, name: s.Group + s.Sub, group: s.Group, sub: s.Sub,
+		b.regions = append(b.regions, regionMM{kind: RegionSubjective, name: s.Group + s.Sub, group: s.Group, sub: s.Sub,
 			maxScore: s.MaxScore, step: s.Step, rect: r, stroke: boxLineW})
-		g.elements = append(g.elements, element{path("subjective[%d]", si), r})
+		b.element(r, "subjective[%d]", si)
 	}
+}
+
+// freeShapes adds the free labels and frames, which are checked for the
+// paper's bounds only.
+func (b *geomBuilder) freeShapes(p *Page) {
 	for li, l := range p.Labels {
-		g.labels = append(g.labels, element{path("labels[%d]", li), rectMM{l.X, l.Y, estTextW(l.Text, l.Size), ptToMM(l.Size)}})
+		b.labels = append(b.labels, element{b.path("labels[%d]", li), rectMM{l.X, l.Y, estTextW(l.Text, l.Size), ptToMM(l.Size)}})
 	}
 	for fi, f := range p.Frames {
-		g.labels = append(g.labels, element{path("frames[%d]", fi), f.mm()})
+		b.labels = append(b.labels, element{b.path("frames[%d]", fi), f.mm()})
 	}
-	return g
 }
 
 func cornerName(r rectMM, pw, ph float64) string {

@@ -268,85 +268,70 @@ const (
 // in Go.
 func (t *Template) SetDefaults() {
 	t.Paper = strings.ToUpper(strings.TrimSpace(t.Paper))
-	if t.Orientation == "" {
-		t.Orientation = "portrait"
-	}
-	if t.Color == "" {
-		t.Color = "black"
-	}
-	if t.BubbleStyle == "" {
-		t.BubbleStyle = "bracket"
-	}
-	if t.Bubble.W == 0 {
-		t.Bubble.W = defaultBubbleW
-	}
-	if t.Bubble.H == 0 {
-		t.Bubble.H = defaultBubbleH
-	}
+	setDefault(&t.Orientation, "portrait")
+	setDefault(&t.Color, "black")
+	setDefault(&t.BubbleStyle, "bracket")
+	setDefault(&t.Bubble.W, defaultBubbleW)
+	setDefault(&t.Bubble.H, defaultBubbleH)
 	if len(t.Notes) == 0 {
 		t.Notes = append([]string(nil), defaultNotes...)
 	}
-	bw, bh := t.Bubble.W, t.Bubble.H
 	for i := range t.Pages {
-		p := &t.Pages[i]
-		if p.StudentInfo != nil && len(p.StudentInfo.Fields) == 0 {
-			p.StudentInfo.Fields = []string{"学校", "班级", "姓名"}
-		}
-		if g := p.ExamNumber; g != nil {
-			if g.ColPitch == 0 {
-				g.ColPitch = bw + 1.5
-			}
-			if g.RowPitch == 0 {
-				g.RowPitch = bh + 1.4
-			}
-		}
-		if p.Absent != nil && p.Absent.Label == "" {
-			p.Absent.Label = "缺考标记"
-		}
-		if p.Violation != nil && p.Violation.Label == "" {
-			p.Violation.Label = "违纪标记"
-		}
-		if f := p.Form; f != nil {
-			if f.Label == "" {
-				f.Label = "试卷类型"
-			}
-			if len(f.Forms) == 0 {
-				f.Forms = OptionSet{"A", "B"}
-			}
-			if f.Pitch == 0 {
-				f.Pitch = bw + 3
-			}
-		}
-		for j := range p.Objective {
-			b := &p.Objective[j]
-			if b.Rows == 0 {
-				b.Rows = defaultRows
-			}
-			if b.OptionPitch == 0 {
-				b.OptionPitch = bw + 1.5
-			}
-			if b.NumberWidth == 0 {
-				b.NumberWidth = 7
-			}
-			if b.RowPitch == 0 {
-				b.RowPitch = bh + 2.5
-			}
-			if b.ColPitch == 0 {
-				b.ColPitch = b.NumberWidth + float64(len(b.Options)-1)*b.OptionPitch + bw + 6
-			}
-		}
-		for j := range p.Subjective {
-			s := &p.Subjective[j]
-			if s.Step == 0 {
-				s.Step = 1
-			}
-		}
-		for j := range p.Labels {
-			if p.Labels[j].Size == 0 {
-				p.Labels[j].Size = 10
-			}
-		}
+		t.Pages[i].setDefaults(t.Bubble)
 	}
+}
+
+// setDefault sets *v to def when it is still the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// setDefaults fills in a page's defaults; the pitches follow the size of
+// the card's bubbles.
+func (p *Page) setDefaults(bubble BubbleSize) {
+	bw, bh := bubble.W, bubble.H
+	if p.StudentInfo != nil && len(p.StudentInfo.Fields) == 0 {
+		p.StudentInfo.Fields = []string{"学校", "班级", "姓名"}
+	}
+	if g := p.ExamNumber; g != nil {
+		setDefault(&g.ColPitch, bw+1.5)
+		setDefault(&g.RowPitch, bh+1.4)
+	}
+	if p.Absent != nil {
+		setDefault(&p.Absent.Label, "缺考标记")
+	}
+	if p.Violation != nil {
+		setDefault(&p.Violation.Label, "违纪标记")
+	}
+	if f := p.Form; f != nil {
+		setDefault(&f.Label, "试卷类型")
+		if len(f.Forms) == 0 {
+			f.Forms = OptionSet{"A", "B"}
+		}
+		setDefault(&f.Pitch, bw+3)
+	}
+	for j := range p.Objective {
+		p.Objective[j].setDefaults(bubble)
+	}
+	for j := range p.Subjective {
+		setDefault(&p.Subjective[j].Step, 1)
+	}
+	for j := range p.Labels {
+		setDefault(&p.Labels[j].Size, 10)
+	}
+}
+
+// setDefaults fills in a block's layout; the column pitch depends on the
+// number cell and option pitch, so it comes last.
+func (b *ObjectiveBlock) setDefaults(bubble BubbleSize) {
+	setDefault(&b.Rows, defaultRows)
+	setDefault(&b.OptionPitch, bubble.W+1.5)
+	setDefault(&b.NumberWidth, 7)
+	setDefault(&b.RowPitch, bubble.H+2.5)
+	setDefault(&b.ColPitch, b.NumberWidth+float64(len(b.Options)-1)*b.OptionPitch+bubble.W+6)
 }
 
 var defaultNotes = []string{

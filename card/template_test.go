@@ -297,3 +297,47 @@ func TestPagePixelsLikePdftoppm(t *testing.T) {
 		}
 	}
 }
+
+// A template that leaves every optional field out gets the defaults the
+// field comments document; pitches follow the bubble size.
+func TestSetDefaults(t *testing.T) {
+	tpl := &Template{Paper: " a4 ", Bubble: BubbleSize{W: 4}, Pages: []Page{{
+		StudentInfo: &InfoBox{}, ExamNumber: &ExamNumberGrid{Digits: 3}, Absent: &Mark{}, Violation: &Mark{Label: "违纪"},
+		Form: &FormMark{}, Objective: []ObjectiveBlock{{Count: 3, Options: OptionSet{"A", "B", "C", "D"}}, {Count: 2, Options: OptionSet{"T", "F"}, Rows: 2}},
+		Subjective: []SubjectiveBox{{}}, Labels: []Label{{Text: "一、选择题"}},
+	}}}
+	tpl.SetDefaults()
+	if tpl.Paper != "A4" || tpl.Orientation != "portrait" || tpl.Color != "black" || tpl.BubbleStyle != "bracket" {
+		t.Errorf("card defaults: %q %q %q %q", tpl.Paper, tpl.Orientation, tpl.Color, tpl.BubbleStyle)
+	}
+	if tpl.Bubble != (BubbleSize{W: 4, H: defaultBubbleH}) || len(tpl.Notes) != len(defaultNotes) {
+		t.Errorf("bubble %+v, %d notes", tpl.Bubble, len(tpl.Notes))
+	}
+	p := tpl.Pages[0]
+	if strings.Join(p.StudentInfo.Fields, ",") != "学校,班级,姓名" {
+		t.Errorf("student info fields %v", p.StudentInfo.Fields)
+	}
+	if p.ExamNumber.ColPitch != 5.5 || p.ExamNumber.RowPitch != 4.4 {
+		t.Errorf("exam number pitches %v %v", p.ExamNumber.ColPitch, p.ExamNumber.RowPitch)
+	}
+	if p.Absent.Label != "缺考标记" || p.Violation.Label != "违纪" {
+		t.Errorf("mark labels %q %q", p.Absent.Label, p.Violation.Label)
+	}
+	if p.Form.Label != "试卷类型" || strings.Join(p.Form.Forms, "") != "AB" || p.Form.Pitch != 7 {
+		t.Errorf("form %+v", *p.Form)
+	}
+	want := []ObjectiveBlock{
+		{Count: 3, Options: OptionSet{"A", "B", "C", "D"}, Rows: 5, OptionPitch: 5.5, NumberWidth: 7, RowPitch: 5.5, ColPitch: 7 + 3*5.5 + 4 + 6},
+		{Count: 2, Options: OptionSet{"T", "F"}, Rows: 2, OptionPitch: 5.5, NumberWidth: 7, RowPitch: 5.5, ColPitch: 7 + 5.5 + 4 + 6},
+	}
+	for i, b := range p.Objective {
+		got, _ := json.Marshal(b)
+		exp, _ := json.Marshal(want[i])
+		if string(got) != string(exp) {
+			t.Errorf("objective[%d]: got %s, want %s", i, got, exp)
+		}
+	}
+	if p.Subjective[0].Step != 1 || p.Labels[0].Size != 10 {
+		t.Errorf("subjective step %v, label size %v", p.Subjective[0].Step, p.Labels[0].Size)
+	}
+}
