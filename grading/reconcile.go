@@ -35,7 +35,7 @@ func Reconcile(ctx context.Context, db *store.DB, batchID int64) (*Reconciliatio
 		return nil, err
 	}
 	pages := 1
-	ts, err := db.SubjectTemplates(ctx, b.SubjectID)
+	ts, err := store.SubjectTemplates(ctx, db.Pool, b.SubjectID)
 	if err == nil {
 		for _, t := range ts {
 			if p, err := card.Parse([]byte(t.Body)); err == nil && len(p.Pages) > pages {

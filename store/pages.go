@@ -68,14 +68,14 @@ func PageBySHA256(ctx context.Context, q TxOrPool, sha string) (*Page, error) {
 
 // PageToRead returns a page and its batch (nil for a page of no batch) in
 // one round trip: every page read starts with both.
-func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
+func PageToRead(ctx context.Context, q TxOrPool, id int64) (*Page, *Batch, error) {
 	var p Page
 	var b Batch
 	var batchID, examID, subjectID, schoolID *int64
 	var expected *int
 	var status *saoyue.BatchStatus
 	var createdBy *string
-	err := db.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT p.id, p.image_sha256, p.blob_key, p.batch_id, p.seq, p.source_name, p.status,
 			b.id, b.exam_id, b.subject_id, b.school_id, b.room_id, b.expected_cards, b.status, b.created_by
 		FROM pages p LEFT JOIN batches b ON b.id = p.batch_id WHERE p.id = $1`, id).Scan(
@@ -98,8 +98,8 @@ func (db *DB) PageToRead(ctx context.Context, id int64) (*Page, *Batch, error) {
 // UnreadPages lists pages still waiting to be read that arrived more than
 // age ago, oldest first: their page:read task was lost (Redis restarted
 // before it saved them) or never queued.
-func (db *DB) UnreadPages(ctx context.Context, age time.Duration, limit int) ([]int64, error) {
-	rows, err := db.Pool.Query(ctx, `
+func UnreadPages(ctx context.Context, q TxOrPool, age time.Duration, limit int) ([]int64, error) {
+	rows, err := q.Query(ctx, `
 		SELECT id FROM pages WHERE status = 'received' AND received_at < now() - make_interval(secs => $1)
 		ORDER BY received_at LIMIT $2`, age.Seconds(), limit)
 	if err != nil {

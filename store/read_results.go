@@ -70,7 +70,7 @@ type PageReadOutcome struct {
 // page_rules.go; this is their persistence.
 func (db *DB) SavePageRead(ctx context.Context, r *PageRead) (*PageReadOutcome, error) {
 	s := &pageSave{r: r, out: &PageReadOutcome{}, excs: slices.Clone(r.Exceptions)}
-	if err := db.InTxAfter(ctx, s.queueFirst, func(tx pgx.Tx) error { return db.savePageTx(ctx, tx, s) }); err != nil {
+	if err := db.InTxAfter(ctx, s.queueFirst, func(tx pgx.Tx) error { return savePageTx(ctx, tx, s) }); err != nil {
 		return nil, fmt.Errorf("save reading of page %d: %w", r.PageID, err)
 	}
 	return s.out, nil
@@ -147,13 +147,13 @@ func (s *pageSave) queueFirst(b *pgx.Batch) {
 
 // savePageTx is the transaction after its first round trip: the card,
 // the back sides it links, then the rest in one more round trip.
-func (db *DB) savePageTx(ctx context.Context, tx pgx.Tx, s *pageSave) error {
+func savePageTx(ctx context.Context, tx pgx.Tx, s *pageSave) error {
 	r, out := s.r, s.out
 	if e := unknownTemplate(r.TemplateCode, s.templateID != nil); e != nil {
 		s.excs = append(s.excs, *e)
 	}
 	if mayAttach(r, s.templateID != nil) {
-		cardID, exc, err := db.attachCard(ctx, tx, r)
+		cardID, exc, err := attachCard(ctx, tx, r)
 		if err != nil {
 			return err
 		}
@@ -269,7 +269,7 @@ func (s *pageSave) queueCrops(b *pgx.Batch) {
 
 // attachCard finds the candidate and their card for an identity page:
 // the card the page joined, or the exception that kept it from joining.
-func (db *DB) attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, *Exception, error) {
+func attachCard(ctx context.Context, tx pgx.Tx, r *PageRead) (*int64, *Exception, error) {
 	// The candidate, the bag's school and the candidate's card in one
 	// statement: no row means the exam number is nobody's. The card is made
 	// only for a candidate AttachRefusal lets the page join; its SQL

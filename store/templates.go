@@ -47,8 +47,8 @@ func SaveTemplate(ctx context.Context, q TxOrPool, t *Template) error {
 
 // SubjectTemplates returns the latest version of each template code
 // registered for a subject.
-func (db *DB) SubjectTemplates(ctx context.Context, subjectID int64) ([]Template, error) {
-	rows, err := db.Pool.Query(ctx, `
+func SubjectTemplates(ctx context.Context, q TxOrPool, subjectID int64) ([]Template, error) {
+	rows, err := q.Query(ctx, `
 		SELECT DISTINCT ON (code) id, code, version, subject_id, body, sha256
 		FROM templates WHERE subject_id = $1 ORDER BY code, version DESC`, subjectID)
 	if err != nil {

@@ -116,7 +116,7 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 
 // subjectItems are the objective items of a subject's templates.
 func subjectItems(cmd *cobra.Command, db *store.DB, subjectID int64) ([]card.Item, error) {
-	ts, err := db.SubjectTemplates(cmd.Context(), subjectID)
+	ts, err := store.SubjectTemplates(cmd.Context(), db.Pool, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("register the subject's card template first (saoyue template add): %w", err)
 	}

@@ -94,7 +94,7 @@ func (h *PageRead) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // load finds the page, its bag and the reader for the bag's subject. A
 // page that cannot be read by any retry is not retried.
 func (h *PageRead) load(ctx context.Context, pageID int64) (*store.Page, *store.Batch, *omr.Reader, error) {
-	page, batch, err := h.DB.PageToRead(ctx, pageID)
+	page, batch, err := store.PageToRead(ctx, h.DB.Pool, pageID)
 	if errors.Is(err, store.ErrPageNotFound) {
 		return nil, nil, nil, fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}

@@ -45,7 +45,7 @@ func (rs *Readers) For(ctx context.Context, subjectID int64) (*omr.Reader, error
 		return c.wait(ctx)
 	}
 	rs.mu.Unlock()
-	ts, err := rs.DB.SubjectTemplates(ctx, subjectID)
+	ts, err := store.SubjectTemplates(ctx, rs.DB.Pool, subjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func (s *Sweep) Once(ctx context.Context) (pages, cards int, err error) {
 	if age <= 0 {
 		age = 2 * time.Minute
 	}
-	ids, err := s.DB.UnreadPages(ctx, age, 1000)
+	ids, err := store.UnreadPages(ctx, s.DB.Pool, age, 1000)
 	if err != nil {
 		return 0, 0, err
 	}
