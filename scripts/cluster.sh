@@ -7,15 +7,15 @@
 #   scripts/cluster.sh env     print the cluster's settings as shell variables
 #   scripts/cluster.sh down    stop the cluster's processes (data stays in var/cluster)
 #
-# Its own database (saoyue_cluster), Redis database 5 and MinIO: it never
-# touches what the tests or the demo use. A test gives its own with
+# Its own database (saoyue_cluster), Redis database 15 and MinIO: it never
+# touches what the tests (queue/queuetest leases 1-14) or the demo use. A test gives its own with
 # SAOYUE_CLUSTER_DIR, SAOYUE_CLUSTER_DB and SAOYUE_CLUSTER_REDIS_DB.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="${SAOYUE_CLUSTER_DIR:-$ROOT/var/cluster}"
 DB="${SAOYUE_CLUSTER_DB:-saoyue_cluster}"
-REDIS_DB="${SAOYUE_CLUSTER_REDIS_DB:-5}"
+REDIS_DB="${SAOYUE_CLUSTER_REDIS_DB:-15}"
 PGBIN=/usr/lib/postgresql/15/bin
 export PATH="$PATH:/usr/local/go/bin"
 

@@ -80,7 +80,7 @@ type benchResult struct {
 // runClusterBench runs one bag of cards two-sided cards through a fresh
 // cluster with the given number of worker processes.
 func runClusterBench(t *testing.T, workers, cards int, cacheDir string) benchResult {
-	c := startClusterOn(t, "14")
+	c := startCluster(t)
 	if workers == 1 {
 		if err := c.stop("worker2"); err != nil {
 			t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -33,22 +34,16 @@ type cluster struct {
 	env map[string]string
 }
 
-// startCluster starts one on Redis database 12, emptied first.
-func startCluster(t *testing.T) *cluster { return startClusterOn(t, "12") }
-
-// startClusterOn starts one on the given Redis database, emptied first:
-// two clusters at once (the benchmark beside the test) need two.
-func startClusterOn(t *testing.T, redisDB string) *cluster {
+// startCluster starts one on a Redis database leased from queuetest, so
+// two clusters at once (the benchmark beside the test) and the other
+// tests never share one.
+func startCluster(t *testing.T) *cluster {
 	t.Helper()
+	_, redisDB, _ := strings.Cut(queuetest.DB(t), "/")
 	var b [4]byte
 	rand.Read(b[:])
 	c := &cluster{dir: t.TempDir(), env: map[string]string{}}
 	dbName := "cluster_" + hex.EncodeToString(b[:])
-	addr := os.Getenv("SAOYUE_REDIS_ADDR")
-	host, port, _ := strings.Cut(addr, ":")
-	if out, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", redisDB, "FLUSHDB").CombinedOutput(); err != nil {
-		t.Fatalf("empty Redis database %s: %v %s", redisDB, err, out)
-	}
 	script := func(arg string) ([]byte, error) {
 		cmd := exec.Command("../../scripts/cluster.sh", arg)
 		cmd.Env = append(os.Environ(), "SAOYUE_CLUSTER_DIR="+c.dir, "SAOYUE_CLUSTER_DB="+dbName, "SAOYUE_CLUSTER_REDIS_DB="+redisDB)

@@ -5,14 +5,12 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/saoyue/saoyue/queue"
+	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -81,12 +79,7 @@ func TestMetricsMoveWhenABagIsRead(t *testing.T) {
 		"--s3-endpoint", "", "--data-dir", dataDir).Execute(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	redisAddr := os.Getenv("SAOYUE_REDIS_ADDR") + "/13"
-	opt := queue.RedisOpt(redisAddr)
-	host, port, _ := strings.Cut(opt.Addr, ":")
-	if b, err := exec.Command("redis-cli", "-h", host, "-p", port, "-n", "13", "FLUSHDB").CombinedOutput(); err != nil {
-		t.Fatalf("empty Redis database 13: %v %s", err, b)
-	}
+	redisAddr := queuetest.DB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := &Config{DatabaseURL: dbURL, RedisAddr: redisAddr, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", DBMaxConns: 8}

@@ -17,10 +17,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// leasable are the databases handed out, one test at a time. Database 0
-// holds the leases. 12 and 13 are taken by cmd/saoyue's cluster and
-// operations tests, which pass a fixed database to scripts.
-var leasable = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15}
+// leasable are the databases handed out, one test at a time; every test
+// that needs Redis, including those that hand a database to a script or a
+// child process, takes its database from DB, so no two tests share one.
+// Database 0 holds the leases and is the developer's (scripts/services.sh
+// env); database 15 is scripts/cluster.sh's when a person runs it by hand.
+var leasable = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 
 // leaseTTL bounds a lease a crashed test never returns.
 const leaseTTL = 30 * time.Minute
