@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/saoyue/saoyue/blob"
 )
 
@@ -64,4 +67,27 @@ func Open(t testing.TB, c blob.S3Config) *blob.MinIO {
 		t.Fatalf("connect to the test MinIO (run `eval \"$(scripts/services.sh env)\"`): %v", err)
 	}
 	return m
+}
+
+// Remove empties and removes c's bucket if it exists, for a test that
+// destroys an installation (the restore drill) or cleans up a bucket that
+// something other than Open created.
+func Remove(t testing.TB, c blob.S3Config) {
+	t.Helper()
+	cl, err := minio.New(c.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""), Secure: c.Secure})
+	if err != nil {
+		t.Fatalf("connect to the test MinIO: %v", err)
+	}
+	ctx := context.Background()
+	if ok, _ := cl.BucketExists(ctx, c.Bucket); !ok {
+		return
+	}
+	for o := range cl.ListObjects(ctx, c.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err == nil {
+			cl.RemoveObject(ctx, c.Bucket, o.Key, minio.RemoveObjectOptions{})
+		}
+	}
+	if err := cl.RemoveBucket(ctx, c.Bucket); err != nil {
+		t.Fatalf("remove bucket %s: %v", c.Bucket, err)
+	}
 }

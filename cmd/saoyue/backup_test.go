@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/saoyue/saoyue/backup"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
@@ -65,38 +64,16 @@ func drillDB(t *testing.T, name string) (dbURL string, drop func()) {
 // removes it.
 func drillBucket(t *testing.T, name string) (bucket string, drop func()) {
 	t.Helper()
-	endpoint := os.Getenv("SAOYUE_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SAOYUE_S3_ENDPOINT is not set: eval \"$(scripts/services.sh env)\" first")
-	}
-	var b [4]byte
-	rand.Read(b[:])
-	bucket = "drill-" + name + "-" + hex.EncodeToString(b[:])
-	cl, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(os.Getenv("SAOYUE_S3_ACCESS_KEY"), os.Getenv("SAOYUE_S3_SECRET_KEY"), "")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := blobtest.Config(t, blobtest.Bucket("drill-"+name))
 	dropped := false
 	drop = func() {
-		if dropped {
-			return
-		}
-		dropped = true
-		ctx := context.Background()
-		if ok, _ := cl.BucketExists(ctx, bucket); !ok {
-			return
-		}
-		for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
-			if o.Err == nil {
-				cl.RemoveObject(ctx, bucket, o.Key, minio.RemoveObjectOptions{})
-			}
-		}
-		if err := cl.RemoveBucket(ctx, bucket); err != nil {
-			t.Fatalf("remove bucket %s: %v", bucket, err)
+		if !dropped {
+			dropped = true
+			blobtest.Remove(t, c)
 		}
 	}
 	t.Cleanup(drop)
-	return bucket, drop
+	return c.Bucket, drop
 }
 
 // saoyueCmd runs `saoyue args...` and returns its output.
@@ -171,12 +148,7 @@ func snapshotInstallation(t *testing.T, dbURL string, blobs blob.Store) installa
 
 func minioStore(t *testing.T, bucket string) *blob.MinIO {
 	t.Helper()
-	s, err := blob.NewMinIO(context.Background(), blob.S3Config{Endpoint: os.Getenv("SAOYUE_S3_ENDPOINT"),
-		AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"), SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY"), Bucket: bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return blobtest.Open(t, blobtest.Config(t, bucket))
 }
 
 // TestRestoreDrill is the restore drill: the demo's pipeline reads a bag

@@ -10,6 +10,7 @@ import (
 
 	"github.com/saoyue/saoyue/backup"
 	"github.com/saoyue/saoyue/blob"
+	"github.com/saoyue/saoyue/blob/blobtest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
@@ -33,7 +34,7 @@ func TestBackupPrune(t *testing.T) {
 	}
 	x, y := put("pages/x.jpg", "image x, in every backup"), put("pages/y.jpg", "image y, only in the first")
 	var z, w string
-	s3 := blob.S3Config{Endpoint: os.Getenv("SAOYUE_S3_ENDPOINT"), AccessKey: os.Getenv("SAOYUE_S3_ACCESS_KEY"), SecretKey: os.Getenv("SAOYUE_S3_SECRET_KEY")}
+	s3 := blobtest.Config(t, dstBucket) // the test MinIO; OpenTarget takes the bucket from the target
 	targets := []string{t.TempDir(), "s3://" + dstBucket}
 	backupAll := func() {
 		for _, to := range targets {
