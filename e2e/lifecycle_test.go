@@ -51,8 +51,8 @@ type school struct {
 	bag        []string // the exam number each scanned card truly belongs to
 }
 
-// TestLifecycle is issue 20's "Done when": a fresh exam from creation to
-// report through the product's commands and pages only.
+// TestLifecycle runs a fresh exam from creation to report through the
+// product's commands and pages only.
 func TestLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the lifecycle test builds the binaries, runs serve, worker and Chromium: skipped under -short")

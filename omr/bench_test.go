@@ -54,7 +54,7 @@ func cpuTime() time.Duration {
 
 // BenchmarkRead compares reading a 200-dpi A4 page (decode, register, all
 // bubbles and the grid, barcode, page code, crops) with just decoding the
-// same JPEG: the budget is 2x the decode and 40 pages/s per core.
+// same JPEG: the budget is 2x the decode and 40 pages/s per core.
 // The reader is the one the pipeline builds for the page's subject: it
 // knows that subject's card only.
 func BenchmarkRead(b *testing.B) {

@@ -12,8 +12,8 @@ import (
 	"github.com/saoyue/saoyue/fixtures"
 )
 
-// TestSizeLimitsKeepRealScans: the decode limits refuse the 79 MP
-// 16-bit RGBA page and keep every real scan, up to an A3 card at 600 dpi
+// TestSizeLimitsKeepRealScans: the decode limits refuse a 79 MP 16-bit
+// RGBA page and keep every real scan, up to an A3 card at 600 dpi
 // colour as a progressive JPEG.
 func TestSizeLimitsKeepRealScans(t *testing.T) {
 	ok := []header{
@@ -33,7 +33,7 @@ func TestSizeLimitsKeepRealScans(t *testing.T) {
 		}
 	}
 	refused := []header{
-		{png: true, width: 8900, height: 8900, channels: 4, bitDepth: 16}, // the 634 KB PNG
+		{png: true, width: 8900, height: 8900, channels: 4, bitDepth: 16}, // a 634 KB PNG that decodes to 634 MB
 		{png: true, width: 7016, height: 9921, channels: 3, bitDepth: 16}, // A3 600 dpi 48-bit: 418 MB of samples
 		{width: 8900, height: 8900, channels: 4, bitDepth: 8, coefSamples: 4, multiScan: true},
 	}
@@ -44,7 +44,7 @@ func TestSizeLimitsKeepRealScans(t *testing.T) {
 	}
 }
 
-// TestHugePNGRefusedFromItsHeader reads the page, a 79-megapixel
+// TestHugePNGRefusedFromItsHeader reads a decompression bomb, a 79-megapixel
 // 16-bit RGBA PNG of a few hundred KB, in a process of its own: an
 // unreadable_image exception with a Chinese reason, and the process's peak
 // memory grows by less than a megabyte per megapixel (it cost 800 MB).

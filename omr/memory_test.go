@@ -26,7 +26,7 @@ func rssKB() int {
 // BenchmarkMemoryFlat reads b.N pages (cycling through 40 generated scans
 // of every kind) and reports resident memory after the first tenth and at
 // the end: it must not grow with the number of pages. Run with
-// -benchtime 10000x for the figure.
+// -benchtime 10000x for BENCHMARKS.md's figure.
 func BenchmarkMemoryFlat(b *testing.B) {
 	rs, ts := accuracyReader(b)
 	r := rs["math-a4.yaml"]

@@ -23,7 +23,7 @@ gobin() { echo "$(go env GOPATH)/bin"; }
 # Debian packages the project needs; each line: a check command, then the packages.
 install_deps() {
 	local need=()
-	command -v go >/dev/null || die "Go is not installed: install Go >= 1.22 into /usr/local/go (the machine image ships it)"
+	command -v go >/dev/null || die "Go is not installed: install Go >= 1.26.8 (go.mod) into /usr/local/go (the machine image ships it)"
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 	command -v redis-server >/dev/null || need+=(redis-server)
 	pkg-config --exists opencv4 2>/dev/null || need+=(libopencv-dev pkg-config)

@@ -94,11 +94,11 @@ func writeStudents(t *testing.T, n int, skip string, extra ...string) string {
 	return p
 }
 
-// Issue 20's renumbering seam: after the labels are printed, an import with
+// The roster's renumbering seam: after the labels are printed, an import with
 // one student added (sorting first), one removed and one renamed moves no
 // exam number. Without --confirm it only shows the diff; with it the late
 // student gets the next free seat, the removed one is 退出 on their number,
-// and allocate is refused. Before, the import renumbered the whole school.
+// and allocate is refused: renumbering the school would void the labels.
 func TestExamRosterFreezeMovesNoNumber(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

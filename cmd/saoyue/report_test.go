@@ -67,7 +67,7 @@ func TestReportAndReviewCommands(t *testing.T) {
 
 	out, err = runCmd(t, newReportCmd(cfg), "settings", "--exam", "21", "--grade-mode", "percentile", "--top", "2,5", "--composite", "0.5,0.5,0,0")
 	if err != nil || !strings.Contains(out, "等级按百分位划分") || !strings.Contains(out, "名次段 [2 5]") || !strings.Contains(out, "及格 ≥ 满分的 70%") {
-		t.Errorf("settings of issue 23: %v\n%s", err, out)
+		t.Errorf("report settings: %v\n%s", err, out)
 	}
 	for _, bad := range [][]string{{"--grade-cuts", "0.9,0.95,0.5,0.3"}, {"--top", "0"}, {"--composite", "1,1"}, {"--good", "0.9"}} {
 		if out, err := runCmd(t, newReportCmd(cfg), append([]string{"settings", "--exam", "21"}, bad...)...); err == nil {

@@ -27,8 +27,8 @@ import (
 // school-0102 candidate's exam number into a 0101 bag: the reading raises
 // a wrong_school exception and neither attaches nor scores the card. The
 // real card, scanned later in 0102's bag with 0102's token, attaches and
-// is scored, with no duplicate exception. (Issue 20: before, the mix-up
-// was scored as the candidate's and the real card became a duplicate.)
+// is scored, with no duplicate exception: scoring the mix-up as the
+// candidate's would make the real card a duplicate.
 func TestCardOfAnotherSchoolIsAnExceptionNotScored(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -61,7 +61,7 @@ func waitIdle(t testing.TB, redisAddr string, limit time.Duration) time.Time {
 	return time.Time{}
 }
 
-// TestPipelineRedisMinIO is the end-to-end run: more than 500
+// TestPipelineRedisMinIO is the pipeline's end-to-end run: more than 500
 // two-sided cards of three schools at the typical level, through MinIO,
 // asynq on Redis, the reader and PostgreSQL, with duplicates, a card of
 // another subject and a corrupt file in the bags. Every objective score is

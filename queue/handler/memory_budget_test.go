@@ -32,7 +32,7 @@ func withText(png []byte, text string) []byte {
 	return append(append(append([]byte(nil), png[:33]...), chunk...), png[33:]...)
 }
 
-// The attack, through the real page task: ten 79-megapixel 16-bit
+// A memory attack, through the real page task: ten 79-megapixel 16-bit
 // RGBA PNGs (each under a megabyte; 632 MB decoded) and, beside them, ten
 // 35-megapixel colour pages the reader accepts (A4 at 600 dpi; 232 MB each
 // to read), all twenty tasks at once, in a worker process with two reading
