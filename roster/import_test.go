@@ -56,14 +56,14 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 }
 
 type snapshot struct {
-	counts     store.RosterCounts
+	counts     storetest.RosterCounts
 	candidates []store.Candidate
 }
 
 func snap(t *testing.T, db *store.DB, exam *store.Exam) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	c, err := store.CountRoster(ctx, db.Pool)
+	c, err := storetest.CountRoster(ctx, db.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestImportFixtures(t *testing.T) {
 		t.Errorf("imported %+v, want 5 schools, 307 students, 20 teachers", res)
 	}
 	first := snap(t, db, exam)
-	if want := (store.RosterCounts{Counties: 1, Schools: 5, Students: 307, Teachers: 20, TeacherSubjects: 30}); first.counts != want {
+	if want := (storetest.RosterCounts{Counties: 1, Schools: 5, Students: 307, Teachers: 20, TeacherSubjects: 30}); first.counts != want {
 		t.Errorf("counts %+v, want %+v", first.counts, want)
 	}
 	wantRooms := map[string][]int{"0101": {32, 32, 31}, "0102": {31, 30}, "0203": {22, 21}, "0204": {28}, "0305": {40, 40}}
