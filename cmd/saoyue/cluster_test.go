@@ -30,14 +30,16 @@ import (
 
 // cluster is a scripts/cluster.sh cluster of the test's own.
 type cluster struct {
-	dir string
-	env map[string]string
+	dir    string
+	env    map[string]string
+	script func(arg string) ([]byte, error) // runs scripts/cluster.sh on it
 }
 
 // startCluster starts one on a Redis database leased from queuetest, so
 // two clusters at once (the benchmark beside the test) and the other
-// tests never share one.
-func startCluster(t *testing.T) *cluster {
+// tests never share one. env adds settings of the script's, such as
+// SAOYUE_CLUSTER_PG_PAIR=1.
+func startCluster(t *testing.T, env ...string) *cluster {
 	t.Helper()
 	_, redisDB, _ := strings.Cut(queuetest.DB(t), "/")
 	var b [4]byte
@@ -47,8 +49,10 @@ func startCluster(t *testing.T) *cluster {
 	script := func(arg string) ([]byte, error) {
 		cmd := exec.Command("../../scripts/cluster.sh", arg)
 		cmd.Env = append(os.Environ(), "SAOYUE_CLUSTER_DIR="+c.dir, "SAOYUE_CLUSTER_DB="+dbName, "SAOYUE_CLUSTER_REDIS_DB="+redisDB)
+		cmd.Env = append(cmd.Env, env...)
 		return cmd.CombinedOutput()
 	}
+	c.script = script
 	t.Cleanup(func() {
 		if out, err := script("down"); err != nil {
 			t.Errorf("cluster down: %v\n%s", err, out)
@@ -94,28 +98,9 @@ func TestClusterLosesAWorkerAndADrive(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t)
 	e := c.env
-	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := &Config{DatabaseURL: e["SAOYUE_DATABASE_URL"], RedisAddr: e["SAOYUE_REDIS_ADDR"], S3Endpoint: e["SAOYUE_S3_ENDPOINT"],
-		S3AccessKey: e["SAOYUE_S3_ACCESS_KEY"], S3SecretKey: e["SAOYUE_S3_SECRET_KEY"], S3Bucket: e["SAOYUE_S3_BUCKET"], DataDir: dataDir, DBMaxConns: 8}
-	a, err := openApp(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	// The demo exam, at the scanning stage: the bag is the test, not the
-	// labels printed before it.
-	d := &demo{a: a, cfg: cfg, db: a.db, out: io.Discard, schools: []string{"0101"}, level: "clean"}
-	toScanning := func(ctx context.Context) error {
-		_, err := grading.AdvanceTo(ctx, a.db, demoExam, saoyue.StageScanning, demoActor, "集群测试不打印标签")
-		return err
-	}
-	for _, step := range []func(context.Context) error{d.createExam, d.importRosters, d.templatesAndKeys, toScanning} {
-		if err := step(ctx); err != nil {
-			t.Fatalf("the exam on the cluster: %v", err)
-		}
-	}
+	a, cfg, d := clusterExam(ctx, t, c)
 	var firstPage int64
 	a.db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM pages`).Scan(&firstPage)
 
@@ -153,6 +138,32 @@ func TestClusterLosesAWorkerAndADrive(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("MinIO with a drive gone is not healthy: %v %v", err, resp)
 	}
+}
+
+// clusterExam opens the test's own connection to a cluster and sets up
+// the demo exam on it, at the scanning stage: the bag is the test, not
+// the labels printed before it.
+func clusterExam(ctx context.Context, t *testing.T, c *cluster) (*app, *Config, *demo) {
+	t.Helper()
+	e := c.env
+	cfg := &Config{DatabaseURL: e["SAOYUE_DATABASE_URL"], RedisAddr: e["SAOYUE_REDIS_ADDR"], S3Endpoint: e["SAOYUE_S3_ENDPOINT"],
+		S3AccessKey: e["SAOYUE_S3_ACCESS_KEY"], S3SecretKey: e["SAOYUE_S3_SECRET_KEY"], S3Bucket: e["SAOYUE_S3_BUCKET"], DataDir: t.TempDir(), DBMaxConns: 8}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	d := &demo{a: a, cfg: cfg, db: a.db, out: io.Discard, schools: []string{"0101"}, level: "clean"}
+	toScanning := func(ctx context.Context) error {
+		_, err := grading.AdvanceTo(ctx, a.db, demoExam, saoyue.StageScanning, demoActor, "集群测试不打印标签")
+		return err
+	}
+	for _, step := range []func(context.Context) error{d.createExam, d.importRosters, d.templatesAndKeys, toScanning} {
+		if err := step(ctx); err != nil {
+			t.Fatalf("the exam on the cluster: %v", err)
+		}
+	}
+	return a, cfg, d
 }
 
 // waitBagRead waits until no page of the bag waits and the queue is idle.
