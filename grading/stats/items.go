@@ -1,9 +1,11 @@
-package grading
+package stats
 
 import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/saoyue/saoyue"
 )
 
 // Classical test theory item analysis of one subject's paper. The
@@ -211,7 +213,7 @@ func correlation(a, b, w []float64) float64 {
 func optionStats(it PaperItem, rows []SubjectResult, j int, high, low []int, w []float64) ([]OptionStats, OptionStats) {
 	letters := map[string]bool{}
 	base := "ABCD"
-	if it.Kind == KindTF {
+	if it.Kind == saoyue.ItemTF {
 		base = "AB"
 	}
 	for _, r := range base {

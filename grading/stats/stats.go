@@ -1,4 +1,7 @@
-package grading
+// Package stats holds the statistics of the county report (成绩统计分析报告)
+// as pure functions over in-memory results: no database, no storage, no
+// I/O, so every figure can be tested against hand-computed values.
+package stats
 
 import (
 	"fmt"

@@ -1,9 +1,11 @@
-package grading
+package stats
 
 import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/saoyue/saoyue"
 )
 
 // Item analysis of the math paper of smallExam, by hand.
@@ -116,9 +118,9 @@ func TestAnalyzeItemsByHand(t *testing.T) {
 //	KR-20 = 3/2 × (1 − 0.625/1.25) = 0.75; SEM = √1.25 × √0.25 = 0.559017
 func TestKR20ByHand(t *testing.T) {
 	e := &ExamResults{Subjects: []SubjectPaper{{Code: "s", FullScore: 3, Items: []PaperItem{
-		{Code: "1", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
-		{Code: "2", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
-		{Code: "3", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
+		{Code: "1", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
+		{Code: "2", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
+		{Code: "3", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
 	}}}}
 	for i, s := range [][]float64{{1, 1, 1}, {1, 1, 0}, {1, 0, 0}, {0, 0, 0}} {
 		e.Candidates = append(e.Candidates, CandidateResults{ExamNo: string(rune('1' + i)), SchoolCode: "01",
@@ -151,9 +153,9 @@ func TestKR20ByHand(t *testing.T) {
 //	KR-20 on the right/wrong pattern would be 0.75: a different number.
 func TestKR20OnlyForZeroOneItems(t *testing.T) {
 	e := &ExamResults{Subjects: []SubjectPaper{{Code: "s", FullScore: 4, Items: []PaperItem{
-		{Code: "1", Objective: true, Kind: KindSingle, Max: 2, Key: "A"},
-		{Code: "2", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
-		{Code: "3", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
+		{Code: "1", Objective: true, Kind: saoyue.ItemSingle, Max: 2, Key: "A"},
+		{Code: "2", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
+		{Code: "3", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
 	}}}}
 	for i, s := range [][]float64{{2, 1, 1}, {2, 1, 0}, {2, 0, 0}, {0, 0, 0}} {
 		e.Candidates = append(e.Candidates, CandidateResults{ExamNo: string(rune('1' + i)), SchoolCode: "01",

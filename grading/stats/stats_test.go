@@ -1,8 +1,10 @@
-package grading
+package stats
 
 import (
 	"math"
 	"testing"
+
+	"github.com/saoyue/saoyue"
 )
 
 // smallExam is the hand-computed exam of these tests: two schools, three
@@ -28,13 +30,13 @@ func smallExam() *ExamResults {
 		Code: "21", Name: "小样本",
 		Subjects: []SubjectPaper{
 			{Code: "math", Name: "数学", FullScore: 10, Items: []PaperItem{
-				{Code: "1", Objective: true, Kind: KindSingle, Max: 2, Key: "A"},
-				{Code: "2", Objective: true, Kind: KindSingle, Max: 2, Key: "B"},
-				{Code: "3", Objective: true, Kind: KindTF, Max: 1, Key: "A"},
+				{Code: "1", Objective: true, Kind: saoyue.ItemSingle, Max: 2, Key: "A"},
+				{Code: "2", Objective: true, Kind: saoyue.ItemSingle, Max: 2, Key: "B"},
+				{Code: "3", Objective: true, Kind: saoyue.ItemTF, Max: 1, Key: "A"},
 				{Code: "4", Max: 5},
 			}},
 			{Code: "english", Name: "英语", FullScore: 4, Items: []PaperItem{
-				{Code: "1", Objective: true, Kind: KindSingle, Max: 2, Key: "C"},
+				{Code: "1", Objective: true, Kind: saoyue.ItemSingle, Max: 2, Key: "C"},
 				{Code: "2", Max: 2},
 			}},
 		},
