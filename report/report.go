@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/store"
 )
@@ -472,7 +472,7 @@ func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Re
 
 // loadSubScores fills in the sub-questions (28(1), 28(2)) of the groups
 // that have them and each present candidate's part scores, settled from
-// the marks as the group's total was (grading.SettleParts). Where the parts
+// the marks as the group's total was (marking.SettleParts). Where the parts
 // do not add up to the candidate's group score (a score changed in review,
 // which has no parts) the new score is attributed to the parts
 // (stats.AttributeParts) and the parts are marked as changed, so the
@@ -499,7 +499,7 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *sta
 		}
 		paper := &res.Subjects[s]
 		at[g.ID] = place{s: s, item: j, first: len(paper.Subs), g: g}
-		for _, p := range grading.GroupParts(g) {
+		for _, p := range marking.GroupParts(g) {
 			paper.Subs = append(paper.Subs, stats.SubItem{Item: j, Label: g.Code + p.Label, Max: p.Max})
 		}
 	}
@@ -522,7 +522,7 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *sta
 			return nil
 		}
 		r := &res.Candidates[c].Subjects[p.s]
-		parts := grading.SettleParts(p.g, cm.Marks)
+		parts := marking.SettleParts(p.g, cm.Marks)
 		if r.Status != stats.Present || parts == nil {
 			return nil
 		}

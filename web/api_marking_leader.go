@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
 // Leader endpoints: the caller must be the leader of a group; every task
@@ -61,7 +61,7 @@ func (s *Server) handleLeaderResolve(w http.ResponseWriter, r *http.Request) {
 		err = decodeJSON(r, &body)
 	}
 	if err == nil {
-		err = s.engine().ResolveProblem(r.Context(), m, id, grading.Resolution{Action: body.Action, Scores: body.Scores, Note: body.Note})
+		err = s.engine().ResolveProblem(r.Context(), m, id, marking.Resolution{Action: body.Action, Scores: body.Scores, Note: body.Note})
 	}
 	if err != nil {
 		s.error(w, r, err)

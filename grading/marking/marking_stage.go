@@ -1,4 +1,4 @@
-package grading
+package marking
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 // Marking happens only while the exam scans or marks and only once the
 // subject's marking has started (grading.Advance). From review on, scores
-// change only through the 查分 change path (ChangeScore).
+// change only through the 查分 change path (grading.ChangeScore).
 
 // markingRefusal says why the subject cannot be marked now; nil if it can.
 func markingRefusal(s store.SubjectMarkingState) error {
@@ -60,28 +60,4 @@ func (e *Engine) markingTx(ctx context.Context, m *Marker, action string, taskID
 func auditRefused(ctx context.Context, db *store.DB, actor, action, entity, id string, refused error) error {
 	return store.Audit(ctx, db.Pool, actor, "refused", entity, id, nil,
 		map[string]any{"action": action}, saoyue.ErrorMessage(refused), "")
-}
-
-// keyTx runs a change of a subject's key or its objective scores in one
-// transaction, refused once the exam is final (ChangeScore is then the
-// only way a score changes); the refusal is audited on its own.
-func keyTx(ctx context.Context, db *store.DB, subjectID int64, actor, action string, fn func(tx pgx.Tx) error) error {
-	var refused error
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		s, err := store.LockSubjectMarking(ctx, tx, subjectID)
-		if err != nil {
-			return err
-		}
-		if st := s.ExamStatus; st.AtLeast(saoyue.StageFinal) {
-			refused = saoyue.Errorf(saoyue.EFORBIDDEN, "考试 %s 当前阶段为「%s」，%s的答案和客观题分数不能再修改，分数只能通过查分改分流程修改", s.ExamCode, st.Name(), s.SubjectName)
-			return refused
-		}
-		return fn(tx)
-	})
-	if refused != nil {
-		if aerr := auditRefused(ctx, db, actor, action, "subject", fmt.Sprint(subjectID), refused); aerr != nil {
-			return errors.Join(refused, aerr)
-		}
-	}
-	return err
 }

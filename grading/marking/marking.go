@@ -1,4 +1,4 @@
-package grading
+package marking
 
 // Subjective marking: markers take cropped answers of other
 // schools from their question group, one at a time, and the engine turns

@@ -1,4 +1,4 @@
-package grading
+package marking
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -229,7 +230,7 @@ func TestConfigureGroupAfterFinal(t *testing.T) {
 		t.Fatalf("settings while marking: %v", err)
 	}
 	for _, to := range []saoyue.Stage{saoyue.StageReview, saoyue.StageFinal} {
-		advance(t, f.db, AdvanceRequest{ExamCode: "26", To: to, Force: true, Reason: "测试：未评完即发布"})
+		advance(t, f.db, grading.AdvanceRequest{ExamCode: "26", To: to, Force: true, Reason: "测试：未评完即发布"})
 	}
 	for _, s := range []GroupSettings{{Mode: "2+1", Tolerance: 1, FinalRule: "mean", Compare: "gt", Arbiter: "marker"},
 		{Mode: "1+0", Tolerance: 3, FinalRule: "arbiter", Compare: "gt", Arbiter: "leader"}} {
