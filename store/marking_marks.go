@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
 )
 
@@ -20,7 +21,7 @@ type Mark struct {
 	MarkerID     int64
 	Scores       []float64 // per sub-question
 	Total        float64
-	Kind         string // normal, remark, control, arbitration, leader
+	Kind         saoyue.MarkKind
 	DurationMS   int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -91,7 +92,7 @@ func TaskMark(ctx context.Context, q TxOrPool, taskID int64) (*Mark, error) {
 // CropMark is a mark that counts toward a crop's score.
 type CropMark struct {
 	Round    int
-	Kind     string // normal, arbitration, leader
+	Kind     saoyue.MarkKind // normal, arbitration, leader
 	MarkerID int64
 	Total    float64
 	Scores   []float64
@@ -156,7 +157,7 @@ func InsertAudit(ctx context.Context, q TxOrPool, actor, action, entity string, 
 // HistoryEntry is one of a marker's own marks with its task.
 type HistoryEntry struct {
 	Mark
-	TaskKind string
+	TaskKind saoyue.MarkKind
 	Round    int
 }
 

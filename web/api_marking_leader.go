@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading/marking"
 )
 
@@ -27,13 +28,13 @@ func (s *Server) handleLeaderProblems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type problemJSON struct {
-		ID        int64     `json:"id"`
-		TaskID    string    `json:"task_id"`
-		CropURL   string    `json:"crop_url"`
-		MarkerID  int64     `json:"marker_id"`
-		Reason    string    `json:"reason"`
-		Note      string    `json:"note"`
-		CreatedAt time.Time `json:"created_at"`
+		ID        int64                `json:"id"`
+		TaskID    string               `json:"task_id"`
+		CropURL   string               `json:"crop_url"`
+		MarkerID  int64                `json:"marker_id"`
+		Reason    saoyue.ProblemReason `json:"reason"`
+		Note      string               `json:"note"`
+		CreatedAt time.Time            `json:"created_at"`
 	}
 	out := []problemJSON{}
 	for _, p := range ps {

@@ -202,14 +202,14 @@ type Marked struct {
 	UpdatedAt time.Time
 }
 
-func markKind(t *store.MarkingTask) string {
+func markKind(t *store.MarkingTask) saoyue.MarkKind {
 	switch {
-	case t.Kind == "control" || t.Kind == "remark":
+	case t.Kind == saoyue.MarkControl || t.Kind == saoyue.MarkRemark:
 		return t.Kind
 	case t.Round == 3:
-		return "arbitration"
+		return saoyue.MarkArbitration
 	}
-	return "normal"
+	return saoyue.MarkNormal
 }
 
 // Submit stores the marker's scores for a task they hold, and what follows
@@ -265,12 +265,12 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 		if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskMarked); err != nil {
 			return err
 		}
-		if t.Kind == "normal" {
+		if t.Kind == saoyue.MarkNormal {
 			if err := settleCrop(ctx, tx, g, tasks); err != nil {
 				return err
 			}
 		}
-		if mk.Kind == "normal" && e.Opts.Rand() < g.RemarkShare {
+		if mk.Kind == saoyue.MarkNormal && e.Opts.Rand() < g.RemarkShare {
 			span := e.Opts.RemarkDelayMax - e.Opts.RemarkDelayMin
 			delay := e.Opts.RemarkDelayMin + time.Duration(e.Opts.Rand()*float64(span))
 			if err := store.InsertRemarkTask(ctx, tx, t, m.TeacherID, mk.ID, delay); err != nil {
@@ -308,7 +308,7 @@ func settleCrop(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, tasks []s
 	}
 	if !s.ArbitrationSet {
 		for _, o := range tasks {
-			if o.Kind == "normal" && o.Round == 3 && o.Status != saoyue.TaskMarked && o.Status != saoyue.TaskVoid {
+			if o.Kind == saoyue.MarkNormal && o.Round == 3 && o.Status != saoyue.TaskMarked && o.Status != saoyue.TaskVoid {
 				if err := store.SetTaskStatus(ctx, tx, o.ID, saoyue.TaskVoid); err != nil {
 					return err
 				}
@@ -352,7 +352,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 			return err
 		}
 		for _, cm := range marks {
-			if cm.Kind == "leader" {
+			if cm.Kind == saoyue.MarkLeader {
 				return saoyue.Errorf(saoyue.ECONFLICT, "题组长已给定这份答卷的分数，这里不能再修改")
 			}
 		}
@@ -383,7 +383,7 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 		if err := store.UpdateMarkScores(ctx, tx, mk.ID, scores, total); err != nil {
 			return err
 		}
-		if t.Kind == "normal" {
+		if t.Kind == saoyue.MarkNormal {
 			if err := settleCrop(ctx, tx, g, tasks); err != nil {
 				return err
 			}
@@ -395,15 +395,12 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 	return out, err
 }
 
-// Problem reasons a marker can give (问题卷).
-var ProblemReasons = []string{"blank", "illegible", "wrong_region", "copying", "other"}
-
 // Flag sends a held answer the marker cannot mark to the group leader.
-func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note string) error {
-	if !slices.Contains(ProblemReasons, reason) {
-		return saoyue.Errorf(saoyue.EINVALID, "请说明无法评分的原因：空白（blank）、字迹不清（illegible）、区域错误（wrong_region）、抄袭（copying）或其他（other）")
+func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason saoyue.ProblemReason, note string) error {
+	if !reason.Valid() {
+		return saoyue.Errorf(saoyue.EINVALID, "请说明无法评分的原因：%s", saoyue.ProblemReasonList())
 	}
-	if reason == "other" && note == "" {
+	if reason == saoyue.ProblemOther && note == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "请在备注中说明问题")
 	}
 	if len(note) > 1000 {
@@ -424,7 +421,7 @@ func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason, note
 		if t.AssignedTo == nil || *t.AssignedTo != m.TeacherID || t.Status != saoyue.TaskLeased {
 			return saoyue.Errorf(saoyue.ECONFLICT, "只能标记您正在评的答卷")
 		}
-		if t.Kind != "normal" {
+		if t.Kind != saoyue.MarkNormal {
 			// A quality-control copy: the original answer is dealt with on
 			// its own task, so this one just drops out.
 			return store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskVoid)

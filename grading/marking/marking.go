@@ -180,7 +180,7 @@ func Settle(g *store.MarkingGroup, marks []store.CropMark) Settlement {
 	var leader *float64
 	for _, m := range marks {
 		v := m.Total
-		if m.Kind == "leader" {
+		if m.Kind == saoyue.MarkLeader {
 			leader = &v
 			continue
 		}

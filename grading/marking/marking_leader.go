@@ -23,7 +23,7 @@ type Problem struct {
 	ID        int64
 	TaskID    int64
 	MarkerID  int64
-	Reason    string
+	Reason    saoyue.ProblemReason
 	Note      string
 	CreatedAt time.Time
 }
@@ -113,7 +113,7 @@ func (e *Engine) leaderMark(ctx context.Context, tx pgx.Tx, m *Marker, tasks []s
 	} else if !errors.Is(err, store.ErrMarkNotFound) {
 		return err
 	}
-	mk := &store.Mark{TaskID: t.ID, MarkerID: m.TeacherID, Scores: scores, Total: total, Kind: "leader"}
+	mk := &store.Mark{TaskID: t.ID, MarkerID: m.TeacherID, Scores: scores, Total: total, Kind: saoyue.MarkLeader}
 	if err := store.InsertMark(ctx, tx, mk); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func leaderTask(ctx context.Context, tx pgx.Tx, m *Marker, taskID int64) ([]stor
 		return nil, err
 	}
 	t := &tasks[0]
-	if !inScope(m, t) || t.Kind != "normal" {
+	if !inScope(m, t) || t.Kind != saoyue.MarkNormal {
 		return nil, forbidden()
 	}
 	if t.Status != saoyue.TaskMarked {
@@ -225,7 +225,7 @@ func (e *Engine) AddControl(ctx context.Context, m *Marker, taskID int64, scores
 		if err != nil {
 			return err
 		}
-		if !inScope(m, t) || t.Kind != "normal" {
+		if !inScope(m, t) || t.Kind != saoyue.MarkNormal {
 			return forbidden()
 		}
 		g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)

@@ -3,6 +3,7 @@ package marking
 import (
 	"math"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -21,7 +22,7 @@ func SettleParts(g *store.MarkingGroup, marks []store.CropMark) []float64 {
 	var leader *store.CropMark
 	for i := range marks {
 		m := &marks[i]
-		if m.Kind == "leader" {
+		if m.Kind == saoyue.MarkLeader {
 			leader = m
 			continue
 		}

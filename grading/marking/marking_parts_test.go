@@ -3,6 +3,7 @@ package marking
 import (
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -11,7 +12,7 @@ import (
 func TestSettleParts(t *testing.T) {
 	g := &store.MarkingGroup{Mode: "2+1", Tolerance: 2, FinalRule: "mean", MaxScore: 10, Step: 1,
 		Subs: []store.SubQuestion{{Sub: "(1)", Max: 4}, {Sub: "(2)", Max: 6}}}
-	mk := func(round int, kind string, s1, s2 float64) store.CropMark {
+	mk := func(round int, kind saoyue.MarkKind, s1, s2 float64) store.CropMark {
 		return store.CropMark{Round: round, Kind: kind, Total: s1 + s2, Scores: []float64{s1, s2}}
 	}
 	cases := []struct {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -155,17 +156,17 @@ func ComputeQuality(g *store.MarkingGroup, marks []store.QCMark, o QualityOption
 	for _, m := range marks {
 		a := get(m.MarkerID)
 		switch m.Kind {
-		case "normal", "arbitration":
+		case saoyue.MarkNormal, saoyue.MarkArbitration:
 			a.scores = append(a.scores, m.Total)
 			all = append(all, m.Total)
 			if m.DurationMS > 0 {
 				a.secs = append(a.secs, float64(m.DurationMS)/1000)
 			}
-		case "control":
+		case saoyue.MarkControl:
 			if m.Reference != nil {
 				a.ctrlDiff = append(a.ctrlDiff, m.Total-*m.Reference)
 			}
-		case "remark":
+		case saoyue.MarkRemark:
 			if m.Reference != nil {
 				a.remDiff = append(a.remDiff, m.Total-*m.Reference)
 			}

@@ -5,10 +5,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 )
 
-func qc(marker int64, kind string, total float64, ms int, ref ...float64) store.QCMark {
+func qc(marker int64, kind saoyue.MarkKind, total float64, ms int, ref ...float64) store.QCMark {
 	m := store.QCMark{MarkerID: marker, Kind: kind, Total: total, DurationMS: ms}
 	if len(ref) > 0 {
 		m.Reference = &ref[0]
