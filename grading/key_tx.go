@@ -3,7 +3,7 @@ package grading
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,7 +14,7 @@ import (
 // keyTx runs a change of a subject's key or its objective scores in one
 // transaction, refused once the exam is final (ChangeScore is then the
 // only way a score changes); the refusal is audited on its own.
-func keyTx(ctx context.Context, db *store.DB, subjectID int64, actor, action string, fn func(tx pgx.Tx) error) error {
+func keyTx(ctx context.Context, db *store.DB, subjectID int64, actor string, action saoyue.AuditAction, fn func(tx pgx.Tx) error) error {
 	var refused error
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		s, err := store.LockSubjectMarking(ctx, tx, subjectID)
@@ -28,15 +28,9 @@ func keyTx(ctx context.Context, db *store.DB, subjectID int64, actor, action str
 		return fn(tx)
 	})
 	if refused != nil {
-		if aerr := auditRefused(ctx, db, actor, action, "subject", fmt.Sprint(subjectID), refused); aerr != nil {
+		if aerr := store.WriteAudit(ctx, db.Pool, store.RefusedAudit(actor, action, saoyue.EntitySubject, strconv.FormatInt(subjectID, 10), refused)); aerr != nil {
 			return errors.Join(refused, aerr)
 		}
 	}
 	return err
-}
-
-// auditRefused records an attempt the exam's stage refused.
-func auditRefused(ctx context.Context, db *store.DB, actor, action, entity, id string, refused error) error {
-	return store.Audit(ctx, db.Pool, actor, "refused", entity, id, nil,
-		map[string]any{"action": action}, saoyue.ErrorMessage(refused), "")
 }

@@ -147,13 +147,6 @@ func SetMarkedItemScore(ctx context.Context, q TxOrPool, cropID int64, final *fl
 	return nil
 }
 
-// InsertAudit records a change to a score: who, what, old, new, why
-// (DOMAIN rule 3).
-func InsertAudit(ctx context.Context, q TxOrPool, actor, action, entity string, entityID int64, oldValue, newValue any, reason string) error {
-	return WriteAudit(ctx, q, AuditEntry{Actor: actor, Action: action, Entity: entity, EntityID: fmt.Sprint(entityID),
-		Old: oldValue, New: newValue, Reason: reason})
-}
-
 // HistoryEntry is one of a marker's own marks with its task.
 type HistoryEntry struct {
 	Mark

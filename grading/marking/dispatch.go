@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,7 +51,7 @@ func toTask(t store.MarkingTask) Task {
 func (e *Engine) Next(ctx context.Context, m *Marker, n int) (*NextTasks, error) {
 	n = max(1, min(n, e.Opts.MaxPrefetch))
 	out := &NextTasks{}
-	err := e.markingTx(ctx, m, "", 0, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, noAudit, 0, func(tx pgx.Tx) error {
 		g, err := store.GetMarkingGroup(ctx, tx, m.GroupID)
 		if err != nil {
 			return err
@@ -217,7 +218,7 @@ func markKind(t *store.MarkingTask) saoyue.MarkKind {
 // one transaction. Submitting the same scores again is harmless.
 func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submission) (*Marked, error) {
 	var out *Marked
-	err := e.markingTx(ctx, m, "mark.submit", taskID, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, saoyue.AuditMarkSubmit, taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()
@@ -280,8 +281,8 @@ func (e *Engine) Submit(ctx context.Context, m *Marker, taskID int64, s Submissi
 		out = marked(mk)
 		// Every mark, first marks included, is in the audit trail (the
 		// row joins the hash chain as the transaction commits).
-		return store.InsertAudit(ctx, tx, m.Actor(), "mark.submit", "marking_task", t.ID, nil,
-			map[string]any{"mark": mk.ID, "kind": mk.Kind, "scores": mk.Scores, "total": mk.Total}, "")
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: m.Actor(), Action: saoyue.AuditMarkSubmit, Entity: saoyue.EntityMarkingTask,
+			EntityID: strconv.FormatInt(t.ID, 10), New: map[string]any{"mark": mk.ID, "kind": mk.Kind, "scores": mk.Scores, "total": mk.Total}})
 	})
 	return out, err
 }
@@ -322,7 +323,7 @@ func settleCrop(ctx context.Context, tx pgx.Tx, g *store.MarkingGroup, tasks []s
 // time after the leader has sent it back, and records the change.
 func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []float64, reason string) (*Marked, error) {
 	var out *Marked
-	err := e.markingTx(ctx, m, "mark.revise", taskID, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, saoyue.AuditMarkRevise, taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()
@@ -368,16 +369,16 @@ func (e *Engine) Revise(ctx context.Context, m *Marker, taskID int64, scores []f
 			out = marked(mk)
 			return nil
 		}
-		action := "mark.revise"
+		action := saoyue.AuditMarkRevise
 		if mk.ReturnedAt != nil {
-			action = "mark.redo"
+			action = saoyue.AuditMarkRedo
 		}
 		if reason == "" {
 			reason = "changed by the marker"
 		}
-		if err := store.InsertAudit(ctx, tx, m.Actor(), action, "mark", mk.ID,
-			map[string]any{"scores": mk.Scores, "total": mk.Total},
-			map[string]any{"scores": scores, "total": total}, reason); err != nil {
+		if err := store.WriteAudit(ctx, tx, store.AuditEntry{Actor: m.Actor(), Action: action, Entity: saoyue.EntityMark,
+			EntityID: strconv.FormatInt(mk.ID, 10), Old: map[string]any{"scores": mk.Scores, "total": mk.Total},
+			New: map[string]any{"scores": scores, "total": total}, Reason: reason}); err != nil {
 			return err
 		}
 		if err := store.UpdateMarkScores(ctx, tx, mk.ID, scores, total); err != nil {
@@ -406,7 +407,7 @@ func (e *Engine) Flag(ctx context.Context, m *Marker, taskID int64, reason saoyu
 	if len(note) > 1000 {
 		return saoyue.Errorf(saoyue.EINVALID, "备注太长（最多 1000 个字）")
 	}
-	return e.markingTx(ctx, m, "", taskID, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, noAudit, taskID, func(tx pgx.Tx) error {
 		tasks, err := store.LockCropTasks(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()

@@ -332,10 +332,11 @@ func ConfigureGroup(ctx context.Context, db *store.DB, groupID int64, s GroupSet
 		if err := applySettings(ctx, tx, g, s); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, actor, "group_settings", "question_group", strconv.FormatInt(groupID, 10), old, s, "修改题组评卷设置", "")
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: saoyue.AuditGroupSettings, Entity: saoyue.EntityQuestionGroup,
+			EntityID: strconv.FormatInt(groupID, 10), Old: old, New: s, Reason: "修改题组评卷设置"})
 	})
 	if refused != nil {
-		if aerr := auditRefused(ctx, db, actor, "group_settings", "question_group", strconv.FormatInt(groupID, 10), refused); aerr != nil {
+		if aerr := store.WriteAudit(ctx, db.Pool, store.RefusedAudit(actor, saoyue.AuditGroupSettings, saoyue.EntityQuestionGroup, strconv.FormatInt(groupID, 10), refused)); aerr != nil {
 			return nil, errors.Join(refused, aerr)
 		}
 	}

@@ -3,6 +3,7 @@ package marking
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,14 @@ type Resolution struct {
 	Note   string
 }
 
+// problemAction is the audit action of a leader's decision on a problem.
+func problemAction(action string) saoyue.AuditAction {
+	if action == "reopen" {
+		return saoyue.AuditProblemReopen
+	}
+	return saoyue.AuditProblemScore
+}
+
 // ResolveProblem applies the leader's decision.
 func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64, r Resolution) error {
 	if err := requireLeader(m); err != nil {
@@ -62,7 +71,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 	if r.Action != "score" && r.Action != "reopen" {
 		return saoyue.Errorf(saoyue.EINVALID, "处理问题卷只能给分（score）或退回重评（reopen）")
 	}
-	return e.markingTx(ctx, m, "problem."+r.Action, problemID, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, problemAction(r.Action), problemID, func(tx pgx.Tx) error {
 		p, err := store.LockOpenProblem(ctx, tx, problemID)
 		if err != nil {
 			return err
@@ -80,11 +89,12 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 			if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskOpen); err != nil {
 				return err
 			}
-			if err := store.InsertAudit(ctx, tx, m.Actor(), "problem.reopen", "marking_task", t.ID, nil, nil, r.Note); err != nil {
+			if err := store.WriteAudit(ctx, tx, store.AuditEntry{Actor: m.Actor(), Action: saoyue.AuditProblemReopen,
+				Entity: saoyue.EntityMarkingTask, EntityID: strconv.FormatInt(t.ID, 10), Reason: r.Note}); err != nil {
 				return err
 			}
 		case "score":
-			if err := e.leaderMark(ctx, tx, m, tasks, r.Scores, "problem.score", r.Note); err != nil {
+			if err := e.leaderMark(ctx, tx, m, tasks, r.Scores, saoyue.AuditProblemScore, r.Note); err != nil {
 				return err
 			}
 			if err := store.SetTaskStatus(ctx, tx, t.ID, saoyue.TaskMarked); err != nil {
@@ -97,7 +107,7 @@ func (e *Engine) ResolveProblem(ctx context.Context, m *Marker, problemID int64,
 
 // leaderMark stores the leader's score on a crop's task, which then decides
 // the crop, and audits it against the mark it overrides.
-func (e *Engine) leaderMark(ctx context.Context, tx pgx.Tx, m *Marker, tasks []store.MarkingTask, scores []float64, action, reason string) error {
+func (e *Engine) leaderMark(ctx context.Context, tx pgx.Tx, m *Marker, tasks []store.MarkingTask, scores []float64, action saoyue.AuditAction, reason string) error {
 	t := &tasks[0]
 	g, err := store.GetMarkingGroup(ctx, tx, t.GroupID)
 	if err != nil {
@@ -117,8 +127,8 @@ func (e *Engine) leaderMark(ctx context.Context, tx pgx.Tx, m *Marker, tasks []s
 	if err := store.InsertMark(ctx, tx, mk); err != nil {
 		return err
 	}
-	if err := store.InsertAudit(ctx, tx, m.Actor(), action, "marking_task", t.ID, old,
-		map[string]any{"scores": scores, "total": total}, reason); err != nil {
+	if err := store.WriteAudit(ctx, tx, store.AuditEntry{Actor: m.Actor(), Action: action, Entity: saoyue.EntityMarkingTask,
+		EntityID: strconv.FormatInt(t.ID, 10), Old: old, New: map[string]any{"scores": scores, "total": total}, Reason: reason}); err != nil {
 		return err
 	}
 	return settleCrop(ctx, tx, g, tasks)
@@ -180,12 +190,12 @@ func (e *Engine) LeaderRemark(ctx context.Context, m *Marker, taskID int64, scor
 	if reason == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "请说明改分的原因")
 	}
-	return e.markingTx(ctx, m, "mark.leader", taskID, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, saoyue.AuditMarkLeader, taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)
 		if err != nil {
 			return err
 		}
-		return e.leaderMark(ctx, tx, m, tasks, scores, "mark.leader", reason)
+		return e.leaderMark(ctx, tx, m, tasks, scores, saoyue.AuditMarkLeader, reason)
 	})
 }
 
@@ -194,7 +204,7 @@ func (e *Engine) ReturnMark(ctx context.Context, m *Marker, taskID int64, reason
 	if reason == "" {
 		return saoyue.Errorf(saoyue.EINVALID, "请告诉阅卷教师退回的原因")
 	}
-	return e.markingTx(ctx, m, "mark.return", taskID, func(tx pgx.Tx) error {
+	return e.markingTx(ctx, m, saoyue.AuditMarkReturn, taskID, func(tx pgx.Tx) error {
 		tasks, err := leaderTask(ctx, tx, m, taskID)
 		if err != nil {
 			return err
@@ -206,7 +216,8 @@ func (e *Engine) ReturnMark(ctx context.Context, m *Marker, taskID int64, reason
 		if err := store.ReturnMark(ctx, tx, mk.ID, m.TeacherID, reason); err != nil {
 			return err
 		}
-		return store.InsertAudit(ctx, tx, m.Actor(), "mark.return", "mark", mk.ID, nil, nil, reason)
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: m.Actor(), Action: saoyue.AuditMarkReturn,
+			Entity: saoyue.EntityMark, EntityID: strconv.FormatInt(mk.ID, 10), Reason: reason})
 	})
 }
 
@@ -217,7 +228,7 @@ func (e *Engine) AddControl(ctx context.Context, m *Marker, taskID int64, scores
 		return 0, err
 	}
 	var id int64
-	err := e.markingTx(ctx, m, "control.add", taskID, func(tx pgx.Tx) error {
+	err := e.markingTx(ctx, m, saoyue.AuditControlAdd, taskID, func(tx pgx.Tx) error {
 		t, err := store.GetMarkingTask(ctx, tx, taskID)
 		if errors.Is(err, store.ErrTaskNotFound) {
 			return forbidden()

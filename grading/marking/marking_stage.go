@@ -3,7 +3,7 @@ package marking
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,12 +29,16 @@ func markingRefusal(s store.SubjectMarkingState) error {
 	return nil
 }
 
+// noAudit is the action of a call to markingTx that changes no score: its
+// refusal is not audited.
+const noAudit saoyue.AuditAction = ""
+
 // markingTx runs fn in one transaction after checking, under a shared lock
 // on the exam's row, that the marker's subject may be marked now: the exam
 // cannot change stage until fn's writes are in. A refused score-changing
-// action (action != "") on a released exam is written to the audit log in
+// action (action != noAudit) on a released exam is written to the audit log in
 // a statement of its own, so the centre sees the attempt.
-func (e *Engine) markingTx(ctx context.Context, m *Marker, action string, taskID int64, fn func(tx pgx.Tx) error) error {
+func (e *Engine) markingTx(ctx context.Context, m *Marker, action saoyue.AuditAction, taskID int64, fn func(tx pgx.Tx) error) error {
 	var refused error
 	var stage saoyue.Stage
 	err := e.DB.InTx(ctx, func(tx pgx.Tx) error {
@@ -48,16 +52,10 @@ func (e *Engine) markingTx(ctx context.Context, m *Marker, action string, taskID
 		}
 		return fn(tx)
 	})
-	if refused != nil && action != "" && stage.AtLeast(saoyue.StageFinal) {
-		if aerr := auditRefused(ctx, e.DB, m.Actor(), action, "marking_task", fmt.Sprint(taskID), refused); aerr != nil {
+	if refused != nil && action != noAudit && stage.AtLeast(saoyue.StageFinal) {
+		if aerr := store.WriteAudit(ctx, e.DB.Pool, store.RefusedAudit(m.Actor(), action, saoyue.EntityMarkingTask, strconv.FormatInt(taskID, 10), refused)); aerr != nil {
 			return errors.Join(refused, aerr)
 		}
 	}
 	return err
-}
-
-// auditRefused records an attempt the exam's stage refused.
-func auditRefused(ctx context.Context, db *store.DB, actor, action, entity, id string, refused error) error {
-	return store.Audit(ctx, db.Pool, actor, "refused", entity, id, nil,
-		map[string]any{"action": action}, saoyue.ErrorMessage(refused), "")
 }
