@@ -22,7 +22,7 @@ import (
 )
 
 // The seeded exam is grading's hand-computed small exam; the expected
-// numbers below are derived in grading/stats_test.go and items_test.go.
+// numbers below are derived in grading/stats/stats_test.go and items_test.go.
 
 func generate(t *testing.T, f report.Filter) (*report.Report, *store.DB) {
 	t.Helper()
