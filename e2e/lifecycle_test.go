@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading/marking"
+	"github.com/saoyue/saoyue/store"
+
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/fixtures"
-	"github.com/saoyue/saoyue/grading"
 )
 
 const (
@@ -37,7 +38,7 @@ type county struct {
 	accepted   int              // exceptions the technicians accepted
 	corrected  int              // corrections that waited for the approver
 	centre     context.Context  // the centre's signed-in tab
-	ids        *grading.TaskIDs // reads the marking page's opaque task ids
+	ids        *marking.TaskIDs // reads the marking page's opaque task ids
 	disagreed  int64            // the group 31 answer marked 2 against 1
 	arbitrated []int64          // the answers arbitrated (marked 2 in round 3)
 }

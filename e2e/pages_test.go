@@ -3,16 +3,17 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"github.com/saoyue/saoyue"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/saoyue/saoyue"
+
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/web/webtest"
 )
 
@@ -414,7 +415,7 @@ func (c *county) digitFor(opaque string) string {
 	c.t.Helper()
 	ctx := context.Background()
 	if c.ids == nil {
-		ids, err := grading.LoadTaskIDs(ctx, c.db)
+		ids, err := marking.LoadTaskIDs(ctx, c.db)
 		if err != nil {
 			c.t.Fatal(err)
 		}

@@ -118,7 +118,7 @@ func resolveException(ctx context.Context, db *store.DB, id int64, actor string,
 			return err
 		}
 		out = e
-		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: "exception." + res.Action, Entity: "exception",
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: saoyue.AuditExceptionResolve(res.Action), Entity: saoyue.EntityException,
 			EntityID: strconv.FormatInt(id, 10), Old: map[string]string{"kind": string(e.Kind), "reason": e.Reason}, New: res,
 			Reason: res.Reason, ActorUserID: userID})
 	})
@@ -170,7 +170,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver *sto
 			if err := store.SetExceptionState(ctx, tx, e); err != nil {
 				return err
 			}
-			return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: me, Action: "exception.reject", Entity: "exception",
+			return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: me, Action: saoyue.AuditExceptionReject, Entity: saoyue.EntityException,
 				EntityID: strconv.FormatInt(id, 10), Old: res, Reason: note, ApprovedBy: me,
 				ActorUserID: requesterID, ApproverUserID: &approver.ID})
 		}
@@ -190,7 +190,7 @@ func ApproveException(ctx context.Context, db *store.DB, id int64, approver *sto
 		if _, err := scoreCard(ctx, tx, in.Card, keysByForm(in.Key), in.Responses); err != nil {
 			return err
 		}
-		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: requester, Action: "exception.apply." + res.Action, Entity: "exception",
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: requester, Action: saoyue.AuditExceptionApply(res.Action), Entity: saoyue.EntityException,
 			EntityID: strconv.FormatInt(id, 10), Old: oldValue, New: newValue, Reason: res.Reason + noteSuffix(note),
 			ApprovedBy: me, ActorUserID: e.RequestedByUserID, ApproverUserID: &approver.ID})
 	})

@@ -1,6 +1,7 @@
-// Package grading holds the rules that turn readings and marks into
-// scores: answer keys and objective scoring, marking assignment, and
-// statistics.
+// Package grading holds the rules that turn readings into scores: answer
+// keys and objective scoring, exception resolution, batch reconciliation,
+// the exam's stages, and 查分 review with its score changes. Marking lives
+// in grading/marking, the report's statistics in grading/stats.
 package grading
 
 import (
@@ -22,13 +23,6 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/store"
-)
-
-// Item kinds, under the names report uses; saoyue.ItemKind defines them.
-const (
-	KindSingle = saoyue.ItemSingle
-	KindMulti  = saoyue.ItemMulti
-	KindTF     = saoyue.ItemTF
 )
 
 // KeyItem is the key of one objective item.
@@ -258,16 +252,16 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 		if _, dup := key.Items[k.Item]; dup {
 			return nil, fmt.Errorf("%s：第 %d 题出现了两次", at, k.Item)
 		}
-		want := KindSingle
+		want := saoyue.ItemSingle
 		if it.Multiple {
-			want = KindMulti
+			want = saoyue.ItemMulti
 		} else if isTF(it.Options) {
-			want = KindTF
+			want = saoyue.ItemTF
 		}
 		if k.Kind == "" || k.Kind == "单选" || k.Kind == "判断" || k.Kind == "多选" {
 			k.Kind = want
 		}
-		if k.Kind != want && !(k.Kind == KindSingle && want == KindTF) {
+		if k.Kind != want && !(k.Kind == saoyue.ItemSingle && want == saoyue.ItemTF) {
 			return nil, fmt.Errorf("%s：第 %d 题在答题卡上是%s，答案文件却写%s", at, k.Item, kindName(want), kindName(k.Kind))
 		}
 		if k.Points < 0 || k.PartialPoints < 0 || k.PartialPoints > k.Points {
@@ -276,7 +270,7 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 		if err := keyPoints(k.Points, k.PartialPoints); err != nil {
 			return nil, fmt.Errorf("%s：第 %d 题%w", at, k.Item, err)
 		}
-		if k.PartialPoints > 0 && k.Kind != KindMulti {
+		if k.PartialPoints > 0 && k.Kind != saoyue.ItemMulti {
 			return nil, fmt.Errorf("%s：第 %d 题：只有多选题才有部分得分", at, k.Item)
 		}
 		if !k.Excluded && len(k.Answers) == 0 {
@@ -287,7 +281,7 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 			if err != nil {
 				return nil, fmt.Errorf("%s：第 %d 题：%w", at, k.Item, err)
 			}
-			if k.Kind != KindMulti && utf8.RuneCountInString(norm) != 1 && len(optionsOf(norm, it.Options)) != 1 {
+			if k.Kind != saoyue.ItemMulti && utf8.RuneCountInString(norm) != 1 && len(optionsOf(norm, it.Options)) != 1 {
 				return nil, fmt.Errorf("%s：第 %d 题是单选题，答案 %q 却有多个选项", at, k.Item, a)
 			}
 			k.Answers[j] = norm
@@ -309,11 +303,11 @@ func checkKey(name string, rows []KeyItem, lines []int, items []card.Item) (*Key
 // kindName is an item kind as the centre calls it.
 func kindName(kind saoyue.ItemKind) string {
 	switch kind {
-	case KindSingle:
+	case saoyue.ItemSingle:
 		return "单选题"
-	case KindMulti:
+	case saoyue.ItemMulti:
 		return "多选题"
-	case KindTF:
+	case saoyue.ItemTF:
 		return "判断题"
 	}
 	return string(kind)
@@ -386,7 +380,7 @@ func (k KeyItem) Score(response string) (score float64, ok bool) {
 			return k.Points, true
 		}
 	}
-	if k.Kind == KindMulti && k.PartialPoints > 0 {
+	if k.Kind == saoyue.ItemMulti && k.PartialPoints > 0 {
 		for _, a := range k.Answers {
 			if subset(response, a) {
 				return k.PartialPoints, true

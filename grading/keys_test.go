@@ -1,9 +1,11 @@
 package grading
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 )
 
@@ -27,7 +29,7 @@ func TestParseKeyCSV(t *testing.T) {
 	if got := k.Items[3].Answers[0]; got != "T" {
 		t.Errorf("对 normalised to %q, want T", got)
 	}
-	if k.Items[4].Kind != KindMulti || k.Items[3].Kind != KindTF || k.Items[1].Kind != KindSingle {
+	if k.Items[4].Kind != saoyue.ItemMulti || k.Items[3].Kind != saoyue.ItemTF || k.Items[1].Kind != saoyue.ItemSingle {
 		t.Errorf("kinds %v %v %v", k.Items[1].Kind, k.Items[3].Kind, k.Items[4].Kind)
 	}
 	cases := []struct {
@@ -89,5 +91,37 @@ func TestParseKeyErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want error containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// The 双向细目表 in a key file: 知识点 and 能力 columns on objective rows,
+// and a 主观题 row naming a question group by its code.
+func TestParseKeyKnowledge(t *testing.T) {
+	t.Parallel()
+	csv := "题号,答案,分值,题型,知识点,能力\n1,B,2,,数与代数,运算\n2,A,2,,数与代数、图形,\"运算,推理\"\n3,对,1,,图形,\n4,ACE,3,,统计；概率,应用\n26,,,主观题,图形,推理\n"
+	k, err := ParseKey("key.csv", []byte(csv), testItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(k.Items[2].Knowledge, []string{"数与代数", "图形"}) || !reflect.DeepEqual(k.Items[2].Abilities, []string{"运算", "推理"}) {
+		t.Errorf("item 2: %v %v", k.Items[2].Knowledge, k.Items[2].Abilities)
+	}
+	if !reflect.DeepEqual(k.Items[4].Knowledge, []string{"统计", "概率"}) {
+		t.Errorf("item 4: %v", k.Items[4].Knowledge)
+	}
+	if len(k.Groups) != 1 || k.Groups[0].Group != "26" || k.Groups[0].Abilities[0] != "推理" {
+		t.Errorf("groups %+v", k.Groups)
+	}
+	rows := k.Knowledge(7)
+	if len(rows) != 5 || rows[4].Item != "26" || rows[0].Item != "1" || rows[0].SubjectID != 7 {
+		t.Errorf("rows %+v", rows)
+	}
+	yaml := "items:\n  - {item: 1, answers: [B], points: 2, knowledge: [数与代数]}\n  - {item: 2, answers: [A], points: 2}\n  - {item: 3, answers: [T], points: 1}\n  - {item: 4, answers: [ACE], points: 3}\ngroups:\n  - {group: \"26\", knowledge: [图形], abilities: [推理]}\n"
+	k, err = ParseKey("key.yaml", []byte(yaml), testItems)
+	if err != nil || k.Items[1].Knowledge[0] != "数与代数" || len(k.Groups) != 1 || k.Groups[0].Knowledge[0] != "图形" {
+		t.Errorf("yaml: %v %+v", err, k)
+	}
+	if _, err := ParseKey("key.csv", []byte("题号,答案,分值,题型\n1,B,2,\n2,A,2,\n3,T,1,\n4,A,3,\n,,,主观题\n"), testItems); err == nil {
+		t.Error("a subjective row without a group code accepted")
 	}
 }

@@ -304,20 +304,20 @@ func logStage(ctx context.Context, tx pgx.Tx, exam *store.Exam, subject *store.S
 		items = []byte("[]")
 	}
 	e := store.StageLogEntry{From: from, To: to, Actor: req.Actor, Forced: forced, Reason: req.Reason, OpenItems: items}
-	entity, id := "exam", exam.Code
+	entity, id := saoyue.EntityExam, exam.Code
 	if subject != nil {
 		e.SubjectID = &subject.ID
-		entity, id = "subject", exam.Code+"/"+subject.Code
+		entity, id = saoyue.EntitySubject, exam.Code+"/"+subject.Code
 	}
 	if err := store.InsertStageLog(ctx, tx, exam.ID, e); err != nil {
 		return err
 	}
-	action := "exam.stage"
+	action := saoyue.AuditExamStage
 	if forced {
-		action = "exam.stage.forced"
+		action = saoyue.AuditExamStageForced
 	}
-	return store.Audit(ctx, tx, req.Actor, action, entity, id,
-		map[string]any{"stage": from}, map[string]any{"stage": to, "open": open}, req.Reason, "")
+	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: req.Actor, Action: action, Entity: entity, EntityID: id,
+		Old: map[string]any{"stage": from}, New: map[string]any{"stage": to, "open": open}, Reason: req.Reason})
 }
 
 // AdvanceTo walks the exam forward one stage at a time until it reaches

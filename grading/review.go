@@ -150,7 +150,7 @@ func scoreChangeTarget(ctx context.Context, tx pgx.Tx, c ScoreChange, exam *stor
 	if !found {
 		return ref, saoyue.Errorf(saoyue.ENOTFOUND, "%s 没有第 %s 题", subject.Name, c.Item)
 	}
-	if c.Score < 0 || c.Score > max+eps {
+	if c.Score < 0 || c.Score > max+1e-9 { // 1e-9 absorbs decimal noise in max
 		return ref, saoyue.Errorf(saoyue.EINVALID, "第 %s 题的分数应在 0 到 %g 之间，不能是 %g", c.Item, max, c.Score)
 	}
 	if c.ReviewID != 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/store"
 )
@@ -74,7 +75,7 @@ func ImportKey(ctx context.Context, db *store.DB, subjectID int64, key *Key, act
 		rows = append(rows, store.KeyRow{Form: key.Form, Item: k.Item, Kind: k.Kind, Answers: k.Answers,
 			Points: k.Points, PartialPoints: k.PartialPoints, Excluded: k.Excluded})
 	}
-	err = keyTx(ctx, db, subjectID, actor, "key.replace", func(tx pgx.Tx) error {
+	err = keyTx(ctx, db, subjectID, actor, saoyue.AuditKeyReplace, func(tx pgx.Tx) error {
 		old, err := store.ReplaceKey(ctx, tx, subjectID, key.Form, rows)
 		if err != nil {
 			return err
@@ -82,7 +83,8 @@ func ImportKey(ctx context.Context, db *store.DB, subjectID int64, key *Key, act
 		if err := store.SaveKnowledge(ctx, tx, subjectID, key.Knowledge(subjectID)); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, actor, "key.replace", "subject", strconv.FormatInt(subjectID, 10), old, rows, reason, "")
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: saoyue.AuditKeyReplace, Entity: saoyue.EntitySubject,
+			EntityID: strconv.FormatInt(subjectID, 10), Old: old, New: rows, Reason: reason})
 	})
 	if err != nil {
 		return 0, err
@@ -97,7 +99,7 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 	if err != nil {
 		return 0, err
 	}
-	err = keyTx(ctx, db, subjectID, actor, "rescore", func(tx pgx.Tx) error {
+	err = keyTx(ctx, db, subjectID, actor, saoyue.AuditRescore, func(tx pgx.Tx) error {
 		keys, err := loadKeys(ctx, tx, subjectID)
 		if err != nil {
 			return err
@@ -113,8 +115,8 @@ func Rescore(ctx context.Context, db *store.DB, subjectID int64, actor, reason s
 			}
 			changed += n
 		}
-		return store.Audit(ctx, tx, actor, "rescore", "subject", strconv.FormatInt(subjectID, 10),
-			nil, map[string]int{"cards": len(cards), "scores_changed": changed}, reason, "")
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: saoyue.AuditRescore, Entity: saoyue.EntitySubject,
+			EntityID: strconv.FormatInt(subjectID, 10), New: map[string]int{"cards": len(cards), "scores_changed": changed}, Reason: reason})
 	})
 	return changed, err
 }

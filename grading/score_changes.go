@@ -29,8 +29,8 @@ func proposeScoreChange(ctx context.Context, tx pgx.Tx, c ScoreChange, ref store
 	if out.Old != nil {
 		old = map[string]any{"score": *out.Old}
 	}
-	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: AccountActor(c.By), Action: "score_change.propose",
-		Entity: "score_change", EntityID: strconv.FormatInt(pc.ID, 10), Old: old,
+	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: AccountActor(c.By), Action: saoyue.AuditScoreChangePropose,
+		Entity: saoyue.EntityScoreChange, EntityID: strconv.FormatInt(pc.ID, 10), Old: old,
 		New: map[string]any{"item_score": ref.String(), "score": c.Score}, Reason: c.Reason, ActorUserID: &c.By.ID})
 }
 
@@ -98,8 +98,8 @@ func rejectScoreChange(ctx context.Context, tx pgx.Tx, pc *store.PendingScoreCha
 			return err
 		}
 	}
-	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: AccountActor(approver), Action: "score_change.reject",
-		Entity: "score_change", EntityID: strconv.FormatInt(pc.ID, 10), New: map[string]any{"score": pc.New},
+	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: AccountActor(approver), Action: saoyue.AuditScoreChangeReject,
+		Entity: saoyue.EntityScoreChange, EntityID: strconv.FormatInt(pc.ID, 10), New: map[string]any{"score": pc.New},
 		Reason: note, ApprovedBy: AccountActor(approver), ActorUserID: &pc.ProposedByID, ApproverUserID: &approver.ID})
 }
 

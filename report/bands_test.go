@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
@@ -62,7 +62,7 @@ func TestBandTablesRecomputed(t *testing.T) {
 	t.Parallel()
 	res := genExam(10, 2, 30, 20, 5, 4)
 	st := store.DefaultReportSettings
-	st.GradeMode, st.TopN = grading.GradeByPercentile, []int{30, 100}
+	st.GradeMode, st.TopN = stats.GradeByPercentile, []int{30, 100}
 	r, err := report.Build(res, st, report.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestBandTablesRecomputed(t *testing.T) {
 	}
 	var present []cand
 	for i, c := range res.Candidates {
-		if c.Subjects[0].Status != grading.Present {
+		if c.Subjects[0].Status != stats.Present {
 			continue
 		}
 		var x float64
@@ -102,14 +102,14 @@ func TestBandTablesRecomputed(t *testing.T) {
 			}
 		}
 		z := (c.x - mean) / sd
-		gz, gt := grading.Standard(c.x, r.Tables[0].Mean, r.Tables[0].SD)
+		gz, gt := stats.Standard(c.x, r.Tables[0].Mean, r.Tables[0].SD)
 		near(t, "Z", gz, z)
 		near(t, "T", gt, 50+10*z)
 		above := float64(better) / n
 		want := "E"
 		for k, cut := range []float64{0.15, 0.40, 0.75, 0.95} {
 			if above < cut {
-				want = grading.GradeLetters[k]
+				want = stats.GradeLetters[k]
 				break
 			}
 		}
@@ -125,7 +125,7 @@ func TestBandTablesRecomputed(t *testing.T) {
 	}
 	for code := range schoolStats {
 		for _, cut := range []int{30, 100} {
-			if got := grading.TopCount(r.Scores, 0, r.Members.School[code], cut); got != top[[2]any{code, cut}] {
+			if got := stats.TopCount(r.Scores, 0, r.Members.School[code], cut); got != top[[2]any{code, cut}] {
 				t.Errorf("%s top %d: %d, want %d", code, cut, got, top[[2]any{code, cut}])
 			}
 		}
@@ -205,7 +205,7 @@ func TestGradesByScoreRecomputed(t *testing.T) {
 	counts := map[string]*[5]int{}
 	good := map[string][2]int{}
 	for i, c := range res.Candidates {
-		if c.Subjects[0].Status != grading.Present {
+		if c.Subjects[0].Status != stats.Present {
 			if r.Extras.Grades[0][i] != "" {
 				t.Errorf("%s not counted but graded", c.ExamNo)
 			}
@@ -222,8 +222,8 @@ func TestGradesByScoreRecomputed(t *testing.T) {
 				break
 			}
 		}
-		if got := r.Extras.Grades[0][i]; got != grading.GradeLetters[k] {
-			t.Errorf("%s (%v of %v): grade %s, want %s", c.ExamNo, x, full, got, grading.GradeLetters[k])
+		if got := r.Extras.Grades[0][i]; got != stats.GradeLetters[k] {
+			t.Errorf("%s (%v of %v): grade %s, want %s", c.ExamNo, x, full, got, stats.GradeLetters[k])
 		}
 		for _, key := range []string{"", c.SchoolCode} {
 			if counts[key] == nil {
@@ -239,10 +239,10 @@ func TestGradesByScoreRecomputed(t *testing.T) {
 		}
 	}
 	for _, g := range r.Tables {
-		if g.Subject != 0 || g.Level == grading.LevelClass {
+		if g.Subject != 0 || g.Level == stats.LevelClass {
 			continue
 		}
-		gc := grading.CountGrades(res, r.Extras.Grades[0], r.Members.Of(g.Group))
+		gc := stats.CountGrades(res, r.Extras.Grades[0], r.Members.Of(g.Group))
 		if gc.Counts != *counts[g.SchoolCode] {
 			t.Errorf("%q grade counts %v, want %v", g.SchoolCode, gc.Counts, *counts[g.SchoolCode])
 		}

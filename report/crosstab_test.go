@@ -8,7 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
@@ -96,7 +96,7 @@ func TestCrossTablesRecomputed(t *testing.T) {
 	}
 	for _, c := range res.Candidates {
 		sr := c.Subjects[0]
-		if sr.Status != grading.Present {
+		if sr.Status != stats.Present {
 			continue
 		}
 		for _, k := range []string{"", c.SchoolCode, c.SchoolCode + "/" + c.Class} {
@@ -116,11 +116,11 @@ func TestCrossTablesRecomputed(t *testing.T) {
 			a.scores = append(a.scores, tot)
 		}
 	}
-	key := func(g grading.Group) string {
+	key := func(g stats.Group) string {
 		switch g.Level {
-		case grading.LevelSchool:
+		case stats.LevelSchool:
 			return g.SchoolCode
-		case grading.LevelClass:
+		case stats.LevelClass:
 			return g.SchoolCode + "/" + g.Class
 		}
 		return ""
@@ -155,7 +155,7 @@ func TestCrossTablesRecomputed(t *testing.T) {
 		near(t, "skewness "+key(g.Group), g.Skewness, m3/math.Pow(m2, 1.5))
 		near(t, "kurtosis "+key(g.Group), g.Kurtosis, m4/(m2*m2)-3)
 		near(t, "CV "+key(g.Group), g.CV, math.Sqrt(m2)/m)
-		if g.Level == grading.LevelClass {
+		if g.Level == stats.LevelClass {
 			near(t, "class 超均率 county "+key(g.Group), g.OverMeanCounty, (m-countyMean)/countyMean)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -14,14 +14,14 @@ import (
 // Extras are the figures computed over the whole exam that the new tables
 // show through the filter.
 type Extras struct {
-	Scheme    grading.GradeScheme
-	Grades    map[int][]string           // subject (-1 total) → grade per candidate
-	CountyRow map[int]grading.GroupStats // subject → the county row: Z and T are against it
-	Composite map[string]float64         // rowKey → 三率一分
-	CompRank  map[string]int             // rowKey → rank among schools (schools) or among the county's classes (classes)
+	Scheme    stats.GradeScheme
+	Grades    map[int][]string         // subject (-1 total) → grade per candidate
+	CountyRow map[int]stats.GroupStats // subject → the county row: Z and T are against it
+	Composite map[string]float64       // rowKey → 三率一分
+	CompRank  map[string]int           // rowKey → rank among schools (schools) or among the county's classes (classes)
 }
 
-func rowKey(g grading.GroupStats) string {
+func rowKey(g stats.GroupStats) string {
 	return string(rune('0'+g.Level)) + "\x00" + g.SchoolCode + "\x00" + g.Class + "\x00" + string(rune(g.Subject+2))
 }
 
@@ -56,23 +56,23 @@ func (r *Report) fullScore(s int) float64 {
 	return r.Results.Subjects[s].FullScore
 }
 
-func (r *Report) buildExtras(all []grading.GroupStats, scheme grading.GradeScheme) {
+func (r *Report) buildExtras(all []stats.GroupStats, scheme stats.GradeScheme) {
 	x := &r.Extras
 	x.Scheme = scheme
 	x.Grades = map[int][]string{}
-	x.CountyRow = map[int]grading.GroupStats{}
+	x.CountyRow = map[int]stats.GroupStats{}
 	x.Composite = map[string]float64{}
 	x.CompRank = map[string]int{}
 	for _, s := range r.Subjects {
-		x.Grades[s] = grading.Grades(r.Results, r.Scores, s, r.fullScore(s), scheme)
+		x.Grades[s] = stats.Grades(r.Results, r.Scores, s, r.fullScore(s), scheme)
 	}
-	byLevel := map[[2]int][]grading.GroupStats{}
+	byLevel := map[[2]int][]stats.GroupStats{}
 	for _, g := range all {
-		if g.Level == grading.LevelCounty {
+		if g.Level == stats.LevelCounty {
 			x.CountyRow[g.Subject] = g
 			continue
 		}
-		c := grading.Composite(g, r.Settings.Composite)
+		c := stats.Composite(g, r.Settings.Composite)
 		x.Composite[rowKey(g)] = c
 		k := [2]int{int(g.Level), g.Subject}
 		byLevel[k] = append(byLevel[k], g)
@@ -82,7 +82,7 @@ func (r *Report) buildExtras(all []grading.GroupStats, scheme grading.GradeSchem
 		for i, g := range rows {
 			vals[i] = x.Composite[rowKey(g)]
 		}
-		for i, rk := range grading.CompetitionRanks(vals) {
+		for i, rk := range stats.CompetitionRanks(vals) {
 			x.CompRank[rowKey(rows[i])] = rk
 		}
 	}
@@ -91,12 +91,12 @@ func (r *Report) buildExtras(all []grading.GroupStats, scheme grading.GradeSchem
 // standard is a candidate's Z and T in subject s against the county.
 func (r *Report) standard(s int, score float64) (float64, float64) {
 	c := r.Extras.CountyRow[s]
-	return grading.Standard(score, c.Mean, c.SD)
+	return stats.Standard(score, c.Mean, c.SD)
 }
 
 func (r *Report) gradeTable(s int) Table {
 	cols := []Column{{"学校代码", Text, 0}, {"学校", Text, 18}, {"班级", Text, 0}, {"统计人数", Count, 0}}
-	for _, l := range grading.GradeLetters {
+	for _, l := range stats.GradeLetters {
 		cols = append(cols, Column{l + "等人数", Count, 0}, Column{l + "等占比", Rate, 0})
 	}
 	cols = append(cols, Column{"良好率", Rate, 0})
@@ -107,9 +107,9 @@ func (r *Report) gradeTable(s int) Table {
 				if g.Subject != s {
 					continue
 				}
-				gc := grading.CountGrades(r.Results, grades, r.Members.Of(g.Group))
+				gc := stats.CountGrades(r.Results, grades, r.Members.Of(g.Group))
 				row := []any{g.SchoolCode, groupName(g.Group), g.Class, g.Counted}
-				for k := range grading.GradeLetters {
+				for k := range stats.GradeLetters {
 					row = append(row, gc.Counts[k], num(gc.Shares[k]))
 				}
 				row = append(row, num(g.GoodRate))
@@ -120,8 +120,8 @@ func (r *Report) gradeTable(s int) Table {
 		}}
 }
 
-func groupName(g grading.Group) string {
-	if g.Level == grading.LevelCounty {
+func groupName(g stats.Group) string {
+	if g.Level == stats.LevelCounty {
 		return "全县"
 	}
 	return g.SchoolName
@@ -133,7 +133,7 @@ func (r *Report) compositeTable() Table {
 		{"综合得分", Mean, 0}, {"综合名次", Count, 0}}
 	return Table{Key: "composite", Sheet: "三率一分", Columns: cols, Freeze: 4, Rows: func(yield func([]any) bool) {
 		for _, g := range r.Tables {
-			if g.Level == grading.LevelCounty {
+			if g.Level == stats.LevelCounty {
 				continue
 			}
 			k := rowKey(g)
@@ -157,8 +157,8 @@ func (r *Report) topTable() Table {
 		for _, g := range r.Tables {
 			row := []any{r.SubjectName(g.Subject), g.SchoolCode, groupName(g.Group), g.Class, g.Counted}
 			for _, n := range r.Settings.TopN {
-				c := grading.TopCount(r.Scores, g.Subject, r.Members.Of(g.Group), n)
-				if g.Level == grading.LevelCounty {
+				c := stats.TopCount(r.Scores, g.Subject, r.Members.Of(g.Group), n)
+				if g.Level == stats.LevelCounty {
 					countyTop[[2]int{g.Subject, n}] = c
 				}
 				row = append(row, c, num(ratio(c, countyTop[[2]int{g.Subject, n}])))
@@ -182,8 +182,8 @@ func (r *Report) borderlineTable() Table {
 		}
 		for _, s := range r.Subjects {
 			full := r.fullScore(s)
-			lines := []grading.NamedLine{{Name: "及格线", Score: r.Settings.Pass * full}, {Name: "优秀线", Score: r.Settings.Excellent * full}}
-			for _, b := range grading.BorderlineStudents(r.Results, r.Scores, s, members, lines, r.Settings.Critical*full) {
+			lines := []stats.NamedLine{{Name: "及格线", Score: r.Settings.Pass * full}, {Name: "优秀线", Score: r.Settings.Excellent * full}}
+			for _, b := range stats.BorderlineStudents(r.Results, r.Scores, s, members, lines, r.Settings.Critical*full) {
 				c := &r.Results.Candidates[b.Candidate]
 				where := "线上"
 				if b.Gap < 0 {

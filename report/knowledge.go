@@ -3,7 +3,7 @@ package report
 import (
 	"strings"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 )
 
 // KnowledgeTable is the 得分率 of each knowledge point (or ability) of one
@@ -11,15 +11,15 @@ import (
 type KnowledgeTable struct {
 	Subject   int
 	Abilities bool
-	Points    []grading.PointRate
+	Points    []stats.PointRate
 	Rows      []KnowledgeRow
 }
 
 // KnowledgeRow is one group's rates, aligned with the table's points.
 type KnowledgeRow struct {
-	Group grading.Group
+	Group stats.Group
 	N     int
-	Rates []grading.PointRate
+	Rates []stats.PointRate
 }
 
 // knowledgeTables builds the tables of the subjects whose key lists
@@ -30,7 +30,7 @@ func (r *Report) knowledgeTables() {
 			continue
 		}
 		for _, ab := range []bool{false, true} {
-			points := grading.Points(r.Results, s, ab)
+			points := stats.Points(r.Results, s, ab)
 			if len(points) == 0 {
 				continue
 			}
@@ -39,8 +39,8 @@ func (r *Report) knowledgeTables() {
 				if g.Subject != s {
 					continue
 				}
-				rates, n := grading.ItemRates(r.Results, s, r.Members.Of(g.Group))
-				t.Rows = append(t.Rows, KnowledgeRow{Group: g.Group, N: n, Rates: grading.PointRates(r.Results, s, points, rates)})
+				rates, n := stats.ItemRates(r.Results, s, r.Members.Of(g.Group))
+				t.Rows = append(t.Rows, KnowledgeRow{Group: g.Group, N: n, Rates: stats.PointRates(r.Results, s, points, rates)})
 			}
 			r.Knowledge = append(r.Knowledge, t)
 		}

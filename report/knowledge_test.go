@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -97,7 +97,7 @@ func TestKnowledgeRecomputed(t *testing.T) {
 		for k, p := range kt.Points {
 			var got, max float64
 			for _, c := range res.Candidates {
-				if c.Subjects[0].Status != grading.Present || !inGroup(c, row.Group) {
+				if c.Subjects[0].Status != stats.Present || !inGroup(c, row.Group) {
 					continue
 				}
 				for j, it := range items {
@@ -114,11 +114,11 @@ func TestKnowledgeRecomputed(t *testing.T) {
 	}
 }
 
-func inGroup(c grading.CandidateResults, g grading.Group) bool {
+func inGroup(c stats.CandidateResults, g stats.Group) bool {
 	switch g.Level {
-	case grading.LevelSchool:
+	case stats.LevelSchool:
 		return c.SchoolCode == g.SchoolCode
-	case grading.LevelClass:
+	case stats.LevelClass:
 		return c.SchoolCode == g.SchoolCode && c.Class == g.Class
 	}
 	return true

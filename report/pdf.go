@@ -11,7 +11,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 )
 
 // The printable documents: a per-school 分析报告 and per-student
@@ -32,15 +32,15 @@ func f2(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func (r *Report) schoolRow(s int) (school, county grading.GroupStats, ok bool) {
+func (r *Report) schoolRow(s int) (school, county stats.GroupStats, ok bool) {
 	for _, g := range r.Tables {
 		if g.Subject != s {
 			continue
 		}
 		switch g.Level {
-		case grading.LevelCounty:
+		case stats.LevelCounty:
 			county = g
-		case grading.LevelSchool:
+		case stats.LevelSchool:
 			school, ok = g, true
 		}
 	}
@@ -210,7 +210,7 @@ func (r *Report) narrative(s int) string {
 		if len(low) > 0 {
 			b.WriteString("本校区分度偏低（D < 0.20）的题有" + strings.Join(low, "、") + "，高分和低分学生得分相近，宜核查题目或教学。")
 		}
-		if c := grading.AlphaCaution(a.Paper.Alpha); c != "" {
+		if c := stats.AlphaCaution(a.Paper.Alpha); c != "" {
 			// The CJK font has no Greek: α is spelled out.
 			b.WriteString("本校本卷信度系数 " + f2(a.Paper.Alpha) + "，" + strings.ReplaceAll(c, "α", "信度系数") + "。")
 		}
@@ -261,7 +261,7 @@ func (r *Report) schoolClasses(d *doc) {
 	d.heading("四、各班情况")
 	rows := [][]string{{"学科", "班级", "人数", "平均分", "超均率(对本校)", "超均率(对全县)", "及格率", "优秀率", "低分率", "班级名次"}}
 	for _, g := range r.Tables {
-		if g.Level != grading.LevelClass {
+		if g.Level != stats.LevelClass {
 			continue
 		}
 		rows = append(rows, []string{r.SubjectName(g.Subject), g.Class, fmt.Sprint(g.Counted), f2(g.Mean), pct(g.OverMean),

@@ -7,7 +7,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 )
 
 // WriteStudentPDF writes a 成绩报告单 for every candidate the filter
@@ -46,7 +46,7 @@ func (r *Report) groupMeans() map[string]float64 {
 	return m
 }
 
-func meanKey(l grading.Level, school, class string, s int) string {
+func meanKey(l stats.Level, school, class string, s int) string {
 	return fmt.Sprint(int(l), "\x00", school, "\x00", class, "\x00", s)
 }
 
@@ -67,10 +67,10 @@ func (r *Report) studentPage(d *doc, i int, means map[string]float64) {
 			sc = r.Scores[i].Subjects[s]
 		}
 		full := r.fullScore(s)
-		cm := means[meanKey(grading.LevelClass, c.SchoolCode, c.Class, s)]
-		sm := means[meanKey(grading.LevelSchool, c.SchoolCode, "", s)]
-		km := means[meanKey(grading.LevelCounty, "", "", s)]
-		if sc.Status != grading.Present {
+		cm := means[meanKey(stats.LevelClass, c.SchoolCode, c.Class, s)]
+		sm := means[meanKey(stats.LevelSchool, c.SchoolCode, "", s)]
+		km := means[meanKey(stats.LevelCounty, "", "", s)]
+		if sc.Status != stats.Present {
 			rows = append(rows, []string{r.SubjectName(s), sc.Status.Label(), fmt.Sprint(full), "", "", "", "", "", f2(cm), f2(sm), f2(km)})
 			continue
 		}
@@ -101,7 +101,7 @@ func (r *Report) studentPage(d *doc, i int, means map[string]float64) {
 func (r *Report) studentItems(d *doc, i, s int) {
 	c := &r.Results.Candidates[i]
 	res := c.Subjects[s]
-	if res.Status != grading.Present {
+	if res.Status != stats.Present {
 		return
 	}
 	paper := r.Results.Subjects[s]

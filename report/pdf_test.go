@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -145,7 +145,7 @@ func TestStudentPDFPrintsEveryItem(t *testing.T) {
 		t.Fatalf("%d pages (%d in the text) for 2 students of 200 items, want 2 each", len(sizes), len(pages))
 	}
 	for k, c := range r.Results.Candidates {
-		if c.Subjects[0].Status != grading.Present {
+		if c.Subjects[0].Status != stats.Present {
 			t.Fatalf("generated candidate %s not present", c.ExamNo)
 		}
 		first, second := pages[2*k], pages[2*k+1]

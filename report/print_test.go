@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
@@ -21,29 +22,29 @@ import (
 // one subject of `objective` two-point single-choice items and `groups`
 // ten-point groups with sub-questions, about 3% absent and 1% violation.
 // The rng is seeded, so the exam is the same every run.
-func genExam(schools, classes, perClass, objective, groups int, seed uint64) *grading.ExamResults {
+func genExam(schools, classes, perClass, objective, groups int, seed uint64) *stats.ExamResults {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	full := float64(objective*2 + groups*10)
-	paper := grading.SubjectPaper{Code: "math", Name: "数学", FullScore: full}
+	paper := stats.SubjectPaper{Code: "math", Name: "数学", FullScore: full}
 	for k := 1; k <= objective; k++ {
-		paper.Items = append(paper.Items, grading.PaperItem{Code: strconv.Itoa(k), Objective: true, Kind: grading.KindSingle, Max: 2, Key: "A"})
+		paper.Items = append(paper.Items, stats.PaperItem{Code: strconv.Itoa(k), Objective: true, Kind: saoyue.ItemSingle, Max: 2, Key: "A"})
 	}
 	for g := 1; g <= groups; g++ {
-		paper.Items = append(paper.Items, grading.PaperItem{Code: strconv.Itoa(objective + g), Max: 10})
+		paper.Items = append(paper.Items, stats.PaperItem{Code: strconv.Itoa(objective + g), Max: 10})
 	}
-	res := &grading.ExamResults{Code: "31", Name: "生成考试", Subjects: []grading.SubjectPaper{paper}}
+	res := &stats.ExamResults{Code: "31", Name: "生成考试", Subjects: []stats.SubjectPaper{paper}}
 	for s := 0; s < schools; s++ {
 		for c := 0; c < classes; c++ {
 			for i := 0; i < perClass; i++ {
 				ability := rng.NormFloat64() + float64(s%3)*0.3 - float64(c%2)*0.2
-				r := grading.SubjectResult{Status: grading.Present}
+				r := stats.SubjectResult{Status: stats.Present}
 				switch u := rng.Float64(); {
 				case u < 0.03:
-					r.Status = grading.Absent
+					r.Status = stats.Absent
 				case u < 0.04:
-					r.Status = grading.Violation
+					r.Status = stats.Violation
 				}
-				if r.Status == grading.Present {
+				if r.Status == stats.Present {
 					// Exact sizes, as report.Load allocates them: the 100,000-candidate
 					// benchmark measures the report, not append's spare capacity.
 					r.Scores, r.Responses = make([]float64, 0, len(paper.Items)), make([]string, 0, len(paper.Items))
@@ -67,9 +68,9 @@ func genExam(schools, classes, perClass, objective, groups int, seed uint64) *gr
 					}
 				}
 				no := fmt.Sprintf("31%04d%02d%02d", s+1, c+1, i+1)
-				res.Candidates = append(res.Candidates, grading.CandidateResults{
+				res.Candidates = append(res.Candidates, stats.CandidateResults{
 					ExamNo: no, Name: "考生" + no[6:], SchoolCode: fmt.Sprintf("%04d", s+1), SchoolName: fmt.Sprintf("第%d小学", s+1),
-					Class: fmt.Sprintf("%d班", c+1), Subjects: []grading.SubjectResult{r},
+					Class: fmt.Sprintf("%d班", c+1), Subjects: []stats.SubjectResult{r},
 				})
 			}
 		}
@@ -276,19 +277,19 @@ func mathExp(x float64) float64 { return math.Exp(x) }
 // (the first part max 4, the score split as evenly as the maxima allow),
 // and every item a knowledge point and an ability, so that every table of
 // the report has data.
-func withSubsAndKnowledge(res *grading.ExamResults) {
+func withSubsAndKnowledge(res *stats.ExamResults) {
 	p := &res.Subjects[0]
 	for j := range p.Items {
 		p.Items[j].Knowledge = []string{"知识点" + strconv.Itoa(j%8)}
 		p.Items[j].Abilities = []string{"能力" + strconv.Itoa(j%3)}
 		if !p.Items[j].Objective {
-			p.Subs = append(p.Subs, grading.SubItem{Item: j, Label: p.Items[j].Code + "(1)", Max: 4},
-				grading.SubItem{Item: j, Label: p.Items[j].Code + "(2)", Max: p.Items[j].Max - 4})
+			p.Subs = append(p.Subs, stats.SubItem{Item: j, Label: p.Items[j].Code + "(1)", Max: 4},
+				stats.SubItem{Item: j, Label: p.Items[j].Code + "(2)", Max: p.Items[j].Max - 4})
 		}
 	}
 	for i := range res.Candidates {
 		r := &res.Candidates[i].Subjects[0]
-		if r.Status != grading.Present {
+		if r.Status != stats.Present {
 			continue
 		}
 		r.SubScores = make([]float64, 0, len(p.Subs))

@@ -4,17 +4,17 @@ import (
 	"context"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/store"
 )
 
 // Comparison is the 进退步 of the report's students against an earlier
 // exam they also sat.
 type Comparison struct {
-	Prev       *grading.ExamResults
-	PrevScores []grading.CandidateScores
-	Subjects   []grading.ComparedSubject
-	Rows       []grading.ProgressRow
+	Prev       *stats.ExamResults
+	PrevScores []stats.CandidateScores
+	Subjects   []stats.ComparedSubject
+	Rows       []stats.ProgressRow
 }
 
 // Compare loads the earlier exam and attaches the comparison to the report.
@@ -30,13 +30,13 @@ func Compare(ctx context.Context, db *store.DB, r *Report, prevCode string) erro
 }
 
 // AttachComparison matches the report's students with the earlier exam's.
-func (r *Report) AttachComparison(prev *grading.ExamResults) error {
-	subjects := grading.CompareSubjects(r.Results, prev)
+func (r *Report) AttachComparison(prev *stats.ExamResults) error {
+	subjects := stats.CompareSubjects(r.Results, prev)
 	if len(subjects) == 0 {
 		return saoyue.Errorf(saoyue.EINVALID, "考试 %s 与 %s 没有相同代码的学科，无法比较进退步", r.Results.Code, prev.Code)
 	}
-	ps := grading.ComputeScores(prev)
-	rows := grading.Progress(r.Results, prev, r.Scores, ps, subjects)
+	ps := stats.ComputeScores(prev)
+	rows := stats.Progress(r.Results, prev, r.Scores, ps, subjects)
 	if len(rows) == 0 {
 		return saoyue.Errorf(saoyue.EINVALID, "考试 %s 与 %s 没有共同的学生（按学籍匹配），无法比较进退步", r.Results.Code, prev.Code)
 	}
@@ -92,10 +92,10 @@ func (r *Report) progressGroupTable() Table {
 					continue
 				}
 				grp := g.Group
-				in := func(cand *grading.CandidateResults) bool {
-					return grp.Level == grading.LevelCounty || cand.SchoolCode == grp.SchoolCode && (grp.Level == grading.LevelSchool || cand.Class == grp.Class)
+				in := func(cand *stats.CandidateResults) bool {
+					return grp.Level == stats.LevelCounty || cand.SchoolCode == grp.SchoolCode && (grp.Level == stats.LevelSchool || cand.Class == grp.Class)
 				}
-				sum := grading.SummarizeProgress(r.Results, c.Rows, k, in)
+				sum := stats.SummarizeProgress(r.Results, c.Rows, k, in)
 				row := []any{s.Name, g.SchoolCode, groupName(g.Group), g.Class, sum.Matched, num(sum.MeanPrev), num(sum.MeanCur),
 					num(sum.MeanScoreChange), num(sum.MeanRankChange), num(sum.MeanPercentileDelta), sum.Up, sum.Down, sum.Same}
 				if !yield(row) {

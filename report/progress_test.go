@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -78,8 +78,8 @@ func TestProgressRecomputed(t *testing.T) {
 	if err := r.AttachComparison(prev); err != nil {
 		t.Fatal(err)
 	}
-	total := func(c grading.CandidateResults) (float64, bool) {
-		if c.Subjects[0].Status != grading.Present {
+	total := func(c stats.CandidateResults) (float64, bool) {
+		if c.Subjects[0].Status != stats.Present {
 			return 0, false
 		}
 		s := 0.0
@@ -88,7 +88,7 @@ func TestProgressRecomputed(t *testing.T) {
 		}
 		return s, true
 	}
-	rankOf := func(e *grading.ExamResults, x float64) int {
+	rankOf := func(e *stats.ExamResults, x float64) int {
 		better := 1
 		for _, c := range e.Candidates {
 			if y, ok := total(c); ok && y > x+1e-9 {
@@ -97,7 +97,7 @@ func TestProgressRecomputed(t *testing.T) {
 		}
 		return better
 	}
-	byID := map[int64]grading.CandidateResults{}
+	byID := map[int64]stats.CandidateResults{}
 	for _, c := range prev.Candidates {
 		byID[c.StudentID] = c
 	}
@@ -128,7 +128,7 @@ func TestProgressRecomputed(t *testing.T) {
 	if matched < len(cur.Candidates)/2 {
 		t.Fatalf("only %d matched", matched)
 	}
-	s := grading.SummarizeProgress(cur, r.Compare.Rows, 0, nil)
+	s := stats.SummarizeProgress(cur, r.Compare.Rows, 0, nil)
 	if s.Matched != matched || math.Abs(s.MeanScoreChange-sum/float64(matched)) > 1e-9 {
 		t.Errorf("summary %+v, want %d matched, mean %v", s, matched, sum/float64(matched))
 	}

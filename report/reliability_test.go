@@ -4,21 +4,22 @@ import (
 	"math"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
 
 // plainReliability computes α and KR-20 of subject 0 the textbook way,
-// independently of grading.AnalyzeItems: population variances over the
+// independently of stats.AnalyzeItems: population variances over the
 // present candidates, α = k/(k−1)(1 − Σσⱼ²/σ²), KR-20 = k/(k−1)(1 − Σpⱼqⱼ/σ²)
 // with pⱼ the share scoring the item's maximum.
-func plainReliability(res *grading.ExamResults) (alpha, kr20, sd float64) {
+func plainReliability(res *stats.ExamResults) (alpha, kr20, sd float64) {
 	items := res.Subjects[0].Items
 	k := float64(len(items))
 	var rows [][]float64
 	for _, c := range res.Candidates {
-		if c.Subjects[0].Status == grading.Present {
+		if c.Subjects[0].Status == stats.Present {
 			rows = append(rows, c.Subjects[0].Scores)
 		}
 	}
@@ -85,7 +86,7 @@ func TestReliabilityRecomputed(t *testing.T) {
 	paper := &binary.Subjects[0]
 	paper.FullScore = float64(len(paper.Items))
 	for j := range paper.Items {
-		paper.Items[j].Max, paper.Items[j].Kind = 1, grading.KindTF
+		paper.Items[j].Max, paper.Items[j].Kind = 1, saoyue.ItemTF
 	}
 	for i := range binary.Candidates {
 		sc := binary.Candidates[i].Subjects[0].Scores

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -32,7 +33,7 @@ type Filter struct {
 
 // Report is everything the workbook and the CSV files show.
 type Report struct {
-	Results  *grading.ExamResults
+	Results  *stats.ExamResults
 	Settings store.ReportSettings
 	Filter   Filter
 	// Font is the CJK TrueType font of the printable PDFs; empty: the
@@ -42,14 +43,14 @@ type Report struct {
 	Generated time.Time
 	Warnings  []string
 
-	Scores    []grading.CandidateScores // aligned with Results.Candidates
-	Subjects  []int                     // subjects shown, by index; -1 is the total
-	Tables    []grading.GroupStats      // rows shown
+	Scores    []stats.CandidateScores // aligned with Results.Candidates
+	Subjects  []int                   // subjects shown, by index; -1 is the total
+	Tables    []stats.GroupStats      // rows shown
 	Analyses  []SubjectAnalysis
 	Bands     []BandTable
 	OnePoint  []OnePointTable
 	Rates     []ItemRateTable
-	Members   *grading.Members
+	Members   *stats.Members
 	Extras    Extras
 	Knowledge []KnowledgeTable
 	Subs      []SubTable
@@ -65,25 +66,25 @@ type ItemRateTable struct {
 
 // ItemRateRow is one group's line of an ItemRateTable.
 type ItemRateRow struct {
-	Group grading.Group
+	Group stats.Group
 	N     int
-	Stats grading.GroupStats // the group's row of the subject: means, objective and subjective
-	Rates []float64          // aligned with the paper's items
+	Stats stats.GroupStats // the group's row of the subject: means, objective and subjective
+	Rates []float64        // aligned with the paper's items
 }
 
 // SubjectAnalysis is the item analysis of one subject.
 type SubjectAnalysis struct {
 	Subject int
-	Items   []grading.ItemStats
-	Paper   grading.PaperStats
+	Items   []stats.ItemStats
+	Paper   stats.PaperStats
 }
 
 // BandTable counts scores per band for the county (or the filtered school)
 // and each school shown.
 type BandTable struct {
 	Subject int // -1: total
-	Bands   []grading.Band
-	Groups  []grading.Group
+	Bands   []stats.Band
+	Groups  []stats.Group
 	Counts  [][]int     // [group][band]
 	Shares  [][]float64 // [group][band], weighted on a sample exam
 	N       []int       // counted candidates per group
@@ -93,11 +94,11 @@ type BandTable struct {
 // filtered candidates.
 type OnePointTable struct {
 	Subject int
-	Rows    []grading.OnePointRow
+	Rows    []stats.OnePointRow
 }
 
 // Include reports whether the filter shows the candidate.
-func (f Filter) Include(c *grading.CandidateResults) bool {
+func (f Filter) Include(c *stats.CandidateResults) bool {
 	return (f.School == "" || c.SchoolCode == f.School) && (f.Class == "" || c.Class == f.Class)
 }
 
@@ -113,7 +114,7 @@ func (r *Report) SubjectName(s int) string {
 // with scores but no key or group are added (numbers are objective), and
 // anything that looks unfinished is returned as a warning for the report's
 // first sheet rather than failing: the centre looks at interim reports.
-func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResults, store.ReportSettings, string, []string, error) {
+func Load(ctx context.Context, db *store.DB, examCode string) (*stats.ExamResults, store.ReportSettings, string, []string, error) {
 	q := db.Pool
 	var settings store.ReportSettings
 	exam, err := store.GetExam(ctx, q, examCode)
@@ -152,12 +153,12 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		return nil, settings, "", nil, err
 	}
 	var warnings []string
-	res := &grading.ExamResults{Code: exam.Code, Name: exam.Name}
+	res := &stats.ExamResults{Code: exam.Code, Name: exam.Name}
 	subjectIdx := map[int64]int{}
 	itemIdx := make([]map[string]int, len(exam.Subjects))
 	for s, sub := range exam.Subjects {
 		subjectIdx[sub.ID] = s
-		paper := grading.SubjectPaper{Code: sub.Code, Name: sub.Name, FullScore: sub.FullScore}
+		paper := stats.SubjectPaper{Code: sub.Code, Name: sub.Name, FullScore: sub.FullScore}
 		var excluded []string
 		for _, k := range keys {
 			if k.SubjectID != sub.ID {
@@ -167,17 +168,17 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 				excluded = append(excluded, strconv.Itoa(k.ItemNo))
 				continue
 			}
-			paper.Items = append(paper.Items, grading.PaperItem{
+			paper.Items = append(paper.Items, stats.PaperItem{
 				Code: strconv.Itoa(k.ItemNo), Objective: true, Kind: k.Kind, Max: k.Points, Key: strings.Join(k.Answers, "/"),
 			})
 		}
-		var subjective []grading.PaperItem
+		var subjective []stats.PaperItem
 		for _, g := range groups {
 			if g.SubjectID == sub.ID {
-				subjective = append(subjective, grading.PaperItem{Code: g.Code, Max: g.MaxScore})
+				subjective = append(subjective, stats.PaperItem{Code: g.Code, Max: g.MaxScore})
 			}
 		}
-		sort.SliceStable(subjective, func(i, j int) bool { return grading.NaturalLess(subjective[i].Code, subjective[j].Code) })
+		sort.SliceStable(subjective, func(i, j int) bool { return stats.NaturalLess(subjective[i].Code, subjective[j].Code) })
 		paper.Items = append(paper.Items, subjective...)
 		itemIdx[s] = map[string]int{}
 		for i, it := range paper.Items {
@@ -191,7 +192,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			if _, ok := itemIdx[s][si.Item]; !ok {
 				_, numErr := strconv.Atoi(si.Item)
 				itemIdx[s][si.Item] = len(paper.Items)
-				paper.Items = append(paper.Items, grading.PaperItem{Code: si.Item, Objective: numErr == nil, Max: si.MaxScore})
+				paper.Items = append(paper.Items, stats.PaperItem{Code: si.Item, Objective: numErr == nil, Max: si.MaxScore})
 				unknown = append(unknown, si.Item)
 			}
 		}
@@ -199,7 +200,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题已作废，不计入统计", sub.Name, strings.Join(excluded, "、")))
 		}
 		if len(unknown) > 0 {
-			sort.Slice(unknown, func(i, j int) bool { return grading.NaturalLess(unknown[i], unknown[j]) })
+			sort.Slice(unknown, func(i, j int) bool { return stats.NaturalLess(unknown[i], unknown[j]) })
 			warnings = append(warnings, fmt.Sprintf("%s：第 %s 题有得分但没有答案或题组设置，满分按最高得分计", sub.Name, strings.Join(unknown, "、")))
 		}
 		for _, k := range know {
@@ -220,10 +221,10 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 	candIdx := make(map[int64]int, len(cands))
 	for i, c := range cands {
 		candIdx[c.ID] = i
-		cr := grading.CandidateResults{ExamNo: c.ExamNo, Name: c.Name, SchoolCode: c.SchoolCode, SchoolName: c.SchoolName,
-			Class: c.ClassName, StudentID: c.StudentID, StudentNo: c.StudentNo, Subjects: make([]grading.SubjectResult, len(exam.Subjects))}
+		cr := stats.CandidateResults{ExamNo: c.ExamNo, Name: c.Name, SchoolCode: c.SchoolCode, SchoolName: c.SchoolName,
+			Class: c.ClassName, StudentID: c.StudentID, StudentNo: c.StudentNo, Subjects: make([]stats.SubjectResult, len(exam.Subjects))}
 		for s := range cr.Subjects {
-			cr.Subjects[s].Status = grading.NoResult
+			cr.Subjects[s].Status = stats.NoResult
 		}
 		res.Candidates = append(res.Candidates, cr)
 	}
@@ -232,11 +233,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		if err != nil {
 			return nil, settings, "", nil, err
 		}
-		warnings = append(warnings, grading.ApplySampleWeights(res, enrol)...)
+		warnings = append(warnings, stats.ApplySampleWeights(res, enrol)...)
 	}
 	// have[s][i] marks which items of a present candidate got a score, to
 	// count the missing ones.
-	alloc := func(c, s int) *grading.SubjectResult {
+	alloc := func(c, s int) *stats.SubjectResult {
 		r := &res.Candidates[c].Subjects[s]
 		if r.Scores == nil {
 			n := len(res.Subjects[s].Items)
@@ -254,11 +255,11 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		r := &res.Candidates[c].Subjects[s]
 		switch {
 		case k.Absent:
-			r.Status = grading.Absent
+			r.Status = stats.Absent
 		case k.Violation:
-			r.Status = grading.Violation
+			r.Status = stats.Violation
 		default:
-			r.Status = grading.Present
+			r.Status = stats.Present
 			alloc(c, s)
 		}
 	}
@@ -278,14 +279,14 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 			return nil // an excluded item
 		}
 		r := &res.Candidates[c].Subjects[s]
-		if r.Status == grading.NoResult {
+		if r.Status == stats.NoResult {
 			// Scores without a card row: no card was scanned for the
 			// candidate, so they are 无成绩 (docs/STATISTICS.md) and the
 			// stray scores are named in a warning, not counted.
 			orphan[s][c] = true
 			return nil
 		}
-		if r.Status != grading.Present {
+		if r.Status != stats.Present {
 			return nil
 		}
 		alloc(c, s)
@@ -303,7 +304,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 		}
 		present := 0
 		for i := range res.Candidates {
-			if res.Candidates[i].Subjects[s].Status == grading.Present {
+			if res.Candidates[i].Subjects[s].Status == stats.Present {
 				present++
 			}
 		}
@@ -323,7 +324,7 @@ func Load(ctx context.Context, db *store.DB, examCode string) (*grading.ExamResu
 }
 
 // orphanExample names the first candidate (by exam number) of a set.
-func orphanExample(res *grading.ExamResults, set map[int]bool) string {
+func orphanExample(res *stats.ExamResults, set map[int]bool) string {
 	first := -1
 	for c := range set {
 		if first < 0 || res.Candidates[c].ExamNo < res.Candidates[first].ExamNo {
@@ -344,13 +345,13 @@ func slicesContains(list []string, s string) bool {
 }
 
 // Build computes the report of the results, shown through the filter.
-func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*Report, error) {
+func Build(res *stats.ExamResults, settings store.ReportSettings, f Filter) (*Report, error) {
 	settings = withDefaults(settings)
-	th := grading.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low, Good: settings.Good}
+	th := stats.Thresholds{Pass: settings.Pass, Excellent: settings.Excellent, Low: settings.Low, Good: settings.Good}
 	if err := th.Check(); err != nil {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "报告设置有误：%v", err)
 	}
-	scheme, err := grading.GradeScheme{Mode: settings.GradeMode, Cuts: settings.GradeCuts}.Resolve()
+	scheme, err := stats.GradeScheme{Mode: settings.GradeMode, Cuts: settings.GradeCuts}.Resolve()
 	if err != nil {
 		return nil, saoyue.Errorf(saoyue.EINVALID, "等级设置有误：%v", err)
 	}
@@ -389,21 +390,21 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 		shown[s] = true
 	}
 
-	r.Scores = grading.ComputeScores(res)
-	all := grading.Tables(res, r.Scores, th)
+	r.Scores = stats.ComputeScores(res)
+	all := stats.Tables(res, r.Scores, th)
 	r.buildExtras(all, scheme)
 	for _, row := range all {
 		if !shown[row.Subject] {
 			continue
 		}
-		if row.Level != grading.LevelCounty && (f.School != "" && row.SchoolCode != f.School ||
-			f.Class != "" && row.Level == grading.LevelClass && row.Class != f.Class) {
+		if row.Level != stats.LevelCounty && (f.School != "" && row.SchoolCode != f.School ||
+			f.Class != "" && row.Level == stats.LevelClass && row.Class != f.Class) {
 			continue
 		}
 		r.Tables = append(r.Tables, row)
 	}
 
-	r.Members = grading.GroupMembers(res)
+	r.Members = stats.GroupMembers(res)
 	for _, s := range r.Subjects {
 		if s >= 0 {
 			r.Rates = append(r.Rates, r.itemRates(s))
@@ -411,32 +412,32 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 	}
 	r.knowledgeTables()
 	r.subTables()
-	in := func(c *grading.CandidateResults) bool { return f.Include(c) }
+	in := func(c *stats.CandidateResults) bool { return f.Include(c) }
 	for _, s := range r.Subjects {
 		if s >= 0 {
-			items, paper := grading.AnalyzeItems(res, s, in)
+			items, paper := stats.AnalyzeItems(res, s, in)
 			r.Analyses = append(r.Analyses, SubjectAnalysis{Subject: s, Items: items, Paper: paper})
 		}
 		full := res.FullScoreTotal()
 		if s >= 0 {
 			full = res.Subjects[s].FullScore
 		}
-		bt := BandTable{Subject: s, Bands: grading.ScoreBands(full, settings.BandWidth)}
-		addGroup := func(g grading.Group, in func(*grading.CandidateResults) bool) {
-			v, w := grading.SubjectValuesWeighted(res, r.Scores, s, in)
+		bt := BandTable{Subject: s, Bands: stats.ScoreBands(full, settings.BandWidth)}
+		addGroup := func(g stats.Group, in func(*stats.CandidateResults) bool) {
+			v, w := stats.SubjectValuesWeighted(res, r.Scores, s, in)
 			bt.Groups = append(bt.Groups, g)
-			bt.Counts = append(bt.Counts, grading.BandCounts(v, bt.Bands))
-			bt.Shares = append(bt.Shares, grading.BandShares(v, w, bt.Bands))
+			bt.Counts = append(bt.Counts, stats.BandCounts(v, bt.Bands))
+			bt.Shares = append(bt.Shares, stats.BandShares(v, w, bt.Bands))
 			bt.N = append(bt.N, len(v))
 		}
-		addGroup(grading.Group{Level: grading.LevelCounty}, nil)
+		addGroup(stats.Group{Level: stats.LevelCounty}, nil)
 		for _, row := range r.Tables {
-			if row.Subject == s && row.Level == grading.LevelSchool {
-				addGroup(row.Group, func(c *grading.CandidateResults) bool { return c.SchoolCode == row.SchoolCode })
+			if row.Subject == s && row.Level == stats.LevelSchool {
+				addGroup(row.Group, func(c *stats.CandidateResults) bool { return c.SchoolCode == row.SchoolCode })
 			}
 		}
 		r.Bands = append(r.Bands, bt)
-		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: grading.OnePoint(grading.SubjectValuesWeighted(res, r.Scores, s, in))})
+		r.OnePoint = append(r.OnePoint, OnePointTable{Subject: s, Rows: stats.OnePoint(stats.SubjectValuesWeighted(res, r.Scores, s, in))})
 	}
 	return r, nil
 }
@@ -446,10 +447,10 @@ func Build(res *grading.ExamResults, settings store.ReportSettings, f Filter) (*
 func (r *Report) itemRates(s int) ItemRateTable {
 	t := ItemRateTable{Subject: s}
 	for _, g := range r.Tables {
-		if g.Subject != s || g.Level == grading.LevelClass && r.Filter.School == "" {
+		if g.Subject != s || g.Level == stats.LevelClass && r.Filter.School == "" {
 			continue
 		}
-		rates, n := grading.ItemRates(r.Results, s, r.Members.Of(g.Group))
+		rates, n := stats.ItemRates(r.Results, s, r.Members.Of(g.Group))
 		t.Rows = append(t.Rows, ItemRateRow{Group: g.Group, N: n, Stats: g, Rates: rates})
 	}
 	return t
@@ -471,12 +472,12 @@ func Generate(ctx context.Context, db *store.DB, examCode string, f Filter) (*Re
 
 // loadSubScores fills in the sub-questions (28(1), 28(2)) of the groups
 // that have them and each present candidate's part scores, settled from
-// the marks as the group's total was (grading.SettleParts). Where the parts
+// the marks as the group's total was (marking.SettleParts). Where the parts
 // do not add up to the candidate's group score (a score changed in review,
 // which has no parts) the new score is attributed to the parts
-// (grading.AttributeParts) and the parts are marked as changed, so the
+// (stats.AttributeParts) and the parts are marked as changed, so the
 // sub-question table counts every answer the first sheet counts.
-func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *grading.ExamResults,
+func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *stats.ExamResults,
 	subjectIdx map[int64]int, itemIdx []map[string]int, candIdx map[int64]int) ([]string, error) {
 	groups, err := store.ReportSubGroups(ctx, q, examID)
 	if err != nil || len(groups) == 0 {
@@ -498,8 +499,8 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *gra
 		}
 		paper := &res.Subjects[s]
 		at[g.ID] = place{s: s, item: j, first: len(paper.Subs), g: g}
-		for _, p := range grading.GroupParts(g) {
-			paper.Subs = append(paper.Subs, grading.SubItem{Item: j, Label: g.Code + p.Label, Max: p.Max})
+		for _, p := range marking.GroupParts(g) {
+			paper.Subs = append(paper.Subs, stats.SubItem{Item: j, Label: g.Code + p.Label, Max: p.Max})
 		}
 	}
 	for s := range res.Subjects {
@@ -521,8 +522,8 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *gra
 			return nil
 		}
 		r := &res.Candidates[c].Subjects[p.s]
-		parts := grading.SettleParts(p.g, cm.Marks)
-		if r.Status != grading.Present || parts == nil {
+		parts := marking.SettleParts(p.g, cm.Marks)
+		if r.Status != stats.Present || parts == nil {
 			return nil
 		}
 		var sum float64
@@ -540,7 +541,7 @@ func loadSubScores(ctx context.Context, q store.TxOrPool, examID int64, res *gra
 		for k, sub := range subs {
 			maxs[k] = sub.Max
 		}
-		moved := grading.AttributeParts(parts, maxs, r.Scores[p.item])
+		moved := stats.AttributeParts(parts, maxs, r.Scores[p.item])
 		if moved == nil {
 			unsettled++
 			return nil

@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -22,7 +22,7 @@ import (
 )
 
 // The seeded exam is grading's hand-computed small exam; the expected
-// numbers below are derived in grading/stats_test.go and items_test.go.
+// numbers below are derived in grading/stats/stats_test.go and items_test.go.
 
 func generate(t *testing.T, f report.Filter) (*report.Report, *store.DB) {
 	t.Helper()
@@ -49,18 +49,18 @@ func TestGenerateFromDatabase(t *testing.T) {
 	if len(res.Subjects) != 2 || res.Subjects[0].Code != "math" || len(res.Subjects[0].Items) != 4 || res.Subjects[0].Items[3].Code != "4" {
 		t.Fatalf("papers: %+v", res.Subjects)
 	}
-	if it := res.Subjects[0].Items[0]; !it.Objective || it.Key != "A" || it.Max != 2 || it.Kind != grading.KindSingle {
+	if it := res.Subjects[0].Items[0]; !it.Objective || it.Key != "A" || it.Max != 2 || it.Kind != saoyue.ItemSingle {
 		t.Errorf("item 1: %+v", it)
 	}
-	if len(res.Candidates) != 9 || res.Candidates[7].Name != "H" || res.Candidates[7].Subjects[0].Status != grading.Absent ||
-		res.Candidates[8].Subjects[0].Status != grading.Violation || res.Candidates[8].Subjects[1].Status != grading.Present {
+	if len(res.Candidates) != 9 || res.Candidates[7].Name != "H" || res.Candidates[7].Subjects[0].Status != stats.Absent ||
+		res.Candidates[8].Subjects[0].Status != stats.Violation || res.Candidates[8].Subjects[1].Status != stats.Present {
 		t.Fatalf("candidates: %+v", res.Candidates)
 	}
 	if got := res.Candidates[5].Subjects[0].Responses[0]; got != "" {
 		t.Errorf("F's blank answer read as %q", got)
 	}
 	county := r.Tables[0]
-	if county.Level != grading.LevelCounty || county.Subject != 0 {
+	if county.Level != stats.LevelCounty || county.Subject != 0 {
 		t.Fatalf("first row %+v", county)
 	}
 	near(t, "math county mean", county.Mean, 45.0/7)
@@ -309,7 +309,7 @@ func TestScoresWithoutCardAreNoResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := r.Results.Candidates[6].Subjects[0].Status; st != grading.NoResult {
+	if st := r.Results.Candidates[6].Subjects[0].Status; st != stats.NoResult {
 		t.Errorf("G's math status %v, want 无成绩", st.Label())
 	}
 	county := r.Tables[0]
@@ -318,7 +318,7 @@ func TestScoresWithoutCardAreNoResult(t *testing.T) {
 		t.Errorf("county counts %+v", county)
 	}
 	near(t, "math mean without G", county.Mean, 40.0/6)
-	if r.Scores[6].Subjects[0].RankCounty != 0 || r.Scores[6].Total.Status != grading.NoResult {
+	if r.Scores[6].Subjects[0].RankCounty != 0 || r.Scores[6].Total.Status != stats.NoResult {
 		t.Errorf("G ranked or totalled: %+v", r.Scores[6])
 	}
 	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "1 名考生有小题分数但没有答题卡记录") || !strings.Contains(w, exam.ExamNos["G"]) {
@@ -349,7 +349,7 @@ func TestFilters(t *testing.T) {
 	}
 	// County row kept for comparison, then 0102 and its class; ranks and
 	// 超均率 still against the whole county.
-	if len(r.Tables) != 3 || r.Tables[0].Level != grading.LevelCounty || r.Tables[1].SchoolCode != "0102" {
+	if len(r.Tables) != 3 || r.Tables[0].Level != stats.LevelCounty || r.Tables[1].SchoolCode != "0102" {
 		t.Errorf("tables %+v", r.Tables)
 	}
 	near(t, "0102 超均率", r.Tables[1].OverMean, -10.0/45)
@@ -418,12 +418,12 @@ func TestFilters(t *testing.T) {
 func TestWorkbookManyCandidates(t *testing.T) {
 	t.Parallel()
 	const n = 3000
-	res := &grading.ExamResults{Code: "22", Name: "大样本", Subjects: []grading.SubjectPaper{{Code: "math", Name: "数学", FullScore: 100}}}
+	res := &stats.ExamResults{Code: "22", Name: "大样本", Subjects: []stats.SubjectPaper{{Code: "math", Name: "数学", FullScore: 100}}}
 	for k := 1; k <= 20; k++ {
-		res.Subjects[0].Items = append(res.Subjects[0].Items, grading.PaperItem{Code: strconv.Itoa(k), Objective: true, Kind: grading.KindSingle, Max: 5, Key: "A"})
+		res.Subjects[0].Items = append(res.Subjects[0].Items, stats.PaperItem{Code: strconv.Itoa(k), Objective: true, Kind: saoyue.ItemSingle, Max: 5, Key: "A"})
 	}
 	for i := 0; i < n; i++ {
-		r := grading.SubjectResult{Status: grading.Present, Scores: make([]float64, 20), Responses: make([]string, 20)}
+		r := stats.SubjectResult{Status: stats.Present, Scores: make([]float64, 20), Responses: make([]string, 20)}
 		for k := range r.Scores {
 			if (i*7+k*13)%10 < 6 {
 				r.Scores[k], r.Responses[k] = 5, "A"
@@ -431,10 +431,10 @@ func TestWorkbookManyCandidates(t *testing.T) {
 				r.Responses[k] = "B"
 			}
 		}
-		res.Candidates = append(res.Candidates, grading.CandidateResults{
+		res.Candidates = append(res.Candidates, stats.CandidateResults{
 			ExamNo: fmt.Sprintf("22%04d%04d", i/500, i), Name: fmt.Sprint("考生", i),
 			SchoolCode: fmt.Sprintf("%04d", i/500), SchoolName: fmt.Sprint("学校", i/500), Class: fmt.Sprint(i%6+1, "班"),
-			Subjects: []grading.SubjectResult{r},
+			Subjects: []stats.SubjectResult{r},
 		})
 	}
 	r, err := report.Build(res, store.DefaultReportSettings, report.Filter{})

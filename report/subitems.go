@@ -1,6 +1,6 @@
 package report
 
-import "github.com/saoyue/saoyue/grading"
+import "github.com/saoyue/saoyue/grading/stats"
 
 // SubTable reports the sub-questions (28(1), 28(2)) of one subject for the
 // county and each school shown (and the classes of a filtered school).
@@ -11,8 +11,8 @@ type SubTable struct {
 
 // SubRow is one group's figures, aligned with the paper's Subs.
 type SubRow struct {
-	Group grading.Group
-	Stats []grading.SubStats
+	Group stats.Group
+	Stats []stats.SubStats
 }
 
 func (r *Report) subTables() {
@@ -22,10 +22,10 @@ func (r *Report) subTables() {
 		}
 		t := SubTable{Subject: s}
 		for _, g := range r.Tables {
-			if g.Subject != s || g.Level == grading.LevelClass && r.Filter.School == "" {
+			if g.Subject != s || g.Level == stats.LevelClass && r.Filter.School == "" {
 				continue
 			}
-			t.Rows = append(t.Rows, SubRow{Group: g.Group, Stats: grading.SubItemStats(r.Results, s, r.Members.Of(g.Group))})
+			t.Rows = append(t.Rows, SubRow{Group: g.Group, Stats: stats.SubItemStats(r.Results, s, r.Members.Of(g.Group))})
 		}
 		r.Subs = append(r.Subs, t)
 	}

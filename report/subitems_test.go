@@ -7,6 +7,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -121,7 +122,7 @@ func TestSubQuestionsRecomputed(t *testing.T) {
 			var n, sum, full float64
 			changed := 0
 			for _, c := range res.Candidates {
-				if c.Subjects[0].Status != grading.Present || !inGroup(c, row.Group) {
+				if c.Subjects[0].Status != stats.Present || !inGroup(c, row.Group) {
 					continue
 				}
 				v := c.Subjects[0].SubScores[k]
@@ -167,14 +168,14 @@ func TestSubQuestionsRecomputed(t *testing.T) {
 // changeEveryFifth changes the first group's score of every fifth present
 // candidate as a review would (one point down, or up from zero) and
 // attributes the parts by the report's rule.
-func changeEveryFifth(t *testing.T, res *grading.ExamResults) {
+func changeEveryFifth(t *testing.T, res *stats.ExamResults) {
 	t.Helper()
 	p := &res.Subjects[0]
 	first := p.Subs[0].Item
 	seen := 0
 	for i := range res.Candidates {
 		r := &res.Candidates[i].Subjects[0]
-		if r.Status != grading.Present {
+		if r.Status != stats.Present {
 			continue
 		}
 		r.SubChanged = make([]bool, len(p.Subs))
@@ -186,7 +187,7 @@ func changeEveryFifth(t *testing.T, res *grading.ExamResults) {
 		if old == 0 {
 			r.Scores[first] = 1
 		}
-		moved := grading.AttributeParts(r.SubScores[:2], []float64{p.Subs[0].Max, p.Subs[1].Max}, r.Scores[first])
+		moved := stats.AttributeParts(r.SubScores[:2], []float64{p.Subs[0].Max, p.Subs[1].Max}, r.Scores[first])
 		if moved == nil {
 			t.Fatalf("%s: %v cannot be attributed to %v", res.Candidates[i].ExamNo, r.Scores[first], r.SubScores[:2])
 		}

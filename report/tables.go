@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading/stats"
 )
 
 // The report as tables: one table is one sheet of the workbook and one
@@ -68,9 +69,9 @@ func (r *Report) AllTables() []Table {
 		out = append(out, r.weightTable())
 	}
 	out = append(out,
-		r.groupTable("county", "全县统计", grading.LevelCounty),
-		r.groupTable("schools", "学校统计", grading.LevelSchool),
-		r.groupTable("classes", "班级统计", grading.LevelClass))
+		r.groupTable("county", "全县统计", stats.LevelCounty),
+		r.groupTable("schools", "学校统计", stats.LevelSchool),
+		r.groupTable("classes", "班级统计", stats.LevelClass))
 	out = append(out, r.compositeTable())
 	for _, s := range r.Subjects {
 		out = append(out, r.gradeTable(s))
@@ -174,7 +175,7 @@ func (r *Report) scoresTable() Table {
 				if s >= 0 {
 					sc = r.Scores[i].Subjects[s]
 				}
-				if sc.Status != grading.Present {
+				if sc.Status != stats.Present {
 					if s >= 0 {
 						row = append(row, nil, nil)
 					}
@@ -209,7 +210,7 @@ func (r *Report) detailTable(s int) Table {
 			}
 			sc := r.Scores[i].Subjects[s]
 			row := []any{c.ExamNo, c.Name, c.SchoolName, c.Class}
-			if sc.Status != grading.Present {
+			if sc.Status != stats.Present {
 				row = append(row, nil, nil, sc.Status.Label())
 			} else {
 				row = append(row, sc.Objective, sc.Subjective, sc.Total)
@@ -224,12 +225,12 @@ func (r *Report) detailTable(s int) Table {
 	}}
 }
 
-func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
+func (r *Report) groupTable(key, sheet string, level stats.Level) Table {
 	cols := []Column{{"学科", Text, 0}}
-	if level != grading.LevelCounty {
+	if level != stats.LevelCounty {
 		cols = append(cols, Column{"学校代码", Text, 0}, Column{"学校", Text, 18})
 	}
-	if level == grading.LevelClass {
+	if level == stats.LevelClass {
 		cols = append(cols, Column{"班级", Text, 0})
 	}
 	cols = append(cols,
@@ -240,22 +241,22 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 		Column{"客观题平均分", Mean, 0}, Column{"客观题得分率", Rate, 0}, Column{"主观题平均分", Mean, 0}, Column{"主观题得分率", Rate, 0},
 		Column{"差异系数", Index, 0}, Column{"偏度", Index, 0}, Column{"峰度", Index, 0})
 	switch level {
-	case grading.LevelSchool:
+	case stats.LevelSchool:
 		cols = append(cols, Column{"超均率", Rate, 0}, Column{"名次", Count, 0})
-	case grading.LevelClass:
+	case stats.LevelClass:
 		cols = append(cols, Column{"超均率(对本校)", Rate, 0}, Column{"超均率(对全县)", Rate, 0}, Column{"名次", Count, 0})
 	}
-	freeze := map[grading.Level]int{grading.LevelCounty: 1, grading.LevelSchool: 3, grading.LevelClass: 4}[level]
+	freeze := map[stats.Level]int{stats.LevelCounty: 1, stats.LevelSchool: 3, stats.LevelClass: 4}[level]
 	return Table{Key: key, Sheet: sheet, Columns: cols, Freeze: freeze, Rows: func(yield func([]any) bool) {
 		for _, g := range r.Tables {
 			if g.Level != level {
 				continue
 			}
 			row := []any{r.SubjectName(g.Subject)}
-			if level != grading.LevelCounty {
+			if level != stats.LevelCounty {
 				row = append(row, g.SchoolCode, g.SchoolName)
 			}
-			if level == grading.LevelClass {
+			if level == stats.LevelClass {
 				row = append(row, g.Class)
 			}
 			row = append(row, g.FullScore, g.Registered, g.Attended, g.Absent, g.Violation, g.Counted, num(g.Participation),
@@ -263,9 +264,9 @@ func (r *Report) groupTable(key, sheet string, level grading.Level) Table {
 				num(g.ObjectiveMean), num(div(g.ObjectiveMean, g.ObjectiveFull)), num(g.SubjectiveMean), num(div(g.SubjectiveMean, g.SubjectiveFull)),
 				num(g.CV), num(g.Skewness), num(g.Kurtosis))
 			switch level {
-			case grading.LevelSchool:
+			case stats.LevelSchool:
 				row = append(row, num(g.OverMean), rank(g.Rank))
-			case grading.LevelClass:
+			case stats.LevelClass:
 				row = append(row, num(g.OverMean), num(g.OverMeanCounty), rank(g.Rank))
 			}
 			if !yield(row) {
@@ -297,7 +298,7 @@ func (r *Report) itemRateTable(t *ItemRateTable) Table {
 			for _, row := range t.Rows {
 				g := row.Group
 				name := g.SchoolName
-				if g.Level == grading.LevelCounty {
+				if g.Level == stats.LevelCounty {
 					name = "全县"
 				}
 				st := row.Stats
@@ -313,11 +314,11 @@ func (r *Report) itemRateTable(t *ItemRateTable) Table {
 		}}
 }
 
-func groupLabel(g grading.Group) string {
+func groupLabel(g stats.Group) string {
 	switch g.Level {
-	case grading.LevelCounty:
+	case stats.LevelCounty:
 		return "全县"
-	case grading.LevelClass:
+	case stats.LevelClass:
 		return g.SchoolName + g.Class
 	}
 	return g.SchoolName
@@ -366,16 +367,16 @@ func (r *Report) onePointTable(o *OnePointTable) Table {
 		}}
 }
 
-func kindName(it grading.PaperItem) string {
+func kindName(it stats.PaperItem) string {
 	if !it.Objective {
 		return "主观题"
 	}
 	switch it.Kind {
-	case grading.KindSingle:
+	case saoyue.ItemSingle:
 		return "单选"
-	case grading.KindMulti:
+	case saoyue.ItemMulti:
 		return "多选"
-	case grading.KindTF:
+	case saoyue.ItemTF:
 		return "判断"
 	}
 	return "客观题"
@@ -407,7 +408,7 @@ func (r *Report) reliabilityTable() Table {
 		for _, a := range r.Analyses {
 			p := a.Paper
 			if !yield([]any{r.SubjectName(a.Subject), p.Items, p.N, num(p.Mean), num(p.SD), num(p.Alpha), num(p.KR20), num(p.SEM),
-				grading.AlphaCaution(p.Alpha)}) {
+				stats.AlphaCaution(p.Alpha)}) {
 				return
 			}
 		}

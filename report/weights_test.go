@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/report/reporttest"
 	"github.com/saoyue/saoyue/store"
@@ -92,7 +92,7 @@ func TestSampleWeightsRecomputed(t *testing.T) {
 		k++
 		enrol[code] = n * 3 * (k + 1) / 2
 	}
-	if w := grading.ApplySampleWeights(res, enrol); len(w) != 0 {
+	if w := stats.ApplySampleWeights(res, enrol); len(w) != 0 {
 		t.Fatal(w)
 	}
 	r, err := report.Build(res, store.DefaultReportSettings, report.Filter{})
@@ -106,7 +106,7 @@ func TestSampleWeightsRecomputed(t *testing.T) {
 	bands := make([]float64, nb)
 	atLeast60 := 0.0
 	for _, c := range res.Candidates {
-		if c.Subjects[0].Status != grading.Present {
+		if c.Subjects[0].Status != stats.Present {
 			continue
 		}
 		w := float64(enrol[c.SchoolCode]) / float64(sample[c.SchoolCode])
@@ -151,7 +151,7 @@ func TestSampleWeightsRecomputed(t *testing.T) {
 	plain := genExam(12, 2, 21, 20, 5, 3)
 	rp, _ := report.Build(plain, store.DefaultReportSettings, report.Filter{})
 	for i, g := range r.Tables {
-		if g.Level == grading.LevelSchool {
+		if g.Level == stats.LevelSchool {
 			near(t, "school mean "+g.SchoolCode, g.Mean, rp.Tables[i].Mean)
 			near(t, "school SD "+g.SchoolCode, g.SD, rp.Tables[i].SD)
 		}

@@ -293,7 +293,8 @@ func applyFrozen(ctx context.Context, tx pgx.Tx, exam *store.Exam, d *RosterDiff
 			return fmt.Errorf("school %s: %w", sd.Code, err)
 		}
 	}
-	return store.Audit(ctx, tx, actor, "roster.import_frozen", "exam", exam.Code, nil, d.Schools, "考号锁定后导入名单（--confirm）", "")
+	return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: saoyue.AuditRosterImportFrozen, Entity: saoyue.EntityExam,
+		EntityID: exam.Code, New: d.Schools, Reason: "考号锁定后导入名单（--confirm）"})
 }
 
 func candidateIDs(es []DiffEntry) []int64 {

@@ -422,8 +422,8 @@ func WritePDFs(ctx context.Context, db *store.DB, examCode, dir string, opts Pri
 		return nil, err
 	}
 	if froze {
-		if err := store.Audit(ctx, db.Pool, opts.By, "exam.numbers_frozen", "exam", exam.Code, nil,
-			map[string]string{"school": schools[0].Code}, "打印条形码，考号锁定", ""); err != nil {
+		if err := store.WriteAudit(ctx, db.Pool, store.AuditEntry{Actor: opts.By, Action: saoyue.AuditNumbersFrozen, Entity: saoyue.EntityExam,
+			EntityID: exam.Code, New: map[string]string{"school": schools[0].Code}, Reason: "打印条形码，考号锁定"}); err != nil {
 			return nil, err
 		}
 	}

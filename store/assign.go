@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue/reading"
 )
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saoyue/saoyue"
 )
 
 // The audit log (DOMAIN rule 3) is append-only and hash-chained: a
@@ -18,14 +21,17 @@ import (
 // commits (numbers them, stores the previous row's hash and their own),
 // without waiting when another transaction is sealing (then the next
 // writer, or SealAudit, seals them); triggers refuse UPDATE, DELETE and
-// TRUNCATE. Every writer goes
-// through WriteAudit; VerifyAudit recomputes the chain.
+// TRUNCATE. WriteAudit is the one writer; VerifyAudit recomputes the chain.
 
-// AuditEntry is one row to write. A nil value is stored as SQL NULL.
+// AuditEntry is one row to write. Old and New are stored as JSON, except
+// that no value is stored as SQL NULL: a value whose JSON is null (nil, a
+// nil pointer, map or slice, an empty or "null" json.RawMessage) is never
+// JSON null in the log. (Rows written before this rule may hold JSON null;
+// their hashes cover the stored text, so they still verify.)
 type AuditEntry struct {
 	Actor          string
-	Action         string
-	Entity         string
+	Action         saoyue.AuditAction
+	Entity         saoyue.AuditEntity
 	EntityID       string
 	Old, New       any
 	Reason         string
@@ -39,20 +45,11 @@ const auditInsertSQL = `
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 func (a AuditEntry) args() ([]any, error) {
-	enc := func(v any) ([]byte, error) {
-		if v == nil {
-			return nil, nil
-		}
-		if raw, ok := v.(json.RawMessage); ok && raw == nil {
-			return nil, nil
-		}
-		return json.Marshal(v)
-	}
-	o, err := enc(a.Old)
+	o, err := auditValue(a.Old)
 	if err != nil {
 		return nil, fmt.Errorf("write audit log: %w", err)
 	}
-	n, err := enc(a.New)
+	n, err := auditValue(a.New)
 	if err != nil {
 		return nil, fmt.Errorf("write audit log: %w", err)
 	}
@@ -60,7 +57,23 @@ func (a AuditEntry) args() ([]any, error) {
 	if a.ApprovedBy != "" {
 		appr = &a.ApprovedBy
 	}
-	return []any{a.Actor, a.Action, a.Entity, a.EntityID, o, n, a.Reason, appr, a.ActorUserID, a.ApproverUserID}, nil
+	return []any{a.Actor, string(a.Action), string(a.Entity), a.EntityID, o, n, a.Reason, appr, a.ActorUserID, a.ApproverUserID}, nil
+}
+
+// auditValue is an old or new value as stored: its JSON, or nil (SQL NULL)
+// when there is no value.
+func auditValue(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" {
+		return nil, nil
+	}
+	return b, nil
 }
 
 // WriteAudit appends one entry to the audit log in the caller's
@@ -76,10 +89,13 @@ func WriteAudit(ctx context.Context, q TxOrPool, a AuditEntry) error {
 	return nil
 }
 
-// Audit writes one entry of the audit log: who, when, old, new, why.
-func Audit(ctx context.Context, q TxOrPool, actor, action, entity, entityID string, oldValue, newValue any, reason, approvedBy string) error {
-	return WriteAudit(ctx, q, AuditEntry{Actor: actor, Action: action, Entity: entity, EntityID: entityID,
-		Old: oldValue, New: newValue, Reason: reason, ApprovedBy: approvedBy})
+// RefusedAudit is the entry of an attempt the exam's stage refused, written
+// in a statement of its own (the refused transaction rolled back) so the
+// centre sees the attempt: the action tried as the new value, the refusal
+// as the reason.
+func RefusedAudit(actor string, action saoyue.AuditAction, entity saoyue.AuditEntity, entityID string, refused error) AuditEntry {
+	return AuditEntry{Actor: actor, Action: saoyue.AuditRefused, Entity: entity, EntityID: entityID,
+		New: map[string]any{"action": action}, Reason: saoyue.ErrorMessage(refused)}
 }
 
 // AuditRow is a stored audit entry as the chain sees it.

@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -19,17 +21,19 @@ func TestAuditChain(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.New(t)
 	p := db.Pool
-	if err := store.Audit(ctx, p, "user:tech", "exception.exam_no", "exception", "7", nil, map[string]string{"exam_no": "2101"}, "考号贴错|换行\n", ""); err != nil {
+	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "user:tech", Action: saoyue.AuditExceptionResolve("exam_no"), Entity: saoyue.EntityException,
+		EntityID: "7", New: map[string]string{"exam_no": "2101"}, Reason: "考号贴错|换行\n"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.InsertAudit(ctx, p, "teacher:3", "mark.submit", "marking_task", 9, nil, map[string]any{"total": 4.5}, ""); err != nil {
+	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "teacher:3", Action: saoyue.AuditMarkSubmit, Entity: saoyue.EntityMarkingTask,
+		EntityID: "9", New: map[string]any{"total": 4.5}}); err != nil {
 		t.Fatal(err)
 	}
 	uid := int64(0)
 	if err := p.QueryRow(ctx, `INSERT INTO users (login, password_hash, roles) VALUES ('li', 'x', '{approver}') RETURNING id`).Scan(&uid); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "user:wang", Action: "change_score", Entity: "item_score", EntityID: "1/2/26",
+	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "user:wang", Action: saoyue.AuditChangeScore, Entity: saoyue.EntityItemScore, EntityID: "1/2/26",
 		Old: map[string]any{"score": 3}, New: map[string]any{"score": 5, "note": "引号\"与中文"}, Reason: "查分", ApprovedBy: "user:li", ApproverUserID: &uid}); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +43,7 @@ func TestAuditChain(t *testing.T) {
 		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id, seq, hash) VALUES ('x', 'a', 'e', '1', 99, 'forged')`); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, "x", "b", "e", "2", nil, nil, "", "")
+		return store.WriteAudit(ctx, tx, store.AuditEntry{Actor: "x", Action: "b", Entity: "e", EntityID: "2"})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func TestAuditChain(t *testing.T) {
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_xact_lock(7311, hashtext(current_schema()))`); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Audit(ctx, p, "x", "c", "e", "3", nil, nil, "", ""); err != nil {
+	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "x", Action: "c", Entity: "e", EntityID: "3"}); err != nil {
 		t.Fatal(err)
 	}
 	var pending int
@@ -102,4 +106,74 @@ func TestAuditChain(t *testing.T) {
 	if !strings.Contains(brk.Error(), "第 2 条") {
 		t.Errorf("break message %q does not name the row", brk.Error())
 	}
+}
+
+// TestAuditNoValueIsNull: whatever form "no value" takes (nil, a nil
+// pointer, map or slice, an empty or null json.RawMessage) it is stored
+// as SQL NULL, never as JSON null, on every path: a plain entry and the
+// entry of a refused attempt. Rows written before the rule with JSON null
+// still verify, since the hash covers the stored text.
+func TestAuditNoValueIsNull(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.New(t)
+	p := db.Pool
+	nones := map[string]any{"nil": nil, "nil pointer": (*int)(nil), "nil map": map[string]any(nil), "nil slice": []float64(nil),
+		"nil raw": json.RawMessage(nil), "null raw": json.RawMessage("null"), "spaced null raw": json.RawMessage(" null ")}
+	for name, none := range nones {
+		e := store.AuditEntry{Actor: "x", Action: saoyue.AuditMarkReturn, Entity: saoyue.EntityMark, EntityID: name, Old: none, New: none}
+		if err := store.WriteAudit(ctx, p, e); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	refused := saoyue.Errorf(saoyue.EFORBIDDEN, "考试已发布")
+	if err := store.WriteAudit(ctx, p, store.RefusedAudit("user:wang", saoyue.AuditMarkRevise, saoyue.EntityMarkingTask, "5", refused)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.WriteAudit(ctx, p, store.AuditEntry{Actor: "x", Action: "a", Entity: "e", EntityID: "zero", Old: 0, New: []int{}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := p.Query(ctx, `SELECT entity_id, action, old_value::text, new_value::text, reason FROM audit_log ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][4]*string{}
+	for rows.Next() {
+		var id, action, reason string
+		var o, n *string
+		if err := rows.Scan(&id, &action, &o, &n, &reason); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = [4]*string{&action, o, n, &reason}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name := range nones {
+		if r := got[name]; r[1] != nil || r[2] != nil {
+			t.Errorf("%s stored as old %v, new %v; want SQL NULL", name, deref(r[1]), deref(r[2]))
+		}
+	}
+	if r := got["5"]; *r[0] != "refused" || r[1] != nil || deref(r[2]) != `{"action": "mark.revise"}` || *r[3] != "考试已发布" {
+		t.Errorf("refused entry: %s old %v new %v reason %s", *r[0], deref(r[1]), deref(r[2]), *r[3])
+	}
+	if r := got["zero"]; deref(r[1]) != "0" || deref(r[2]) != "[]" {
+		t.Errorf("a zero and an empty list are values: old %v new %v", deref(r[1]), deref(r[2]))
+	}
+	if _, err := p.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id, old_value, new_value) VALUES ('x', 'a', 'e', 'legacy', 'null', 'null')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SealAudit(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if n, brk, err := store.VerifyAudit(ctx, p); err != nil || brk != nil || n != len(nones)+3 {
+		t.Errorf("verify: %d rows, break %v, err %v", n, brk, err)
+	}
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
 )
 
@@ -20,7 +21,7 @@ type Mark struct {
 	MarkerID     int64
 	Scores       []float64 // per sub-question
 	Total        float64
-	Kind         string // normal, remark, control, arbitration, leader
+	Kind         saoyue.MarkKind
 	DurationMS   int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -91,7 +92,7 @@ func TaskMark(ctx context.Context, q TxOrPool, taskID int64) (*Mark, error) {
 // CropMark is a mark that counts toward a crop's score.
 type CropMark struct {
 	Round    int
-	Kind     string // normal, arbitration, leader
+	Kind     saoyue.MarkKind // normal, arbitration, leader
 	MarkerID int64
 	Total    float64
 	Scores   []float64
@@ -146,17 +147,10 @@ func SetMarkedItemScore(ctx context.Context, q TxOrPool, cropID int64, final *fl
 	return nil
 }
 
-// InsertAudit records a change to a score: who, what, old, new, why
-// (DOMAIN rule 3).
-func InsertAudit(ctx context.Context, q TxOrPool, actor, action, entity string, entityID int64, oldValue, newValue any, reason string) error {
-	return WriteAudit(ctx, q, AuditEntry{Actor: actor, Action: action, Entity: entity, EntityID: fmt.Sprint(entityID),
-		Old: oldValue, New: newValue, Reason: reason})
-}
-
 // HistoryEntry is one of a marker's own marks with its task.
 type HistoryEntry struct {
 	Mark
-	TaskKind string
+	TaskKind saoyue.MarkKind
 	Round    int
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
 )
 
@@ -35,7 +36,7 @@ type ProblemFlag struct {
 	GroupID   int64
 	SchoolID  int64
 	MarkerID  int64
-	Reason    string
+	Reason    saoyue.ProblemReason
 	Note      string
 	Status    string
 	CreatedAt time.Time
@@ -102,7 +103,7 @@ func ResolveProblem(ctx context.Context, q TxOrPool, id, by int64, resolution st
 // QCMark is one mark as quality control sees it.
 type QCMark struct {
 	MarkerID   int64
-	Kind       string // normal, arbitration, control, remark
+	Kind       saoyue.MarkKind // normal, arbitration, control, remark
 	Total      float64
 	DurationMS int
 	CreatedAt  time.Time

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
 )
 
@@ -21,7 +22,7 @@ type MarkingTask struct {
 	CropID         int64
 	GroupID        int64
 	Round          int
-	Kind           string // normal, control, remark
+	Kind           saoyue.MarkKind // normal, control, remark
 	Status         saoyue.TaskStatus
 	AssignedTo     *int64
 	LeaseUntil     *time.Time

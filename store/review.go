@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/saoyue/saoyue"
 )
 
@@ -176,7 +177,7 @@ func SaveScoreChange(ctx context.Context, q TxOrPool, c ScoreChangeRecord) error
 	if c.Old != nil {
 		oldValue = map[string]any{"score": *c.Old}
 	}
-	return WriteAudit(ctx, q, AuditEntry{Actor: c.Actor, Action: "change_score", Entity: "item_score", EntityID: c.Ref.String(),
+	return WriteAudit(ctx, q, AuditEntry{Actor: c.Actor, Action: saoyue.AuditChangeScore, Entity: saoyue.EntityItemScore, EntityID: c.Ref.String(),
 		Old: oldValue, New: newValue, Reason: c.Reason, ApprovedBy: c.ApprovedBy, ActorUserID: c.ActorUserID, ApproverUserID: c.ApproverUserID})
 }
 

@@ -6,20 +6,20 @@ import (
 	"sync"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
 // markingState is what the marking handlers build once, on first use.
 type markingState struct {
 	once sync.Once
 	mu   sync.Mutex
-	ids  *grading.TaskIDs
+	ids  *marking.TaskIDs
 }
 
-func (s *Server) engine() *grading.Engine {
+func (s *Server) engine() *marking.Engine {
 	s.marking.once.Do(func() {
 		if s.Marking == nil {
-			s.Marking = grading.NewEngine(s.DB, grading.MarkingOptions{})
+			s.Marking = marking.NewEngine(s.DB, marking.MarkingOptions{})
 		}
 	})
 	return s.Marking
@@ -27,11 +27,11 @@ func (s *Server) engine() *grading.Engine {
 
 // taskIDs loads the opaque-id codec from the database once; a failure is
 // retried on the next request rather than remembered.
-func (s *Server) taskIDs(r *http.Request) (*grading.TaskIDs, error) {
+func (s *Server) taskIDs(r *http.Request) (*marking.TaskIDs, error) {
 	s.marking.mu.Lock()
 	defer s.marking.mu.Unlock()
 	if s.marking.ids == nil {
-		ids, err := grading.LoadTaskIDs(r.Context(), s.DB)
+		ids, err := marking.LoadTaskIDs(r.Context(), s.DB)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +42,7 @@ func (s *Server) taskIDs(r *http.Request) (*grading.TaskIDs, error) {
 
 // marker resolves the calling teacher's marking assignment or writes the
 // error; the route's guard has already admitted the account.
-func (s *Server) marker(w http.ResponseWriter, r *http.Request) *grading.Marker {
+func (s *Server) marker(w http.ResponseWriter, r *http.Request) *marking.Marker {
 	m, err := s.markerOf(r)
 	if err != nil {
 		s.error(w, r, err)

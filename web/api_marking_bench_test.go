@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -22,7 +22,7 @@ func BenchmarkMarkingDispatchSubmit(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		a := newMarkingAPI(b, storetest.MarkingSeed{ExamCode: "41", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 1000,
-			Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"}}}, grading.MarkingOptions{Lease: time.Minute})
+			Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"}}}, marking.MarkingOptions{Lease: time.Minute})
 		a.setUp("41")
 		markers, _ := a.markersOf(a.seed.Groups[0])
 		h := &holders{by: map[int64]holding{}, lease: time.Minute}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -36,7 +36,7 @@ type planJSON struct {
 	Warnings  []string        `json:"warnings"`
 }
 
-func toPlanJSON(p *grading.Plan) planJSON {
+func toPlanJSON(p *marking.Plan) planJSON {
 	out := planJSON{SubjectID: p.SubjectID, Groups: []planGroupJSON{}, Problems: append([]string{}, p.Problems...), Warnings: append([]string{}, p.Warnings...)}
 	for _, g := range p.Groups {
 		pg := planGroupJSON{GroupID: g.GroupID, Code: g.Code, Mode: g.Mode, Answers: g.Answers, Workload: g.Workload,
@@ -53,7 +53,7 @@ func toPlanJSON(p *grading.Plan) planJSON {
 // and subject codes.
 func (s *Server) centreSubject(w http.ResponseWriter, r *http.Request) (actor string, subjectID int64, ok bool) {
 	actor = centreActor(r)
-	id, err := grading.SubjectID(r.Context(), s.DB, r.PathValue("exam"), r.PathValue("subject"))
+	id, err := marking.SubjectID(r.Context(), s.DB, r.PathValue("exam"), r.PathValue("subject"))
 	if err != nil {
 		s.error(w, r, err)
 		return "", 0, false
@@ -61,7 +61,7 @@ func (s *Server) centreSubject(w http.ResponseWriter, r *http.Request) (actor st
 	return actor, id, true
 }
 
-func (s *Server) writePlan(w http.ResponseWriter, r *http.Request, p *grading.Plan, err error) {
+func (s *Server) writePlan(w http.ResponseWriter, r *http.Request, p *marking.Plan, err error) {
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -72,7 +72,7 @@ func (s *Server) writePlan(w http.ResponseWriter, r *http.Request, p *grading.Pl
 // handleCentrePlan: GET .../plan shows the plan with what it lacks.
 func (s *Server) handleCentrePlan(w http.ResponseWriter, r *http.Request) {
 	if _, subject, ok := s.centreSubject(w, r); ok {
-		p, err := grading.LoadPlan(r.Context(), s.DB, subject)
+		p, err := marking.LoadPlan(r.Context(), s.DB, subject)
 		s.writePlan(w, r, p, err)
 	}
 }
@@ -82,7 +82,7 @@ func (s *Server) handleCentrePlan(w http.ResponseWriter, r *http.Request) {
 // roster cannot staff the subject.
 func (s *Server) handleCentrePlanGenerate(w http.ResponseWriter, r *http.Request) {
 	if actor, subject, ok := s.centreSubject(w, r); ok {
-		p, err := grading.GeneratePlan(r.Context(), s.DB, subject, actor)
+		p, err := marking.GeneratePlan(r.Context(), s.DB, subject, actor)
 		s.writePlan(w, r, p, err)
 	}
 }
@@ -106,7 +106,7 @@ func (s *Server) handleCentrePlanAssign(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	p, err := grading.Assign(r.Context(), s.DB, subject, teacher, body.GroupID, saoyue.Role(body.Role), actor)
+	p, err := marking.Assign(r.Context(), s.DB, subject, teacher, body.GroupID, saoyue.Role(body.Role), actor)
 	s.writePlan(w, r, p, err)
 }
 
@@ -121,7 +121,7 @@ func (s *Server) handleCentrePlanUnassign(w http.ResponseWriter, r *http.Request
 		s.error(w, r, err)
 		return
 	}
-	p, err := grading.Unassign(r.Context(), s.DB, subject, teacher)
+	p, err := marking.Unassign(r.Context(), s.DB, subject, teacher)
 	s.writePlan(w, r, p, err)
 }
 
@@ -132,7 +132,7 @@ func (s *Server) handleCentreCreateTasks(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	n, unplaced, err := grading.CreateSubjectTasks(r.Context(), s.DB.Pool, subject)
+	n, unplaced, err := marking.CreateSubjectTasks(r.Context(), s.DB.Pool, subject)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -165,7 +165,7 @@ func (s *Server) handleCentreProgress(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ps, err := grading.SubjectProgress(r.Context(), s.DB, subject)
+	ps, err := marking.SubjectProgress(r.Context(), s.DB, subject)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -194,7 +194,7 @@ func (s *Server) handleCentreQuality(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCentreGroupSettings: PUT /api/centre/groups/{group}/settings with
-// grading.GroupSettings as JSON.
+// marking.GroupSettings as JSON.
 func (s *Server) handleCentreGroupSettings(w http.ResponseWriter, r *http.Request) {
 	actor := centreActor(r)
 	id, err := pathInt(r, "group")
@@ -202,12 +202,12 @@ func (s *Server) handleCentreGroupSettings(w http.ResponseWriter, r *http.Reques
 		s.error(w, r, err)
 		return
 	}
-	var body grading.GroupSettings
+	var body marking.GroupSettings
 	if err := decodeJSON(r, &body); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	g, err := grading.ConfigureGroup(r.Context(), s.DB, id, body, actor)
+	g, err := marking.ConfigureGroup(r.Context(), s.DB, id, body, actor)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -216,7 +216,7 @@ func (s *Server) handleCentreGroupSettings(w http.ResponseWriter, r *http.Reques
 }
 
 func groupSettingsJSON(g *store.MarkingGroup) map[string]any {
-	return map[string]any{"group_id": g.ID, "code": g.Code, "settings": grading.GroupSettings{
+	return map[string]any{"group_id": g.ID, "code": g.Code, "settings": marking.GroupSettings{
 		Mode: g.Mode, Tolerance: g.Tolerance, FinalRule: g.FinalRule, Compare: g.Compare, Arbiter: g.Arbiter,
 		RemarkShare: g.RemarkShare, ControlShare: g.ControlShare}}
 }

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/saoyue/saoyue"
+)
 
 // handleMarkingFlag: POST /api/marking/tasks/{task}/flag
 // {"reason": "blank|illegible|wrong_region|copying|other", "note": "..."}
@@ -11,8 +15,8 @@ func (s *Server) handleMarkingFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Reason string `json:"reason"`
-		Note   string `json:"note"`
+		Reason saoyue.ProblemReason `json:"reason"`
+		Note   string               `json:"note"`
 	}
 	id, err := s.pathTask(r)
 	if err == nil {

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
 // Leader endpoints: the caller must be the leader of a group; every task
@@ -27,13 +28,13 @@ func (s *Server) handleLeaderProblems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type problemJSON struct {
-		ID        int64     `json:"id"`
-		TaskID    string    `json:"task_id"`
-		CropURL   string    `json:"crop_url"`
-		MarkerID  int64     `json:"marker_id"`
-		Reason    string    `json:"reason"`
-		Note      string    `json:"note"`
-		CreatedAt time.Time `json:"created_at"`
+		ID        int64                `json:"id"`
+		TaskID    string               `json:"task_id"`
+		CropURL   string               `json:"crop_url"`
+		MarkerID  int64                `json:"marker_id"`
+		Reason    saoyue.ProblemReason `json:"reason"`
+		Note      string               `json:"note"`
+		CreatedAt time.Time            `json:"created_at"`
 	}
 	out := []problemJSON{}
 	for _, p := range ps {
@@ -61,7 +62,7 @@ func (s *Server) handleLeaderResolve(w http.ResponseWriter, r *http.Request) {
 		err = decodeJSON(r, &body)
 	}
 	if err == nil {
-		err = s.engine().ResolveProblem(r.Context(), m, id, grading.Resolution{Action: body.Action, Scores: body.Scores, Note: body.Note})
+		err = s.engine().ResolveProblem(r.Context(), m, id, marking.Resolution{Action: body.Action, Scores: body.Scores, Note: body.Note})
 	}
 	if err != nil {
 		s.error(w, r, err)

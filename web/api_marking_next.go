@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
-type partJSON = grading.Part
+type partJSON = marking.Part
 
 type groupJSON struct {
 	Code     string     `json:"code"`

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
 type markJSON struct {
@@ -15,7 +15,7 @@ type markJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) markJSON(ids *grading.TaskIDs, mk *grading.Marked) markJSON {
+func (s *Server) markJSON(ids *marking.TaskIDs, mk *marking.Marked) markJSON {
 	return markJSON{TaskID: ids.Encode(mk.TaskID), Scores: mk.Scores, Total: mk.Total, MarkedAt: mk.MarkedAt, UpdatedAt: mk.UpdatedAt}
 }
 
@@ -39,7 +39,7 @@ func (s *Server) handleMarkingSubmit(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	mk, err := s.engine().Submit(r.Context(), m, id, grading.Submission{Scores: body.Scores, DurationMS: body.DurationMS})
+	mk, err := s.engine().Submit(r.Context(), m, id, marking.Submission{Scores: body.Scores, DurationMS: body.DurationMS})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue/blob"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -35,7 +35,7 @@ type markingAPI struct {
 	sessions apiSessions
 }
 
-func newMarkingAPI(t testing.TB, spec storetest.MarkingSeed, opts grading.MarkingOptions) *markingAPI {
+func newMarkingAPI(t testing.TB, spec storetest.MarkingSeed, opts marking.MarkingOptions) *markingAPI {
 	t.Helper()
 	ctx := context.Background()
 	_, url := storetest.NewWithURL(t)
@@ -55,7 +55,7 @@ func newMarkingAPI(t testing.TB, spec storetest.MarkingSeed, opts grading.Markin
 		t.Fatal(err)
 	}
 	s := NewServer(db, blobs, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	s.Marking = grading.NewEngine(db, opts)
+	s.Marking = marking.NewEngine(db, opts)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	a := &markingAPI{t: t, db: db, srv: srv, server: s, seed: seed, school: map[int64]int64{},
@@ -258,14 +258,14 @@ func TestMarkingConcurrentSingle(t *testing.T) {
 	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "31", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 250,
 		Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"},
 			{Code: "30", MaxScore: 10.5, Step: 0.5, Mode: "1+0", Subs: []store.SubQuestion{{Sub: "(1)", Max: 5, Step: 0.5}, {Sub: "(2)", Max: 5.5, Step: 0.5}}}}},
-		grading.MarkingOptions{Lease: lease, RemarkDelayMin: time.Minute})
+		marking.MarkingOptions{Lease: lease, RemarkDelayMin: time.Minute})
 	a.setUp("31")
 	g1, g2 := a.seed.Groups[0], a.seed.Groups[1]
 	// Group 26 re-marks a tenth of its answers, so the share can be checked.
-	a.must(0, "PUT", fmt.Sprintf("/api/centre/groups/%d/settings", g1), grading.GroupSettings{
+	a.must(0, "PUT", fmt.Sprintf("/api/centre/groups/%d/settings", g1), marking.GroupSettings{
 		Mode: "1+0", FinalRule: "mean", Compare: "gt", Arbiter: "marker", RemarkShare: 0.1, ControlShare: 0.01}, nil)
 	// Group 30's leader makes three control answers, seeded at 5%.
-	a.must(0, "PUT", fmt.Sprintf("/api/centre/groups/%d/settings", g2), grading.GroupSettings{
+	a.must(0, "PUT", fmt.Sprintf("/api/centre/groups/%d/settings", g2), marking.GroupSettings{
 		Mode: "1+0", FinalRule: "mean", Compare: "gt", Arbiter: "marker", RemarkShare: 0.01, ControlShare: 0.05}, nil)
 	m2, leader2 := a.markersOf(g2)
 	ids, _ := a.server.taskIDs(httptest.NewRequest("GET", "/", nil))
@@ -354,7 +354,7 @@ func TestMarkingConcurrentSingle(t *testing.T) {
 	t.Logf("re-marks %d of %d, control marks %d", remarks, normal26, controls)
 
 	// The quality figures come out for every marker of the group.
-	var q grading.GroupQuality
+	var q marking.GroupQuality
 	a.must(0, "GET", fmt.Sprintf("/api/centre/groups/%d/quality", g1), nil, &q)
 	if len(q.Markers) != len(m1)-1 || q.Count != 1000 {
 		t.Errorf("quality of %d markers, %d marks", len(q.Markers), q.Count)
@@ -392,7 +392,7 @@ func TestMarkingConcurrentDouble(t *testing.T) {
 	t.Parallel()
 	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "32", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 60,
 		Groups: []store.QuestionGroup{{Code: "27", MaxScore: 8, Step: 1, Mode: "2+1", Tolerance: 2}}},
-		grading.MarkingOptions{Lease: 5 * time.Second})
+		marking.MarkingOptions{Lease: 5 * time.Second})
 	a.setUp("32")
 	g := a.seed.Groups[0]
 	markers, _ := a.markersOf(g)
@@ -466,7 +466,7 @@ func TestMarkingConcurrentDouble(t *testing.T) {
 				t.Errorf("crop %d arbitrated by one of the pair", c)
 			}
 		}
-		want := grading.Settle(grp, marks)
+		want := marking.Settle(grp, marks)
 		var got float64
 		if err := a.db.Pool.QueryRow(ctx, `SELECT s.score::float8 FROM item_scores s JOIN cards ca ON ca.candidate_id = s.candidate_id
 			JOIN crops c ON c.card_id = ca.id WHERE c.id = $1 AND s.item = '27'`, c).Scan(&got); err != nil || want.Final == nil || got != *want.Final {
@@ -484,7 +484,7 @@ func TestMarkingForgedTaskIDs(t *testing.T) {
 	ctx := context.Background()
 	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "33", Subject: "math", Schools: 3, TeachersPerSchool: 2, StudentsPerSchool: 4,
 		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}, {Code: "2", MaxScore: 4, Step: 1, Mode: "1+0"}}},
-		grading.MarkingOptions{})
+		marking.MarkingOptions{})
 	a.setUp("33")
 	ids, _ := a.server.taskIDs(httptest.NewRequest("GET", "/", nil))
 	markers, _ := a.markersOf(a.seed.Groups[0])

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -178,7 +178,7 @@ func sessionOf(r *http.Request) *store.Session {
 // markerOf resolves the signed-in teacher to their marking assignment; the
 // subject may be chosen with ?subject= when a teacher marks two. An account
 // without a teacher or without a plan entry has nothing to mark.
-func (s *Server) markerOf(r *http.Request) (*grading.Marker, error) {
+func (s *Server) markerOf(r *http.Request) (*marking.Marker, error) {
 	u := sessionOf(r).User
 	if u.TeacherID == nil {
 		return nil, saoyue.Errorf(saoyue.EFORBIDDEN, "只有阅卷教师可以阅卷")

@@ -28,7 +28,7 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/blob/blobtest"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -41,7 +41,7 @@ type site struct {
 	srv    *httptest.Server
 	server *Server
 	seed   *storetest.SeededMarking
-	plan   *grading.Plan
+	plan   *marking.Plan
 }
 
 const testPassword = "Passw0rd-test"
@@ -88,11 +88,11 @@ func newSite(t testing.TB, examCode string) *site {
 			t.Fatal(err)
 		}
 	}
-	plan, err := grading.GeneratePlan(ctx, db, seed.SubjectID, "test")
+	plan, err := marking.GeneratePlan(ctx, db, seed.SubjectID, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := grading.CreateSubjectTasks(ctx, db.Pool, seed.SubjectID); err != nil {
+	if _, _, err := marking.CreateSubjectTasks(ctx, db.Pool, seed.SubjectID); err != nil {
 		t.Fatal(err)
 	}
 	s := NewServer(db, blobs, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/web/webtest"
 )
@@ -196,7 +196,7 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, task := range next.Tasks {
-			if _, err := eng.Submit(context.Background(), m, task.ID, grading.Submission{Scores: []float64{3, 2}, DurationMS: 6000}); err != nil {
+			if _, err := eng.Submit(context.Background(), m, task.ID, marking.Submission{Scores: []float64{3, 2}, DurationMS: 6000}); err != nil {
 				t.Fatal(err)
 			}
 		}

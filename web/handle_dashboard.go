@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -23,7 +23,7 @@ type dashGroup struct {
 
 type dashMarker struct {
 	Group string `json:"group"`
-	grading.MarkerQuality
+	marking.MarkerQuality
 }
 
 type dashboard struct {

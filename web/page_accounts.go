@@ -169,5 +169,6 @@ func (s *Server) accountAction(r *http.Request, tx pgx.Tx, sess *store.Session, 
 	if err != nil {
 		return "", "", err
 	}
-	return password, msg, store.Audit(ctx, tx, actorOf(sess.User), "account_"+action, "user", u.Login, before, after, "账号管理页", "")
+	return password, msg, store.WriteAudit(ctx, tx, store.AuditEntry{Actor: actorOf(sess.User), Action: saoyue.AuditAccount(action),
+		Entity: saoyue.EntityUser, EntityID: u.Login, Old: before, New: after, Reason: "账号管理页"})
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -110,7 +110,7 @@ func TestCentrePlanPage(t *testing.T) {
 
 	// One mark fixes the mode.
 	eng := s.server.engine()
-	var marker *grading.Marker
+	var marker *marking.Marker
 	for _, a := range as {
 		if a.TeacherID != m.TeacherID {
 			marker, _ = eng.Marker(ctx, a.TeacherID, s.seed.SubjectID)
@@ -121,7 +121,7 @@ func TestCentrePlanPage(t *testing.T) {
 	if err != nil || len(next.Tasks) == 0 {
 		t.Fatalf("next: %v", err)
 	}
-	if _, err := eng.Submit(ctx, marker, next.Tasks[0].ID, grading.Submission{Scores: []float64{3, 2}, DurationMS: 4000}); err != nil {
+	if _, err := eng.Submit(ctx, marker, next.Tasks[0].ID, marking.Submission{Scores: []float64{3, 2}, DurationMS: 4000}); err != nil {
 		t.Fatal(err)
 	}
 	_, loc, _ = s.post(c, "/centre/plan/settings", form("mode", "1+0", "tolerance", "2", "arbiter", "marker", "final_rule", "mean"))

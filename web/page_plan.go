@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
 // planGroupView is one question group on 阅卷安排: who marks it and how.
 type planGroupView struct {
-	grading.PlanGroup
+	marking.PlanGroup
 	Settings *store.MarkingGroup
 	Locked   bool // a mark exists: the mode is fixed
 }
@@ -65,7 +65,7 @@ func (s *Server) handlePlanPage(w http.ResponseWriter, r *http.Request) {
 		render()
 		return
 	}
-	subjectID, err := grading.SubjectID(ctx, s.DB, d.Exam, d.Subject)
+	subjectID, err := marking.SubjectID(ctx, s.DB, d.Exam, d.Subject)
 	if err == nil {
 		err = s.fillPlan(r, subjectID, &d)
 	}
@@ -81,7 +81,7 @@ func (s *Server) handlePlanPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) fillPlan(r *http.Request, subjectID int64, d *planPage) error {
 	ctx := r.Context()
-	plan, err := grading.LoadPlan(ctx, s.DB, subjectID)
+	plan, err := marking.LoadPlan(ctx, s.DB, subjectID)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request, act func(act
 	sess := sessionOf(r)
 	exam, subject := r.PostFormValue("exam"), r.PostFormValue("subject")
 	back := "/centre/plan?exam=" + url.QueryEscape(exam) + "&subject=" + url.QueryEscape(subject)
-	subjectID, err := grading.SubjectID(r.Context(), s.DB, exam, subject)
+	subjectID, err := marking.SubjectID(r.Context(), s.DB, exam, subject)
 	msg := ""
 	if err == nil {
 		msg, err = act(actorOf(sess.User), subjectID)
@@ -166,7 +166,7 @@ func (s *Server) handlePlanAssign(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := grading.Assign(r.Context(), s.DB, subjectID, teacher, group, saoyue.Role(r.PostFormValue("role")), actor); err != nil {
+		if _, err := marking.Assign(r.Context(), s.DB, subjectID, teacher, group, saoyue.Role(r.PostFormValue("role")), actor); err != nil {
 			return "", err
 		}
 		return "已安排教师", nil
@@ -180,7 +180,7 @@ func (s *Server) handlePlanRemove(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := grading.Unassign(r.Context(), s.DB, subjectID, teacher); err != nil {
+		if _, err := marking.Unassign(r.Context(), s.DB, subjectID, teacher); err != nil {
 			return "", err
 		}
 		return "已移除教师", nil
@@ -203,9 +203,9 @@ func (s *Server) handlePlanSettings(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return "", saoyue.Errorf(saoyue.EINVALID, "误差阈值须为数字，如 2 或 1.5。")
 		}
-		set := grading.GroupSettings{Mode: r.PostFormValue("mode"), Tolerance: tol, FinalRule: r.PostFormValue("final_rule"),
+		set := marking.GroupSettings{Mode: r.PostFormValue("mode"), Tolerance: tol, FinalRule: r.PostFormValue("final_rule"),
 			Compare: g.Compare, Arbiter: r.PostFormValue("arbiter"), RemarkShare: g.RemarkShare, ControlShare: g.ControlShare}
-		if _, err := grading.ConfigureGroup(r.Context(), s.DB, id, set, actor); err != nil {
+		if _, err := marking.ConfigureGroup(r.Context(), s.DB, id, set, actor); err != nil {
 			return "", err
 		}
 		return "题组 " + g.Code + " 的设置已保存", nil
@@ -215,7 +215,7 @@ func (s *Server) handlePlanSettings(w http.ResponseWriter, r *http.Request) {
 // handlePlanAuto: POST /centre/plan/auto makes the plan from the roster.
 func (s *Server) handlePlanAuto(w http.ResponseWriter, r *http.Request) {
 	s.planAction(w, r, func(actor string, subjectID int64) (string, error) {
-		if _, err := grading.GeneratePlan(r.Context(), s.DB, subjectID, actor); err != nil {
+		if _, err := marking.GeneratePlan(r.Context(), s.DB, subjectID, actor); err != nil {
 			return "", err
 		}
 		return "已按教师名单自动生成阅卷安排", nil

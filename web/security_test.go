@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -141,7 +141,7 @@ func TestSignInAnswersRevealNothing(t *testing.T) {
 func TestMarkingJSONIsStrict(t *testing.T) {
 	t.Parallel()
 	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "39", Subject: "math", Schools: 2, TeachersPerSchool: 1, StudentsPerSchool: 2,
-		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}}, grading.MarkingOptions{})
+		Groups: []store.QuestionGroup{{Code: "1", MaxScore: 4, Step: 1, Mode: "1+0"}}}, marking.MarkingOptions{})
 	a.setUp("39")
 	m := a.seed.Teachers[0][0]
 	var next nextResp

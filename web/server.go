@@ -12,7 +12,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/blob"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/reading"
@@ -34,7 +34,7 @@ type Server struct {
 	// Ingester takes uploaded page images (the scan API); nil refuses uploads.
 	Ingester *queue.Ingester
 	// Marking is the marking engine; nil uses the defaults.
-	Marking *grading.Engine
+	Marking *marking.Engine
 	marking markingState
 	// Ready are the dependencies /readyz asks; nil asks the database and
 	// the blob store.

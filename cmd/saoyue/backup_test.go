@@ -17,7 +17,7 @@ import (
 	"github.com/saoyue/saoyue/backup"
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/blob/blobtest"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -300,7 +300,7 @@ func checkMarkingContinues(t *testing.T, dbURL string, after installation) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	e := grading.NewEngine(db, grading.MarkingOptions{Rand: func() float64 { return 0.999999 }})
+	e := marking.NewEngine(db, marking.MarkingOptions{Rand: func() float64 { return 0.999999 }})
 	offered := 0
 	for _, w := range markers {
 		m, err := e.Marker(ctx, w.teacher, w.subject)
@@ -399,7 +399,7 @@ func markUntil(ctx context.Context, t *testing.T, dbURL string) int {
 		who = append(who, p)
 	}
 	rows.Close()
-	e := grading.NewEngine(db, grading.MarkingOptions{Rand: func() float64 { return 0.999999 }})
+	e := marking.NewEngine(db, marking.MarkingOptions{Rand: func() float64 { return 0.999999 }})
 	n := 0
 	for ctx.Err() == nil {
 		busy := false
@@ -413,7 +413,7 @@ func markUntil(ctx context.Context, t *testing.T, dbURL string) int {
 				continue
 			}
 			scores := make([]float64, len(next.Parts))
-			if _, err := e.Submit(ctx, m, next.Tasks[0].ID, grading.Submission{Scores: scores, DurationMS: 3000}); err == nil {
+			if _, err := e.Submit(ctx, m, next.Tasks[0].ID, marking.Submission{Scores: scores, DurationMS: 3000}); err == nil {
 				n++
 				busy = true
 			}

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -51,7 +51,7 @@ func (d *demo) plan(ctx context.Context) error {
 	}
 	as := demoAssignments(groups, teachers, answered)
 	for _, a := range as {
-		if _, err := grading.Assign(ctx, d.db, d.subject.ID, a.TeacherID, a.GroupID, a.Role, demoActor); err != nil {
+		if _, err := marking.Assign(ctx, d.db, d.subject.ID, a.TeacherID, a.GroupID, a.Role, demoActor); err != nil {
 			return err
 		}
 	}
@@ -64,7 +64,7 @@ func (d *demo) plan(ctx context.Context) error {
 			d.team.teacher = t
 		}
 	}
-	p, err := grading.LoadPlan(ctx, d.db, d.subject.ID)
+	p, err := marking.LoadPlan(ctx, d.db, d.subject.ID)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func interleaveSchools(ts []store.Teacher) []store.Teacher {
 func (d *demo) mark(ctx context.Context) error {
 	// No quality-control copies in the demo's handful of marks (Rand is
 	// in [0,1): just under 1 draws none and shuffles nothing).
-	e := grading.NewEngine(d.db, grading.MarkingOptions{Rand: func() float64 { return 0.999999 }})
+	e := marking.NewEngine(d.db, marking.MarkingOptions{Rand: func() float64 { return 0.999999 }})
 	m, err := e.Marker(ctx, d.team.teacher.ID, d.subject.ID)
 	if err != nil {
 		return err
@@ -196,7 +196,7 @@ func (d *demo) mark(ctx context.Context) error {
 		for _, p := range next.Parts {
 			scores = append(scores, math.Floor(p.Max*0.6/p.Step)*p.Step)
 		}
-		if _, err := e.Submit(ctx, m, t.ID, grading.Submission{Scores: scores, DurationMS: 8000}); err != nil {
+		if _, err := e.Submit(ctx, m, t.ID, marking.Submission{Scores: scores, DurationMS: 8000}); err != nil {
 			return err
 		}
 	}

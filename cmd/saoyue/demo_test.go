@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
@@ -124,11 +124,11 @@ func checkDemoExceptions(t *testing.T, db *store.DB) {
 // The plan keeps the cross-school rule for every group.
 func checkDemoPlan(t *testing.T, db *store.DB) {
 	t.Helper()
-	id, err := grading.SubjectID(context.Background(), db, demoExam, "math")
+	id, err := marking.SubjectID(context.Background(), db, demoExam, "math")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := grading.LoadPlan(context.Background(), db, id)
+	p, err := marking.LoadPlan(context.Background(), db, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saoyue/saoyue"
-	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 )
 
 func newMarkingCmd(cfg *Config) *cobra.Command {
@@ -52,14 +52,14 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 			}
 			defer db.Close()
 			ctx := cmd.Context()
-			subjectID, err := grading.SubjectID(ctx, db, exam, subject)
+			subjectID, err := marking.SubjectID(ctx, db, exam, subject)
 			if err != nil {
 				return cliError(err)
 			}
-			var plan *grading.Plan
+			var plan *marking.Plan
 			if auto {
 				user := os.Getenv("USER")
-				plan, err = grading.GeneratePlan(ctx, db, subjectID, "cli:"+user)
+				plan, err = marking.GeneratePlan(ctx, db, subjectID, "cli:"+user)
 				if err != nil {
 					if plan != nil {
 						printPlan(cmd.OutOrStdout(), plan)
@@ -68,7 +68,7 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "已保存考试 %s 学科 %s 的阅卷安排\n", exam, subject)
 			} else {
-				if plan, err = grading.LoadPlan(ctx, db, subjectID); err != nil {
+				if plan, err = marking.LoadPlan(ctx, db, subjectID); err != nil {
 					return cliError(err)
 				}
 			}
@@ -91,7 +91,7 @@ func newMarkingPlanCmd(cfg *Config) *cobra.Command {
 	return cmd
 }
 
-func printPlan(out io.Writer, p *grading.Plan) {
+func printPlan(out io.Writer, p *marking.Plan) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "题组\t模式\t答案数\t人均评次\t阅卷教师（★ 题组长）")
 	for _, g := range p.Groups {
@@ -126,11 +126,11 @@ func newMarkingProgressCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			subjectID, err := grading.SubjectID(cmd.Context(), db, exam, subject)
+			subjectID, err := marking.SubjectID(cmd.Context(), db, exam, subject)
 			if err != nil {
 				return cliError(err)
 			}
-			ps, err := grading.SubjectProgress(cmd.Context(), db, subjectID)
+			ps, err := marking.SubjectProgress(cmd.Context(), db, subjectID)
 			if err != nil {
 				return err
 			}
@@ -167,11 +167,11 @@ func newMarkingTasksCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			subjectID, err := grading.SubjectID(cmd.Context(), db, exam, subject)
+			subjectID, err := marking.SubjectID(cmd.Context(), db, exam, subject)
 			if err != nil {
 				return cliError(err)
 			}
-			n, unplaced, err := grading.CreateSubjectTasks(cmd.Context(), db.Pool, subjectID)
+			n, unplaced, err := marking.CreateSubjectTasks(cmd.Context(), db.Pool, subjectID)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/stats"
 	"github.com/saoyue/saoyue/report"
 	"github.com/saoyue/saoyue/store"
 )
@@ -142,13 +143,13 @@ func newReportSettingsCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			if changed := applySettingFlags(cmd, &cur, s); changed {
-				if err := (grading.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low, Good: cur.Good}).Check(); err != nil {
+				if err := (stats.Thresholds{Pass: cur.Pass, Excellent: cur.Excellent, Low: cur.Low, Good: cur.Good}).Check(); err != nil {
 					return err
 				}
 				if cur.BandWidth <= 0 {
 					return fmt.Errorf("--band must be more than 0 points")
 				}
-				if _, err := (grading.GradeScheme{Mode: cur.GradeMode, Cuts: cur.GradeCuts}).Resolve(); err != nil {
+				if _, err := (stats.GradeScheme{Mode: cur.GradeMode, Cuts: cur.GradeCuts}).Resolve(); err != nil {
 					return err
 				}
 				if err := checkExtraSettings(cur); err != nil {

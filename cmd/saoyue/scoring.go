@@ -12,6 +12,7 @@ import (
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/card"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/store"
 )
 
@@ -257,7 +258,7 @@ func openSubject(cmd *cobra.Command, cfg *Config, exam, subject string) (*store.
 	if err != nil {
 		return nil, 0, err
 	}
-	id, err := grading.SubjectID(cmd.Context(), db, exam, subject)
+	id, err := marking.SubjectID(cmd.Context(), db, exam, subject)
 	if err != nil {
 		db.Close()
 		return nil, 0, cliError(err)

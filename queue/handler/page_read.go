@@ -16,6 +16,7 @@ import (
 
 	"github.com/saoyue/saoyue/blob"
 	"github.com/saoyue/saoyue/grading"
+	"github.com/saoyue/saoyue/grading/marking"
 	"github.com/saoyue/saoyue/metrics"
 	"github.com/saoyue/saoyue/omr"
 	"github.com/saoyue/saoyue/queue"
@@ -174,7 +175,7 @@ func createTasks(ctx context.Context, tx pgx.Tx, out *store.PageReadOutcome) err
 	if len(out.Crops) == 0 {
 		return nil
 	}
-	if _, _, err := grading.CreateTasks(ctx, tx, out.Crops); err != nil {
+	if _, _, err := marking.CreateTasks(ctx, tx, out.Crops); err != nil {
 		return fmt.Errorf("create marking tasks: %w", err)
 	}
 	return nil

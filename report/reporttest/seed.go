@@ -23,7 +23,7 @@ type Exam struct {
 }
 
 // SeedSmallExam creates exam "21" with the candidates of grading's
-// smallExam (see grading/stats_test.go for the table):
+// smallExam (see grading/stats/stats_test.go for the table):
 //
 //	math (full 10): items 1 (single, key A, 2), 2 (single, key B, 2),
 //	  3 (tf, key A, 1), group 4 (max 5)
