@@ -104,8 +104,6 @@ func printFit(gv view, h homography, pp printPoints, inkPts []pt) (ink, paper fl
 		p := h.apply(q)
 		return minAround(gv, int(p.X), int(p.Y), 1)
 	}
-	// The paper's own level under this registration: the median of its
-	// paper points (marks and print of another page are a minority).
 	var hist [256]int
 	for _, q := range pp.paper {
 		hist[at(q)]++
@@ -124,6 +122,18 @@ func printFit(gv view, h homography, pp printPoints, inkPts []pt) (ink, paper fl
 		}
 	}
 	return float64(n) / math.Max(1, float64(len(inkPts))), float64(m) / math.Max(1, float64(len(pp.paper)))
+}
+
+// paperLevel is the darkness a point must be below to count as ink under
+// a registration: printDark of the paper's own level, the median of the
+// page's paper points (marks and print of another page are a minority).
+func paperLevel(gv view, h homography, pp printPoints) float64 {
+	var hist [256]int
+	for _, q := range pp.paper {
+		p := h.apply(q)
+		hist[minAround(gv, int(p.X), int(p.Y), 1)]++
+	}
+	return printDark * float64(percentile(hist[:], 0.5))
 }
 
 // printDark: a point is dark below this share of the paper's level; red
@@ -170,4 +180,116 @@ func byPrint(gv view, pis []*pageInfo, regs []*registration) int {
 		return -1
 	}
 	return best
+}
+
+// A side printed in red alone, scanned by a scanner that drops red, keeps
+// nothing of its print but the corner marks; with its page code covered
+// too, byPrint has nothing to confirm it by. A person still knows it: the
+// corner marks say it is a card of this subject, every page that has black
+// print is refuted because that print is missing, and the one page left
+// has clean paper wherever the card has no print. byElimination accepts
+// that page only when all of this holds, and only one template page is
+// left; it picks the rotation whose paper is cleaner (marks and writing lie
+// in the bubbles and answer boxes), or refuses when the two cannot be told
+// apart and the page is not blank.
+const (
+	printAbsent  = 0.3   // at most this share of a page's print seen: it is not there
+	paperBlank   = 0.005 // at most this share of paper dark: nothing written outside
+	paperMarginR = 0.01  // the cleaner rotation must win by this share of paper
+	// The page left must show next to none of its red print and clean
+	// paper: a page of another card with its code covered shows its own
+	// black print at 6–16% of our page's print points (measured).
+	dropAbsent = 0.05
+	dropPaper  = 0.02
+)
+
+func byElimination(gv view, pis []*pageInfo, regs []*registration, dpi float64) int {
+	best, left := -1, map[*pageInfo]bool{}
+	paper := make([]float64, len(pis))
+	for i, pi := range pis {
+		pp := pi.print
+		if len(pp.black) >= printMinPts {
+			if ink, _ := printFit(gv, regs[i].h, pp, pp.black); ink >= printAbsent {
+				return -1 // a page with black print may be this one
+			}
+			continue
+		}
+		if len(pp.ink) < printMinPts {
+			return -1 // a page with no print at all: nothing would tell it apart
+		}
+		ink, p := printFit(gv, regs[i].h, pp, pp.ink)
+		if ink > dropAbsent || p > dropPaper {
+			continue // its red print is there (not a dropout scan), or print of another card is
+		}
+		left[pi], paper[i] = true, p
+		if best < 0 || p < paper[best] {
+			best = i
+		}
+	}
+	if len(left) != 1 {
+		return -1
+	}
+	for i, pi := range pis {
+		if i == best || pi != pis[best] || regs[i].rotation == regs[best].rotation {
+			continue
+		}
+		if paper[i]-paper[best] >= paperMarginR || paper[i] > dropPaper {
+			continue // the other way up puts marks on bare paper
+		}
+		return bySlant(gv, pis[best], regs[best], regs[i], best, i, paper[best], dpi)
+	}
+	return best
+}
+
+// bySlant settles which way up a page is when both fit its corner marks
+// and leave the paper as clean: as a person does, by where the writing
+// sits in the answer boxes. Answers start at a box's top left and rarely
+// fill it, so the right way up puts the ink towards the top left of the
+// boxes, and upside down towards the bottom right. A page with nothing
+// written either way is read as it lies (nothing on it can be misread);
+// writing that leans neither way goes to a person.
+func bySlant(gv view, pi *pageInfo, a, b *registration, ia, ib int, paper, dpi float64) int {
+	sa, na := slant(gv, pi, a, dpi)
+	sb, nb := slant(gv, pi, b, dpi)
+	switch {
+	case na < slantMinPts && nb < slantMinPts && paper <= paperBlank:
+		return ia
+	case sa-sb >= slantMargin:
+		return ia
+	case sb-sa >= slantMargin:
+		return ib
+	}
+	return -1
+}
+
+// Writing must lean by slantMargin (of a range of -1 to 1) one way more
+// than the other, over at least slantMinPts dark sample points.
+const (
+	slantMargin = 0.15
+	slantMinPts = 30
+)
+
+// slant is the mean lean towards the top left of the dark points inside
+// the page's answer and information boxes under a registration, and how
+// many dark points there were.
+func slant(gv view, pi *pageInfo, reg *registration, dpi float64) (float64, int) {
+	step, inset := 0.6*dpi/25.4, 1.5*dpi/25.4
+	level := paperLevel(gv, reg.h, pi.print)
+	sum, n := 0.0, 0
+	for _, r := range pi.layout.Regions {
+		if r.Kind != card.RegionSubjective && r.Kind != card.RegionStudentInfo {
+			continue
+		}
+		for y := r.Rect.Y + inset; y < r.Rect.Y+r.Rect.H-inset; y += step {
+			for x := r.Rect.X + inset; x < r.Rect.X+r.Rect.W-inset; x += step {
+				p := reg.h.apply(pt{x, y})
+				if float64(gv.at(int(p.X), int(p.Y))) >= level {
+					continue
+				}
+				sum += (0.5 - (y-r.Rect.Y)/r.Rect.H) + (0.5 - (x-r.Rect.X)/r.Rect.W)
+				n++
+			}
+		}
+	}
+	return sum / math.Max(1, float64(n)), n
 }

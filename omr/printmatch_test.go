@@ -75,7 +75,8 @@ func TestCoveredPageCodeReadByPrint(t *testing.T) {
 				res := r.Read(s.Name, coverPageCode(t, tp, s))
 				if s.Truth.Dropout && s.Truth.Page == 2 && hasException(res, ExcPageIdentity) {
 					refused++
-					continue // red print only, dropped by the scanner: nothing left to tell the page by
+					t.Logf("%s %s: red-only side under dropout refused: %+v", level, s.Name, res.Exceptions)
+					continue
 				}
 				if hasException(res, ExcPageIdentity, ExcRegistration) || res.Page != s.Truth.Page {
 					t.Errorf("%s %s (dropout %v colour %v dpi %.0f blur %d): page %d (want %d), exceptions %+v", level, s.Name, s.Truth.Dropout, s.Truth.Color, s.Truth.DPI, s.Truth.Blur, res.Page, s.Truth.Page, res.Exceptions)
@@ -91,6 +92,9 @@ func TestCoveredPageCodeReadByPrint(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d pages with the page code covered identified by their print, %d refused (red print dropped)", level, read, refused)
+		if refused > 0 {
+			t.Errorf("%s: %d red-only sides under dropout refused; the one page left should be read", level, refused)
+		}
 	}
 	bio := loadTemplate(t, "biology-a4.yaml")
 	g, err := fixtures.NewGenerator(bio, fixtures.Options{Level: "clean", Seed: 7})
@@ -106,4 +110,72 @@ func TestCoveredPageCodeReadByPrint(t *testing.T) {
 			t.Errorf("a biology page with its code hidden read as %s page %d", res.Template, res.Page)
 		}
 	}
+}
+
+// TestRedOnlySideReadByElimination: the math card's second side is printed
+// in red alone. Scanned with red dropout and its page code covered, it
+// keeps only its corner marks and what the candidate wrote; it is still
+// read as side 2, the right way up, both as scanned and turned round.
+func TestRedOnlySideReadByElimination(t *testing.T) {
+	t.Parallel()
+	tp := loadTemplate(t, "math-a4.yaml")
+	opts := DefaultOptions()
+	opts.Crops = false
+	r, err := NewReader([]*card.Template{tp}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := fixtures.NewGenerator(tp, fixtures.Options{Level: "typical", Seed: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sides := 0
+	for i := 0; i < 40 && sides < 6; i++ {
+		scans, err := g.Card(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range scans {
+			if !s.Truth.Dropout || s.Truth.Page != 2 || s.Truth.BlankPage || s.Truth.OtherTemplate != "" {
+				continue
+			}
+			sides++
+			covered := coverPageCode(t, tp, s)
+			res := r.Read(s.Name, covered)
+			if res.Page != 2 || (res.Rotation == 180) != s.Truth.UpsideDown {
+				t.Errorf("%s: page %d rotation %d (want page 2, upside down %v), exceptions %+v", s.Name, res.Page, res.Rotation, s.Truth.UpsideDown, res.Exceptions)
+				continue
+			}
+			if !strings.Contains(strings.Join(res.Quality, "；"), "滤去了红色印刷") {
+				t.Errorf("%s: no note that the page was identified by elimination: %v", s.Name, res.Quality)
+			}
+			if tl := judge(res, &s.Truth); len(tl.silent) > 0 {
+				t.Errorf("%s: %v", s.Name, tl.silent)
+			}
+			turned := r.Read(s.Name, turnRound(t, covered))
+			if turned.Page != 2 || (turned.Rotation == 180) == s.Truth.UpsideDown {
+				t.Errorf("%s turned round: page %d rotation %d (want page 2, upside down %v), exceptions %+v", s.Name, turned.Page, turned.Rotation, !s.Truth.UpsideDown, turned.Exceptions)
+			}
+		}
+	}
+	if sides < 6 {
+		t.Fatalf("only %d red-only sides under dropout in 40 cards", sides)
+	}
+}
+
+// turnRound turns a JPEG scan by 180°.
+func turnRound(t *testing.T, jpg []byte) []byte {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(jpg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			out.Set(b.Max.X-1-(x-b.Min.X), b.Max.Y-1-(y-b.Min.Y), img.At(x, y))
+		}
+	}
+	return encodeJPEG(t, out, 90)
 }

@@ -236,6 +236,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 	if why.byPrint {
 		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，按印刷版式认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
 	}
+	if why.byElimination {
+		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，扫描滤去了红色印刷：按印刷版式排除其余各页，认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
+	}
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
 			res.Except(ExcRegistration, "页面与答题卡版式不符："+err.Error(), 0)
@@ -383,6 +386,7 @@ type identifyFailure struct {
 	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
 	byPrint       bool // identified by its print, the page code unread
+	byElimination bool // a red-only side under dropout: the one page left
 }
 
 // identify finds which template page this is, and how it lies: every
@@ -467,6 +471,10 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		}
 		if i := byPrint(gv, pis, regs); i >= 0 {
 			fail.byPrint = true
+			return pis[i], regs[i], "", fail
+		}
+		if i := byElimination(gv, pis, regs, r.opts.LayoutDPI); i >= 0 {
+			fail.byElimination = true
 			return pis[i], regs[i], "", fail
 		}
 	}
