@@ -300,11 +300,11 @@ func (sk *scannedKey) print(w io.Writer, o *keyImport, items []card.Item, base m
 		ans, ok := sk.answers[it.Number]
 		switch {
 		case !ok:
-			ans = "未读准"
+			ans = "存疑"
 		case ans == "":
 			ans = "未涂"
 		}
-		fmt.Fprintf(w, "%4d  %-4s  %s\n", it.Number, ans, pointsText(base[it.Number]))
+		fmt.Fprintf(w, "%4d  %s  %s\n", it.Number, padWidth(ans, 4), pointsText(base[it.Number]))
 	}
 	if len(sk.problems) > 0 {
 		fmt.Fprintln(w, "没有读准的地方：")
@@ -312,6 +312,19 @@ func (sk *scannedKey) print(w io.Writer, o *keyImport, items []card.Item, base m
 			fmt.Fprintln(w, "  "+p)
 		}
 	}
+}
+
+// padWidth pads s with spaces to n terminal columns, a Chinese character
+// taking two.
+func padWidth(s string, n int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 {
+			w++
+		}
+	}
+	return s + strings.Repeat(" ", max(0, n-w))
 }
 
 func pointsText(k grading.KeyItem) string {

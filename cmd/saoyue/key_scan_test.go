@@ -126,6 +126,13 @@ func filledKeyCard(t *testing.T, tp *card.Template, answers map[int][]string) []
 	return buf.Bytes()
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -216,7 +223,7 @@ func TestKeyImportFromScan(t *testing.T) {
 		if w := strings.Join(want[it.Number], ""); got[it.Number] != w {
 			t.Errorf("item %d saved as %q, the card says %q", it.Number, got[it.Number], w)
 		}
-		if !strings.Contains(out, fmt.Sprintf("\n%4d  %-4s  ", it.Number, strings.Join(want[it.Number], ""))) {
+		if !strings.Contains(out, fmt.Sprintf("\n%4d  %-4s  %d", it.Number, strings.Join(want[it.Number], ""), 2+btoi(it.Multiple))) {
 			t.Errorf("item %d not shown as %v:\n%s", it.Number, want[it.Number], out)
 		}
 	}
@@ -239,16 +246,17 @@ func TestKeyImportFromScan(t *testing.T) {
 		bad[k] = v
 	}
 	bad[3] = []string{"A", "C"}
-	bad[7] = []string{"B"}
+	bad[7] = []string{"D"} // read, but not saved with the rest
 	badScan := filepath.Join(dir, "key-double.jpg")
 	if err := os.WriteFile(badScan, filledKeyCard(t, tp, bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code = runBinary(t, url, "", "key", "import", "--exam", "31", "--subject", "math", "--from-scan", badScan, "--yes", "--by", "组长李")
-	if code == 0 || !strings.Contains(out, "第 3 题：单选题涂了 2 个选项（A、C），答案只能有一个") ||
+	if code == 0 || !strings.Contains(out, "第 3 题：单选题涂了 2 个选项（A、C），答案只能有一个") || !strings.Contains(out, "\n   3  存疑  2\n") ||
 		!strings.Contains(errOut, "答题卡上有 1 处没有读准，答案没有保存") {
 		t.Fatalf("double mark: exit %d\n%s%s", code, out, errOut)
 	}
+	t.Logf("what the leader sees of a refused card:\n%s%s", out, errOut)
 	if again := keyRows(t, db, ""); again[7] != got[7] || again[3] != got[3] {
 		t.Errorf("a refused key changed the saved one: item 3 %q, item 7 %q", again[3], again[7])
 	}
