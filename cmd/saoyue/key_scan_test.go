@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/saoyue/saoyue/card"
+	"github.com/saoyue/saoyue/grading"
 	"github.com/saoyue/saoyue/store"
 	"github.com/saoyue/saoyue/store/storetest"
 )
@@ -288,4 +289,37 @@ func keyRows(t *testing.T, db *store.DB, form string) map[int]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestScannedKeyChecks: a blank item that is not excluded refuses the key,
+// an excluded one may stay blank, and a points file is read by its header
+// (other columns ignored) and refused in Chinese where a cell is wrong.
+func TestScannedKeyChecks(t *testing.T) {
+	t.Parallel()
+	items := []card.Item{{Number: 1, Page: 1, Options: []string{"A", "B", "C", "D"}},
+		{Number: 2, Page: 1, Options: []string{"A", "B", "C", "D"}},
+		{Number: 3, Page: 1, Multiple: true, Options: []string{"A", "B", "C", "D"}}}
+	dir := t.TempDir()
+	points := filepath.Join(dir, "p.csv")
+	os.WriteFile(points, []byte("\xEF\xBB\xBF题号,答案,分值,部分分,作废\n1,A,2,,\n2,,2,,是\n3,AC,3,1,\n"), 0o644)
+	base, err := readPointsFile(points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := &scannedKey{answers: map[int]string{1: "B", 2: "", 3: "CA"}}
+	key, err := sk.key(base, items)
+	if err != nil {
+		t.Fatalf("item 2 is excluded, may stay blank: %v", err)
+	}
+	if k := key.Items[3]; k.Answers[0] != "AC" || k.Points != 3 || k.PartialPoints != 1 || !key.Items[2].Excluded {
+		t.Errorf("key %+v", key.Items)
+	}
+	base[2] = grading.KeyItem{Item: 2, Points: 2}
+	if _, err := sk.key(base, items); err == nil || !strings.Contains(err.Error(), "答题卡上第 2 题没有填涂，答案没有保存") {
+		t.Errorf("blank item: %v", err)
+	}
+	os.WriteFile(points, []byte("题号,分值\n1,两分\n"), 0o644)
+	if _, err := readPointsFile(points); err == nil || !strings.Contains(err.Error(), `p.csv 第 2 行：分值 "两分" 不是数字`) {
+		t.Errorf("bad points: %v", err)
+	}
 }
