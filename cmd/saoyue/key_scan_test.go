@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/saoyue/saoyue/card"
@@ -22,38 +21,23 @@ import (
 	"github.com/saoyue/saoyue/store/storetest"
 )
 
-var saoyueBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary builds this command once per test run, so a test can run it as
-// a person does: a process, its exit status, its standard streams.
-func binary(t *testing.T) string {
+// buildBinary builds this command into the test's own directory, removed
+// with it, so a test can run it as a person does: a process, its exit
+// status, its standard streams.
+func buildBinary(t *testing.T) string {
 	t.Helper()
-	saoyueBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "saoyue-bin-")
-		if err != nil {
-			saoyueBin.err = err
-			return
-		}
-		saoyueBin.path = filepath.Join(dir, "saoyue")
-		if out, err := exec.Command("go", "build", "-o", saoyueBin.path, ".").CombinedOutput(); err != nil {
-			saoyueBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if saoyueBin.err != nil {
-		t.Fatal(saoyueBin.err)
+	bin := filepath.Join(t.TempDir(), "saoyue")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return saoyueBin.path
+	return bin
 }
 
 // runBinary runs saoyue with the database URL and stdin given; it returns
 // stdout, stderr and the exit status.
-func runBinary(t *testing.T, dbURL, stdin string, args ...string) (string, string, int) {
+func runBinary(t *testing.T, bin, dbURL, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SAOYUE_DATABASE_URL="+dbURL)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -164,12 +148,13 @@ func TestKeyImportFromScan(t *testing.T) {
 	db, url := storetest.NewWithURL(t)
 	ctx := context.Background()
 	dir := t.TempDir()
+	bin := buildBinary(t)
 	tmplPath := fixturePath(demoTemplate)
 	for _, args := range [][]string{
 		{"exam", "create", "--code", "31", "--name", "答案卡测试", "--subjects", "math:数学", "--capacity", "30"},
 		{"template", "add", "--exam", "31", "--subject", "math", tmplPath},
 	} {
-		if out, errOut, code := runBinary(t, url, "", args...); code != 0 {
+		if out, errOut, code := runBinary(t, bin, url, "", args...); code != 0 {
 			t.Fatalf("saoyue %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 		}
 	}
@@ -202,7 +187,7 @@ func TestKeyImportFromScan(t *testing.T) {
 	args := []string{"key", "import", "--exam", "31", "--subject", "math", "--from-scan", scan, "--points", points, "--by", "组长李"}
 
 	// Without a yes nothing is saved.
-	out, errOut, code := runBinary(t, url, "n\n", args...)
+	out, errOut, code := runBinary(t, bin, url, "n\n", args...)
 	if code == 0 || !strings.Contains(errOut, "没有确认，答案没有保存") {
 		t.Fatalf("declined: exit %d\n%s%s", code, out, errOut)
 	}
@@ -215,7 +200,7 @@ func TestKeyImportFromScan(t *testing.T) {
 		t.Fatalf("a declined key was saved: %v", n)
 	}
 
-	out, errOut, code = runBinary(t, url, "y\n", args...)
+	out, errOut, code = runBinary(t, bin, url, "y\n", args...)
 	if code != 0 || !strings.Contains(out, "考试 31 学科 math 题本「」的答案：25 题") {
 		t.Fatalf("confirmed: exit %d\n%s%s", code, out, errOut)
 	}
@@ -252,7 +237,7 @@ func TestKeyImportFromScan(t *testing.T) {
 	if err := os.WriteFile(badScan, filledKeyCard(t, tp, bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = runBinary(t, url, "", "key", "import", "--exam", "31", "--subject", "math", "--from-scan", badScan, "--yes", "--by", "组长李")
+	out, errOut, code = runBinary(t, bin, url, "", "key", "import", "--exam", "31", "--subject", "math", "--from-scan", badScan, "--yes", "--by", "组长李")
 	if code == 0 || !strings.Contains(out, "第 3 题：单选题涂了 2 个选项（A、C），答案只能有一个") || !strings.Contains(out, "\n   3  存疑  2\n") ||
 		!strings.Contains(errOut, "答题卡上有 1 处没有读准，答案没有保存") {
 		t.Fatalf("double mark: exit %d\n%s%s", code, out, errOut)
