@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 
@@ -52,37 +51,29 @@ func newTemplateCmd(cfg *Config) *cobra.Command {
 // newKeyCmd imports answer keys and rescores.
 func newKeyCmd(cfg *Config) *cobra.Command {
 	cmd := &cobra.Command{Use: "key", Short: "Answer keys and objective scoring"}
-	var exam, subject, form, actor, reason string
+	o := &keyImport{}
 	imp := &cobra.Command{
-		Use:   "import --exam 21 --subject math [--form A] FILE (csv, xlsx or yaml)",
+		Use:   "import --exam 21 --subject math [--form A] FILE (csv, xlsx or yaml) | --from-scan CARD.jpg...",
 		Short: "Import (or replace) a subject's answer key and rescore every card; audited",
-		Args:  cobra.ExactArgs(1),
+		Long: `Imports a key file, or with --from-scan reads the key from the scans of a card the subject
+leader filled in as the key, with the reader the pipeline uses for the subject's card. The key read
+is printed and saved only after confirmation (y on the terminal, or --yes); an item the reader is
+unsure of, a double mark on a single-choice item or a blank item refuses the whole key. Points per
+item come from --points (CSV: 题号,分值[,部分分][,作废]) or else from the subject's current key.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(o.scans) > 0 {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, subjectID, err := openSubject(cmd, cfg, exam, subject)
-			if err != nil {
-				return err
+			if len(o.scans) > 0 {
+				return o.fromScan(cmd, cfg)
 			}
-			defer db.Close()
-			items, err := subjectItems(cmd, db, subjectID)
-			if err != nil {
-				return err
+			if o.points != "" || o.yes {
+				return fmt.Errorf("--points 和 --yes 只能与 --from-scan 一起使用")
 			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			key, err := grading.ParseKey(filepath.Base(args[0]), data, items)
-			if err != nil {
-				return err
-			}
-			key.Form = form
-			n, err := grading.ImportKey(ctx, db, subjectID, key, actor, reason)
-			if err != nil {
-				return cliError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "考试 %s 学科 %s 题本「%s」的答案：%d 题；%d 个分数随之改变\n", exam, subject, form, len(key.Items), n)
-			return nil
+			return o.fromFile(cmd, cfg, args[0])
 		},
 	}
 	rescore := &cobra.Command{
@@ -91,12 +82,12 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, subjectID, err := openSubject(cmd, cfg, exam, subject)
+			db, subjectID, err := openSubject(cmd, cfg, o.exam, o.subject)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			n, err := grading.Rescore(ctx, db, subjectID, actor, reason)
+			n, err := grading.Rescore(ctx, db, subjectID, o.actor, o.reason)
 			if err != nil {
 				return cliError(err)
 			}
@@ -105,12 +96,12 @@ func newKeyCmd(cfg *Config) *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{imp, rescore} {
-		c.Flags().StringVar(&exam, "exam", "", "exam code")
-		c.Flags().StringVar(&subject, "subject", "", "subject code")
-		c.Flags().StringVar(&actor, "by", os.Getenv("USER"), "who makes the change (audit log)")
-		c.Flags().StringVar(&reason, "reason", "", "why (audit log)")
+		c.Flags().StringVar(&o.exam, "exam", "", "exam code")
+		c.Flags().StringVar(&o.subject, "subject", "", "subject code")
+		c.Flags().StringVar(&o.actor, "by", os.Getenv("USER"), "who makes the change (audit log)")
+		c.Flags().StringVar(&o.reason, "reason", "", "why (audit log)")
 	}
-	imp.Flags().StringVar(&form, "form", "", "booklet form the key is for (A or B); empty for every form")
+	o.importFlags(imp)
 	cmd.AddCommand(imp, rescore)
 	return cmd
 }
