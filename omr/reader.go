@@ -204,7 +204,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 		res.Except(ExcBlankPage, "空白页：页面上没有印刷内容和填涂", 0)
 		return
 	}
-	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
+	// The marks may be smaller than the page's size in the image says: a
+	// photo's far side is foreshortened by up to a fifth, beside the desk.
+	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.45, r.sideMax*dpiHi/25.4*1.5)
 
 	pi, reg, payload, why := r.identify(pl, gv, sm, found)
 	if pi == nil && why.wrongTemplate == "" && !why.misfit {
