@@ -79,11 +79,12 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []sample    // each bubble on the blank card, grey scan
-	baseDrop []sample    // the same in the dropout (red) channel
-	probes   [][]probe   // per bubble
-	sticker  stickerBars // the barcode box on the blank card
-	print    printPoints // black print and clear paper, for a page whose code cannot be read
+	baseGray []sample     // each bubble on the blank card, grey scan
+	baseDrop []sample     // the same in the dropout (red) channel
+	probes   [][]probe    // per bubble
+	sticker  stickerBars  // the barcode box on the blank card
+	print    printPoints  // black print and clear paper, for a page whose code cannot be read
+	feat     pageFeatures // the print's keypoints, for a page whose corner marks fail
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -135,6 +136,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
 			pi.print = blanks.samplePrint(i, pl, opts.LayoutDPI)
+			pi.feat = blankFeatures(blanks.gray[i], opts.LayoutDPI)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
 			long := math.Max(pl.WidthMM, pl.HeightMM)
@@ -237,6 +239,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 	t := pi.tmpl.t
 	if why.byPrint {
 		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，按印刷版式认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
+	}
+	if why.note != "" {
+		res.Quality = append(res.Quality, why.note)
 	}
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
@@ -384,7 +389,8 @@ type identifyFailure struct {
 	registered    bool
 	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
-	byPrint       bool // identified by its print, the page code unread
+	byPrint       bool   // identified by its print, the page code unread
+	note          string // registered by the print: the quality note
 }
 
 // identify finds which template page this is, and how it lies: every
@@ -412,6 +418,11 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		}
 	}
 	if len(hyps) == 0 {
+		// Too few corner marks: the print may stand in for them.
+		if pi, reg, payload, note := r.identifyByFeatures(pl, gv, &fail); pi != nil {
+			fail.byPrint, fail.note = payload == "", note
+			return pi, reg, payload, fail
+		}
 		return nil, nil, "", fail
 	}
 	fail.registered = true
@@ -470,6 +481,13 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		if i := byPrint(gv, pis, regs); i >= 0 {
 			fail.byPrint = true
 			return pis[i], regs[i], "", fail
+		}
+	}
+	if fail.wrongTemplate == "" {
+		// The corner marks gave nothing that holds: the print may.
+		if pi, reg, payload, note := r.identifyByFeatures(pl, gv, &fail); pi != nil {
+			fail.byPrint, fail.note = payload == "", note
+			return pi, reg, payload, fail
 		}
 	}
 	return nil, nil, "", fail
