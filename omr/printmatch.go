@@ -17,7 +17,8 @@ import (
 // has paper that nothing is written on, in layout pixels.
 type printPoints struct {
 	ink, paper []pt
-	black      []pt // the ink points of black print, which a dropout scan keeps
+	black      []pt    // the ink points of black print, which a dropout scan keeps
+	pxPerMM    float64 // layout pixels per millimetre
 }
 
 // printStepMM is the spacing of the sample grid: a few thousand points
@@ -50,7 +51,7 @@ func (b *blankPages) samplePrint(i int, pl *card.PageLayout, dpi float64) printP
 	for _, bb := range pl.Bubbles {
 		skip = append(skip, grow(bb.Rect, dpi/25.4))
 	}
-	var out printPoints
+	out := printPoints{pxPerMM: dpi / 25.4}
 	inkStep := 0.4 * dpi / 25.4
 	for y := inkStep / 2; y < float64(gray.h); y += inkStep {
 		for x := inkStep / 2; x < float64(gray.w); x += inkStep {
@@ -98,27 +99,32 @@ func minAround(v view, x, y, r int) uint8 {
 
 // printFit is how well the scan shows a page's print under a
 // registration: the share of its ink points dark on the scan, and the
-// share of its paper points dark (print of another page, or marks).
+// share of its paper points dark (print of another page, or marks). Dark
+// is against the paper around the point, the brightest of eight samples
+// printAroundMM away: a photo's shadow or a scanner's uneven lamp darkens
+// paper and print alike.
 func printFit(gv view, h homography, pp printPoints, inkPts []pt) (ink, paper float64) {
-	at := func(q pt) uint8 {
+	ring := printAroundMM * pp.pxPerMM * h.scale(pt{0, 0})
+	dark := func(q pt) bool {
 		p := h.apply(q)
-		return minAround(gv, int(p.X), int(p.Y), 1)
+		x, y := int(p.X), int(p.Y)
+		white := uint8(0)
+		for k := 0; k < 8; k++ {
+			a := float64(k) * math.Pi / 4
+			white = max(white, gv.at(int(p.X+ring*math.Cos(a)), int(p.Y+ring*math.Sin(a))))
+		}
+		return float64(minAround(gv, x, y, 1)) < printDark*float64(white)
 	}
-	var hist [256]int
-	for _, q := range pp.paper {
-		hist[at(q)]++
-	}
-	level := printDark * float64(percentile(hist[:], 0.5))
 	n := 0
 	for _, q := range inkPts {
-		if float64(at(q)) < level {
+		if dark(q) {
 			n++
 		}
 	}
 	m := 0
-	for v, c := range hist {
-		if float64(v) < level {
-			m += c
+	for _, q := range pp.paper {
+		if dark(q) {
+			m++
 		}
 	}
 	return float64(n) / math.Max(1, float64(len(inkPts))), float64(m) / math.Max(1, float64(len(pp.paper)))
@@ -137,8 +143,13 @@ func paperLevel(gv view, h homography, pp printPoints) float64 {
 }
 
 // printDark: a point is dark below this share of the paper's level; red
-// print on a light grey scan is still well below it.
-const printDark = 0.8
+// print on a light grey scan is still well below it. printAroundMM: how
+// far from a point the paper around it is sampled, clear of the strokes
+// of print.
+const (
+	printDark     = 0.8
+	printAroundMM = 2.0
+)
 
 // Identification by print: the winner's black print must be found at
 // printInk of its points with at most printPaper of its paper dark, and

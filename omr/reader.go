@@ -79,11 +79,12 @@ type pageInfo struct {
 	layout   *card.PageLayout
 	fid      [4]pt
 	qr       card.Region
-	baseGray []sample    // each bubble on the blank card, grey scan
-	baseDrop []sample    // the same in the dropout (red) channel
-	probes   [][]probe   // per bubble
-	sticker  stickerBars // the barcode box on the blank card
-	print    printPoints // black print and clear paper, for a page whose code cannot be read
+	baseGray []sample     // each bubble on the blank card, grey scan
+	baseDrop []sample     // the same in the dropout (red) channel
+	probes   [][]probe    // per bubble
+	sticker  stickerBars  // the barcode box on the blank card
+	print    printPoints  // black print and clear paper, for a page whose code cannot be read
+	feat     pageFeatures // the print's keypoints, for a page whose corner marks fail
 }
 
 // NewReader prepares templates for reading: their layouts, and what each
@@ -135,6 +136,7 @@ func NewReader(templates []*card.Template, opts Options) (*Reader, error) {
 			pi.sticker = blanks.stickerBars(i, pl)
 			pi.baseGray, pi.baseDrop = blanks.baselines(i, pl, opts.LayoutDPI, pi.probes)
 			pi.print = blanks.samplePrint(i, pl, opts.LayoutDPI)
+			pi.feat = blankFeatures(blanks.gray[i], opts.LayoutDPI)
 			ti.pages = append(ti.pages, pi)
 			r.order = append(r.order, pi)
 			long := math.Max(pl.WidthMM, pl.HeightMM)
@@ -204,7 +206,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 		res.Except(ExcBlankPage, "空白页：页面上没有印刷内容和填涂", 0)
 		return
 	}
-	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.6, r.sideMax*dpiHi/25.4*1.5)
+	// The marks may be smaller than the page's size in the image says: a
+	// photo's far side is foreshortened by up to a fifth, beside the desk.
+	found := findCorners(gv, sm, r.sideMin*dpiLo/25.4*0.45, r.sideMax*dpiHi/25.4*1.5)
 
 	pi, reg, payload, why := r.identify(pl, gv, sm, found)
 	if pi == nil && why.wrongTemplate == "" && !why.misfit {
@@ -238,6 +242,9 @@ func (r *Reader) read(res *Result, pl *planes) {
 	}
 	if why.byElimination {
 		res.Quality = append(res.Quality, fmt.Sprintf("页码二维码无法识别，扫描滤去了红色印刷：按印刷版式排除其余各页，认定为答题卡 %s 第 %d 页", t.ID, pi.layout.Page))
+	}
+	if why.note != "" {
+		res.Quality = append(res.Quality, why.note)
 	}
 	if reg.mode == "affine" {
 		if err := outlineMisfit(gv, reg.h, pi.layout.WidthPx, pi.layout.HeightPx, r.opts.LayoutDPI); err != nil {
@@ -385,8 +392,9 @@ type identifyFailure struct {
 	registered    bool
 	misfit        bool // the page code was read but the page does not fit the template
 	wrongTemplate string
-	byPrint       bool // identified by its print, the page code unread
-	byElimination bool // a red-only side under dropout: the one page left
+	byPrint       bool   // identified by its print, the page code unread
+	byElimination bool   // a red-only side under dropout: the one page left
+	note          string // registered by the print: the quality note
 }
 
 // identify finds which template page this is, and how it lies: every
@@ -414,6 +422,11 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		}
 	}
 	if len(hyps) == 0 {
+		// Too few corner marks: the print may stand in for them.
+		if pi, reg, payload, note := r.identifyByFeatures(pl, gv, &fail); pi != nil {
+			fail.byPrint, fail.note = payload == "", note
+			return pi, reg, payload, fail
+		}
 		return nil, nil, "", fail
 	}
 	fail.registered = true
@@ -476,6 +489,13 @@ func (r *Reader) identify(pl *planes, gv view, sm *small, found [4]*pt) (*pageIn
 		if i := byElimination(gv, pis, regs, r.opts.LayoutDPI); i >= 0 {
 			fail.byElimination = true
 			return pis[i], regs[i], "", fail
+		}
+	}
+	if fail.wrongTemplate == "" {
+		// The corner marks gave nothing that holds: the print may.
+		if pi, reg, payload, note := r.identifyByFeatures(pl, gv, &fail); pi != nil {
+			fail.byPrint, fail.note = payload == "", note
+			return pi, reg, payload, fail
 		}
 	}
 	return nil, nil, "", fail

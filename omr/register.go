@@ -93,20 +93,28 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 	var out [4]*pt
 	var areas [4]float64
 	w, h := s.bin.Cols(), s.bin.Rows()
-	rw, rh := w*3/10, h*3/10
+	// The window reaches 40% in: a page turned by 10° on a wide desk, or
+	// photographed at an angle, has its marks well away from the image's
+	// corners.
+	rw, rh := w*4/10, h*4/10
 	origins := [4]image.Point{{0, 0}, {w - rw, 0}, {w - rw, h - rh}, {0, h - rh}}
 	cornersAt := [4]image.Point{{0, 0}, {w, 0}, {w, h}, {0, h}}
 	k := float64(s.k)
 	for ci, o := range origins {
-		if best, ok := cornerSquare(s, o, rw, rh, cornersAt[ci], k, sideMin, sideMax); ok {
+		// The nearest square-looking blob that is a whole square at full
+		// resolution: on a photo, a blot of shadow or the desk's edge may
+		// lie nearer the image corner than the mark.
+		for _, best := range cornerSquares(s, o, rw, rh, cornersAt[ci], k, sideMin, sideMax) {
 			p, a, ok := refineCentre(full, image.Rect(best.Min.X*s.k, best.Min.Y*s.k, best.Max.X*s.k, best.Max.Y*s.k))
 			if ok {
 				out[ci], areas[ci] = &p, a
+				break
 			}
 		}
 	}
 	// The four squares are printed the same size; one much smaller or larger
-	// than the others is something else.
+	// than the others is something else. A photo's perspective makes the
+	// near ones up to twice the area of the far ones.
 	var as []float64
 	for _, a := range areas {
 		if a > 0 {
@@ -117,7 +125,7 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 		sort.Float64s(as)
 		med := as[len(as)/2]
 		for i, a := range areas {
-			if a > 0 && (a < 0.6*med || a > 1.6*med) {
+			if a > 0 && (a < 0.4*med || a > 2.2*med) {
 				out[i] = nil
 			}
 		}
@@ -125,14 +133,19 @@ func findCorners(full view, s *small, sideMin, sideMax float64) [4]*pt {
 	return out
 }
 
-// cornerSquare finds, in the rw x rh window at o of the working copy, the
-// solid square nearest to the page corner at corner.
-func cornerSquare(s *small, o image.Point, rw, rh int, corner image.Point, k, sideMin, sideMax float64) (image.Rectangle, bool) {
+// cornerSquares finds, in the rw x rh window at o of the working copy, the
+// solid squares, nearest to the page corner at corner first (at most
+// maxCornerCandidates).
+func cornerSquares(s *small, o image.Point, rw, rh int, corner image.Point, k, sideMin, sideMax float64) []image.Rectangle {
 	roi := s.bin.Region(image.Rect(o.X, o.Y, o.X+rw, o.Y+rh))
 	contours := gocv.FindContours(roi, gocv.RetrievalExternal, gocv.ChainApproxSimple)
 	roi.Close()
 	defer contours.Close()
-	best, bestDist := image.Rectangle{}, math.Inf(1)
+	type cand struct {
+		r image.Rectangle
+		d float64
+	}
+	var cands []cand
 	for i := 0; i < contours.Size(); i++ {
 		c := contours.At(i)
 		r := gocv.BoundingRect(c).Add(o)
@@ -145,24 +158,33 @@ func cornerSquare(s *small, o image.Point, rw, rh int, corner image.Point, k, si
 		if ratio < 0.7 || ratio > 1.43 {
 			continue
 		}
-		// A solid square fills its outline; a QR finder pattern or a
-		// letter does not.
-		if area < 0.6*float64(r.Dx()*r.Dy()) {
+		// A square turned by up to 15° still covers two thirds of its
+		// bounding box; a letter or a frame's corner does not. Counted in
+		// ink pixels: the contour runs through the boundary pixels'
+		// centres, so at 50 dpi its area is a fifth short of the blob's.
+		box := float64(r.Dx() * r.Dy())
+		ink := inkIn(s.binv, r) * box
+		if ink < 0.6*box {
 			continue
 		}
-		// Ink over the contour's own area: a rotated square does not
-		// fill its bounding box, but it fills its outline.
-		if area <= 0 || inkIn(s.binv, r)*float64(r.Dx()*r.Dy())/area < 0.85 {
+		// Ink over the contour's own area: a solid square fills its
+		// outline; a QR finder pattern (a ring) does not.
+		if area <= 0 || ink/area < 0.85 {
 			continue
 		}
 		cx, cy := float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2
-		d := math.Hypot(cx-float64(corner.X), cy-float64(corner.Y))
-		if d < bestDist {
-			best, bestDist = r, d
-		}
+		cands = append(cands, cand{r, math.Hypot(cx-float64(corner.X), cy-float64(corner.Y))})
 	}
-	return best, !math.IsInf(bestDist, 1)
+	sort.Slice(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
+	out := make([]image.Rectangle, 0, min(len(cands), maxCornerCandidates))
+	for i := 0; i < len(cands) && i < maxCornerCandidates; i++ {
+		out = append(out, cands[i].r)
+	}
+	return out
 }
+
+// maxCornerCandidates bounds the full-resolution checks per corner.
+const maxCornerCandidates = 6
 
 func inkIn(bin view, r image.Rectangle) float64 {
 	n, ink := 0, 0
@@ -234,11 +256,14 @@ func refineCentre(v view, r image.Rectangle) (c pt, area float64, ok bool) {
 	cxx, cyy, cxy := mxx/n-mx*mx, myy/n-my*my, mxy/n-mx*my
 	// A filled square of side a has both principal variances a^2/12, so its
 	// area is 12*sqrt(l1*l2) and l1/l2 = 1. Cut corners, triangles and
-	// oblong bubbles fail one or the other.
+	// oblong bubbles fail one or the other. A phone photo's perspective
+	// foreshortens a mark at the far side of the page by up to a fifth
+	// (l1/l2 up to 1.5); the flattest bubble a card has is 1.45 times as
+	// wide as high, l1/l2 2.1.
 	tr, det := cxx+cyy, cxx*cyy-cxy*cxy
 	disc := math.Sqrt(math.Max(0, tr*tr/4-det))
 	l1, l2 := tr/2+disc, tr/2-disc
-	if l2 <= 0 || l1/l2 > 1.35 {
+	if l2 <= 0 || l1/l2 > 1.6 {
 		return pt{}, 0, false
 	}
 	if ratio := n / (12 * math.Sqrt(l1*l2)); ratio < 0.85 || ratio > 1.15 {

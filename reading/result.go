@@ -18,7 +18,7 @@ type Result struct {
 	DPI        float64     `json:"dpi,omitempty"`
 	Width      int         `json:"width,omitempty"` // image size in pixels
 	Height     int         `json:"height,omitempty"`
-	Registered string      `json:"registration,omitempty"` // "perspective" (4 fiducials) or "affine" (3)
+	Registered string      `json:"registration,omitempty"` // "perspective" (4 fiducials), "affine" (3) or "layout" (by the print)
 	ExamNo     *ExamNo     `json:"exam_no,omitempty"`
 	Absent     *Mark       `json:"absent,omitempty"`
 	Violation  *Mark       `json:"violation,omitempty"`

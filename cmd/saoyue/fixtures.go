@@ -42,7 +42,10 @@ Levels: clean (crisp, straight, fully filled marks), typical (a school's
 document scanner: small skew, 150-300 dpi, noise, realistic pencil, rare
 doubtful marks), hard (skew to 7°, upside-down pages, camera photos, folded
 corners, faint marks, erasures, ticks, damaged stickers, blank pages and,
-with --other, pages of other templates). The same seed gives the same files.`,
+with --other, pages of other templates), photo (phone photos of typical
+cards: perspective to 15°, turned to 10°, shadows, vignetting, the desk
+around, colour JPEG 80-90). Some typical and hard grey scans are saved as
+RGB (R = G = B), as PNG or JPEG. The same seed gives the same files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if templatePath == "" || out == "" {
@@ -100,7 +103,7 @@ with --other, pages of other templates). The same seed gives the same files.`,
 	f.StringSliceVar(&others, "other", nil, "templates whose pages turn up as wrong cards at the hard level (repeatable)")
 	f.IntVar(&n, "n", 100, "number of cards (candidates); a card of two sides gives two images")
 	f.Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same images")
-	f.StringVar(&level, "level", "typical", "degradation level: clean, typical or hard")
+	f.StringVar(&level, "level", "typical", "degradation level: clean, typical, hard or photo")
 	f.StringVar(&marks, "marks", "fills", "mark model: fills, or strokes (candidates' hands, ticks and slashes, damaged stickers)")
 	f.StringVar(&out, "out", "", "output directory")
 	f.IntVar(&workers, "workers", 0, "parallel workers (default: number of CPUs)")
