@@ -8,7 +8,6 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
-
 	"github.com/saoyue/saoyue/reading"
 )
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
 	"github.com/saoyue/saoyue"
 	"github.com/saoyue/saoyue/reading"
 )
