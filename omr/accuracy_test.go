@@ -22,6 +22,7 @@ type tally struct {
 	alarms                                   []string // doubtful where the truth is clear
 	examNoRight, examNoFlagged, examNoPages  int
 	multiFlagged                             int // single-choice items read as multi where the truth differs (an exception)
+	glanceItems, glanceFlagged               int // items a person reads at a glance (fixtures.ItemTruth.Glance), and of them flagged
 	examNoMissed                             int // legible (barcode or grid) but not read: flagged, yet counted against the target
 	refused                                  int // pages of the card refused (registration, identity, unreadable)
 }
@@ -40,6 +41,8 @@ func (t *tally) add(o tally) {
 	t.examNoMissed += o.examNoMissed
 	t.multiFlagged += o.multiFlagged
 	t.refused += o.refused
+	t.glanceItems += o.glanceItems
+	t.glanceFlagged += o.glanceFlagged
 }
 
 func hasException(res *Result, kinds ...Kind) bool {
@@ -74,6 +77,12 @@ func judge(res *Result, tr *fixtures.Truth) tally {
 		// Refusing a page is never silent; it is a doubtful page.
 		t.pagesWithDoubt, t.refused = 1, 1
 		t.doubtfulItems += len(tr.Items)
+		for _, want := range tr.Items {
+			if want.Glance() {
+				t.glanceItems++
+				t.glanceFlagged++
+			}
+		}
 		return t
 	}
 	if res.Page != tr.Page {
@@ -87,10 +96,18 @@ func judge(res *Result, tr *fixtures.Truth) tally {
 	doubt := false
 	for _, want := range tr.Items {
 		t.items++
+		if want.Glance() {
+			t.glanceItems++
+		}
 		it, ok := got[want.Item]
 		if !ok {
 			t.silent = append(t.silent, fmt.Sprintf("%s: item %d missing", where, want.Item))
 			continue
+		}
+		if it.Status == StatusDoubtful || it.Status == StatusMulti && strings.Join(it.Chosen, "") != strings.Join(want.Marks, "") {
+			if want.Glance() {
+				t.glanceFlagged++
+			}
 		}
 		if it.Status == StatusDoubtful {
 			doubt = true
@@ -304,8 +321,9 @@ func TestAccuracy(t *testing.T) {
 				m = max(2, n/3) // a photo takes three scans' time to make
 			}
 			tl := corpus(t, rs[c.template], tp, others, level, c.marks, from, m, 1)
-			t.Logf("%-20s %-7s %-8s pages %5d items %6d doubtful items %4d (%.2f%%; false alarms %3d, multi %d) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d (legible %d) silent %d",
-				c.template, c.marks, level, tl.pages, tl.items, tl.doubtfulItems, 100*float64(tl.doubtfulItems)/float64(max(1, tl.items)), tl.falseAlarms, tl.multiFlagged, tl.pagesWithDoubt,
+			t.Logf("%-20s %-7s %-8s pages %5d items %6d doubtful items %4d (%.2f%%; false alarms %3d, multi %d) glance items flagged %d/%d (%.2f%%) pages with doubt %4d (%.2f%%) exam no right %d/%d flagged %d (legible %d) silent %d",
+				c.template, c.marks, level, tl.pages, tl.items, tl.doubtfulItems, 100*float64(tl.doubtfulItems)/float64(max(1, tl.items)), tl.falseAlarms, tl.multiFlagged,
+				tl.glanceFlagged, tl.glanceItems, 100*float64(tl.glanceFlagged)/float64(max(1, tl.glanceItems)), tl.pagesWithDoubt,
 				100*float64(tl.pagesWithDoubt)/float64(max(1, tl.pages)), tl.examNoRight, tl.examNoPages, tl.examNoFlagged, tl.examNoMissed, len(tl.silent))
 			if level == "photo" {
 				// Issue 24: at most 5% of phone photos refused.
