@@ -27,12 +27,13 @@ type Enqueuer interface {
 
 // Redis enqueues into Redis, for `saoyue worker` processes to run.
 type Redis struct {
-	client *asynq.Client
+	client    *asynq.Client
+	inspector *asynq.Inspector
 }
 
 // NewRedis connects an asynq client to addr (RedisConn).
 func NewRedis(addr string) *Redis {
-	return &Redis{client: asynq.NewClient(RedisConn(addr))}
+	return &Redis{client: asynq.NewClient(RedisConn(addr)), inspector: asynq.NewInspector(RedisConn(addr))}
 }
 
 // RedisConn parses SAOYUE_REDIS_ADDR: "host:port[/db]" for one Redis, or
@@ -78,7 +79,37 @@ func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Opt
 	return nil
 }
 
-func (r *Redis) Close() error { return r.client.Close() }
+// EnqueueAgain queues a task whose work was lost after it completed: a
+// finished task's id is kept for its retention (newTask), and Enqueue then
+// takes the id as queued, so the sweep could not queue a page again whose
+// reading the database lost in a failover (the reading commits without
+// waiting for the standby) until the retention ran out. A task still
+// pending, retrying or running keeps its id as before.
+func (r *Redis) EnqueueAgain(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error {
+	_, err := r.client.EnqueueContext(ctx, task, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return r.Enqueue(ctx, task, opts...)
+	}
+	queueName, id := "default", ""
+	for _, o := range opts {
+		switch o.Type() {
+		case asynq.QueueOpt:
+			queueName = o.Value().(string)
+		case asynq.TaskIDOpt:
+			id = o.Value().(string)
+		}
+	}
+	info, err := r.inspector.GetTaskInfo(queueName, id)
+	if err != nil || info.State != asynq.TaskStateCompleted {
+		return nil // gone meanwhile, or still to run: as Enqueue
+	}
+	if err := r.inspector.DeleteTask(queueName, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("enqueue %s again: %w", task.Type(), err)
+	}
+	return r.Enqueue(ctx, task, opts...)
+}
+
+func (r *Redis) Close() error { return errors.Join(r.client.Close(), r.inspector.Close()) }
 
 // Ping reports whether Redis answers: the readiness check calls it.
 func (r *Redis) Ping(context.Context) error {

@@ -179,3 +179,53 @@ func TestRedisSentinel(t *testing.T) {
 		t.Fatal("the task sent through the sentinel never ran")
 	}
 }
+
+// TestRedisEnqueueAgain: a task whose id is kept after it completed is
+// not run again by Enqueue, but is by EnqueueAgain (the sweep's way for a
+// page whose reading was lost).
+func TestRedisEnqueueAgain(t *testing.T) {
+	t.Parallel()
+	addr := queuetest.DB(t)
+	const taskType = "test:again"
+	got := make(chan string, 4)
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(taskType, func(ctx context.Context, task *asynq.Task) error {
+		got <- string(task.Payload())
+		return nil
+	})
+	srv := queue.NewServer(addr, 2, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := srv.Start(mux); err != nil {
+		t.Fatalf("start asynq server: %v", err)
+	}
+	defer srv.Shutdown()
+	q := queue.NewRedis(addr)
+	defer q.Close()
+	ctx := context.Background()
+	opts := []asynq.Option{asynq.TaskID(taskType + "-1"), asynq.Retention(10 * time.Minute)}
+	ran := func(want bool, what string) {
+		t.Helper()
+		select {
+		case <-got:
+			if !want {
+				t.Fatalf("%s: the task ran", what)
+			}
+		case <-time.After(3 * time.Second):
+			if want {
+				t.Fatalf("%s: the task did not run", what)
+			}
+		}
+	}
+	if err := q.Enqueue(ctx, asynq.NewTask(taskType, []byte("1")), opts...); err != nil {
+		t.Fatal(err)
+	}
+	ran(true, "first enqueue")
+	time.Sleep(200 * time.Millisecond) // the server marks it completed after the handler returns
+	if err := q.Enqueue(ctx, asynq.NewTask(taskType, []byte("2")), opts...); err != nil {
+		t.Fatal(err)
+	}
+	ran(false, "enqueue within the retention")
+	if err := q.EnqueueAgain(ctx, asynq.NewTask(taskType, []byte("3")), opts...); err != nil {
+		t.Fatal(err)
+	}
+	ran(true, "enqueue again within the retention")
+}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/saoyue/saoyue/queue"
 	"github.com/saoyue/saoyue/store"
 )
@@ -33,9 +35,19 @@ func (s *Sweep) Once(ctx context.Context) (pages, cards int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	// A page still unread may have lost its reading after its task
+	// completed (a failover of the database: readings commit without
+	// waiting for the standby), so it is queued even if its id is kept.
+	// Scorings commit durably; a card's id keeps its usual rule.
+	enqueue := s.Queue.Enqueue
+	if again, ok := s.Queue.(interface {
+		EnqueueAgain(context.Context, *asynq.Task, ...asynq.Option) error
+	}); ok {
+		enqueue = again.EnqueueAgain
+	}
 	for _, id := range ids {
 		task, opts := queue.NewPageReadTask(id)
-		if err := s.Queue.Enqueue(ctx, task, opts...); err != nil {
+		if err := enqueue(ctx, task, opts...); err != nil {
 			return pages, cards, err
 		}
 		pages++
