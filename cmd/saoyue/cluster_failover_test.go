@@ -4,13 +4,16 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/saoyue/saoyue/queue"
 )
 
 // TestClusterSurvivesADatabaseFailover gives scripts/cluster.sh's cluster
 // a PostgreSQL primary and a synchronous streaming standby, reached by the
 // multi-host URL of docs/DEPLOYMENT.md. A bag is scanned while the
-// workers are stopped; they are started, and once they have read three
-// pages the primary is killed and the standby promoted, as an operator
+// queue is paused; once the workers have read three of its pages the primary is killed and the standby promoted, as an operator
 // does when the primary's host dies. The workers reconnect to the new
 // primary by themselves and the bag finishes whole: every page read once,
 // no exception doubled, every image as stored. A reading whose commit
@@ -25,18 +28,19 @@ func TestClusterSurvivesADatabaseFailover(t *testing.T) {
 	a, cfg, d := clusterExam(ctx, t, c)
 	var firstPage int64
 	a.db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM pages`).Scan(&firstPage)
-	for _, w := range []string{"worker1", "worker2"} {
-		if err := c.stop(w); err != nil {
-			t.Fatal(err)
-		}
+	// The bag waits in the queue, paused, until it is whole.
+	in := asynq.NewInspector(queue.RedisConn(cfg.RedisAddr))
+	defer in.Close()
+	if err := in.PauseQueue("default"); err != nil {
+		t.Fatal(err)
 	}
 	if err := d.scan(ctx); err != nil {
 		t.Fatalf("the bag: %v", err)
 	}
 	var pages int
 	a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pages WHERE id >= $1`, firstPage).Scan(&pages)
-	if out, err := c.script("up"); err != nil {
-		t.Fatalf("workers back: %v\n%s", err, out)
+	if err := in.UnpauseQueue("default"); err != nil {
+		t.Fatal(err)
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	readAtFault := 0

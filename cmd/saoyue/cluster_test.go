@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ import (
 	"github.com/saoyue/saoyue/queue/queuetest"
 	"github.com/saoyue/saoyue/store/storetest"
 )
+
+// clusterUp lets one cluster start at a time.
+var clusterUp sync.Mutex
 
 // cluster is a scripts/cluster.sh cluster of the test's own.
 type cluster struct {
@@ -63,7 +67,9 @@ func startCluster(t *testing.T, env ...string) *cluster {
 			conn.Close(context.Background())
 		}
 	})
+	clusterUp.Lock() // the script picks free ports: two at once could pick the same
 	out, err := script("up")
+	clusterUp.Unlock()
 	if err != nil {
 		t.Fatalf("cluster up: %v\n%s", err, out)
 	}
