@@ -254,7 +254,11 @@ func randomScores(r *rand.Rand) func(int64, groupJSON) []float64 {
 func TestMarkingConcurrentSingle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	lease := 1500 * time.Millisecond
+	// Long enough for a marker to submit the three answers it fetched on a
+	// loaded machine (at 1.5 s the third one's lease ran out under load 30
+	// and it was rightly given to another marker), short enough for the
+	// walker's three to come back during the run.
+	lease := 5 * time.Second
 	a := newMarkingAPI(t, storetest.MarkingSeed{ExamCode: "31", Subject: "math", Schools: 4, TeachersPerSchool: 5, StudentsPerSchool: 250,
 		Groups: []store.QuestionGroup{{Code: "26", MaxScore: 6, Step: 1, Mode: "1+0"},
 			{Code: "30", MaxScore: 10.5, Step: 0.5, Mode: "1+0", Subs: []store.SubQuestion{{Sub: "(1)", Max: 5, Step: 0.5}, {Sub: "(2)", Max: 5.5, Step: 0.5}}}}},
