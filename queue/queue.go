@@ -87,8 +87,11 @@ func (r *Redis) Enqueue(ctx context.Context, task *asynq.Task, opts ...asynq.Opt
 // pending, retrying or running keeps its id as before.
 func (r *Redis) EnqueueAgain(ctx context.Context, task *asynq.Task, opts ...asynq.Option) error {
 	_, err := r.client.EnqueueContext(ctx, task, opts...)
+	if err == nil || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return r.Enqueue(ctx, task, opts...)
+		return fmt.Errorf("enqueue %s: %w", task.Type(), err)
 	}
 	queueName, id := "default", ""
 	for _, o := range opts {
