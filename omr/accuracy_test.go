@@ -172,6 +172,7 @@ func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cache := corpusCacheDir(tb, tp.ID, level, marks, seed)
 	var mu sync.Mutex
 	var total tally
 	var wg sync.WaitGroup
@@ -181,7 +182,7 @@ func corpus(tb testing.TB, r *Reader, tp *card.Template, others []*card.Template
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				scans, err := g.Card(i)
+				scans, err := cachedCard(cache, g, i)
 				if err != nil {
 					tb.Error(err)
 					continue
